@@ -1,0 +1,107 @@
+"""Choices of the applicant's side. Stored values never change once written; labels may."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class ApplicantType(models.TextChoices):
+    NATIONAL_PARK = "national_park", _("National-level industrial park")
+    PROVINCIAL_PARK = "provincial_park", _("Provincial-level industrial park")
+    INSTITUTION = "institution", _("Public-welfare institution")
+    # Registered so that an organisation of another kind learns at once why it cannot apply (SPEC §3.1).
+    OTHER = "other", _("Other (not eligible)")
+
+
+PARK_TYPES = (ApplicantType.NATIONAL_PARK, ApplicantType.PROVINCIAL_PARK)
+ELIGIBLE_TYPES = (*PARK_TYPES, ApplicantType.INSTITUTION)
+
+
+class Affiliation(models.TextChoices):
+    PROVINCE = "province", _("Province-affiliated")
+    CITY = "city", _("City- or county-affiliated")
+    MINISTRY = "ministry", _("Affiliated with a central ministry")
+
+
+class Route(models.TextChoices):
+    """Who reviews first (SPEC §4); fixed at submission from type and affiliation."""
+
+    CITY = "city", _("City consent, then province")
+    PROVINCE = "province", _("Province")
+    MINISTRY = "ministry", _("Ministry")
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CITY_REVIEW = "city_review", _("Awaiting city consent")
+    CITY_DECLINED = "city_declined", _("City did not consent")
+    PROVINCE_REVIEW = "province_review", _("Under provincial review")
+    MINISTRY_REVIEW = "ministry_review", _("Under ministry review")
+    RETURNED = "returned", _("Returned for revision")
+    RECOMMENDED = "recommended", _("Recommended")
+    NOT_RECOMMENDED = "not_recommended", _("Not recommended")
+    NATIONAL_REVIEW = "national_review", _("Under CNIPA re-check")
+    RECHECK_PASSED = "recheck_passed", _("Passed re-check")
+    RECHECK_FAILED = "recheck_failed", _("Failed re-check")
+    RETURNED_TO_UNIT = "returned_to_unit", _("Returned to the recommending bureau")
+    ON_NOTICE = "on_notice", _("On public notice")
+    DESIGNATED = "designated", _("Designated")
+    NOT_DESIGNATED = "not_designated", _("Not designated")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# What the applicant sees: the internal back-and-forth between bureaus is not theirs to follow (SPEC §7).
+APPLICANT_LABELS = {
+    State.DRAFT: _("Draft"),
+    State.CITY_REVIEW: _("Submitted — with the city bureau"),
+    State.CITY_DECLINED: _("Not consented by the city bureau"),
+    State.PROVINCE_REVIEW: _("Submitted — under review"),
+    State.MINISTRY_REVIEW: _("Submitted — under review"),
+    State.RETURNED: _("Returned to you for revision"),
+    State.RECOMMENDED: _("Recommended to CNIPA"),
+    State.NOT_RECOMMENDED: _("Not recommended"),
+    State.NATIONAL_REVIEW: _("Recommended to CNIPA"),
+    State.RECHECK_PASSED: _("Recommended to CNIPA"),
+    State.RECHECK_FAILED: _("Not designated"),
+    State.RETURNED_TO_UNIT: _("Recommended to CNIPA"),
+    State.ON_NOTICE: _("On public notice"),
+    State.DESIGNATED: _("Designated national-level base"),
+    State.NOT_DESIGNATED: _("Not designated"),
+    State.WITHDRAWN: _("Withdrawn"),
+}
+
+
+class ClientKind(models.TextChoices):
+    AUTHORITY = "authority", _("Industry authority")
+    INNOVATOR = "innovator", _("Innovation entity")
+
+
+class NavigationType(models.TextChoices):
+    """GB/T 39551 专利导航指南."""
+
+    REGIONAL = "regional", _("Regional planning")
+    INDUSTRY = "industry", _("Industry planning")
+    ENTERPRISE = "enterprise", _("Enterprise operation")
+    RESEARCH = "research", _("R&D activity")
+    TALENT = "talent", _("Talent management")
+    OTHER = "other", pgettext_lazy("navigation type", "Other")
+
+
+class Employment(models.TextChoices):
+    FULL_TIME = "full", _("Full-time")
+    PART_TIME = "part", _("Part-time")
+
+
+class ExemptCategory(models.TextChoices):
+    """Bodies that do not count against their province's quota (SPEC §5)."""
+
+    PROTECTION_CENTRE = "protection_centre", _("National IP protection centre")
+    DEMONSTRATION_PARK = "demonstration_park", _("National IP-power demonstration park (示范 only)")
+    EXPERIMENTAL_ZONE = "experimental_zone", _("Former national patent-navigation industry development experimental zone")
+    PILOT_BASE = "pilot_base", _("Former national patent-navigation pilot project research base")
+
+
+class AttachmentKind(models.TextChoices):
+    EXEMPTION_DOCUMENT = "exemption_document", _("Exemption designation document")
+    LOCAL_BASE_DOCUMENT = "local_base_document", _("Local base designation document")
+    SEALED_SCAN = "sealed_scan", _("Sealed application form (PDF scan)")

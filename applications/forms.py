@@ -1,0 +1,242 @@
+"""Forms of the applicant's side. They check input types only; rules live in services and validators."""
+
+from itertools import groupby
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
+from django.utils.translation import gettext_lazy as _
+
+from navportal.models import City, Ministry, Province, Role, User
+
+from .enums import Affiliation, AttachmentKind
+from .models import Application, Organisation, ServiceRecord, StaffMember
+from .sections import SECTION_BY_KEY
+from .uploads import ALL_TYPES, PDF, check_upload
+from .validators import SERVICE_FIELDS, STAFF_FIELDS, normalize_credit_code
+
+
+class CityChoiceIterator(ModelChoiceIterator):
+    """Cities grouped under their province, so a long list stays readable."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for province, cities in groupby(self.queryset, key=lambda city: city.province):
+            yield (str(province), [self.choice(city) for city in cities])
+
+
+class CityField(forms.ModelChoiceField):
+    iterator = CityChoiceIterator
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=City.objects.select_related("province").order_by("code"), **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _check_place(form, cleaned):
+    province, city = cleaned.get("province"), cleaned.get("city")
+    if province and city and city.province_id != province.pk:
+        form.add_error("city", _("This city is not in the chosen province."))
+    affiliation, ministry = cleaned.get("affiliation"), cleaned.get("ministry")
+    if affiliation == Affiliation.MINISTRY and not ministry:
+        form.add_error("ministry", _("Name the ministry this unit is affiliated with."))
+    if affiliation and affiliation != Affiliation.MINISTRY:
+        cleaned["ministry"] = None
+
+
+class RegistrationForm(forms.Form):
+    """An organisation registers itself together with its contact person's account."""
+
+    name = forms.CharField(label=_("organisation name"), max_length=200)
+    credit_code = forms.CharField(label=_("unified social credit code"), max_length=30,
+                                  help_text=_("18 characters, as on the business licence or registration certificate."))
+    applicant_type = forms.ChoiceField(label=_("applicant type"), choices=Organisation._meta.get_field(
+        "applicant_type").choices)
+    affiliation = forms.ChoiceField(label=_("affiliation"), choices=Affiliation.choices)
+    ministry = forms.ModelChoiceField(label=_("ministry"), queryset=Ministry.objects.all(), required=False,
+                                      help_text=_("Only for units affiliated with a central ministry."))
+    province = forms.ModelChoiceField(label=_("province"), queryset=Province.objects.all())
+    city = CityField(label=_("city"))
+    contact_name = forms.CharField(label=_("contact person"), max_length=60)
+    email = forms.EmailField(label=_("e-mail"), help_text=_("You log in with this address."))
+    password1 = forms.CharField(label=_("password"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}), help_text=_("At least 8 characters, not only digits."))
+    password2 = forms.CharField(label=_("password again"), strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}))
+
+    def clean_credit_code(self):
+        code = normalize_credit_code(self.cleaned_data["credit_code"]).upper()
+        Organisation._meta.get_field("credit_code").run_validators(code)
+        if Organisation.objects.filter(credit_code=code).exists():
+            raise ValidationError(_(
+                "An organisation with this credit code is already registered. Ask its contact person, or "
+                "reset the password of that account."), code="duplicate")
+        return code
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(username=email).exists():
+            raise ValidationError(_("An account with this e-mail already exists."), code="duplicate")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_place(self, cleaned)
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            probe = User(username=cleaned.get("email", ""), email=cleaned.get("email", ""),
+                         display_name=cleaned.get("contact_name", ""), role=Role.APPLICANT)
+            try:
+                password_validation.validate_password(p1, probe)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class PledgeForm(forms.Form):
+    pledge = forms.BooleanField(label=_(
+        "I undertake that everything entered in this application is true, accurate and complete, and I take "
+        "responsibility for its truthfulness."), error_messages={"required": _("Tick the pledge to continue.")})
+
+
+def _draft(form):
+    # Drafts save without required-field checks: the eligibility check at submission names what is missing.
+    for field in form.fields.values():
+        field.required = False
+
+
+WIDGETS = {
+    "department_founded": DateInput(),
+    "exempt_document_date": DateInput(),
+    "local_base_document_date": DateInput(),
+    "declaration_date": DateInput(),
+    "date": DateInput(),
+}
+
+
+class SectionForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _draft(self)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.setdefault("rows", 3)
+        if "city" in self.fields:
+            self.fields["city"] = CityField(label=self.fields["city"].label, required=False)
+            if self.instance.city_id:
+                self.initial.setdefault("city", self.instance.city_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "city" in self.fields:
+            _check_place(self, cleaned)
+        return cleaned
+
+
+def section_form_class(section_key):
+    section = SECTION_BY_KEY[section_key]
+    widgets = {name: WIDGETS[name] for name in section.fields if name in WIDGETS}
+    return forms.modelform_factory(Application, form=SectionForm, fields=section.fields, widgets=widgets)
+
+
+class RowForm(forms.ModelForm):
+    """One row of a table; rendered bare in a table cell, so it carries its own classes and labels."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _draft(self)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 2
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+
+class StaffForm(RowForm):
+    class Meta:
+        model = StaffMember
+        fields = STAFF_FIELDS
+
+
+class ServiceForm(RowForm):
+    class Meta:
+        model = ServiceRecord
+        fields = SERVICE_FIELDS
+        widgets = {"date": DateInput()}
+
+
+ROW_FORMS = {"staff": StaffForm, "services": ServiceForm}
+
+
+def row_formset_class(rows_name, extra=0):
+    return forms.formset_factory(ROW_FORMS[rows_name], extra=extra, can_delete=True, max_num=200,
+                                 validate_max=True)
+
+
+def formset_rows(formset):
+    """The rows to store: kept, non-empty forms in page order, with model defaults for empty values."""
+    model = formset.form._meta.model
+    rows = []
+    for form in formset.forms:
+        if formset.can_delete and form.cleaned_data.get("DELETE"):
+            continue
+        values = {}
+        for name in form._meta.fields:
+            value = form.cleaned_data.get(name)
+            field = model._meta.get_field(name)
+            values[name] = "" if value is None and not field.null else value
+        if any(v not in (None, "") for v in values.values()):
+            rows.append(values)
+    return rows
+
+
+class AttachmentField(forms.FileField):
+    def __init__(self, *, allowed=ALL_TYPES, **kwargs):
+        self.allowed = allowed
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            upload.checked_content_type = check_upload(upload, self.allowed)
+        return upload
+
+
+ATTACHMENT_FIELDS = {
+    AttachmentKind.EXEMPTION_DOCUMENT: lambda: AttachmentField(
+        label=_("Designation document of the exempt category (PDF, JPG or PNG)")),
+    AttachmentKind.LOCAL_BASE_DOCUMENT: lambda: AttachmentField(
+        label=_("Document designating the local base (PDF, JPG or PNG)")),
+    AttachmentKind.SEALED_SCAN: lambda: AttachmentField(
+        allowed=(PDF,), label=_("Sealed application form, scanned (PDF)")),
+}
+
+
+class AttachmentsForm(forms.Form):
+    """The upload fields of one section; each valid file is stored even if the rest of the page is not."""
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in kinds:
+            self.fields[kind] = ATTACHMENT_FIELDS[kind]()
+
+    def valid_uploads(self):
+        """(kind, upload) for every field whose file passed its checks, whatever the other fields did."""
+        self.is_valid()
+        return [(kind, self.cleaned_data[kind]) for kind in self.fields
+                if kind not in self.errors and self.cleaned_data.get(kind)]

@@ -1,0 +1,238 @@
+"""Organisations and their applications (申请表): the content of the form, its rows, files and versions.
+
+Models hold data and database constraints only; every change of state goes through applications.services.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .enums import (
+    APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClientKind, Employment, ExemptCategory,
+    NavigationType, Route, State,
+)
+from .validators import validate_credit_code
+
+
+class Organisation(models.Model):
+    """An applying park or institution, registered once by its contact person."""
+
+    name = models.CharField(_("organisation name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code])
+    applicant_type = models.CharField(_("applicant type"), max_length=20, choices=ApplicantType.choices)
+    affiliation = models.CharField(_("affiliation"), max_length=20, choices=Affiliation.choices)
+    ministry = models.ForeignKey(
+        "navportal.Ministry", verbose_name=_("ministry"), null=True, blank=True, on_delete=models.PROTECT)
+    province = models.ForeignKey("navportal.Province", verbose_name=_("province"), on_delete=models.PROTECT)
+    city = models.ForeignKey("navportal.City", verbose_name=_("city"), on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                name="organisation_ministry_iff_ministry_affiliated",
+                condition=Q(affiliation=Affiliation.MINISTRY, ministry__isnull=False)
+                | (~Q(affiliation=Affiliation.MINISTRY) & Q(ministry__isnull=True))),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Application(models.Model):
+    """One organisation's application to one call, with the whole content of the form.
+
+    `lock_version` grows with every saved change; a save made from an older copy (a second tab) is
+    refused by services.application_save_section instead of silently overwriting the newer one.
+    """
+
+    call = models.ForeignKey("review.Call", verbose_name=_("call"), on_delete=models.PROTECT,
+                             related_name="applications")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="applications")
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    route = models.CharField(_("route"), max_length=10, choices=Route.choices, blank=True)
+    lock_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    pledged_at = models.DateTimeField(_("truthfulness pledge accepted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submit_failed_at = models.DateTimeField(null=True, blank=True)
+    # Where a reviewer returned it, the reason shown to the applicant and the sections to fix.
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    returned_from = models.CharField(max_length=20, blank=True)
+    flagged_sections = models.JSONField(default=list, blank=True)
+    # Sections the applicant has saved at least once: "not started" versus "in progress" on the task list.
+    sections_saved = models.JSONField(default=list, blank=True)
+
+    # 1. Basic information. Name, type, affiliation and place are copied from the organisation when the
+    # application is opened, and frozen with it at submission: scope and routing never move afterwards.
+    name = models.CharField(_("name"), max_length=200)
+    applicant_type = models.CharField(_("applicant type"), max_length=20, choices=ApplicantType.choices)
+    affiliation = models.CharField(_("affiliation"), max_length=20, choices=Affiliation.choices)
+    ministry = models.ForeignKey("navportal.Ministry", verbose_name=_("ministry"), null=True, blank=True,
+                                 on_delete=models.PROTECT)
+    province = models.ForeignKey("navportal.Province", verbose_name=_("province"), on_delete=models.PROTECT)
+    city = models.ForeignKey("navportal.City", verbose_name=_("city"), on_delete=models.PROTECT)
+    address = models.CharField(_("postal address"), max_length=200, blank=True)
+    postcode = models.CharField(_("postal code"), max_length=6, blank=True)
+    head_name = models.CharField(_("legal representative or head"), max_length=60, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_position = models.CharField(_("contact's position"), max_length=60, blank=True)
+    contact_mobile = models.CharField(_("mobile phone"), max_length=11, blank=True)
+    contact_phone = models.CharField(_("landline"), max_length=20, blank=True)
+    contact_email = models.EmailField(_("e-mail"), blank=True)
+    industry_fields = models.TextField(_("key industry field(s) served"), blank=True)
+
+    # 2. Patent department and people (the roster is StaffMember).
+    department_name = models.CharField(_("department name"), max_length=100, blank=True)
+    department_founded = models.DateField(_("founded"), null=True, blank=True)
+    department_duties = models.TextField(_("duties"), blank=True)
+
+    # 3. Mechanism and services (the services are ServiceRecord).
+    mechanism = models.TextField(_("project implementation and results-use mechanism"), blank=True)
+
+    # 4. Basic conditions.
+    funding_amount = models.DecimalField(_("annual funding (10,000 yuan)"), max_digits=12, decimal_places=2,
+                                         null=True, blank=True)
+    funding_source = models.TextField(_("source of funding"), blank=True)
+    office_area = models.DecimalField(_("office space (m²)"), max_digits=10, decimal_places=2,
+                                      null=True, blank=True)
+    office_address = models.CharField(_("office address"), max_length=200, blank=True)
+    data_resources = models.TextField(_("data resources (databases, platforms)"), blank=True)
+
+    # 5. Construction plan.
+    plan_goals = models.TextField(_("goals"), blank=True)
+    plan_demand = models.TextField(_("demand matching"), blank=True)
+    plan_organisation = models.TextField(_("organisation and management"), blank=True)
+    plan_promotion = models.TextField(_("application and promotion"), blank=True)
+
+    # 6. Exemption and priority claims.
+    exempt_category = models.CharField(_("exempt category claimed"), max_length=30,
+                                       choices=ExemptCategory.choices, blank=True)
+    exempt_document_number = models.CharField(_("designation document number"), max_length=100, blank=True)
+    exempt_document_date = models.DateField(_("designation date"), null=True, blank=True)
+    local_base = models.BooleanField(_("designated local patent navigation service base"), default=False)
+    local_base_document_number = models.CharField(_("designating document number"), max_length=100,
+                                                  blank=True)
+    local_base_document_date = models.DateField(_("designation date"), null=True, blank=True)
+
+    # 7. Declaration.
+    integrity_declared = models.BooleanField(
+        _("no serious violation of law, regulation or credit in the last three years"), default=False)
+    declarant_name = models.CharField(_("head's name (signature)"), max_length=60, blank=True)
+    declaration_date = models.DateField(_("date of declaration"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "organisation"], name="one_application_per_call"),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="application_state_known"),
+            models.CheckConstraint(condition=Q(route__in=[*Route.values, ""]), name="application_route_known"),
+            models.CheckConstraint(condition=Q(state=State.DRAFT) | ~Q(route=""),
+                                   name="application_routed_once_submitted"),
+        ]
+        indexes = [models.Index(fields=["call", "province", "state"]), models.Index(fields=["call", "state"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def credit_code(self):
+        return self.organisation.credit_code
+
+    @property
+    def applicant_state_label(self):
+        return APPLICANT_LABELS[self.state]
+
+
+class StaffMember(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="staff")
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    title = models.CharField(_("position / title"), max_length=100, blank=True)
+    speciality = models.CharField(_("speciality"), max_length=100, blank=True)
+    years = models.PositiveSmallIntegerField(_("years in patent navigation"), null=True, blank=True)
+    employment = models.CharField(_("full- or part-time"), max_length=4, choices=Employment.choices, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("staff member")
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceRecord(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="services")
+    date = models.DateField(_("date"), null=True, blank=True)
+    client = models.CharField(_("client"), max_length=200, blank=True)
+    client_kind = models.CharField(_("client kind"), max_length=10, choices=ClientKind.choices, blank=True)
+    project = models.CharField(_("project"), max_length=200, blank=True)
+    navigation_type = models.CharField(_("navigation type"), max_length=12, choices=NavigationType.choices,
+                                       blank=True)
+    result_form = models.CharField(_("form of result"), max_length=200, blank=True)
+    effect = models.TextField(_("effect of use"), blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("service")
+
+    def __str__(self):
+        return self.project
+
+
+def attachment_path(instance, filename):
+    # Random names: the stored name reveals nothing and cannot be guessed; the original name is kept
+    # in the row for the download.
+    suffix = PurePath(filename).suffix.lower()[:5]
+    return f"applications/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A document of an application: one current file per kind, replaced by a new upload."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=30, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    # For the sealed scan: the fingerprint of the form's content it was printed from.
+    content_fingerprint = models.CharField(max_length=16, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        constraints = [models.UniqueConstraint(fields=["application", "kind"], name="one_attachment_per_kind")]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ApplicationVersion(models.Model):
+    """The content as submitted, frozen: resubmissions are compared against it field by field."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["application", "number"]
+        constraints = [models.UniqueConstraint(fields=["application", "number"], name="one_version_number")]
+
+    def __str__(self):
+        return f"{self.application} v{self.number}"

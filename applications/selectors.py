@@ -1,0 +1,98 @@
+"""Reads: what each user may see, and the application's content as one snapshot.
+
+Everything outside `applications_for_user` is answered with 404 — a reviewer cannot tell another
+province's application from one that does not exist.
+"""
+
+import hashlib
+import json
+
+from django.db.models import Q
+
+from navportal.models import Role, User
+
+from .enums import Route, State
+from .sections import SECTIONS
+from .validators import SERVICE_FIELDS, STAFF_FIELDS, eligibility_problems
+
+# Before it reaches a desk, an application is nobody's business but its applicant's.
+NOT_SUBMITTED = (State.DRAFT,)
+
+
+def applications_for_user(user):
+    from .models import Application
+
+    qs = Application.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.APPLICANT:
+        return qs.filter(organisation_id=user.organisation_id)
+    submitted = qs.exclude(state__in=NOT_SUBMITTED)
+    if user.role == Role.CITY:
+        return submitted.filter(route=Route.CITY, city_id=user.city_id)
+    if user.role == Role.PROVINCE:
+        return submitted.filter(route__in=(Route.CITY, Route.PROVINCE), province_id=user.province_id)
+    if user.role == Role.MINISTRY:
+        return submitted.filter(route=Route.MINISTRY, ministry_id=user.ministry_id)
+    if user.role == Role.NATIONAL:
+        return submitted
+    return qs.none()
+
+
+def reviewers_for_state(application, state):
+    """The officials whose desk an application in `state` is on: they are told when it arrives."""
+    if state == State.CITY_REVIEW:
+        scope = Q(role=Role.CITY, city_id=application.city_id)
+    elif state == State.PROVINCE_REVIEW:
+        scope = Q(role=Role.PROVINCE, province_id=application.province_id)
+    elif state == State.MINISTRY_REVIEW:
+        scope = Q(role=Role.MINISTRY, ministry_id=application.ministry_id)
+    else:
+        return User.objects.none()
+    return User.objects.filter(scope, is_active=True)
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, bool, int)):
+        return value
+    return str(value)
+
+
+def application_snapshot(application, *, staff=None, services=None):
+    """The form's content as plain data: frozen in each version and fingerprinted for the sealed scan."""
+    staff = list(application.staff.all()) if staff is None else staff
+    services = list(application.services.all()) if services is None else services
+    data = {"credit_code": application.organisation.credit_code}
+    for section in SECTIONS:
+        for name in section.fields:
+            field = application._meta.get_field(name)
+            data[name] = _plain(getattr(application, field.attname))
+    data["staff"] = [{f: _plain(getattr(row, f)) for f in STAFF_FIELDS} for row in staff]
+    data["services"] = [{f: _plain(getattr(row, f)) for f in SERVICE_FIELDS} for row in services]
+    return data
+
+
+def content_fingerprint(snapshot):
+    """A short check code printed on the form; the sealed scan must carry the current one."""
+    digest = hashlib.sha256(json.dumps(snapshot, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return digest[:12].upper()
+
+
+class ApplicationContent:
+    """An application with its rows and attachments loaded once, and everything derived from them."""
+
+    def __init__(self, application):
+        self.application = application
+        self.staff = list(application.staff.all())
+        self.services = list(application.services.all())
+        self.attachments = {a.kind: a for a in application.attachments.all()}
+        self.snapshot = application_snapshot(application, staff=self.staff, services=self.services)
+        self.fingerprint = content_fingerprint(self.snapshot)
+
+    def problems(self):
+        return eligibility_problems(self.application, staff=self.staff, services=self.services,
+                                    attachments=self.attachments, fingerprint=self.fingerprint)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("applications/", views.application_list, name="application_list"),
+    path("applications/start/<int:call_id>/", views.application_start, name="application_start"),
+    path("applications/<int:pk>/", views.application_tasks, name="application_tasks"),
+    path("applications/<int:pk>/pledge/", views.application_pledge, name="application_pledge"),
+    path("applications/<int:pk>/sections/<slug:section_key>/", views.application_section,
+         name="application_section"),
+    path("applications/<int:pk>/submit/", views.application_submit, name="application_submit"),
+    path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/reopen/", views.application_reopen, name="application_reopen"),
+    path("applications/<int:pk>/print/", views.application_print, name="application_print"),
+    path("applications/<int:pk>/attachments/<slug:kind>/", views.attachment_download,
+         name="attachment_download"),
+]

@@ -1,0 +1,270 @@
+"""The applicant's pages. Each view: fetch in scope (404 outside) → validate → one service call → message."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from navportal.audit import audit_record
+from navportal.errors import PortalError
+from navportal.models import Role, User
+from review.models import Call
+
+from . import services
+from .enums import AttachmentKind
+from .forms import (
+    AttachmentsForm, PledgeForm, RegistrationForm, formset_rows, row_formset_class, section_form_class,
+)
+from .models import Organisation
+from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
+from .selectors import ApplicationContent, applications_for_user
+
+
+def _scoped(request, pk):
+    """The application if the user may see it; otherwise 404, exactly as if it did not exist."""
+    queryset = applications_for_user(request.user).select_related(
+        "call", "organisation", "province", "city", "ministry")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _own(request, pk):
+    if request.user.role != Role.APPLICANT:
+        raise Http404
+    return _scoped(request, pk)
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            org = Organisation.objects.create(
+                name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
+                affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
+                city=data["city"])
+            user = User.objects.create_user(
+                username=data["email"], email=data["email"], password=data["password1"],
+                display_name=data["contact_name"], role=Role.APPLICANT, organisation=org)
+            audit_record(actor=user, action="organisation_register", obj=org)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your organisation is registered. You can now start an application."))
+        return redirect("application_list")
+    return render(request, "applications/register.html", {"form": form})
+
+
+@login_required
+def application_list(request):
+    if request.user.role != Role.APPLICANT:
+        raise Http404
+    applications = list(applications_for_user(request.user).select_related("call").order_by("-call__opens_at"))
+    applied = {a.call_id for a in applications}
+    now = timezone.now()
+    open_calls = [c for c in Call.objects.filter(opens_at__lte=now, deadline__gt=now) if c.pk not in applied]
+    return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
+
+
+@login_required
+@require_POST
+def application_start(request, call_id):
+    call = get_object_or_404(Call, pk=call_id)
+    try:
+        application = services.application_start(actor=request.user, call=call)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect("application_list")
+    return redirect("application_tasks", pk=application.pk)
+
+
+@login_required
+def application_pledge(request, pk):
+    application = _own(request, pk)
+    form = PledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_pledge(actor=request.user, application_id=application.pk)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        return redirect("application_tasks", pk=application.pk)
+    return render(request, "applications/pledge.html", {"application": application, "form": form})
+
+
+def _task_list(application, content):
+    problems = content.problems()
+    by_section = {}
+    for problem in problems:
+        by_section.setdefault(problem.section, []).append(problem)
+    failed = application.submit_failed_at is not None
+    tasks = []
+    for section in SECTIONS:
+        status = section_status(
+            section, saved=section.key in application.sections_saved, problems=by_section.get(section.key),
+            attention=failed or section.key in application.flagged_sections)
+        tasks.append({"section": section, "status": status, "label": SectionStatus.LABELS[status],
+                      "problems": by_section.get(section.key, [])})
+    return tasks, problems
+
+
+@login_required
+def application_tasks(request, pk):
+    application = _own(request, pk)
+    content = ApplicationContent(application)
+    tasks, problems = _task_list(application, content)
+    complete = sum(task["status"] == SectionStatus.COMPLETE for task in tasks)
+    return render(request, "applications/tasks.html", {
+        "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
+        "problems": problems if application.submit_failed_at else [],
+        "deadline": services.applicant_deadline(application),
+        "versions": application.versions.all(),
+    })
+
+
+@login_required
+def application_section(request, pk, section_key):
+    application = _own(request, pk)
+    section = SECTION_BY_KEY.get(section_key)
+    if section is None:
+        raise Http404
+    if application.pledged_at is None:
+        return redirect("application_pledge", pk=application.pk)
+    editable = request.user.has_perm("applications.change_application", application)
+    form_class = section_form_class(section.key)
+    rows = [] if not section.rows else list(
+        getattr(application, section.rows).values(*row_formset_class(section.rows).form._meta.fields))
+    if request.method == "POST":
+        if not editable:
+            messages.error(request, _("This application can no longer be changed."))
+            return redirect("application_tasks", pk=application.pk)
+        return _save_section(request, application, section, form_class)
+    extra = 1 if request.GET.get("add") else max(0, 5 - len(rows)) if section.rows else 0
+    formset = (row_formset_class(section.rows, extra=extra)(initial=rows, prefix=section.rows)
+               if section.rows else None)
+    return _render_section(request, application, section, form_class(instance=application), formset,
+                           AttachmentsForm(kinds=section.attachments), application.lock_version, editable)
+
+
+def _save_section(request, application, section, form_class):
+    form = form_class(request.POST, instance=application)
+    formset = row_formset_class(section.rows)(request.POST, prefix=section.rows) if section.rows else None
+    uploads = AttachmentsForm(request.POST, request.FILES, kinds=section.attachments)
+    try:
+        lock_version = int(request.POST.get("lock_version", ""))
+    except ValueError:
+        lock_version = -1
+    fields_ok = form.is_valid() and (formset is None or formset.is_valid())
+    try:
+        if fields_ok:
+            saved = services.application_save_section(
+                actor=request.user, application_id=application.pk, section_key=section.key,
+                values={name: form.cleaned_data.get(name) for name in section.fields},
+                rows=formset_rows(formset) if formset is not None else None, lock_version=lock_version)
+            lock_version = saved.lock_version
+        # A file that passed its checks is kept even when another field on the page was wrong.
+        for kind, upload in uploads.valid_uploads():
+            attachment = services.application_attach(
+                actor=request.user, application_id=application.pk, kind=kind, upload=upload,
+                content_type=upload.checked_content_type, lock_version=lock_version)
+            lock_version = attachment.application.lock_version
+            messages.success(request, _("“%(name)s” was uploaded.") % {"name": upload.name})
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        fields_ok = False
+    if fields_ok and not uploads.errors:
+        messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime().strftime("%H:%M:%S")})
+        if "add_row" in request.POST:
+            return redirect(f"{request.path}?add=1#rows")
+        if "save_next" in request.POST:
+            following = [s for s in SECTIONS if s.number == section.number + 1]
+            if following:
+                return redirect("application_section", pk=application.pk, section_key=following[0].key)
+            return redirect("application_tasks", pk=application.pk)
+        return redirect(request.path)
+    application.refresh_from_db()
+    return _render_section(request, application, section, form, formset, uploads, lock_version, True,
+                           status=400)
+
+
+def _render_section(request, application, section, form, formset, uploads, lock_version, editable, status=200):
+    attachments = {a.kind: a for a in application.attachments.all()}
+    upload_rows = [(uploads[kind], attachments.get(kind)) for kind in section.attachments]
+    following = [s for s in SECTIONS if s.number == section.number + 1]
+    return render(request, "applications/section.html", {
+        "application": application, "section": section, "sections": SECTIONS, "form": form,
+        "formset": formset, "uploads": uploads, "upload_rows": upload_rows, "lock_version": lock_version,
+        "editable": editable, "next_section": following[0] if following else None,
+        "fingerprint": ApplicationContent(application).fingerprint if section.key == "declaration" else "",
+    }, status=status)
+
+
+@login_required
+@require_POST
+def application_submit(request, pk):
+    application = _own(request, pk)
+    try:
+        problems = services.application_submit(actor=request.user, application_id=application.pk)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect("application_tasks", pk=application.pk)
+    if problems:
+        messages.error(request, _("The application was not submitted: %(n)d problems need fixing first.")
+                       % {"n": len(problems)})
+        return redirect(f"/applications/{application.pk}/#problems")
+    messages.success(request, _("Submitted. You will be told of every decision by e-mail and here."))
+    return redirect("application_tasks", pk=application.pk)
+
+
+@login_required
+@require_POST
+def application_withdraw(request, pk):
+    application = _own(request, pk)
+    try:
+        services.application_withdraw(actor=request.user, application_id=application.pk,
+                                      reason=request.POST.get("reason", "")[:500])
+        messages.success(request, _("The application was withdrawn."))
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect("application_tasks", pk=application.pk)
+
+
+@login_required
+@require_POST
+def application_reopen(request, pk):
+    application = _own(request, pk)
+    try:
+        services.application_reopen(actor=request.user, application_id=application.pk)
+        messages.success(request, _("The application is a draft again; submit it once more when ready."))
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    return redirect("application_tasks", pk=application.pk)
+
+
+@login_required
+def application_print(request, pk):
+    application = _scoped(request, pk)
+    content = ApplicationContent(application)
+    return render(request, "applications/print.html", {
+        "application": application, "content": content, "printed_at": timezone.localtime(),
+        "exempt_label": application.get_exempt_category_display(),
+    })
+
+
+@login_required
+def attachment_download(request, pk, kind):
+    application = _scoped(request, pk)
+    if kind not in AttachmentKind.values:
+        raise Http404
+    attachment = get_object_or_404(application.attachments, kind=kind)
+    audit_record(actor=request.user, action="attachment_download", obj=application, note=kind)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=True, filename=attachment.original_name)
+    response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+

@@ -1,0 +1,131 @@
+"""Demo data for `make run`: one account per role, reviewers for all 32 provincial units, fictional
+organisations (marked 示例) in several provinces, the 2022 call as history and an open call whose
+deadline lies a month from today. Safe to run again: what exists is left as it is.
+
+Applications are created through the same services a user's clicks go through, so the demo data obeys
+every rule the portal enforces.
+"""
+
+import datetime
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from applications import services
+from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
+from applications.models import Application, Organisation
+from applications.sections import SECTIONS
+from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
+from navportal.models import City, Ministry, Province, Role, User
+from review.models import Call
+
+DEMO_PASSWORD = "Demo-navportal-2026"
+NOTICE_2022 = Path(__file__).resolve().parents[2] / "demo" / "notice-2022-58.zh.txt"
+
+# (username, organisation, type, affiliation, city code, ministry code, how far the demo takes it)
+ORGANISATIONS = [
+    ("park@example.cn", "示例·苏州工业园区知识产权服务中心", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320500",
+     None, "submitted"),
+    ("nanjing@example.cn", "示例·南京市专利信息服务中心", ApplicantType.INSTITUTION, Affiliation.CITY, "320100",
+     None, "submitted"),
+    ("jsipc@example.cn", "示例·江苏省知识产权保护中心", ApplicantType.INSTITUTION, Affiliation.PROVINCE, "320100",
+     None, "complete"),
+    ("hangzhou@example.cn", "示例·杭州高新技术产业开发区", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "330100",
+     None, "partial"),
+    ("univ@example.cn", "示例·某大学知识产权信息服务中心", ApplicantType.INSTITUTION, Affiliation.MINISTRY, "110108",
+     "moe", "submitted"),
+    ("applicant@example.cn", "示例·广州开发区专利导航中心", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "440100",
+     None, "none"),
+]
+
+CITY_REVIEWERS = [("city-nanjing", "320100"), ("city-suzhou", "320500"), ("city-hangzhou", "330100"),
+                  ("city-guangzhou", "440100")]
+MINISTRY_REVIEWERS = [("ministry-moe", "moe"), ("ministry-cas", "cas")]
+
+
+def shanghai(*args):
+    return timezone.make_aware(datetime.datetime(*args), timezone.get_fixed_timezone(8 * 60))
+
+
+class Command(BaseCommand):
+    help = "Load demo accounts, organisations and calls (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            self.users()
+            call_2022, demo_call = self.calls()
+        for username, *rest in ORGANISATIONS:
+            self.organisation(username, *rest, call=demo_call)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready. Every demo account's password is {DEMO_PASSWORD} (see README.md)."))
+
+    def user(self, username, role, name, **scope):
+        user, created = User.objects.get_or_create(username=username, defaults={
+            "role": role, "display_name": name, "email": f"{username}@example.cn" if "@" not in username
+            else username, **scope})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def users(self):
+        self.user("cnipa", Role.NATIONAL, "国家局运用促进司（示例）")
+        for province in Province.objects.all():
+            self.user(f"prov-{province.code[:2]}", Role.PROVINCE, f"{province.name}知识产权局（示例）",
+                      province=province)
+        for username, code in CITY_REVIEWERS:
+            city = City.objects.get(code=code)
+            self.user(username, Role.CITY, f"{city.name}知识产权局（示例）", city=city)
+        for username, code in MINISTRY_REVIEWERS:
+            ministry = Ministry.objects.get(code=code)
+            self.user(username, Role.MINISTRY, f"{ministry.name}科技司（示例）", ministry=ministry)
+
+    def calls(self):
+        call_2022, _ = Call.objects.get_or_create(document_number="国知办发运字〔2022〕58号", defaults={
+            "title": "2022年国家级专利导航服务基地申报", "notice_text": NOTICE_2022.read_text(encoding="utf-8"),
+            "opens_at": shanghai(2022, 11, 11, 0, 0), "deadline": shanghai(2022, 11, 24, 0, 0)})
+        now = timezone.now()
+        demo_call, _ = Call.objects.get_or_create(document_number="示例〔2026〕1号", defaults={
+            "title": "国家级专利导航服务基地申报（示例批次）",
+            "notice_text": "本批次为演示数据。申报条件与程序同国知办发运字〔2022〕58号。",
+            "opens_at": now - datetime.timedelta(days=7),
+            "deadline": (timezone.localtime(now) + datetime.timedelta(days=30)).replace(
+                hour=0, minute=0, second=0, microsecond=0)})
+        return call_2022, demo_call
+
+    def organisation(self, username, name, applicant_type, affiliation, city_code, ministry_code, stage, *, call):
+        if User.objects.filter(username=username).exists():
+            return
+        city = City.objects.select_related("province").get(code=city_code)
+        seed = 100 + [o[0] for o in ORGANISATIONS].index(username)
+        with transaction.atomic():
+            org = Organisation.objects.create(
+                name=name, credit_code=credit_code(seed), applicant_type=applicant_type, affiliation=affiliation,
+                ministry=Ministry.objects.get(code=ministry_code) if ministry_code else None,
+                province=city.province, city=city)
+            user = self.user(username, Role.APPLICANT, "李联络", organisation=org)
+        if stage == "none":
+            return
+        application = services.application_start(actor=user, call=call)
+        services.application_pledge(actor=user, application_id=application.pk)
+        values = complete_values()
+        sections = SECTIONS if stage != "partial" else SECTIONS[:2]
+        for section in sections:
+            version = Application.objects.get(pk=application.pk).lock_version
+            rows = {"staff": staff_rows(6), "services": service_rows(6)}.get(section.rows)
+            services.application_save_section(
+                actor=user, application_id=application.pk, section_key=section.key,
+                values={f: values[f] for f in section.fields if f in values}, rows=rows, lock_version=version)
+        if stage == "partial":
+            return
+        services.application_attach(
+            actor=user, application_id=application.pk, kind=AttachmentKind.SEALED_SCAN,
+            upload=SimpleUploadedFile("申请表盖章扫描件.pdf", TINY_PDF, "application/pdf"),
+            content_type="application/pdf")
+        if stage == "submitted":
+            problems = services.application_submit(actor=user, application_id=application.pk)
+            assert not problems, problems
+            assert Application.objects.get(pk=application.pk).state != State.DRAFT

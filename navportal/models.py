@@ -1,0 +1,180 @@
+"""The shared core: regions, ministries, users with one role and its scope, the audit trail, messages."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class LocalizedName(models.Model):
+    """A record with a Chinese official name and an English one; shown in the user's language."""
+
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Province(LocalizedName):
+    """One of the 31 provincial-level divisions, or the XPCC: each has its own IP bureau and quota."""
+
+    code = models.CharField(_("GB/T 2260 code"), max_length=6, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+
+class City(LocalizedName):
+    """A prefecture-level division (or a district of a municipality) whose IP bureau gives consent."""
+
+    code = models.CharField(_("GB/T 2260 code"), max_length=6, unique=True)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cities")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+
+
+class Ministry(LocalizedName):
+    """A central ministry whose affiliated units apply through one of its departments."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("ministry")
+        verbose_name_plural = _("ministries")
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    CITY = "city", _("City reviewer")
+    PROVINCE = "province", _("Provincial reviewer")
+    MINISTRY = "ministry", _("Ministry reviewer")
+    NATIONAL = "national", _("CNIPA staff")
+
+
+REVIEWER_ROLES = (Role.CITY, Role.PROVINCE, Role.MINISTRY)
+OFFICIAL_ROLES = (*REVIEWER_ROLES, Role.NATIONAL)
+
+
+class User(AbstractUser):
+    """A person with exactly one role; the role's scope is the one foreign key it requires."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        "applications.Organisation", verbose_name=_("organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="members")
+    city = models.ForeignKey(City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT)
+    province = models.ForeignKey(
+        Province, verbose_name=_("province"), null=True, blank=True, on_delete=models.PROTECT)
+    ministry = models.ForeignKey(
+        Ministry, verbose_name=_("ministry"), null=True, blank=True, on_delete=models.PROTECT)
+    display_name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_known"),
+            # Each role carries exactly the scope it acts in, and no other: a city reviewer cannot also
+            # hold a province, an applicant belongs to one organisation.
+            models.CheckConstraint(
+                name="user_scope_matches_role",
+                condition=(
+                    Q(role=Role.APPLICANT, organisation__isnull=False, city__isnull=True,
+                      province__isnull=True, ministry__isnull=True)
+                    | Q(role=Role.CITY, organisation__isnull=True, city__isnull=False,
+                        province__isnull=True, ministry__isnull=True)
+                    | Q(role=Role.PROVINCE, organisation__isnull=True, city__isnull=True,
+                        province__isnull=False, ministry__isnull=True)
+                    | Q(role=Role.MINISTRY, organisation__isnull=True, city__isnull=True,
+                        province__isnull=True, ministry__isnull=False)
+                    | Q(role=Role.NATIONAL, organisation__isnull=True, city__isnull=True,
+                        province__isnull=True, ministry__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @property
+    def is_applicant(self):
+        return self.role == Role.APPLICANT
+
+    @property
+    def is_official(self):
+        return self.role in OFFICIAL_ROLES
+
+    @property
+    def scope_label(self):
+        """The unit a user acts for, as shown in the header."""
+        if self.role == Role.APPLICANT:
+            return str(self.organisation)
+        scope = self.city or self.province or self.ministry
+        return f"{self.get_role_display()} · {scope}" if scope else self.get_role_display()
+
+
+class AuditEvent(models.Model):
+    """One append-only line of the audit trail: who did what to which object, from which state to which.
+
+    Written in the same transaction as the change it records, so a change without its audit line cannot
+    be committed. Nothing updates or deletes these rows (see save/delete below).
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit events are append-only")
+
+
+class Message(models.Model):
+    """An in-portal message, the twin of a notification e-mail."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
+    created_at = models.DateTimeField(auto_now_add=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    link = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.subject

@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from review.models import Call
+
+from .models import Message, Role
+
+
+def home(request):
+    user = request.user
+    if user.is_authenticated:
+        if user.role == Role.APPLICANT:
+            return redirect("application_list")
+        return redirect("review_queue")
+    now = timezone.now()
+    calls = Call.objects.order_by("-opens_at")[:10]
+    return render(request, "home.html", {"calls": calls, "now": now})
+
+
+@login_required
+def message_list(request):
+    page = Paginator(Message.objects.filter(recipient=request.user), 25).get_page(request.GET.get("page"))
+    unread = [m.pk for m in page.object_list if m.read_at is None]
+    response = render(request, "messages.html", {"page": page, "unread_ids": set(unread)})
+    if unread:
+        Message.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return response

@@ -1,0 +1,65 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Focus the error summary after a failed save or submission, so keyboard and screen-reader users land on it.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
+
+  // Show only the chosen province's cities.
+  document.querySelectorAll("select[data-city-for]").forEach(function (citySelect) {
+    var provinceSelect = document.getElementById(citySelect.getAttribute("data-city-for"));
+    if (!provinceSelect) { return; }
+    function filter() {
+      var chosen = provinceSelect.options[provinceSelect.selectedIndex];
+      var label = chosen && chosen.value ? chosen.text : null;
+      citySelect.querySelectorAll("optgroup").forEach(function (group) {
+        var show = !label || group.label === label;
+        group.hidden = !show;
+        group.disabled = !show;
+      });
+      var selected = citySelect.options[citySelect.selectedIndex];
+      if (selected && selected.parentElement.tagName === "OPTGROUP" && selected.parentElement.disabled) {
+        citySelect.value = "";
+      }
+    }
+    provinceSelect.addEventListener("change", filter);
+    filter();
+  });
+
+  // Add a row to a table of rows without a round trip (the "save and add a row" button does it without JS).
+  document.querySelectorAll("[data-add-row]").forEach(function (button) {
+    var prefix = button.getAttribute("data-add-row");
+    var template = document.getElementById(prefix + "-empty-row");
+    var body = document.getElementById(prefix + "-rows");
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    if (!template || !body || !total) { return; }
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      var index = parseInt(total.value, 10);
+      var html = template.innerHTML.replace(/__prefix__/g, index).replace(/__number__/g, index + 1);
+      body.insertAdjacentHTML("beforeend", html);
+      total.value = index + 1;
+      var first = body.lastElementChild.querySelector("input, select, textarea");
+      if (first) { first.focus(); }
+    });
+  });
+
+  // Warn before leaving a form with unsaved typing.
+  document.querySelectorAll("form[data-draft]").forEach(function (form) {
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  });
+
+  // A form that changes state is sent once, however often its button is clicked.
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+    });
+  });
+})();

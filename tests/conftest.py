@@ -1,0 +1,141 @@
+"""The fixed cast: an applicant of each kind, their outsider, and reviewers of two cities, two provinces
+and two ministries, plus CNIPA staff. Reference data (provinces, cities, ministries) comes from the
+migrations, as in production."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from applications import services
+from applications.enums import Affiliation, ApplicantType, AttachmentKind
+from applications.models import Application, Organisation
+from applications.sections import SECTIONS
+from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
+from navportal.models import City, Ministry, Province, Role, User
+from review.models import Call
+
+PASSWORD = "Correct-horse-42"
+_seeds = itertools.count(1000)
+
+
+@pytest.fixture(autouse=True)
+def _private_uploads(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        **settings.STORAGES["default"], "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"],
+                                                     "location": str(tmp_path / "uploads")}}}
+
+
+@pytest.fixture
+def call(db):
+    now = timezone.now()
+    return Call.objects.create(title="测试批次", document_number="测试〔2026〕1号",
+                               opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
+
+
+def make_user(username, role, **scope):
+    return User.objects.create_user(username=username, email=f"{username}@example.cn", password=PASSWORD,
+                                    role=role, display_name=username, **scope)
+
+
+def make_org(name, applicant_type=ApplicantType.NATIONAL_PARK, affiliation=Affiliation.CITY, city="320500",
+             ministry=None):
+    city = City.objects.get(code=city)
+    return Organisation.objects.create(
+        name=name, credit_code=credit_code(next(_seeds)), applicant_type=applicant_type, affiliation=affiliation,
+        ministry=Ministry.objects.get(code=ministry) if ministry else None, province=city.province, city=city)
+
+
+def make_applicant(name="示例园区", username=None, **org):
+    organisation = make_org(name, **org)
+    return make_user(username or f"applicant{organisation.pk}", Role.APPLICANT, organisation=organisation)
+
+
+@pytest.fixture
+def applicant(db):
+    """A national-level park in Suzhou, Jiangsu: goes straight to the province."""
+    return make_applicant("示例·苏州园区", "park")
+
+
+@pytest.fixture
+def outsider(db):
+    """Another applicant, of another organisation in the same city."""
+    return make_applicant("示例·另一园区", "outsider")
+
+
+@pytest.fixture
+def city_institution(db):
+    return make_applicant("示例·南京市中心", "nanjing-inst", applicant_type=ApplicantType.INSTITUTION,
+                          affiliation=Affiliation.CITY, city="320100")
+
+
+@pytest.fixture
+def province_institution(db):
+    return make_applicant("示例·江苏省中心", "js-inst", applicant_type=ApplicantType.INSTITUTION,
+                          affiliation=Affiliation.PROVINCE, city="320100")
+
+
+@pytest.fixture
+def ministry_unit(db):
+    return make_applicant("示例·某大学中心", "moe-unit", applicant_type=ApplicantType.INSTITUTION,
+                          affiliation=Affiliation.MINISTRY, city="110108", ministry="moe")
+
+
+@pytest.fixture
+def reviewers(db):
+    """One official per desk, in two places each, so that every scope has an outsider."""
+    return {
+        "city_nanjing": make_user("city-nanjing", Role.CITY, city=City.objects.get(code="320100")),
+        "city_suzhou": make_user("city-suzhou", Role.CITY, city=City.objects.get(code="320500")),
+        "province_js": make_user("prov-js", Role.PROVINCE, province=Province.objects.get(code="320000")),
+        "province_zj": make_user("prov-zj", Role.PROVINCE, province=Province.objects.get(code="330000")),
+        "ministry_moe": make_user("ministry-moe", Role.MINISTRY, ministry=Ministry.objects.get(code="moe")),
+        "ministry_cas": make_user("ministry-cas", Role.MINISTRY, ministry=Ministry.objects.get(code="cas")),
+        "national": make_user("cnipa", Role.NATIONAL),
+    }
+
+
+def version_of(application):
+    return Application.objects.get(pk=application.pk).lock_version
+
+
+def fill(user, application, *, values=None, staff=5, services_n=5, sections=SECTIONS, scan=True):
+    """Fill the application through the services, as a user's saves would; with the sealed scan last."""
+    if application.pledged_at is None:
+        services.application_pledge(actor=user, application_id=application.pk)
+    content = {**complete_values(), **(values or {})}
+    for section in sections:
+        rows = {"staff": staff_rows(staff), "services": service_rows(services_n)}.get(section.rows)
+        services.application_save_section(
+            actor=user, application_id=application.pk, section_key=section.key,
+            values={f: content[f] for f in section.fields if f in content}, rows=rows,
+            lock_version=version_of(application))
+    if scan:
+        attach_scan(user, application)
+    return Application.objects.get(pk=application.pk)
+
+
+def attach_scan(user, application):
+    services.application_attach(
+        actor=user, application_id=application.pk, kind=AttachmentKind.SEALED_SCAN,
+        upload=SimpleUploadedFile("scan.pdf", TINY_PDF, "application/pdf"), content_type="application/pdf")
+
+
+@pytest.fixture
+def complete(call):
+    """Start and completely fill `user`'s application to the open call: ready to submit."""
+    def _complete(user, **kwargs):
+        application = services.application_start(actor=user, call=call)
+        return fill(user, application, **kwargs)
+    return _complete
+
+
+@pytest.fixture
+def submitted(complete):
+    def _submitted(user):
+        application = complete(user)
+        assert services.application_submit(actor=user, application_id=application.pk) == []
+        return Application.objects.get(pk=application.pk)
+    return _submitted
