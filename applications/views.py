@@ -41,7 +41,7 @@ def _own(request, pk):
 def register(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
@@ -85,7 +85,7 @@ def application_start(request, call_id):
 @login_required
 def application_pledge(request, pk):
     application = _own(request, pk)
-    form = PledgeForm(request.POST or None)
+    form = PledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.application_pledge(actor=request.user, application_id=application.pk)

@@ -159,7 +159,9 @@ USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start without it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Uploads are private: the folder is outside anything served, and files leave only through the

@@ -22,7 +22,9 @@ _seeds = itertools.count(1000)
 
 
 @pytest.fixture(autouse=True)
-def _private_uploads(settings, tmp_path):
+def _fast_and_private(settings, tmp_path):
+    # A fast hasher: the suite creates hundreds of accounts; production keeps Django's default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "default": {
         **settings.STORAGES["default"], "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"],
                                                      "location": str(tmp_path / "uploads")}}}

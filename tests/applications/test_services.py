@@ -1,0 +1,194 @@
+"""The applicant's transitions: draft saves, the stale-copy refusal, submission and routing, withdraw,
+reopen and the deadlines — each change audited."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from applications import services
+from applications.enums import Route, State
+from applications.models import Application, ApplicationVersion
+from navportal.errors import PortalError
+from navportal.models import AuditEvent, Message, Province
+from review.models import ProvinceDeadline
+from tests.conftest import version_of
+
+
+def audit_actions(application):
+    return list(AuditEvent.objects.filter(object_type="applications.application", object_id=str(application.pk))
+                .order_by("id").values_list("action", "from_state", "to_state"))
+
+
+def test_start_prefills_from_the_registration_and_is_idempotent(applicant, call):
+    first = services.application_start(actor=applicant, call=call)
+    again = services.application_start(actor=applicant, call=call)
+    assert first.pk == again.pk
+    org = applicant.organisation
+    assert (first.name, first.applicant_type, first.province_id, first.city_id, first.state) == (
+        org.name, org.applicant_type, org.province_id, org.city_id, State.DRAFT)
+    assert Application.objects.filter(organisation=org).count() == 1
+
+
+def test_start_refused_on_a_closed_call(applicant, call):
+    call.deadline = timezone.now() - datetime.timedelta(minutes=1)
+    call.opens_at = call.deadline - datetime.timedelta(days=10)
+    call.save()
+    with pytest.raises(PortalError) as exc:
+        services.application_start(actor=applicant, call=call)
+    assert exc.value.code == "deadline"
+
+
+def test_reviewer_cannot_start(reviewers, call):
+    with pytest.raises(PortalError):
+        services.application_start(actor=reviewers["province_js"], call=call)
+
+
+def test_sections_stay_closed_until_the_pledge(applicant, call):
+    application = services.application_start(actor=applicant, call=call)
+    with pytest.raises(PortalError) as exc:
+        services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
+                                          values={"plan_goals": "x"}, lock_version=application.lock_version)
+    assert exc.value.code == "pledge"
+
+
+def test_draft_saves_without_required_checks_and_bumps_the_version(applicant, call):
+    application = services.application_start(actor=applicant, call=call)
+    services.application_pledge(actor=applicant, application_id=application.pk)
+    before = version_of(application)
+    saved = services.application_save_section(
+        actor=applicant, application_id=application.pk, section_key="plan", values={"plan_goals": "目标"},
+        lock_version=before)
+    assert saved.lock_version == before + 1
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.plan_goals, stored.plan_demand, stored.sections_saved) == ("目标", "", ["plan"])
+
+
+def test_a_save_from_an_older_copy_is_refused_and_overwrites_nothing(applicant, call):
+    application = services.application_start(actor=applicant, call=call)
+    services.application_pledge(actor=applicant, application_id=application.pk)
+    opened_in_both_tabs = version_of(application)
+    services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
+                                      values={"plan_goals": "first tab"}, lock_version=opened_in_both_tabs)
+    with pytest.raises(PortalError) as exc:
+        services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
+                                          values={"plan_goals": "second tab"}, lock_version=opened_in_both_tabs)
+    assert exc.value.code == "stale"
+    assert Application.objects.get(pk=application.pk).plan_goals == "first tab"
+
+
+@pytest.mark.parametrize("who, route, state, desk", [
+    ("applicant", Route.PROVINCE, State.PROVINCE_REVIEW, "province_js"),
+    ("province_institution", Route.PROVINCE, State.PROVINCE_REVIEW, "province_js"),
+    ("city_institution", Route.CITY, State.CITY_REVIEW, "city_nanjing"),
+    ("ministry_unit", Route.MINISTRY, State.MINISTRY_REVIEW, "ministry_moe"),
+])
+def test_submission_is_routed_frozen_audited_and_notified(request, reviewers, submitted, who, route, state, desk):
+    user = request.getfixturevalue(who)
+    application = submitted(user)
+    assert (application.route, application.state) == (route, state)
+    [version] = ApplicationVersion.objects.filter(application=application)
+    assert (version.number, version.data["name"], len(version.data["staff"])) == (1, application.name, 5)
+    assert audit_actions(application)[-1] == ("application_submit", State.DRAFT, state)
+    reviewer = reviewers[desk]
+    assert Message.objects.filter(recipient=reviewer).count() == 1
+    assert Message.objects.filter(recipient=user).count() == 1
+    others = [u for k, u in reviewers.items() if k != desk]
+    assert Message.objects.filter(recipient__in=others).count() == 0
+
+
+def test_notification_mail_is_sent_after_commit(applicant, reviewers, complete, django_capture_on_commit_callbacks):
+    application = complete(applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(actor=applicant, application_id=application.pk)
+    assert sorted(m.to[0] for m in mail.outbox) == ["park@example.cn", "prov-js@example.cn"]
+
+
+def test_park_affiliated_with_a_city_still_goes_to_the_province(applicant, submitted):
+    assert applicant.organisation.affiliation == "city"
+    assert submitted(applicant).route == Route.PROVINCE
+
+
+def test_second_submit_is_refused_without_a_second_effect(applicant, submitted):
+    application = submitted(applicant)
+    with pytest.raises(PortalError) as exc:
+        services.application_submit(actor=applicant, application_id=application.pk)
+    assert exc.value.code == "state"
+    assert application.versions.count() == 1
+    assert [a for a, *_ in audit_actions(application)].count("application_submit") == 1
+
+
+def test_submitted_application_cannot_be_edited(applicant, submitted):
+    application = submitted(applicant)
+    with pytest.raises(PortalError) as exc:
+        services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
+                                          values={"plan_goals": "late"}, lock_version=application.lock_version)
+    assert exc.value.code == "state"
+
+
+def test_nothing_can_be_submitted_after_the_call_deadline(applicant, complete, call):
+    application = complete(applicant)
+    call.deadline = timezone.now() - datetime.timedelta(seconds=1)
+    call.opens_at = call.deadline - datetime.timedelta(days=30)
+    call.save()
+    with pytest.raises(PortalError) as exc:
+        services.application_submit(actor=applicant, application_id=application.pk)
+    assert exc.value.code == "deadline"
+    assert Application.objects.get(pk=application.pk).state == State.DRAFT
+
+
+def test_the_provinces_earlier_deadline_applies_to_its_applicants(applicant, ministry_unit, complete, call):
+    jiangsu = Province.objects.get(code="320000")
+    ProvinceDeadline.objects.create(call=call, province=jiangsu, deadline=timezone.now() - datetime.timedelta(hours=1))
+    park = complete(applicant)
+    with pytest.raises(PortalError) as exc:
+        services.application_submit(actor=applicant, application_id=park.pk)
+    assert exc.value.code == "deadline"
+
+
+def test_ministry_units_are_not_bound_by_a_provincial_deadline(ministry_unit, complete, call):
+    beijing = ministry_unit.organisation.province
+    ProvinceDeadline.objects.create(call=call, province=beijing, deadline=timezone.now() - datetime.timedelta(hours=1))
+    application = complete(ministry_unit)
+    assert services.application_submit(actor=ministry_unit, application_id=application.pk) == []
+
+
+def test_withdraw_until_recommended_and_reopen(applicant, reviewers, submitted):
+    application = submitted(applicant)
+    services.application_withdraw(actor=applicant, application_id=application.pk, reason="材料需完善")
+    assert Application.objects.get(pk=application.pk).state == State.WITHDRAWN
+    services.application_reopen(actor=applicant, application_id=application.pk)
+    reopened = Application.objects.get(pk=application.pk)
+    assert (reopened.state, reopened.route) == (State.DRAFT, "")
+    assert [a for a, *_ in audit_actions(application)][-3:] == [
+        "application_submit", "application_withdraw", "application_reopen"]
+
+
+@pytest.mark.parametrize("state", [State.RECOMMENDED, State.NATIONAL_REVIEW, State.DESIGNATED, State.DRAFT,
+                                   State.NOT_RECOMMENDED])
+def test_withdraw_refused_once_recommended_or_not_submitted(applicant, submitted, state):
+    application = submitted(applicant)
+    Application.objects.filter(pk=application.pk).update(state=state)
+    with pytest.raises(PortalError) as exc:
+        services.application_withdraw(actor=applicant, application_id=application.pk)
+    assert exc.value.code == "state"
+
+
+def test_resubmission_after_a_return_goes_back_to_the_desk_that_returned_it(city_institution, reviewers,
+                                                                              submitted):
+    application = submitted(city_institution)
+    # The province returned it after the city had consented (issue 3 builds the return action itself).
+    Application.objects.filter(pk=application.pk).update(state=State.RETURNED,
+                                                         returned_from=State.PROVINCE_REVIEW)
+    assert services.application_submit(actor=city_institution, application_id=application.pk) == []
+    again = Application.objects.get(pk=application.pk)
+    assert (again.state, again.versions.count()) == (State.PROVINCE_REVIEW, 2)
+
+
+def test_other_organisations_cannot_touch_it(applicant, outsider, submitted):
+    application = submitted(applicant)
+    for action in (services.application_withdraw, services.application_submit, services.application_pledge):
+        with pytest.raises(PortalError) as exc:
+            action(actor=outsider, application_id=application.pk)
+        assert exc.value.code == "not_found"

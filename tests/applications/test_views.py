@@ -1,0 +1,216 @@
+"""The applicant's pages through the test client: what a user types is kept, refusals are named,
+and nothing of another organisation can be reached."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from applications import services
+from applications.enums import AttachmentKind, State
+from applications.models import Application, Attachment
+from navportal.demo.content import TINY_PDF
+from tests.conftest import PASSWORD, version_of
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+@pytest.fixture
+def draft(applicant, call):
+    application = services.application_start(actor=applicant, call=call)
+    services.application_pledge(actor=applicant, application_id=application.pk)
+    return Application.objects.get(pk=application.pk)
+
+
+def section_url(application, key):
+    return reverse("application_section", args=[application.pk, key])
+
+
+def test_pledge_comes_before_the_first_section(client, applicant, call):
+    client.force_login(applicant)
+    response = client.post(reverse("application_start", args=[call.pk]))
+    application = Application.objects.get(organisation=applicant.organisation)
+    assert response.url == reverse("application_tasks", args=[application.pk])
+    assert client.get(section_url(application, "basic")).url == reverse("application_pledge", args=[application.pk])
+    response = client.post(reverse("application_pledge", args=[application.pk]), {})
+    assert response.status_code == 200 and "pledge" in response.context["form"].errors
+    client.post(reverse("application_pledge", args=[application.pk]), {"pledge": "on"})
+    assert client.get(section_url(application, "basic")).status_code == 200
+
+
+def test_draft_save_through_the_page(client, applicant, draft):
+    client.force_login(applicant)
+    response = client.post(section_url(draft, "plan"), {
+        "lock_version": draft.lock_version, "plan_goals": "三年目标", "plan_demand": "", "plan_organisation": "",
+        "plan_promotion": ""})
+    assert response.status_code == 302
+    assert Application.objects.get(pk=draft.pk).plan_goals == "三年目标"
+
+
+def test_stale_tab_is_refused_and_its_text_stays_on_screen(client, applicant, draft):
+    client.force_login(applicant)
+    old = draft.lock_version
+    client.post(section_url(draft, "plan"), {"lock_version": old, "plan_goals": "tab one"})
+    response = client.post(section_url(draft, "plan"), {"lock_version": old, "plan_goals": "tab two text"})
+    assert response.status_code == 400
+    assert "tab two text" in response.content.decode()
+    assert "another tab" in " ".join(str(m) for m in response.context["messages"])
+    assert Application.objects.get(pk=draft.pk).plan_goals == "tab one"
+
+
+def test_city_outside_the_province_is_named_and_input_kept(client, applicant, draft):
+    client.force_login(applicant)
+    from navportal.models import City
+    hangzhou = City.objects.get(code="330100")
+    response = client.post(section_url(draft, "basic"), {
+        "lock_version": draft.lock_version, "name": draft.name, "applicant_type": draft.applicant_type,
+        "affiliation": draft.affiliation, "province": draft.province_id, "city": hangzhou.pk,
+        "address": "typed address 1", "industry_fields": "集成电路"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["city"]
+    assert "typed address 1" in response.content.decode()
+    assert Application.objects.get(pk=draft.pk).address == ""
+
+
+def test_upload_kept_when_another_field_is_wrong(client, applicant, draft):
+    client.force_login(applicant)
+    response = client.post(section_url(draft, "claims"), {
+        "lock_version": draft.lock_version, "exempt_category": "protection_centre",
+        "exempt_document_date": "not a date", "exempt_document_number": "国知发〔2020〕1号",
+        "exemption_document": SimpleUploadedFile("认定文件.png", PNG, "image/png")})
+    assert response.status_code == 400
+    assert response.context["form"].errors["exempt_document_date"]
+    attachment = Attachment.objects.get(application=draft, kind=AttachmentKind.EXEMPTION_DOCUMENT)
+    assert (attachment.original_name, attachment.content_type) == ("认定文件.png", "image/png")
+    # The page re-renders with the new version, so the corrected save is accepted.
+    assert response.context["lock_version"] == version_of(draft)
+    body = response.content.decode()
+    assert "国知发〔2020〕1号" in body and "认定文件.png" in body
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("evil.pdf", b"MZ\x90\x00 this is an executable", "not a valid"),
+    ("page.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR<html><script>alert(1)</script>IEND", "not a valid"),
+    ("drawing.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "not a valid"),
+    ("broken.pdf", b"%PDF-1.4 truncated", "not a valid"),
+    ("photo.jpg", TINY_PDF, None),  # a real PDF with a .jpg name is still a PDF: accepted by content
+])
+def test_uploads_are_checked_by_content(client, applicant, draft, name, content, message):
+    client.force_login(applicant)
+    response = client.post(section_url(draft, "claims"), {
+        "lock_version": draft.lock_version, "exemption_document": SimpleUploadedFile(name, content, "image/png")})
+    stored = Attachment.objects.filter(application=draft).first()
+    if message:
+        assert response.status_code == 400
+        assert message in str(response.context["uploads"].errors["exemption_document"])
+        assert stored is None
+    else:
+        assert stored.content_type == "application/pdf"
+
+
+def test_sealed_scan_must_be_a_pdf(client, applicant, draft):
+    client.force_login(applicant)
+    response = client.post(section_url(draft, "declaration"), {
+        "lock_version": draft.lock_version, "sealed_scan": SimpleUploadedFile("scan.png", PNG, "image/png")})
+    assert response.status_code == 400
+    assert not Attachment.objects.filter(application=draft).exists()
+
+
+def test_upload_size_limit_has_a_clear_message(client, applicant, draft, settings):
+    settings.UPLOAD_MAX_BYTES = 100
+    client.force_login(applicant)
+    response = client.post(section_url(draft, "claims"), {
+        "lock_version": draft.lock_version, "exemption_document": SimpleUploadedFile("big.pdf", TINY_PDF + b" " * 200)})
+    assert "at most 100" in str(response.context["uploads"].errors["exemption_document"])
+
+
+def test_rows_are_added_edited_and_removed(client, applicant, draft):
+    client.force_login(applicant)
+    data = {"lock_version": draft.lock_version, "department_name": "运营部", "staff-TOTAL_FORMS": "3",
+            "staff-INITIAL_FORMS": "0", "staff-MIN_NUM_FORMS": "0", "staff-MAX_NUM_FORMS": "200"}
+    for i, name in enumerate(["甲", "乙", ""]):
+        data[f"staff-{i}-name"] = name
+        data[f"staff-{i}-years"] = "3" if name else ""
+    assert client.post(section_url(draft, "department"), data).status_code == 302
+    assert list(draft.staff.values_list("name", flat=True)) == ["甲", "乙"]
+    data.update({"lock_version": version_of(draft), "staff-0-name": "甲改", "staff-1-DELETE": "on"})
+    assert client.post(section_url(draft, "department"), data).status_code == 302
+    assert list(draft.staff.values_list("name", flat=True)) == ["甲改"]
+
+
+def test_task_list_shows_status_per_section_and_problems_after_a_failed_submit(client, applicant, draft):
+    client.force_login(applicant)
+    client.post(section_url(draft, "plan"), {"lock_version": draft.lock_version, "plan_goals": "a",
+                                             "plan_demand": "b", "plan_organisation": "c", "plan_promotion": "d"})
+    client.post(section_url(draft, "conditions"), {"lock_version": version_of(draft), "funding_source": "x"})
+    response = client.get(reverse("application_tasks", args=[draft.pk]))
+    statuses = {t["section"].key: t["status"] for t in response.context["tasks"]}
+    assert statuses == {"basic": "not_started", "department": "not_started", "mechanism": "not_started",
+                        "conditions": "in_progress", "plan": "complete", "claims": "not_started",
+                        "declaration": "not_started"}
+    assert response.context["problems"] == []
+    response = client.post(reverse("application_submit", args=[draft.pk]), follow=True)
+    problems = response.context["problems"]
+    assert problems and all(p.section != "plan" for p in problems)
+    statuses = {t["section"].key: t["status"] for t in response.context["tasks"]}
+    assert statuses["plan"] == "complete" and statuses["basic"] == "needs_attention"
+    body = response.content.decode()
+    assert f'{section_url(draft, "department")}#field-staff' in body
+    assert Application.objects.get(pk=draft.pk).state == State.DRAFT
+
+
+def test_print_view_carries_the_check_code(client, applicant, complete):
+    application = complete(applicant)
+    client.force_login(applicant)
+    response = client.get(reverse("application_print", args=[application.pk]))
+    scan = application.attachments.get(kind=AttachmentKind.SEALED_SCAN)
+    assert scan.content_fingerprint in response.content.decode()
+    assert response.context["content"].fingerprint == scan.content_fingerprint
+
+
+@pytest.mark.parametrize("name", ["application_tasks", "application_print", "application_pledge"])
+def test_other_organisations_get_404(client, applicant, outsider, submitted, name):
+    application = submitted(applicant)
+    client.force_login(outsider)
+    assert client.get(reverse(name, args=[application.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["application_submit", "application_withdraw", "application_reopen"])
+def test_state_changes_refuse_get_and_outsiders(client, applicant, outsider, submitted, name):
+    application = submitted(applicant)
+    client.force_login(applicant)
+    assert client.get(reverse(name, args=[application.pk])).status_code == 405
+    client.force_login(outsider)
+    assert client.post(reverse(name, args=[application.pk])).status_code == 404
+    assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW
+
+
+def test_section_post_by_outsider_is_404_and_changes_nothing(client, outsider, draft):
+    client.force_login(outsider)
+    response = client.post(section_url(draft, "plan"), {"lock_version": draft.lock_version, "plan_goals": "x"})
+    assert response.status_code == 404
+    assert Application.objects.get(pk=draft.pk).plan_goals == ""
+
+
+def test_attachment_download_only_within_scope(client, applicant, outsider, reviewers, submitted):
+    application = submitted(applicant)
+    url = reverse("attachment_download", args=[application.pk, AttachmentKind.SEALED_SCAN])
+    client.force_login(applicant)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == TINY_PDF
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    for user, expected in [(outsider, 404), (reviewers["province_js"], 200), (reviewers["province_zj"], 404),
+                           (reviewers["city_suzhou"], 404), (reviewers["ministry_moe"], 404),
+                           (reviewers["national"], 200)]:
+        client.force_login(user)
+        assert client.get(url).status_code == expected, user
+
+
+def test_login_and_logout(client, applicant):
+    response = client.post(reverse("login"), {"username": applicant.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("application_list")).status_code == 200
+    assert client.get(reverse("logout")).status_code == 405
+    client.post(reverse("logout"))
+    assert client.get(reverse("application_list")).status_code == 302

@@ -1,0 +1,104 @@
+"""Reviewer queues exist for every desk and show exactly the reviewer's own scope; list pages keep a
+constant number of queries however many rows they show."""
+
+import pytest
+from django.urls import reverse
+
+from applications import services
+from applications.enums import State
+from tests.conftest import make_applicant
+
+
+@pytest.fixture
+def everyone(applicant, city_institution, province_institution, ministry_unit, submitted):
+    """One submitted application on each route, plus a draft nobody but its applicant may see."""
+    apps = {who: submitted(user) for who, user in [
+        ("park", applicant), ("city_inst", city_institution), ("prov_inst", province_institution),
+        ("moe_unit", ministry_unit)]}
+    drafter = make_applicant("示例·草稿园区", "drafter")
+    apps["draft"] = services.application_start(actor=drafter, call=apps["park"].call)
+    return apps
+
+
+def names_in_queue(client, user, **params):
+    client.force_login(user)
+    response = client.get(reverse("review_queue"), {"state": "", **params})
+    assert response.status_code == 200
+    return sorted(a.name for a in response.context["page"].object_list)
+
+
+@pytest.mark.parametrize("desk, expected", [
+    ("city_nanjing", ["示例·南京市中心"]),
+    ("city_suzhou", []),  # the Suzhou park is a park: it goes straight to the province
+    ("province_js", ["示例·南京市中心", "示例·江苏省中心", "示例·苏州园区"]),
+    ("province_zj", []),
+    ("ministry_moe", ["示例·某大学中心"]),
+    ("ministry_cas", []),
+    ("national", ["示例·南京市中心", "示例·某大学中心", "示例·江苏省中心", "示例·苏州园区"]),
+])
+def test_each_queue_shows_exactly_its_scope_and_never_drafts(client, reviewers, everyone, desk, expected):
+    assert names_in_queue(client, reviewers[desk]) == expected
+
+
+def test_queue_opens_on_the_reviewers_own_desk(client, reviewers, everyone):
+    client.force_login(reviewers["province_js"])
+    response = client.get(reverse("review_queue"))
+    assert sorted(a.name for a in response.context["page"]) == ["示例·江苏省中心", "示例·苏州园区"]
+    assert all(a.state == State.PROVINCE_REVIEW for a in response.context["page"])
+
+
+def test_queue_filters_and_search(client, reviewers, everyone):
+    reviewer = reviewers["province_js"]
+    assert names_in_queue(client, reviewer, applicant_type="institution") == ["示例·南京市中心", "示例·江苏省中心"]
+    assert names_in_queue(client, reviewer, q="苏州") == ["示例·苏州园区"]
+    code = everyone["prov_inst"].organisation.credit_code
+    assert names_in_queue(client, reviewer, q=code.lower()) == ["示例·江苏省中心"]
+    assert names_in_queue(client, reviewer, industry="集成电路", state="city_review") == ["示例·南京市中心"]
+
+
+@pytest.mark.parametrize("desk, allowed", [
+    ("province_js", {"park", "city_inst", "prov_inst"}), ("province_zj", set()), ("city_nanjing", {"city_inst"}),
+    ("city_suzhou", set()), ("ministry_moe", {"moe_unit"}), ("ministry_cas", set()),
+    ("national", {"park", "city_inst", "prov_inst", "moe_unit"}),
+])
+def test_detail_outside_scope_is_404(client, reviewers, everyone, desk, allowed):
+    client.force_login(reviewers[desk])
+    for key, application in everyone.items():
+        status = client.get(reverse("review_application", args=[application.pk])).status_code
+        assert status == (200 if key in allowed else 404), (desk, key)
+
+
+def test_applicants_have_no_queue(client, applicant):
+    client.force_login(applicant)
+    assert client.get(reverse("review_queue")).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    assert client.get(reverse("review_queue")).url.startswith(reverse("login"))
+
+
+def _submitted_many(submitted, n):
+    for i in range(n):
+        submitted(make_applicant(f"示例·园区{i}", f"park{i}"))
+
+
+def count_queries(client, django_assert_num_queries, url, expected):
+    with django_assert_num_queries(expected):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["review_queue", "application_list"])
+def test_list_pages_have_a_constant_query_count(client, reviewers, submitted, django_assert_num_queries,
+                                                  applicant, page):
+    user = reviewers["province_js"] if page == "review_queue" else applicant
+    submitted(applicant)
+    client.force_login(user)
+    url = reverse(page)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    _submitted_many(submitted, 3)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(one) == len(many) <= 12

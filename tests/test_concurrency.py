@@ -1,0 +1,93 @@
+"""Races on PostgreSQL with real threads and connections: what the row lock and the unique constraint
+guarantee, each beside a control that shows the race happening when the guard is switched off."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from applications import services
+from applications.models import Application, ApplicationVersion
+from applications.selectors import ApplicationContent, applications_for_user
+from navportal.errors import PortalError
+from navportal.models import AuditEvent
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite serialises)"),
+]
+
+
+def race(n, target):
+    """Run `target` in n threads released at the same moment; return what each returned or raised."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = target()
+        except Exception as exc:  # noqa: BLE001 - the result is the exception
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def slow_check(monkeypatch):
+    """Widen the window between reading the state and writing it, so that an unguarded race shows."""
+    original = ApplicationContent.problems
+
+    def problems(self):
+        time.sleep(0.3)
+        return original(self)
+    monkeypatch.setattr(ApplicationContent, "problems", problems)
+
+
+def test_two_starts_of_one_organisation_leave_exactly_one_application(applicant, call):
+    results = race(4, lambda: services.application_start(actor=applicant, call=call).pk)
+    assert len(set(results)) == 1 and all(isinstance(r, int) for r in results)
+    assert Application.objects.filter(organisation=applicant.organisation, call=call).count() == 1
+
+
+def test_concurrent_submissions_submit_once(applicant, complete, monkeypatch):
+    application = complete(applicant)
+    slow_check(monkeypatch)
+    results = race(3, lambda: services.application_submit(actor=applicant, application_id=application.pk))
+    assert sum(r == [] for r in results) == 1
+    assert sum(isinstance(r, PortalError) and r.code == "state" for r in results) == 2
+    assert ApplicationVersion.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(action="application_submit", object_id=str(application.pk)).count() == 1
+
+
+def test_control_without_the_row_lock_both_pass_the_state_check(applicant, complete, monkeypatch):
+    application = complete(applicant)
+    slow_check(monkeypatch)
+    monkeypatch.setattr(services, "_locked", lambda actor, pk: applications_for_user(actor).get(pk=pk))
+    results = race(2, lambda: services.application_submit(actor=applicant, application_id=application.pk))
+    # Both threads read "draft" before either wrote, so neither was refused politely: only the unique
+    # version number stopped the second from freezing a second version (a 500 for that user).
+    assert sorted(type(r).__name__ for r in results) == ["IntegrityError", "list"]
+    assert ApplicationVersion.objects.filter(application=application).count() == 1
+
+
+def test_concurrent_saves_from_the_same_copy_keep_only_one(applicant, call, monkeypatch):
+    application = services.application_start(actor=applicant, call=call)
+    services.application_pledge(actor=applicant, application_id=application.pk)
+    version = Application.objects.get(pk=application.pk).lock_version
+
+    def save(text):
+        return lambda: services.application_save_section(
+            actor=applicant, application_id=application.pk, section_key="plan", values={"plan_goals": text},
+            lock_version=version)
+    results = race(2, lambda: save(threading.current_thread().name)())
+    assert sum(isinstance(r, Application) for r in results) == 1
+    assert sum(isinstance(r, PortalError) and r.code == "stale" for r in results) == 1
