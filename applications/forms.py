@@ -134,7 +134,7 @@ class SectionForm(forms.ModelForm):
         _draft(self)
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.setdefault("rows", 3)
+                field.widget.attrs["rows"] = 3
         if "city" in self.fields:
             self.fields["city"] = CityField(label=self.fields["city"].label, required=False)
             if self.instance.city_id:

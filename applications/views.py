@@ -23,6 +23,7 @@ from .forms import (
 from .models import Organisation
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user
+from .workflow import route_for
 
 
 def _scoped(request, pk):
@@ -250,7 +251,7 @@ def application_print(request, pk):
     content = ApplicationContent(application)
     return render(request, "applications/print.html", {
         "application": application, "content": content, "printed_at": timezone.localtime(),
-        "exempt_label": application.get_exempt_category_display(),
+        "route": application.route or route_for(application.applicant_type, application.affiliation),
     })
 
 

@@ -26,6 +26,15 @@
     filter();
   });
 
+  // The ministry is asked only of units affiliated with a central ministry.
+  var affiliation = document.getElementById("id_affiliation");
+  var ministry = document.getElementById("div_id_ministry");
+  if (affiliation && ministry) {
+    var toggle = function () { ministry.hidden = affiliation.value !== "ministry"; };
+    affiliation.addEventListener("change", toggle);
+    toggle();
+  }
+
   // Add a row to a table of rows without a round trip (the "save and add a row" button does it without JS).
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
     var prefix = button.getAttribute("data-add-row");

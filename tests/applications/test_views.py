@@ -214,3 +214,28 @@ def test_login_and_logout(client, applicant):
     assert client.get(reverse("logout")).status_code == 405
     client.post(reverse("logout"))
     assert client.get(reverse("application_list")).status_code == 302
+
+
+@pytest.mark.parametrize("page", ["tasks", "department", "mechanism", "print", "review"])
+def test_detail_pages_keep_their_query_count_with_more_rows(client, applicant, reviewers, complete, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(rows):
+        Application.objects.filter(organisation=applicant.organisation).delete()
+        application = complete(applicant, staff=rows, services_n=rows)
+        if page == "review":
+            assert services.application_submit(actor=applicant, application_id=application.pk) == []
+        user = reviewers["province_js"] if page == "review" else applicant
+        client.force_login(user)
+        url = {"tasks": reverse("application_tasks", args=[application.pk]),
+               "department": section_url(application, "department"),
+               "mechanism": section_url(application, "mechanism"),
+               "print": reverse("application_print", args=[application.pk]),
+               "review": reverse("review_application", args=[application.pk])}[page]
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few, many = count(5), count(15)
+    assert few == many <= 15
