@@ -115,6 +115,8 @@ def _draft(form):
         field.required = False
 
 
+IDENTITY_FIELDS = ("name", "applicant_type", "affiliation", "province", "city")
+
 WIDGETS = {
     "department_founded": DateInput(),
     "exempt_document_date": DateInput(),
@@ -136,9 +138,13 @@ class SectionForm(forms.ModelForm):
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3
         if "city" in self.fields:
-            self.fields["city"] = CityField(label=self.fields["city"].label, required=False)
+            self.fields["city"] = CityField(label=self.fields["city"].label)
             if self.instance.city_id:
                 self.initial.setdefault("city", self.instance.city_id)
+        # Who the applicant is and where it stands decide scope and routing: never empty, even in a draft.
+        for name in IDENTITY_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = True
 
     def clean(self):
         cleaned = super().clean()

@@ -185,7 +185,7 @@ class ServiceRecord(models.Model):
     effect = models.TextField(_("effect of use"), blank=True)
 
     class Meta:
-        ordering = ["date", "id"]
+        ordering = ["id"]  # the order the applicant entered them in, as on the paper form
         verbose_name = _("service")
 
     def __str__(self):

@@ -19,10 +19,10 @@ from .enums import State
 from .models import Application, ApplicationVersion, Attachment, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, reviewers_for_state
-from .workflow import EDITABLE_STATES, TRANSITIONS, route_for, submit_target
+from .workflow import EDITABLE_STATES, TRANSITIONS, allowed, route_for, submit_target
 
 
-def _locked(actor, application_id):
+def locked_application(actor, application_id):
     """The application, row-locked, if the actor may see it; otherwise the same 404 as a missing one."""
     try:
         return applications_for_user(actor).select_for_update().get(pk=application_id)
@@ -30,14 +30,16 @@ def _locked(actor, application_id):
         raise PortalError(_("This application does not exist."), code="not_found") from None
 
 
-def _check_transition(action, application, actor):
+def check_transition(action, application, actor):
+    """Raise PortalError unless `actor` may take `action` on `application` in its current state."""
     transition = TRANSITIONS[action]
     if actor.role not in transition.roles:
         raise PortalError(_("Your role cannot do this."), code="forbidden")
-    if application.state not in transition.sources:
-        raise PortalError(
-            _("This cannot be done while the application is “%(state)s”.")
-            % {"state": application.get_state_display()}, code="state")
+    if not allowed(action, application.state, actor.role):
+        label = (application.applicant_state_label if actor.role == Role.APPLICANT
+                 else application.get_state_display())
+        raise PortalError(_("This cannot be done while the application is “%(state)s”.") % {"state": label},
+                          code="state")
     return transition
 
 
@@ -93,7 +95,7 @@ def application_start(*, actor, call):
 def application_pledge(*, actor, application_id):
     """Accept the truthfulness pledge (承诺书) that opens the form. Repeating it changes nothing."""
     with transaction.atomic():
-        application = _locked(actor, application_id)
+        application = locked_application(actor, application_id)
         if actor.role != Role.APPLICANT:
             raise PortalError(_("Only the applicant can make this pledge."), code="forbidden")
         if application.pledged_at is None:
@@ -134,7 +136,7 @@ def application_save_section(*, actor, application_id, section_key, values, rows
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():
-        application = _locked(actor, application_id)
+        application = locked_application(actor, application_id)
         _check_editable(application, actor, lock_version)
         for name in section.fields:
             if name in values:
@@ -155,7 +157,7 @@ def application_attach(*, actor, application_id, kind, upload, content_type, loc
     Kept even when other fields of the same page fail validation, so nothing uploaded is lost.
     """
     with transaction.atomic():
-        application = _locked(actor, application_id)
+        application = locked_application(actor, application_id)
         _check_editable(application, actor, lock_version)
         fingerprint = ApplicationContent(application).fingerprint
         old = Attachment.objects.filter(application=application, kind=kind).first()
@@ -189,8 +191,8 @@ def application_submit(*, actor, application_id):
     frozen as a new version, audit line, the applicant and the next reviewers notified.
     """
     with transaction.atomic():
-        application = _locked(actor, application_id)
-        _check_transition("submit", application, actor)
+        application = locked_application(actor, application_id)
+        check_transition("submit", application, actor)
         now = timezone.now()
         _check_open(application, now)
         content = ApplicationContent(application)
@@ -231,8 +233,8 @@ def application_submit(*, actor, application_id):
 def application_withdraw(*, actor, application_id, reason=""):
     """Take the application back before it is recommended (SPEC §8)."""
     with transaction.atomic():
-        application = _locked(actor, application_id)
-        transition = _check_transition("withdraw", application, actor)
+        application = locked_application(actor, application_id)
+        transition = check_transition("withdraw", application, actor)
         from_state = application.state
         application.state = transition.target
         _bump(application, ["state"])
@@ -247,8 +249,8 @@ def application_withdraw(*, actor, application_id, reason=""):
 def application_reopen(*, actor, application_id):
     """Turn a withdrawn application back into a draft, while the applicant's deadline has not passed."""
     with transaction.atomic():
-        application = _locked(actor, application_id)
-        transition = _check_transition("reopen", application, actor)
+        application = locked_application(actor, application_id)
+        transition = check_transition("reopen", application, actor)
         _check_open(application, timezone.now())
         application.state = transition.target
         application.route = ""

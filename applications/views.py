@@ -213,8 +213,7 @@ def application_submit(request, pk):
         messages.error(request, exc.message)
         return redirect("application_tasks", pk=application.pk)
     if problems:
-        messages.error(request, _("The application was not submitted: %(n)d problems need fixing first.")
-                       % {"n": len(problems)})
+        messages.error(request, _("The application was not submitted; the problems are listed below."))
         return redirect(f"/applications/{application.pk}/#problems")
     messages.success(request, _("Submitted. You will be told of every decision by e-mail and here."))
     return redirect("application_tasks", pk=application.pk)

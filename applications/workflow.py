@@ -2,7 +2,8 @@
 
 Each action names the states it may start from, the roles that may take it, and where it leads.
 `submit` has no fixed target: it goes where SPEC §4 routes the applicant, or, after a return, back
-to the desk that returned it. Review actions (issue 3) extend the same table.
+to the desk that returned it. A "desk" action may only be taken by the role whose desk the application
+is on (a city reviewer returns only from the city desk, a province only from its own).
 """
 
 from dataclasses import dataclass
@@ -18,13 +19,18 @@ class Transition:
     sources: frozenset
     roles: frozenset
     target: State | None = None
+    desk: bool = False
 
 
-def _t(action, sources, roles, target=None):
-    return Transition(action, frozenset(sources), frozenset(roles), target)
+def _t(action, sources, roles, target=None, *, desk=False):
+    return Transition(action, frozenset(sources), frozenset(roles), target, desk)
 
 
 FIRST_REVIEW_STATES = (State.CITY_REVIEW, State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
+RECOMMENDING_STATES = (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
+DESK_ROLE = {State.CITY_REVIEW: Role.CITY, State.PROVINCE_REVIEW: Role.PROVINCE,
+             State.MINISTRY_REVIEW: Role.MINISTRY}
+REVIEWERS = (Role.CITY, Role.PROVINCE, Role.MINISTRY)
 # Until recommended, the applicant may take the application back (SPEC §8).
 WITHDRAWABLE_STATES = (*FIRST_REVIEW_STATES, State.RETURNED)
 EDITABLE_STATES = (State.DRAFT, State.RETURNED)
@@ -35,6 +41,16 @@ TRANSITIONS = {t.action: t for t in (
     # A withdrawn application may be taken up again as a draft while the call is open: one
     # application per organisation and call means there is no other way back in.
     _t("reopen", {State.WITHDRAWN}, {Role.APPLICANT}, State.DRAFT),
+    _t("city_consent", {State.CITY_REVIEW}, {Role.CITY}, State.PROVINCE_REVIEW, desk=True),
+    _t("city_decline", {State.CITY_REVIEW}, {Role.CITY}, State.CITY_DECLINED, desk=True),
+    _t("return", FIRST_REVIEW_STATES, REVIEWERS, State.RETURNED, desk=True),
+    _t("decline", RECOMMENDING_STATES, REVIEWERS, State.NOT_RECOMMENDED, desk=True),
+    _t("recommend", RECOMMENDING_STATES, REVIEWERS, State.RECOMMENDED, desk=True),
+    # Taking a recommendation back, while the package is still open: back to the bureau's desk.
+    _t("unrecommend", {State.RECOMMENDED}, {Role.PROVINCE, Role.MINISTRY}),
+    # Handing in the package moves its recommendations on to CNIPA; CNIPA reopening it moves them back.
+    _t("hand_in", {State.RECOMMENDED}, {Role.PROVINCE, Role.MINISTRY}, State.NATIONAL_REVIEW),
+    _t("hand_back", {State.NATIONAL_REVIEW}, {Role.NATIONAL}, State.RECOMMENDED),
 )}
 
 
@@ -63,4 +79,11 @@ def submit_target(route, returned_from=""):
 
 def allowed(action, state, role):
     transition = TRANSITIONS[action]
-    return state in transition.sources and role in transition.roles
+    if state not in transition.sources or role not in transition.roles:
+        return False
+    return not transition.desk or DESK_ROLE.get(state) == role
+
+
+def desk_state(route):
+    """The state an application waits in at its recommending bureau."""
+    return State.MINISTRY_REVIEW if route == Route.MINISTRY else State.PROVINCE_REVIEW

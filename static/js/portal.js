@@ -6,9 +6,9 @@
   if (summary) { summary.focus(); }
 
   // Show only the chosen province's cities.
-  document.querySelectorAll("select[data-city-for]").forEach(function (citySelect) {
-    var provinceSelect = document.getElementById(citySelect.getAttribute("data-city-for"));
-    if (!provinceSelect) { return; }
+  [document.getElementById("id_city")].forEach(function (citySelect) {
+    var provinceSelect = document.getElementById("id_province");
+    if (!citySelect || !provinceSelect) { return; }
     function filter() {
       var chosen = provinceSelect.options[provinceSelect.selectedIndex];
       var label = chosen && chosen.value ? chosen.text : null;

@@ -1,0 +1,240 @@
+"""The applicant's whole journey in a browser: register, start, fill in over two sessions, fail to submit
+without the sealed scan, upload it, submit; then the city reviewer finds it on the desk.
+
+Fields are found by their `name` attribute: the interface is Chinese by default and its translations
+may be incomplete, so visible texts are compared only with what Django itself renders for them.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone, translation
+
+from applications.enums import APPLICANT_LABELS, State
+from applications.models import Application, ApplicationVersion, Organisation
+from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
+from navportal.models import AuditEvent, City, Province, Role, User
+from review.models import Call
+
+from .conftest import CHROMIUM, SKIP_REASON, log_in, log_out, shot, submit
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
+]
+
+PASSWORD = "Correct-horse-42"
+ORG_NAME = "南京市示例专利导航服务中心"
+EMAIL = "lianluo@example.cn"
+SAVE = "button[name=save]"
+SAVE_NEXT = "button[name=save_next]"
+
+
+def zh(text):
+    """A lazy translation as the portal renders it in its default language."""
+    with translation.override("zh-hans"):
+        return str(text)
+
+
+def fill_fields(page, values, names):
+    for name in names:
+        value = values[name]
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
+        page.fill(f"[name={name}]", str(value))
+
+
+def fill_rows(page, prefix, rows, selects=()):
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            selector = f"[name={prefix}-{index}-{name}]"
+            if name in selects:
+                page.select_option(selector, value=value)
+            else:
+                page.fill(selector, value.isoformat() if isinstance(value, datetime.date) else str(value))
+
+
+def open_section(page, pk, key):
+    page.goto(f"/applications/{pk}/sections/{key}/")
+    assert page.locator("h1.page-title").is_visible()
+
+
+def save_and_continue(page, pk, next_key):
+    submit(page, SAVE_NEXT)
+    target = f"/applications/{pk}/sections/{next_key}/" if next_key else f"/applications/{pk}/"
+    assert page.url.endswith(target), f"expected {target} after saving, got {page.url}"
+
+
+def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, live_server):
+    now = timezone.now()
+    call = Call.objects.create(title="2026年度国家级专利导航服务基地申报", document_number="测试〔2026〕1号",
+                               opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
+    jiangsu = Province.objects.get(code="320000")
+    nanjing = City.objects.get(code="320100")
+    hangzhou = City.objects.get(code="330100")
+    code = credit_code(424242)
+    values = complete_values()
+
+    # --- Registration -------------------------------------------------------------------------
+    page.goto("/register/")
+    page.fill("[name=name]", ORG_NAME)
+    page.fill("[name=credit_code]", code)
+    page.select_option("[name=applicant_type]", value="institution")
+    page.select_option("[name=affiliation]", value="city")
+    page.select_option("[name=province]", value=str(jiangsu.pk))
+    page.select_option("[name=city]", value=str(nanjing.pk))
+    page.fill("[name=contact_name]", "李联络")
+    page.fill("[name=email]", EMAIL)
+    page.fill("[name=password1]", PASSWORD)
+    page.fill("[name=password2]", PASSWORD)
+    submit(page, "main form button[type=submit]")
+    assert page.url.endswith("/applications/"), page.url
+    organisation = Organisation.objects.get(credit_code=code)
+    assert (organisation.name, organisation.applicant_type, organisation.affiliation) == (
+        ORG_NAME, "institution", "city")
+    assert (organisation.province_id, organisation.city_id) == (jiangsu.pk, nanjing.pk)
+    assert User.objects.get(username=EMAIL).role == Role.APPLICANT
+
+    # --- Start the application and accept the pledge -----------------------------------------
+    assert page.get_by_text(call.title).is_visible()
+    submit(page, f"form[action$='/applications/start/{call.pk}/'] button")
+    match = re.search(r"/applications/(\d+)/$", page.url)
+    assert match, page.url
+    pk = int(match.group(1))
+    submit_button = f"form[action$='/applications/{pk}/submit/'] button"
+    page.locator(f"a[href$='/applications/{pk}/pledge/']").click()
+    page.wait_for_url(f"**/applications/{pk}/pledge/")
+    page.check("[name=pledge]")
+    submit(page, "main form button[type=submit]")
+    assert page.url.endswith(f"/applications/{pk}/")
+    assert Application.objects.get(pk=pk).pledged_at is not None
+
+    # --- Section 1, first with a city outside the chosen province ----------------------------
+    page.locator(f"a[href$='/applications/{pk}/sections/basic/']").first.click()
+    page.wait_for_url(f"**/applications/{pk}/sections/basic/")
+    # The form starts from the registration.
+    assert page.input_value("[name=name]") == ORG_NAME
+    assert page.input_value("[name=city]") == str(nanjing.pk)
+    basic = ["address", "postcode", "head_name", "contact_name", "contact_position", "contact_mobile",
+             "contact_phone", "contact_email", "industry_fields"]
+    fill_fields(page, values, basic)
+    # The page's script is meant to offer only the chosen province's cities; a stale page or a browser
+    # without scripts can still send another one, which the server must refuse with the error summary.
+    # The option is made selectable first, so the step works whether or not the filter is active.
+    page.evaluate("""([value]) => {
+        const select = document.querySelector("[name=city]");
+        const option = select.querySelector(`option[value="${value}"]`);
+        option.parentElement.disabled = false;
+        option.parentElement.hidden = false;
+        select.value = value;
+    }""", [str(hangzhou.pk)])
+    submit(page, SAVE)
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert summary.locator("a[href='#id_city']").count() == 1
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.input_value("[name=address]") == values["address"], "typed values were lost"
+    assert Application.objects.get(pk=pk).city_id == nanjing.pk
+    shot(page, "section-basic-with-errors")
+
+    page.select_option("[name=city]", value=str(nanjing.pk))
+    submit(page, SAVE)
+    assert page.locator(".error-summary").count() == 0
+    assert page.url.endswith(f"/applications/{pk}/sections/basic/")
+    application = Application.objects.get(pk=pk)
+    assert (application.address, application.contact_mobile, application.city_id) == (
+        values["address"], values["contact_mobile"], nanjing.pk)
+
+    # --- Log out and back in: the draft is kept --------------------------------------------------
+    log_out(page)
+    page.goto(f"/applications/{pk}/")
+    assert "/accounts/login/" in page.url, "a logged-out visitor must not see the application"
+    log_in(page, EMAIL, PASSWORD)
+    open_section(page, pk, "basic")
+    assert page.input_value("[name=address]") == values["address"]
+
+    # --- Sections 2 to 5 ---------------------------------------------------------------------------
+    open_section(page, pk, "department")
+    assert page.locator("[name^=staff-][name$=-name]").count() == 5
+    fill_fields(page, values, ["department_name", "department_founded", "department_duties"])
+    fill_rows(page, "staff", staff_rows(5), selects=("employment",))
+    save_and_continue(page, pk, "mechanism")
+
+    assert page.locator("[name^=services-][name$=-project]").count() == 5
+    fill_fields(page, values, ["mechanism"])
+    fill_rows(page, "services", service_rows(5), selects=("client_kind", "navigation_type"))
+    save_and_continue(page, pk, "conditions")
+
+    fill_fields(page, values, ["funding_amount", "funding_source", "office_area", "office_address",
+                               "data_resources"])
+    save_and_continue(page, pk, "plan")
+
+    fill_fields(page, values, ["plan_goals", "plan_demand", "plan_organisation", "plan_promotion"])
+    save_and_continue(page, pk, "claims")
+
+    page.goto(f"/applications/{pk}/")
+    assert page.locator(".status-complete").count() == 5
+    assert page.locator(".status-not_started").count() == 2
+    shot(page, "task-list")
+
+    # --- Sections 6 and 7, without the sealed scan -----------------------------------------------
+    open_section(page, pk, "claims")
+    save_and_continue(page, pk, "declaration")       # nothing claimed: saved as it is
+    page.check("[name=integrity_declared]")
+    fill_fields(page, values, ["declarant_name", "declaration_date"])
+    save_and_continue(page, pk, None)
+
+    # --- Submitting without the scan is refused, naming it -----------------------------------------
+    submit(page, submit_button)
+    problems = page.locator("#problems")
+    assert problems.is_visible()
+    assert problems.locator("li").count() == 1, problems.inner_text()
+    assert problems.locator(f"a[href$='/applications/{pk}/sections/declaration/#field-sealed_scan']").count() == 1
+    assert page.locator(".status-needs_attention").count() == 1
+    assert Application.objects.get(pk=pk).state == State.DRAFT
+    shot(page, "task-list-with-problems")
+
+    page.goto(f"/applications/{pk}/print/")
+    check_code = page.locator(".doc-code")
+    assert check_code.is_visible()
+    assert page.get_by_text(code).first.is_visible()
+    shot(page, "print-view")
+
+    # --- Upload the sealed scan and submit -----------------------------------------------------
+    open_section(page, pk, "declaration")
+    page.set_input_files("[name=sealed_scan]", files=[
+        {"name": "sealed-form.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}])
+    submit(page, SAVE)
+    assert page.locator(".error-summary").count() == 0
+    assert page.locator(f"a[href$='/applications/{pk}/attachments/sealed_scan/']").inner_text() == "sealed-form.pdf"
+
+    page.goto(f"/applications/{pk}/")
+    submit(page, submit_button)
+    assert page.url.endswith(f"/applications/{pk}/"), page.url
+    assert page.locator("#problems").count() == 0
+    assert page.locator(submit_button).count() == 0, "a submitted application offers no second submission"
+    assert page.locator(".state-badge").inner_text().strip() == zh(APPLICANT_LABELS[State.CITY_REVIEW])
+    assert page.locator(".alert-success").count() == 1
+
+    application = Application.objects.get(pk=pk)
+    assert application.state == State.CITY_REVIEW
+    assert application.route == "city"
+    assert application.submitted_at is not None
+    assert (application.staff.count(), application.services.count()) == (5, 5)
+    assert ApplicationVersion.objects.filter(application=application).count() == 1
+    event = AuditEvent.objects.get(action="application_submit", object_id=str(pk))
+    assert (event.from_state, event.to_state, event.actor.username) == (State.DRAFT, State.CITY_REVIEW, EMAIL)
+
+    # --- The Nanjing city reviewer finds it on the desk -------------------------------------------
+    User.objects.create_user(username="nanjing-reviewer", email="reviewer@example.cn", password=PASSWORD,
+                             role=Role.CITY, city=nanjing, display_name="南京市审核员")
+    log_out(page)
+    log_in(page, "nanjing-reviewer", PASSWORD)
+    page.goto("/review/")
+    row = page.locator(f"a[href$='/review/applications/{pk}/']")
+    assert row.count() == 1
+    assert row.inner_text().strip() == ORG_NAME
+    assert page.get_by_text(code).is_visible()
+    shot(page, "review-queue")
