@@ -58,7 +58,8 @@ APPLICANT_LABELS = {
     State.PROVINCE_REVIEW: _("Submitted — under review"),
     State.MINISTRY_REVIEW: _("Submitted — under review"),
     State.RETURNED: _("Returned to you for revision"),
-    State.RECOMMENDED: _("Recommended to CNIPA"),
+    # Until the package is handed in a recommendation can still be taken back: not the applicant's news yet.
+    State.RECOMMENDED: _("Submitted — under review"),
     State.NOT_RECOMMENDED: _("Not recommended"),
     State.NATIONAL_REVIEW: _("Recommended to CNIPA"),
     State.RECHECK_PASSED: _("Recommended to CNIPA"),
@@ -99,6 +100,14 @@ class ExemptCategory(models.TextChoices):
     DEMONSTRATION_PARK = "demonstration_park", _("National IP-power demonstration park (示范 only)")
     EXPERIMENTAL_ZONE = "experimental_zone", _("Former national patent-navigation industry development experimental zone")
     PILOT_BASE = "pilot_base", _("Former national patent-navigation pilot project research base")
+
+
+class ClaimStatus(models.TextChoices):
+    """A reviewer's check of an exemption or priority claim; only a verified claim counts (SPEC §5)."""
+
+    PENDING = "pending", _("Not yet checked")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
 
 
 class AttachmentKind(models.TextChoices):

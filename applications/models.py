@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .enums import (
-    APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClientKind, Employment, ExemptCategory,
+    APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ClientKind, Employment, ExemptCategory,
     NavigationType, Route, State,
 )
 from .validators import validate_credit_code
@@ -125,6 +125,15 @@ class Application(models.Model):
                                                   blank=True)
     local_base_document_date = models.DateField(_("designation date"), null=True, blank=True)
 
+    # The recommending bureau's check of the claims (SPEC §5): only a verified claim exempts or gives
+    # priority. Who checked and when is in the audit trail.
+    exemption_status = models.CharField(_("exemption claim"), max_length=10, choices=ClaimStatus.choices,
+                                        default=ClaimStatus.PENDING)
+    exemption_note = models.TextField(_("note on the exemption claim"), blank=True)
+    priority_status = models.CharField(_("priority claim"), max_length=10, choices=ClaimStatus.choices,
+                                       default=ClaimStatus.PENDING)
+    priority_note = models.TextField(_("note on the priority claim"), blank=True)
+
     # 7. Declaration.
     integrity_declared = models.BooleanField(
         _("no serious violation of law, regulation or credit in the last three years"), default=False)
@@ -141,6 +150,8 @@ class Application(models.Model):
             models.CheckConstraint(condition=Q(route__in=[*Route.values, ""]), name="application_route_known"),
             models.CheckConstraint(condition=Q(state=State.DRAFT) | ~Q(route=""),
                                    name="application_routed_once_submitted"),
+            models.CheckConstraint(condition=Q(exemption_status__in=ClaimStatus.values)
+                                   & Q(priority_status__in=ClaimStatus.values), name="application_claim_status_known"),
         ]
         indexes = [models.Index(fields=["call", "province", "state"]), models.Index(fields=["call", "state"])]
 

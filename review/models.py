@@ -1,5 +1,7 @@
 """Calls (申报批次) and the provinces' own deadlines within them."""
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -58,3 +60,108 @@ class ProvinceDeadline(models.Model):
 
     def __str__(self):
         return f"{self.province} {self.deadline:%Y-%m-%d}"
+
+
+class PackageStatus(models.TextChoices):
+    OPEN = "open", _("Being prepared")
+    SUBMITTED = "submitted", _("Handed in to CNIPA")
+
+
+def letter_path(instance, filename):
+    return f"packages/{instance.pk or 'new'}/{uuid.uuid4().hex}.pdf"
+
+
+class Package(models.Model):
+    """A recommending bureau's recommendation package (推荐材料) for one call: a province's or a ministry's.
+
+    Created with exactly `quota` QuotaSlot rows; a recommendation that counts against the quota holds
+    one of them, so the database itself cannot hold more counted recommendations than slots.
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="packages")
+    province = models.ForeignKey("navportal.Province", null=True, blank=True, on_delete=models.PROTECT)
+    ministry = models.ForeignKey("navportal.Ministry", null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField(_("status"), max_length=10, choices=PackageStatus.choices, default=PackageStatus.OPEN)
+    quota = models.PositiveSmallIntegerField(_("quota"), null=True, blank=True,
+                                             help_text=_("Empty: no quota (ministries, unless the call sets one)."))
+    priority_justification = models.TextField(_("justification for ranking above a priority applicant"),
+                                               blank=True)
+    letter = models.FileField(_("recommendation letter (PDF)"), upload_to=letter_path, blank=True)
+    letter_name = models.CharField(max_length=200, blank=True)
+    letter_uploaded_at = models.DateTimeField(null=True, blank=True)
+    # Set by CNIPA when it reopens a handed-in package: the bureau may amend it until then.
+    extended_until = models.DateTimeField(_("reopened until"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("handed in"), null=True, blank=True)
+    submitted_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        verbose_name = _("recommendation package")
+        constraints = [
+            models.UniqueConstraint(fields=["call", "province"], condition=Q(province__isnull=False),
+                                    name="one_package_per_province"),
+            models.UniqueConstraint(fields=["call", "ministry"], condition=Q(ministry__isnull=False),
+                                    name="one_package_per_ministry"),
+            models.CheckConstraint(name="package_has_one_unit",
+                                   condition=Q(province__isnull=False, ministry__isnull=True)
+                                   | Q(province__isnull=True, ministry__isnull=False)),
+            models.CheckConstraint(condition=Q(status__in=PackageStatus.values), name="package_status_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} · {self.call}"
+
+    @property
+    def unit(self):
+        return self.province or self.ministry
+
+    def deadline(self):
+        if self.extended_until and self.extended_until > self.call.deadline:
+            return self.extended_until
+        return self.call.deadline
+
+
+class QuotaSlot(models.Model):
+    """One of a package's `quota` places; numbered 1..quota."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="slots")
+    number = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["package", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "number"], name="one_slot_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="slot_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.package} #{self.number}"
+
+
+class Recommendation(models.Model):
+    """An application the bureau supports, with its rank, optional score and opinion (推荐意见)."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="recommendations")
+    application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
+                                       related_name="recommendation")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True, blank=True)
+    opinion = models.TextField(_("recommendation opinion"))
+    # Held while the recommendation counts against the quota. Empty for an exempt applicant — or, after
+    # CNIPA rejects an exemption, for one that counts but finds no free slot: the package is over quota.
+    slot = models.ForeignKey(QuotaSlot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["package", "rank"]
+        verbose_name = _("recommendation")
+        constraints = [
+            models.UniqueConstraint(fields=["package", "rank"], name="one_recommendation_per_rank"),
+            models.UniqueConstraint(fields=["slot"], name="one_recommendation_per_slot"),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="rank_positive"),
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                                   name="score_between_0_and_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.rank}. {self.application}"

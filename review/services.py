@@ -1,0 +1,429 @@
+"""Writes of the reviewing bureaus: decisions on applications, claim checks, and the recommendation package.
+
+Locking policy (after pretix's): a change that touches a package's recommendations locks the package row
+first, then the application row — always in that order, so two reviewers cannot deadlock — and checks
+the quota only after both locks are held. Each function is one transaction that checks role, scope,
+state and deadline, writes the audit line and leaves notifications to be sent on commit.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.enums import ClaimStatus, Route, State
+from applications.models import Application
+from applications.sections import SECTION_BY_KEY
+from applications.selectors import applications_for_user, reviewers_for_state
+from applications.services import check_transition, locked_application
+from applications.workflow import desk_state
+from navportal.audit import audit_record
+from navportal.errors import PortalError
+from navportal.models import Role, User
+from navportal.notify import notify
+
+from .models import Package, PackageStatus, QuotaSlot, Recommendation
+from .quota import counts_against_quota, priority_overrides
+from .selectors import packages_for_user
+
+
+def _applicants(application):
+    return application.organisation.members.all()
+
+
+def _move(application, actor, action, target, *, note="", fields=()):
+    from_state = application.state
+    application.state = target
+    application.lock_version += 1
+    application.save(update_fields=["state", "lock_version", "updated_at", *fields])
+    audit_record(actor=actor, action=f"application_{action}", obj=application, from_state=from_state,
+                 to_state=target, note=note)
+
+
+def _required_text(value, message):
+    value = (value or "").strip()
+    if not value:
+        raise PortalError(message, code="required")
+    return value
+
+
+# --- Decisions on one application ----------------------------------------------------------------
+
+def application_city_consent(*, actor, application_id, note=""):
+    """The city bureau consents (同意): the application goes on to its province."""
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("city_consent", application, actor)
+        _move(application, actor, "city_consent", transition.target, note=note)
+        notify(_applicants(application), subject=_("The city bureau consented: %(name)s") % {"name": application.name},
+               body=_("The city bureau consented to your application; it is now with the provincial bureau."),
+               link=f"/applications/{application.pk}/")
+        notify(reviewers_for_state(application, transition.target),
+               subject=_("New application to review: %(name)s") % {"name": application.name},
+               body=_("The city bureau consented to %(name)s; it is on your desk.") % {"name": application.name},
+               link=f"/review/applications/{application.pk}/")
+        return application
+
+
+def application_city_decline(*, actor, application_id, reason):
+    """The city bureau does not consent (不同意), with a reason the applicant sees."""
+    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("city_decline", application, actor)
+        application.return_reason = reason
+        _move(application, actor, "city_decline", transition.target, note=reason, fields=["return_reason"])
+        notify(_applicants(application), subject=_("The city bureau did not consent: %(name)s")
+               % {"name": application.name}, body=reason, link=f"/applications/{application.pk}/")
+        return application
+
+
+def application_return(*, actor, application_id, reason, sections=()):
+    """Return for revision (退回修改) from any reviewer's desk, optionally flagging the sections to fix.
+
+    The application keeps all its data; the applicant edits and resubmits, and it comes back to this desk.
+    """
+    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    unknown = [key for key in sections if key not in SECTION_BY_KEY]
+    if unknown:
+        raise PortalError(_("Unknown section."), code="invalid")
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        check_transition("return", application, actor)
+        application.returned_from = application.state
+        application.return_reason = reason
+        application.flagged_sections = list(dict.fromkeys(sections))
+        application.submit_failed_at = None
+        _move(application, actor, "return", State.RETURNED, note=reason,
+              fields=["returned_from", "return_reason", "flagged_sections", "submit_failed_at"])
+        notify(_applicants(application), subject=_("Returned for revision: %(name)s") % {"name": application.name},
+               body=reason, link=f"/applications/{application.pk}/")
+        return application
+
+
+def application_decline(*, actor, application_id, reason):
+    """The province or ministry does not recommend (不予推荐), with a reason the applicant sees."""
+    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("decline", application, actor)
+        application.return_reason = reason
+        _move(application, actor, "decline", transition.target, note=reason, fields=["return_reason"])
+        notify(_applicants(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
+               body=reason, link=f"/applications/{application.pk}/")
+        return application
+
+
+# --- The package ---------------------------------------------------------------------------------
+
+def _unit_of(actor):
+    if actor.role == Role.PROVINCE:
+        return {"province_id": actor.province_id}
+    if actor.role == Role.MINISTRY:
+        return {"ministry_id": actor.ministry_id}
+    raise PortalError(_("Only a provincial or ministry bureau recommends."), code="forbidden")
+
+
+def package_get_or_create(*, actor, call):
+    """The actor's bureau's package for `call`, created with its quota slots on first use."""
+    unit = _unit_of(actor)
+    package = Package.objects.filter(call=call, **unit).first()
+    if package is not None:
+        return package
+    quota = call.quota if "province_id" in unit else call.ministry_quota
+    try:
+        with transaction.atomic():
+            package = Package.objects.create(call=call, quota=quota, **unit)
+            if quota:
+                QuotaSlot.objects.bulk_create(QuotaSlot(package=package, number=n) for n in range(1, quota + 1))
+    except IntegrityError:
+        # Another reviewer of the same bureau created it at the same moment: use theirs.
+        package = Package.objects.get(call=call, **unit)
+    return package
+
+
+def _locked_package(actor, package_id):
+    try:
+        return packages_for_user(actor).select_for_update().select_related("call").get(pk=package_id)
+    except Package.DoesNotExist:
+        raise PortalError(_("This package does not exist."), code="not_found") from None
+
+
+def _check_package_open(package, actor, now=None):
+    if actor.role not in (Role.PROVINCE, Role.MINISTRY):
+        raise PortalError(_("Only the recommending bureau changes its package."), code="forbidden")
+    if package.status != PackageStatus.OPEN:
+        raise PortalError(_("The package has been handed in and is locked; only CNIPA can reopen it."),
+                          code="locked")
+    if (now or timezone.now()) >= package.deadline():
+        raise PortalError(
+            _("The deadline (%(deadline)s) has passed; the package is locked. Only CNIPA can reopen it.")
+            % {"deadline": timezone.localtime(package.deadline()).strftime("%Y-%m-%d %H:%M")}, code="deadline")
+
+
+def _package_of(actor, application):
+    package = package_get_or_create(actor=actor, call=application.call)
+    return _locked_package(actor, package.pk)
+
+
+def _take_slot(package):
+    """A free slot of the (locked) package, or None when the quota is used up."""
+    return QuotaSlot.objects.filter(package=package).exclude(
+        pk__in=Recommendation.objects.filter(package=package, slot__isnull=False).values("slot")).first()
+
+
+def _quota_full(package):
+    return PortalError(
+        _("The quota of %(quota)d is used up. Take back a recommendation first, or verify an exemption claim.")
+        % {"quota": package.quota}, code="quota")
+
+
+def _package_and_application(actor, application_id):
+    """Lock the bureau's package, then the application — the order every package change keeps."""
+    application = applications_for_user(actor).select_related("call").filter(pk=application_id).first()
+    if application is None:
+        raise PortalError(_("This application does not exist."), code="not_found")
+    package = package_get_or_create(actor=actor, call=application.call) if actor.role in (
+        Role.PROVINCE, Role.MINISTRY) else None
+    if package is None:
+        raise PortalError(_("Only a provincial or ministry bureau recommends."), code="forbidden")
+    package = _locked_package(actor, package.pk)
+    return package, locked_application(actor, application_id)
+
+
+def application_recommend(*, actor, application_id, opinion, score=None):
+    """Recommend (推荐): put the application at the end of the bureau's ranking, taking a quota slot
+    unless it is exempt. Refused when no slot is left; the database's one-recommendation-per-slot
+    constraint holds even if two requests were to race past this check."""
+    opinion = _required_text(opinion, _("Write the recommendation opinion."))
+    with transaction.atomic():
+        package, application = _package_and_application(actor, application_id)
+        transition = check_transition("recommend", application, actor)
+        _check_package_open(package, actor)
+        slot = None
+        if package.quota is not None and counts_against_quota(application, package.call):
+            slot = _take_slot(package)
+            if slot is None:
+                raise _quota_full(package)
+        last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
+        Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,
+                                      opinion=opinion, slot=slot)
+        _move(application, actor, "recommend", transition.target, note=f"rank {last + 1}")
+        return application
+
+
+def _close_gaps(package):
+    """Renumber ranks 1..n in their current order (two passes: the unique rank holds at every step)."""
+    recommendations = list(package.recommendations.order_by("rank"))
+    _renumber(recommendations)
+
+
+def _renumber(recommendations):
+    for offset, recommendation in enumerate(recommendations, start=1):
+        Recommendation.objects.filter(pk=recommendation.pk).update(rank=10000 + offset)
+    for offset, recommendation in enumerate(recommendations, start=1):
+        Recommendation.objects.filter(pk=recommendation.pk).update(rank=offset)
+
+
+def application_unrecommend(*, actor, application_id):
+    """Take a recommendation back while the package is open: the application returns to the desk and
+    its quota slot is freed."""
+    with transaction.atomic():
+        package, application = _package_and_application(actor, application_id)
+        check_transition("unrecommend", application, actor)
+        _check_package_open(package, actor)
+        Recommendation.objects.filter(application=application, package=package).delete()
+        _close_gaps(package)
+        _move(application, actor, "unrecommend", desk_state(application.route))
+        return application
+
+
+def recommendation_update(*, actor, application_id, opinion, score=None):
+    """Change the opinion or score of a recommendation in an open package."""
+    opinion = _required_text(opinion, _("Write the recommendation opinion."))
+    with transaction.atomic():
+        package, application = _package_and_application(actor, application_id)
+        _check_package_open(package, actor)
+        updated = Recommendation.objects.filter(package=package, application=application).update(
+            opinion=opinion, score=score)
+        if not updated:
+            raise PortalError(_("This application is not in the package."), code="state")
+        audit_record(actor=actor, action="recommendation_update", obj=application, note=opinion[:200])
+
+
+def package_rank(*, actor, package_id, order):
+    """Put the recommendations in the given order: `order` lists every recommendation id once."""
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        _check_package_open(package, actor)
+        recommendations = {r.pk: r for r in package.recommendations.all()}
+        if sorted(order) != sorted(recommendations):
+            raise PortalError(_("The ranking changed meanwhile; reload the page and try again."), code="stale")
+        _renumber([recommendations[pk] for pk in order])
+        audit_record(actor=actor, action="package_rank", obj=package,
+                     note=", ".join(str(recommendations[pk].application_id) for pk in order))
+        return package
+
+
+def package_move(*, actor, package_id, recommendation_id, steps):
+    """Move one recommendation up (negative steps) or down the ranking."""
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        order = list(package.recommendations.order_by("rank").values_list("pk", flat=True))
+        if recommendation_id not in order:
+            raise PortalError(_("This application is not in the package."), code="not_found")
+        index = order.index(recommendation_id)
+        order.insert(max(0, min(len(order) - 1, index + steps)), order.pop(index))
+        return package_rank(actor=actor, package_id=package.pk, order=order)
+
+
+def claim_check(*, actor, application_id, claim, status, note=""):
+    """Verify or reject an exemption ("exemption") or local-base priority ("priority") claim.
+
+    Verifying an exemption of a recommended application frees its quota slot; rejecting it makes the
+    recommendation count, which is refused when no slot is free (take another recommendation back first).
+    """
+    if claim not in ("exemption", "priority") or status not in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED):
+        raise PortalError(_("Unknown claim or decision."), code="invalid")
+    if status == ClaimStatus.REJECTED:
+        note = _required_text(note, _("Say why the claim is rejected."))
+    with transaction.atomic():
+        package, application = _package_and_application(actor, application_id)
+        if application.state not in (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW, State.RECOMMENDED) or \
+                not allowed_desk(actor, application):
+            raise PortalError(_("Claims are checked while the application is at your desk."), code="state")
+        claimed = application.exempt_category if claim == "exemption" else application.local_base
+        if not claimed:
+            raise PortalError(_("The applicant made no such claim."), code="invalid")
+        if application.state == State.RECOMMENDED:
+            _check_package_open(package, actor)
+        old = getattr(application, f"{claim}_status")
+        setattr(application, f"{claim}_status", status)
+        setattr(application, f"{claim}_note", note)
+        if claim == "exemption" and application.state == State.RECOMMENDED and package.quota is not None:
+            recommendation = Recommendation.objects.get(application=application)
+            if counts_against_quota(application, package.call) and recommendation.slot_id is None:
+                slot = _take_slot(package)
+                if slot is None:
+                    raise _quota_full(package)
+                recommendation.slot = slot
+            elif not counts_against_quota(application, package.call):
+                recommendation.slot = None
+            recommendation.save(update_fields=["slot"])
+        application.lock_version += 1
+        application.save(update_fields=[f"{claim}_status", f"{claim}_note", "lock_version", "updated_at"])
+        audit_record(actor=actor, action=f"claim_{claim}_check", obj=application, from_state=old, to_state=status,
+                     note=note)
+        return application
+
+
+def allowed_desk(actor, application):
+    if application.route == Route.MINISTRY:
+        return actor.role == Role.MINISTRY
+    return actor.role == Role.PROVINCE
+
+
+def package_update(*, actor, package_id, justification):
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        _check_package_open(package, actor)
+        package.priority_justification = (justification or "").strip()
+        package.save(update_fields=["priority_justification"])
+        audit_record(actor=actor, action="package_update", obj=package, note=package.priority_justification[:200])
+        return package
+
+
+def package_attach_letter(*, actor, package_id, upload):
+    """Store the sealed recommendation letter (推荐函, a PDF checked by content), replacing an earlier one."""
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        _check_package_open(package, actor)
+        old = package.letter.name if package.letter else ""
+        package.letter.save(upload.name, upload, save=False)
+        package.letter_name = upload.name[:200]
+        package.letter_uploaded_at = timezone.now()
+        package.save(update_fields=["letter", "letter_name", "letter_uploaded_at"])
+        if old:
+            storage = package.letter.storage
+            transaction.on_commit(lambda: storage.delete(old))
+        audit_record(actor=actor, action="package_letter", obj=package, note=upload.name)
+        return package
+
+
+def package_problems(package, recommendations, undecided):
+    """Why the package cannot be handed in yet (empty when it can)."""
+    problems = []
+    if not recommendations:
+        problems.append(_("Recommend at least one application."))
+    if undecided:
+        problems.append(_("%(n)d applications at your desk are still undecided: recommend, decline or return each.")
+                        % {"n": undecided})
+    if any(not r.opinion.strip() for r in recommendations):
+        problems.append(_("Every recommendation needs an opinion."))
+    if priority_overrides([r.application for r in recommendations]) and not package.priority_justification.strip():
+        problems.append(_("A non-priority applicant is ranked above a verified local base: write the justification."))
+    if not package.letter:
+        problems.append(_("Upload the sealed recommendation letter (PDF)."))
+    return problems
+
+
+def package_submit(*, actor, package_id):
+    """Hand the package in to CNIPA before the deadline; it is locked afterwards.
+
+    Effects: every recommended application moves to CNIPA's re-check; audit lines for the package and
+    each application; CNIPA staff and the applicants are told.
+    """
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        _check_package_open(package, actor)
+        recommendations = list(package.recommendations.select_related("application").select_for_update(
+            of=("self",)).order_by("rank"))
+        undecided = applications_for_user(actor).filter(
+            call=package.call, state=desk_state(Route.MINISTRY if package.ministry_id else Route.PROVINCE)).count()
+        problems = package_problems(package, recommendations, undecided)
+        if problems:
+            raise PortalError(" ".join(str(p) for p in problems), code="incomplete")
+        now = timezone.now()
+        package.status = PackageStatus.SUBMITTED
+        package.submitted_at = now
+        package.submitted_by = actor
+        package.extended_until = None
+        package.save(update_fields=["status", "submitted_at", "submitted_by", "extended_until"])
+        audit_record(actor=actor, action="package_submit", obj=package, from_state=PackageStatus.OPEN,
+                     to_state=PackageStatus.SUBMITTED, note=f"{len(recommendations)} recommended")
+        for recommendation in recommendations:
+            application = recommendation.application
+            check_transition("hand_in", application, actor)
+            _move(application, actor, "hand_in", State.NATIONAL_REVIEW, note=f"rank {recommendation.rank}")
+            notify(_applicants(application), subject=_("Recommended to CNIPA: %(name)s") % {"name": application.name},
+                   body=_("Your application was recommended to CNIPA, which will now re-check it."),
+                   link=f"/applications/{application.pk}/")
+        notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
+               subject=_("Recommendation package handed in: %(unit)s") % {"unit": package.unit},
+               body=_("%(unit)s handed in %(n)d recommendations for “%(call)s”.")
+               % {"unit": package.unit, "n": len(recommendations), "call": package.call},
+               link=f"/review/packages/{package.pk}/")
+        return package
+
+
+def package_reopen(*, actor, package_id, reason, until):
+    """CNIPA reopens a handed-in (or deadline-locked) package, with a reason, until a new moment."""
+    reason = _required_text(reason, _("Give the reason for reopening."))
+    if actor.role != Role.NATIONAL:
+        raise PortalError(_("Only CNIPA can reopen a package."), code="forbidden")
+    if until is None or until <= timezone.now():
+        raise PortalError(_("Reopen until a moment in the future."), code="invalid")
+    with transaction.atomic():
+        package = _locked_package(actor, package_id)
+        old = package.status
+        package.status = PackageStatus.OPEN
+        package.extended_until = until
+        package.save(update_fields=["status", "extended_until"])
+        audit_record(actor=actor, action="package_reopen", obj=package, from_state=old, to_state=PackageStatus.OPEN,
+                     note=f"{reason} (until {timezone.localtime(until):%Y-%m-%d %H:%M})")
+        for application in Application.objects.select_for_update().filter(
+                recommendation__package=package, state=State.NATIONAL_REVIEW):
+            _move(application, actor, "hand_back", State.RECOMMENDED, note=reason)
+        scope = {"province_id": package.province_id} if package.province_id else {"ministry_id": package.ministry_id}
+        notify(User.objects.filter(role__in=(Role.PROVINCE, Role.MINISTRY), is_active=True, **scope),
+               subject=_("Your package was reopened by CNIPA"), body=reason, link=f"/review/packages/{package.pk}/")
+        return package

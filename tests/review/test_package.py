@@ -1,0 +1,245 @@
+"""The provincial package: ranking, the quota with its exemptions, priority, the letter, the deadline
+lock and CNIPA's audited reopen."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from applications import services as applicant_services
+from applications.enums import State
+from applications.models import Application
+from navportal.demo.content import TINY_PDF
+from navportal.errors import PortalError
+from navportal.models import AuditEvent
+from review import services
+from review.models import Package, PackageStatus, Recommendation
+from review.quota import priority_overrides, quota_usage
+from tests.conftest import make_applicant
+
+
+@pytest.fixture
+def province(reviewers):
+    return reviewers["province_js"]
+
+
+@pytest.fixture
+def jiangsu_apps(submitted):
+    """Five parks of Jiangsu at the provincial desk."""
+    return [submitted(make_applicant(f"示例·江苏园区{i}", f"js-park{i}")) for i in range(5)]
+
+
+def recommend(actor, application, opinion="同意推荐"):
+    return services.application_recommend(actor=actor, application_id=application.pk, opinion=opinion)
+
+
+def package_of(province, call):
+    return Package.objects.get(call=call, province=province.province)
+
+
+def test_recommendations_take_slots_up_to_the_quota(province, jiangsu_apps, call):
+    for application in jiangsu_apps[:3]:
+        recommend(province, application)
+    with pytest.raises(PortalError) as exc:
+        recommend(province, jiangsu_apps[3])
+    assert exc.value.code == "quota"
+    package = package_of(province, call)
+    assert list(package.recommendations.values_list("rank", "slot__number")) == [(1, 1), (2, 2), (3, 3)]
+    assert Application.objects.get(pk=jiangsu_apps[3].pk).state == State.PROVINCE_REVIEW
+
+
+def test_taking_one_back_frees_its_slot_and_closes_the_ranks(province, jiangsu_apps, call):
+    for application in jiangsu_apps[:3]:
+        recommend(province, application)
+    services.application_unrecommend(actor=province, application_id=jiangsu_apps[0].pk)
+    recommend(province, jiangsu_apps[3])
+    package = package_of(province, call)
+    assert list(package.recommendations.values_list("application__name", "rank")) == [
+        ("示例·江苏园区1", 1), ("示例·江苏园区2", 2), ("示例·江苏园区3", 3)]
+    assert Application.objects.get(pk=jiangsu_apps[0].pk).state == State.PROVINCE_REVIEW
+
+
+def exempt(application, category="protection_centre"):
+    Application.objects.filter(pk=application.pk).update(exempt_category=category)
+
+
+def test_only_a_verified_exemption_frees_the_quota(province, jiangsu_apps, call):
+    exempt(jiangsu_apps[0])
+    for application in jiangsu_apps[1:4]:
+        recommend(province, application)
+    with pytest.raises(PortalError):  # claimed but not yet verified: it counts
+        recommend(province, jiangsu_apps[0])
+    services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="exemption", status="verified")
+    recommend(province, jiangsu_apps[0])
+    package = package_of(province, call)
+    recommendations = list(package.recommendations.select_related("application"))
+    assert quota_usage(recommendations, call, package.quota) == (3, 1, 0)
+    assert Recommendation.objects.get(application=jiangsu_apps[0]).slot is None
+
+
+def test_rejecting_an_exemption_of_a_recommended_one_needs_a_free_slot(province, jiangsu_apps, call):
+    exempt(jiangsu_apps[0])
+    services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="exemption", status="verified")
+    for application in jiangsu_apps[:4]:
+        recommend(province, application)
+    with pytest.raises(PortalError) as exc:
+        services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="exemption",
+                             status="rejected", note="文件不符")
+    assert exc.value.code == "quota"
+    assert Application.objects.get(pk=jiangsu_apps[0].pk).exemption_status == "verified"
+    services.application_unrecommend(actor=province, application_id=jiangsu_apps[1].pk)
+    services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="exemption", status="rejected",
+                         note="文件不符")
+    assert Recommendation.objects.get(application=jiangsu_apps[0]).slot is not None
+
+
+def test_pilot_parks_are_not_a_category_and_a_category_the_call_excludes_does_not_exempt(province, jiangsu_apps,
+                                                                                          call):
+    call.exempt_categories = ["protection_centre"]
+    call.save()
+    exempt(jiangsu_apps[0], "demonstration_park")
+    services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="exemption", status="verified")
+    for application in jiangsu_apps[1:3]:
+        recommend(province, application)
+    recommend(province, jiangsu_apps[0])  # counts: takes the third slot
+    with pytest.raises(PortalError):
+        recommend(province, jiangsu_apps[3])
+
+
+def test_priority_overrides_need_a_justification(province, jiangsu_apps, call):
+    Application.objects.filter(pk=jiangsu_apps[2].pk).update(local_base=True)
+    services.claim_check(actor=province, application_id=jiangsu_apps[2].pk, claim="priority", status="verified")
+    for application in jiangsu_apps[:3]:
+        recommend(province, application)
+    package = package_of(province, call)
+    ranked = [r.application for r in package.recommendations.select_related("application")]
+    assert [(a.name, b.name) for a, b in priority_overrides(ranked)] == [
+        ("示例·江苏园区0", "示例·江苏园区2"), ("示例·江苏园区1", "示例·江苏园区2")]
+    ready(province, package, jiangsu_apps[3:])
+    with pytest.raises(PortalError) as exc:
+        services.package_submit(actor=province, package_id=package.pk)
+    assert "justification" in str(exc.value)
+    # Moving the local base to the top removes the need.
+    services.package_move(actor=province, package_id=package.pk,
+                          recommendation_id=Recommendation.objects.get(application=jiangsu_apps[2]).pk, steps=-2)
+    services.package_submit(actor=province, package_id=package.pk)
+
+
+def test_a_written_justification_allows_the_override(province, jiangsu_apps, call):
+    Application.objects.filter(pk=jiangsu_apps[1].pk).update(local_base=True)
+    services.claim_check(actor=province, application_id=jiangsu_apps[1].pk, claim="priority", status="verified")
+    recommend(province, jiangsu_apps[0])
+    recommend(province, jiangsu_apps[1])
+    package = package_of(province, call)
+    ready(province, package, jiangsu_apps[2:])
+    services.package_update(actor=province, package_id=package.pk, justification="园区0产业带动作用更突出")
+    assert services.package_submit(actor=province, package_id=package.pk).status == PackageStatus.SUBMITTED
+
+
+def test_ranking_by_explicit_order(province, jiangsu_apps, call):
+    for application in jiangsu_apps[:3]:
+        recommend(province, application)
+    package = package_of(province, call)
+    ids = list(package.recommendations.order_by("rank").values_list("pk", flat=True))
+    services.package_rank(actor=province, package_id=package.pk, order=[ids[2], ids[0], ids[1]])
+    assert list(package.recommendations.order_by("rank").values_list("pk", flat=True)) == [ids[2], ids[0], ids[1]]
+    with pytest.raises(PortalError):
+        services.package_rank(actor=province, package_id=package.pk, order=ids[:2])
+
+
+def ready(province, package, undecided):
+    """Decline the rest and upload the letter, so that only the rule under test can stop the hand-in."""
+    for application in undecided:
+        services.application_decline(actor=province, application_id=application.pk, reason="择优")
+    services.package_attach_letter(actor=province, package_id=package.pk,
+                                   upload=SimpleUploadedFile("推荐函.pdf", TINY_PDF))
+
+
+def test_hand_in_names_what_is_missing(province, jiangsu_apps, call):
+    recommend(province, jiangsu_apps[0])
+    package = package_of(province, call)
+    with pytest.raises(PortalError) as exc:
+        services.package_submit(actor=province, package_id=package.pk)
+    message = str(exc.value)
+    assert "4 applications" in message and "letter" in message
+
+
+def test_hand_in_locks_the_package_and_moves_the_recommended_to_cnipa(province, reviewers, jiangsu_apps, call):
+    for application in jiangsu_apps[:2]:
+        recommend(province, application)
+    package = package_of(province, call)
+    ready(province, package, jiangsu_apps[2:])
+    services.package_submit(actor=province, package_id=package.pk)
+    assert set(Application.objects.filter(pk__in=[a.pk for a in jiangsu_apps[:2]]).values_list("state", flat=True)) \
+        == {State.NATIONAL_REVIEW}
+    for change in (lambda: services.application_unrecommend(actor=province, application_id=jiangsu_apps[0].pk),
+                   lambda: services.package_update(actor=province, package_id=package.pk, justification="x"),
+                   lambda: services.package_submit(actor=province, package_id=package.pk)):
+        with pytest.raises(PortalError):
+            change()
+
+
+def test_deadline_locks_the_package_and_cnipa_reopens_it_with_an_audited_reason(province, reviewers, jiangsu_apps,
+                                                                                 call):
+    recommend(province, jiangsu_apps[0])
+    package = package_of(province, call)
+    call.deadline = timezone.now() - datetime.timedelta(minutes=1)
+    call.opens_at = call.deadline - datetime.timedelta(days=10)
+    call.save()
+    with pytest.raises(PortalError) as exc:
+        recommend(province, jiangsu_apps[1])
+    assert exc.value.code == "deadline"
+    with pytest.raises(PortalError):
+        services.package_reopen(actor=province, package_id=package.pk, reason="x",
+                                until=timezone.now() + datetime.timedelta(days=2))
+    with pytest.raises(PortalError):
+        services.package_reopen(actor=reviewers["national"], package_id=package.pk, reason="",
+                                until=timezone.now() + datetime.timedelta(days=2))
+    services.package_reopen(actor=reviewers["national"], package_id=package.pk, reason="材料补正",
+                            until=timezone.now() + datetime.timedelta(days=2))
+    [event] = AuditEvent.objects.filter(action="package_reopen")
+    assert (event.actor, event.note.startswith("材料补正")) == (reviewers["national"], True)
+    recommend(province, jiangsu_apps[1])
+
+
+def test_reopening_a_handed_in_package_brings_its_recommendations_back(province, reviewers, jiangsu_apps, call):
+    recommend(province, jiangsu_apps[0])
+    package = package_of(province, call)
+    ready(province, package, jiangsu_apps[1:])
+    services.package_submit(actor=province, package_id=package.pk)
+    services.package_reopen(actor=reviewers["national"], package_id=package.pk, reason="排序有误",
+                            until=timezone.now() + datetime.timedelta(days=3))
+    assert Application.objects.get(pk=jiangsu_apps[0].pk).state == State.RECOMMENDED
+    assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
+
+
+def test_ministry_packages_have_no_quota_unless_the_call_sets_one(reviewers, submitted, call):
+    moe = reviewers["ministry_moe"]
+    units = [submitted(make_applicant(f"示例·部属{i}", f"moe{i}", applicant_type="institution",
+                                      affiliation="ministry", city="110108", ministry="moe")) for i in range(4)]
+    for application in units:
+        recommend(moe, application)
+    assert Package.objects.get(ministry=moe.ministry).quota is None
+    assert Recommendation.objects.filter(slot__isnull=False).count() == 0
+
+
+def test_ministry_quota_from_the_call(reviewers, submitted, call):
+    call.ministry_quota = 1
+    call.save()
+    moe = reviewers["ministry_moe"]
+    units = [submitted(make_applicant(f"示例·部属{i}", f"moe{i}", applicant_type="institution",
+                                      affiliation="ministry", city="110108", ministry="moe")) for i in range(2)]
+    recommend(moe, units[0])
+    with pytest.raises(PortalError):
+        recommend(moe, units[1])
+
+
+def test_applicant_cannot_withdraw_once_recommended_but_sees_no_internal_state(province, jiangsu_apps):
+    recommend(province, jiangsu_apps[0])
+    app = Application.objects.get(pk=jiangsu_apps[0].pk)
+    assert str(app.applicant_state_label) == str(Application(state=State.PROVINCE_REVIEW).applicant_state_label)
+    owner = app.organisation.members.get()
+    with pytest.raises(PortalError):
+        applicant_services.application_withdraw(actor=owner, application_id=app.pk)
+
