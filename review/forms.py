@@ -2,7 +2,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from applications.enums import ApplicantType
+from applications.enums import ApplicantType, ClaimStatus
+from applications.sections import SECTIONS
+from applications.uploads import PDF, check_upload
 
 from .models import Call
 
@@ -36,3 +38,65 @@ class QueueFilterForm(forms.Form):
             term = data["q"].strip()
             queryset = queryset.filter(Q(name__icontains=term) | Q(organisation__credit_code=term.upper()))
         return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the applicant sees it)"), widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=2000)
+
+
+class ConsentForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnForm(ReasonForm):
+    sections = forms.MultipleChoiceField(
+        label=_("Sections to revise (optional)"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(s.key, f"{s.number}. {s.title}") for s in SECTIONS])
+
+
+class RecommendForm(forms.Form):
+    opinion = forms.CharField(label=_("Recommendation opinion"), widget=forms.Textarea(attrs={"rows": 3}),
+                              max_length=2000)
+    score = forms.DecimalField(label=_("Score (optional, 0–100)"), required=False, min_value=0, max_value=100,
+                               max_digits=5, decimal_places=1)
+
+
+class ClaimForm(forms.Form):
+    status = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        (ClaimStatus.VERIFIED, _("Verified")), (ClaimStatus.REJECTED, _("Rejected"))])
+    note = forms.CharField(label=_("Note (required when rejecting)"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class JustificationForm(forms.Form):
+    justification = forms.CharField(
+        label=_("Justification"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when a non-priority applicant is ranked above a verified local base; CNIPA reads it."))
+
+
+class LetterForm(forms.Form):
+    letter = forms.FileField(label=_("Sealed recommendation letter (PDF)"))
+
+    def clean_letter(self):
+        upload = self.cleaned_data["letter"]
+        check_upload(upload, (PDF,))
+        return upload
+
+
+class RankForm(forms.Form):
+    order = forms.CharField(max_length=4000)
+
+    def clean_order(self):
+        try:
+            return [int(pk) for pk in self.cleaned_data["order"].split(",") if pk]
+        except ValueError:
+            raise forms.ValidationError(_("The ranking could not be read.")) from None
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=2000)
+    until = forms.DateTimeField(label=_("Open until"), widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), input_formats=["%Y-%m-%dT%H:%M"])

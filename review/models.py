@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,9 @@ class Package(models.Model):
     @property
     def unit(self):
         return self.province or self.ministry
+
+    def get_absolute_url(self):
+        return reverse("package_detail", args=[self.pk])
 
     def deadline(self):
         if self.extended_until and self.extended_until > self.call.deadline:

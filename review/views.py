@@ -1,15 +1,30 @@
-"""Reviewers' pages: the queue of their own scope and a read-only view of an application."""
+"""Reviewers' pages: the queue of their scope, an application with the decisions they may take, and the
+recommendation package. Each POST: fetch in scope (404 outside) → validate → one service → message."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from applications.enums import State
+from applications.enums import Route, State
 from applications.selectors import ApplicationContent, applications_for_user
+from applications.workflow import desk_state
+from navportal.audit import audit_record
+from navportal.errors import PortalError
 from navportal.models import OFFICIAL_ROLES, Role
 
-from .forms import QueueFilterForm
+from . import exports, services
+from .forms import (
+    ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
+    ReopenForm, ReturnForm,
+)
+from .models import Call, PackageStatus
+from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
+from .selectors import packages_for_user, version_changes
 
 # The desk each role works at: the queue opens filtered to it.
 DESK = {
@@ -24,6 +39,12 @@ def _official(request):
     if request.user.role not in OFFICIAL_ROLES:
         raise Http404
     return request.user
+
+
+def _scoped_application(request, pk):
+    user = _official(request)
+    return get_object_or_404(applications_for_user(user).select_related(
+        "call", "organisation", "province", "city", "ministry"), pk=pk)
 
 
 @login_required
@@ -44,11 +65,266 @@ def queue(request):
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role]})
 
 
+# The decisions on one application: form class and the service that carries it out.
+DECISIONS = {
+    "city_consent": (ConsentForm, lambda actor, pk, data: services.application_city_consent(
+        actor=actor, application_id=pk, note=data["note"]), _("Consented; the application is now with the province.")),
+    "city_decline": (ReasonForm, lambda actor, pk, data: services.application_city_decline(
+        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: the city does not consent.")),
+    "return": (ReturnForm, lambda actor, pk, data: services.application_return(
+        actor=actor, application_id=pk, reason=data["reason"], sections=data["sections"]),
+        _("Returned to the applicant for revision.")),
+    "decline": (ReasonForm, lambda actor, pk, data: services.application_decline(
+        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: not recommended.")),
+    "recommend": (RecommendForm, lambda actor, pk, data: services.application_recommend(
+        actor=actor, application_id=pk, opinion=data["opinion"], score=data["score"]),
+        _("Recommended: the application is now in your package.")),
+    "unrecommend": (ConsentForm, lambda actor, pk, data: services.application_unrecommend(
+        actor=actor, application_id=pk), _("The recommendation was taken back.")),
+}
+
+
+def _decision_forms(request, application, bound=None):
+    """The decision forms this user may use on this application; a refused one comes back bound."""
+    forms = {}
+    for action, (form_class, _service, _done) in DECISIONS.items():
+        if request.user.has_perm(f"review.{action}", application):
+            forms[action] = bound[1] if bound and bound[0] == action else form_class(prefix=action)
+    return forms
+
+
 @login_required
-def application_detail(request, pk):
-    user = _official(request)
-    application = get_object_or_404(applications_for_user(user).select_related(
-        "call", "organisation", "province", "city", "ministry"), pk=pk)
+def application_detail(request, pk, bound=None, status=200):
+    application = _scoped_application(request, pk)
+    content = ApplicationContent(application)
+    claim_forms = {}
+    if request.user.has_perm("review.claim_check", application):
+        if application.exempt_category:
+            claim_forms["exemption"] = ClaimForm(prefix="exemption")
+        if application.local_base:
+            claim_forms["priority"] = ClaimForm(prefix="priority")
+        if bound and bound[0] in claim_forms:
+            claim_forms[bound[0]] = bound[1]
+    recommendation = getattr(application, "recommendation", None) if application.state in (
+        State.RECOMMENDED, State.NATIONAL_REVIEW) else None
     return render(request, "review/application.html", {
-        "application": application, "content": ApplicationContent(application),
-        "versions": application.versions.all()})
+        "application": application, "content": content, "versions": application.versions.all(),
+        "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
+        "claim_forms": claim_forms, "recommendation": recommendation,
+        "exempt": is_exempt(application, application.call), "priority": has_priority(application),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def application_decide(request, pk, action):
+    application = _scoped_application(request, pk)
+    if action not in DECISIONS:
+        raise Http404
+    form_class, service, done = DECISIONS[action]
+    form = form_class(request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            service(request.user, application.pk, form.cleaned_data)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            return application_detail(request, pk, bound=(action, form), status=409)
+        messages.success(request, done)
+        return redirect("review_queue") if action != "recommend" else redirect("review_application", pk=pk)
+    return application_detail(request, pk, bound=(action, form), status=400)
+
+
+@login_required
+@require_POST
+def claim_check(request, pk, claim):
+    application = _scoped_application(request, pk)
+    if claim not in ("exemption", "priority"):
+        raise Http404
+    form = ClaimForm(request.POST, prefix=claim)
+    if form.is_valid():
+        try:
+            services.claim_check(actor=request.user, application_id=application.pk, claim=claim,
+                                 status=form.cleaned_data["status"], note=form.cleaned_data["note"])
+            messages.success(request, _("The claim check was recorded."))
+            return redirect("review_application", pk=pk)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            return application_detail(request, pk, bound=(claim, form), status=409)
+    return application_detail(request, pk, bound=(claim, form), status=400)
+
+
+# --- The package ---------------------------------------------------------------------------------
+
+@login_required
+def package_current(request):
+    """The bureau's package for the call at hand (the newest call, or ?call=)."""
+    user = _official(request)
+    if user.role not in (Role.PROVINCE, Role.MINISTRY):
+        return redirect("package_list")
+    call = get_object_or_404(Call, pk=request.GET["call"]) if request.GET.get("call") else Call.objects.order_by(
+        "-opens_at").first()
+    if call is None:
+        raise Http404
+    package = services.package_get_or_create(actor=user, call=call)
+    return redirect("package_detail", pk=package.pk)
+
+
+@login_required
+def package_list(request):
+    user = _official(request)
+    if user.role != Role.NATIONAL:
+        return redirect("package_current")
+    packages = packages_for_user(user).select_related("call", "province", "ministry").order_by(
+        "-call__opens_at", "province__code", "ministry__code")
+    page = Paginator(packages, 60).get_page(request.GET.get("page"))
+    return render(request, "review/package_list.html", {"page": page})
+
+
+def _package(request, pk):
+    user = _official(request)
+    return get_object_or_404(packages_for_user(user).select_related("call", "province", "ministry"), pk=pk)
+
+
+def package_context(request, package, **forms):
+    recommendations = list(package.recommendations.select_related("application", "application__organisation")
+                           .order_by("rank"))
+    call = package.call
+    counted, exempt, over = quota_usage(recommendations, call, package.quota)
+    route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
+    undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
+                     .select_related("organisation").order_by("submitted_at")) \
+        if request.user.role != Role.NATIONAL else []
+    for recommendation in recommendations:
+        recommendation.counts = counts_against_quota(recommendation.application, call)
+        recommendation.priority = has_priority(recommendation.application)
+        recommendation.form = RecommendForm(prefix=f"r{recommendation.pk}", initial={
+            "opinion": recommendation.opinion, "score": recommendation.score})
+    overrides = priority_overrides([r.application for r in recommendations])
+    editable = (request.user.has_perm("review.change_package", package) and package.status == PackageStatus.OPEN
+                and timezone.now() < package.deadline())
+    return {
+        "package": package, "recommendations": recommendations, "counted": counted, "exempt": exempt,
+        "over": over, "undecided": undecided, "overrides": overrides, "editable": editable,
+        "problems": services.package_problems(package, recommendations, len(undecided)) if editable else [],
+        "justification_form": forms.get("justification_form") or JustificationForm(
+            initial={"justification": package.priority_justification}),
+        "letter_form": forms.get("letter_form") or LetterForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "can_reopen": request.user.has_perm("review.reopen_package", package),
+    }
+
+
+@login_required
+def package_detail(request, pk):
+    package = _package(request, pk)
+    return render(request, "review/package.html", package_context(request, package))
+
+
+def _package_post(request, pk, work, done, **form):
+    package = _package(request, pk)
+    try:
+        work(package)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return render(request, "review/package.html", package_context(request, package, **form), status=409)
+    if done:
+        messages.success(request, done)
+    return redirect(package.get_absolute_url())
+
+
+@login_required
+@require_POST
+def package_rank(request, pk):
+    form = RankForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The ranking could not be read; reload the page and try again."))
+        return redirect("package_detail", pk=pk)
+    return _package_post(request, pk, lambda p: services.package_rank(
+        actor=request.user, package_id=p.pk, order=form.cleaned_data["order"]), _("The ranking was saved."))
+
+
+@login_required
+@require_POST
+def package_move(request, pk, recommendation_id, direction):
+    steps = {"up": -1, "down": 1}.get(direction)
+    if steps is None:
+        raise Http404
+    return _package_post(request, pk, lambda p: services.package_move(
+        actor=request.user, package_id=p.pk, recommendation_id=recommendation_id, steps=steps), "")
+
+
+@login_required
+@require_POST
+def recommendation_update(request, pk, recommendation_id):
+    package = _package(request, pk)
+    recommendation = get_object_or_404(package.recommendations, pk=recommendation_id)
+    form = RecommendForm(request.POST, prefix=f"r{recommendation.pk}")
+    if not form.is_valid():
+        messages.error(request, _("The opinion is required and a score lies between 0 and 100."))
+        return redirect("package_detail", pk=pk)
+    return _package_post(request, pk, lambda p: services.recommendation_update(
+        actor=request.user, application_id=recommendation.application_id, opinion=form.cleaned_data["opinion"],
+        score=form.cleaned_data["score"]), _("The opinion was saved."))
+
+
+@login_required
+@require_POST
+def package_justify(request, pk):
+    form = JustificationForm(request.POST)
+    form.is_valid()
+    return _package_post(request, pk, lambda p: services.package_update(
+        actor=request.user, package_id=p.pk, justification=form.cleaned_data.get("justification", "")),
+        _("The justification was saved."), justification_form=form)
+
+
+@login_required
+@require_POST
+def package_letter(request, pk):
+    form = LetterForm(request.POST, request.FILES)
+    if not form.is_valid():
+        package = _package(request, pk)
+        return render(request, "review/package.html", package_context(request, package, letter_form=form),
+                      status=400)
+    return _package_post(request, pk, lambda p: services.package_attach_letter(
+        actor=request.user, package_id=p.pk, upload=form.cleaned_data["letter"]),
+        _("The recommendation letter was uploaded."), letter_form=form)
+
+
+@login_required
+def package_letter_download(request, pk):
+    package = _package(request, pk)
+    if not package.letter:
+        raise Http404
+    audit_record(actor=request.user, action="package_letter_download", obj=package)
+    response = FileResponse(package.letter.open("rb"), content_type="application/pdf", as_attachment=True,
+                            filename=package.letter_name or "letter.pdf")
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def package_submit(request, pk):
+    return _package_post(request, pk, lambda p: services.package_submit(actor=request.user, package_id=p.pk),
+                         _("The package was handed in to CNIPA. It is now locked."))
+
+
+@login_required
+@require_POST
+def package_reopen(request, pk):
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        package = _package(request, pk)
+        return render(request, "review/package.html", package_context(request, package, reopen_form=form),
+                      status=400)
+    return _package_post(request, pk, lambda p: services.package_reopen(
+        actor=request.user, package_id=p.pk, reason=form.cleaned_data["reason"], until=form.cleaned_data["until"]),
+        _("The package was reopened."), reopen_form=form)
+
+
+@login_required
+def package_export(request, pk):
+    package = _package(request, pk)
+    audit_record(actor=request.user, action="package_export", obj=package)
+    return exports.package_summary_response(package, request.user)

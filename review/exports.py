@@ -1,0 +1,56 @@
+"""Spreadsheets of the review side (SPEC §9)."""
+
+from django.db.models import Count
+from django.utils import timezone, translation
+
+from navportal import xlsx
+
+from .quota import counts_against_quota, has_priority
+
+SUMMARY_COLUMNS = [
+    ("序号", 6), ("推荐排序", 8), ("申报主体名称", 30), ("统一社会信用代码", 22), ("主体类型", 16), ("隶属关系", 14),
+    ("所在地市", 12), ("重点产业领域", 24), ("是否占用名额", 10), ("免占名额类别及认定文件", 30),
+    ("是否地方专利导航服务基地(优先推荐)及文号", 26), ("专利导航人员数", 10), ("服务次数", 8), ("联系人", 10),
+    ("联系电话", 16), ("推荐意见", 40), ("备注", 20),
+]
+
+
+def summary_rows(package):
+    call = package.call
+    recommendations = (package.recommendations.select_related(
+        "application", "application__organisation", "application__city")
+        .annotate(staff_count=Count("application__staff", distinct=True),
+                  service_count=Count("application__services", distinct=True)).order_by("rank"))
+    for number, recommendation in enumerate(recommendations, start=1):
+        app = recommendation.application
+        exempt = f"{app.get_exempt_category_display()}（{app.exempt_document_number}）" if app.exempt_category else ""
+        priority = f"是（{app.local_base_document_number}）" if has_priority(app) else "否"
+        remarks = []
+        if recommendation.score is not None:
+            remarks.append(f"评分 {recommendation.score}")
+        if app.exempt_category and counts_against_quota(app, call):
+            remarks.append("免占名额申请未核实")
+        yield [number, recommendation.rank, app.name, app.organisation.credit_code, app.get_applicant_type_display(),
+               app.get_affiliation_display(), app.city.name, app.industry_fields,
+               "是" if counts_against_quota(app, call) else "否", exempt, priority, recommendation.staff_count,
+               recommendation.service_count, app.contact_name, app.contact_mobile or app.contact_phone,
+               recommendation.opinion, "；".join(remarks)]
+
+
+def package_summary_response(package, user):
+    # The official sheet is Chinese whatever the language of the person exporting it.
+    with translation.override("zh-hans"):
+        return _package_summary(package, user)
+
+
+def _package_summary(package, user):
+    workbook = xlsx.new_workbook()
+    unit = package.unit.name
+    sheet = xlsx.Sheet(workbook, "推荐汇总表", SUMMARY_COLUMNS, title_row=f"{package.call.title} 推荐汇总表（{unit}）")
+    for row in summary_rows(package):
+        sheet.append(row)
+    sheet.append([])
+    sheet.append(["推荐单位", unit])
+    sheet.append(["填报人", user.display_name or user.username])
+    sheet.append(["日期", timezone.localdate()])
+    return xlsx.response(workbook, f"推荐汇总表-{unit}-{timezone.localdate():%Y%m%d}.xlsx")
