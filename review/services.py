@@ -22,7 +22,7 @@ from navportal.models import Role, User
 from navportal.notify import notify
 
 from .models import Package, PackageStatus, QuotaSlot, Recommendation
-from .quota import counts_against_quota, priority_overrides
+from .quota import counts_against_quota, has_priority, priority_overrides
 from .selectors import packages_for_user
 
 
@@ -349,7 +349,19 @@ def package_attach_letter(*, actor, package_id, upload):
         return package
 
 
-def package_problems(package, recommendations, undecided):
+def passed_over_priority(package, actor_scope):
+    """Verified local bases of this bureau that it did not recommend: also a departure from the priority
+    rule when anyone else is recommended."""
+    return [a for a in actor_scope.filter(call=package.call, state=State.NOT_RECOMMENDED, local_base=True,
+                                          priority_status=ClaimStatus.VERIFIED)]
+
+
+def justification_needed(recommendations, passed_over):
+    ranked = [r.application for r in recommendations]
+    return bool(priority_overrides(ranked)) or bool(passed_over and any(not has_priority(a) for a in ranked))
+
+
+def package_problems(package, recommendations, undecided, passed_over=()):
     """Why the package cannot be handed in yet (empty when it can)."""
     problems = []
     if not recommendations:
@@ -359,8 +371,9 @@ def package_problems(package, recommendations, undecided):
                         % {"n": undecided})
     if any(not r.opinion.strip() for r in recommendations):
         problems.append(_("Every recommendation needs an opinion."))
-    if priority_overrides([r.application for r in recommendations]) and not package.priority_justification.strip():
-        problems.append(_("A non-priority applicant is ranked above a verified local base: write the justification."))
+    if justification_needed(recommendations, passed_over) and not package.priority_justification.strip():
+        problems.append(_("A non-priority applicant is ranked above (or recommended instead of) a verified local "
+                          "base: write the justification."))
     if not package.letter:
         problems.append(_("Upload the sealed recommendation letter (PDF)."))
     return problems
@@ -379,7 +392,8 @@ def package_submit(*, actor, package_id):
             of=("self",)).order_by("rank"))
         undecided = applications_for_user(actor).filter(
             call=package.call, state=desk_state(Route.MINISTRY if package.ministry_id else Route.PROVINCE)).count()
-        problems = package_problems(package, recommendations, undecided)
+        passed_over = passed_over_priority(package, applications_for_user(actor))
+        problems = package_problems(package, recommendations, undecided, passed_over)
         if problems:
             raise PortalError(" ".join(str(p) for p in problems), code="incomplete")
         now = timezone.now()

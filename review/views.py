@@ -200,12 +200,17 @@ def package_context(request, package, **forms):
         recommendation.form = RecommendForm(prefix=f"r{recommendation.pk}", initial={
             "opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
+    passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
+        if request.user.role != Role.NATIONAL else []
     editable = (request.user.has_perm("review.change_package", package) and package.status == PackageStatus.OPEN
                 and timezone.now() < package.deadline())
     return {
         "package": package, "recommendations": recommendations, "counted": counted, "exempt": exempt,
-        "over": over, "undecided": undecided, "overrides": overrides, "editable": editable,
-        "problems": services.package_problems(package, recommendations, len(undecided)) if editable else [],
+        "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
+        "needs_justification": services.justification_needed(recommendations, passed_over),
+        "editable": editable,
+        "problems": services.package_problems(package, recommendations, len(undecided), passed_over)
+        if editable else [],
         "justification_form": forms.get("justification_form") or JustificationForm(
             initial={"justification": package.priority_justification}),
         "letter_form": forms.get("letter_form") or LetterForm(),

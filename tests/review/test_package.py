@@ -243,3 +243,18 @@ def test_applicant_cannot_withdraw_once_recommended_but_sees_no_internal_state(p
     with pytest.raises(PortalError):
         applicant_services.application_withdraw(actor=owner, application_id=app.pk)
 
+
+
+def test_declining_a_verified_local_base_while_recommending_others_needs_a_justification(province, jiangsu_apps,
+                                                                                        call):
+    Application.objects.filter(pk=jiangsu_apps[0].pk).update(local_base=True)
+    services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="priority", status="verified")
+    services.application_decline(actor=province, application_id=jiangsu_apps[0].pk, reason="择优")
+    recommend(province, jiangsu_apps[1])
+    package = package_of(province, call)
+    ready(province, package, jiangsu_apps[2:])
+    with pytest.raises(PortalError) as exc:
+        services.package_submit(actor=province, package_id=package.pk)
+    assert "justification" in str(exc.value)
+    services.package_update(actor=province, package_id=package.pk, justification="该基地服务能力不足")
+    services.package_submit(actor=province, package_id=package.pk)

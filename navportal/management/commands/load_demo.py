@@ -39,6 +39,15 @@ ORGANISATIONS = [
      "moe", "submitted"),
     ("applicant@example.cn", "示例·广州开发区专利导航中心", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "440100",
      None, "none"),
+    # More of Jiangsu, so that the province's ranking reaches its quota of three in the demo.
+    ("wuxi@example.cn", "示例·无锡国家高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320200",
+     None, "submitted"),
+    ("changzhou@example.cn", "示例·常州科教城", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "320400",
+     None, "submitted"),
+    ("nantong@example.cn", "示例·南通高新区专利导航服务中心", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "320600",
+     None, "submitted-local-base"),
+    ("ipcentre@example.cn", "示例·中国（江苏）知识产权保护中心", ApplicantType.INSTITUTION, Affiliation.PROVINCE,
+     "320100", None, "submitted-exempt"),
 ]
 
 CITY_REVIEWERS = [("city-nanjing", "320100"), ("city-suzhou", "320500"), ("city-hangzhou", "330100"),
@@ -112,6 +121,12 @@ class Command(BaseCommand):
         application = services.application_start(actor=user, call=call)
         services.application_pledge(actor=user, application_id=application.pk)
         values = complete_values()
+        if stage == "submitted-local-base":
+            values.update(local_base=True, local_base_document_number="苏知发〔2021〕12号（示例）",
+                          local_base_document_date=datetime.date(2021, 6, 1))
+        if stage == "submitted-exempt":
+            values.update(exempt_category="protection_centre", exempt_document_number="国知办函〔2020〕8号（示例）",
+                          exempt_document_date=datetime.date(2020, 3, 1))
         sections = SECTIONS if stage != "partial" else SECTIONS[:2]
         for section in sections:
             version = Application.objects.get(pk=application.pk).lock_version
@@ -121,11 +136,18 @@ class Command(BaseCommand):
                 values={f: values[f] for f in section.fields if f in values}, rows=rows, lock_version=version)
         if stage == "partial":
             return
+        claim = {"submitted-local-base": AttachmentKind.LOCAL_BASE_DOCUMENT,
+                 "submitted-exempt": AttachmentKind.EXEMPTION_DOCUMENT}.get(stage)
+        if claim:
+            services.application_attach(
+                actor=user, application_id=application.pk, kind=claim,
+                upload=SimpleUploadedFile("认定文件（示例）.pdf", TINY_PDF, "application/pdf"),
+                content_type="application/pdf")
         services.application_attach(
             actor=user, application_id=application.pk, kind=AttachmentKind.SEALED_SCAN,
             upload=SimpleUploadedFile("申请表盖章扫描件.pdf", TINY_PDF, "application/pdf"),
             content_type="application/pdf")
-        if stage == "submitted":
+        if stage.startswith("submitted"):
             problems = services.application_submit(actor=user, application_id=application.pk)
             assert not problems, problems
             assert Application.objects.get(pk=application.pk).state != State.DRAFT
