@@ -1,0 +1,47 @@
+"""Each decision tells the applicant and the next actor: an in-portal message and one e-mail each."""
+
+import pytest
+
+from navportal.models import Message
+from review import services
+
+
+@pytest.fixture
+def at_city(city_institution, submitted):
+    return submitted(city_institution)
+
+
+def inbox(user):
+    return list(Message.objects.filter(recipient=user).values_list("subject", flat=True))
+
+
+@pytest.mark.parametrize("decide, applicant_told, reviewer", [
+    (lambda r, a: services.application_city_consent(actor=r["city_nanjing"], application_id=a.pk), 1, "province_js"),
+    (lambda r, a: services.application_city_decline(actor=r["city_nanjing"], application_id=a.pk, reason="否"), 1,
+     None),
+    (lambda r, a: services.application_return(actor=r["city_nanjing"], application_id=a.pk, reason="补"), 1, None),
+])
+def test_city_decisions_notify(reviewers, at_city, city_institution, mailoutbox, django_capture_on_commit_callbacks,
+                               decide, applicant_told, reviewer):
+    before = len(inbox(city_institution))
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(reviewers, at_city)
+    assert len(inbox(city_institution)) - before == applicant_told
+    recipients = sorted(m.to[0] for m in mailoutbox)
+    expected = sorted([city_institution.email] + ([reviewers[reviewer].email] if reviewer else []))
+    assert recipients == expected  # one e-mail each, never two about one decision
+
+
+def test_hand_in_tells_cnipa_and_the_applicant(reviewers, applicant, submitted, mailoutbox,
+                                               django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from navportal.demo.content import TINY_PDF
+    from review.models import Package
+    application = submitted(applicant)
+    province = reviewers["province_js"]
+    services.application_recommend(actor=province, application_id=application.pk, opinion="同意")
+    package = Package.objects.get()
+    services.package_attach_letter(actor=province, package_id=package.pk, upload=SimpleUploadedFile("l.pdf", TINY_PDF))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.package_submit(actor=province, package_id=package.pk)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([applicant.email, reviewers["national"].email])
