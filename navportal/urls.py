@@ -15,5 +15,6 @@ urlpatterns = [
     path("messages/", views.message_list, name="messages"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("applications.urls")),
+    path("review/registry/", include("review.registry_urls")),
     path("review/", include("review.urls")),
 ]

@@ -169,3 +169,55 @@ class Recommendation(models.Model):
 
     def __str__(self):
         return f"{self.rank}. {self.application}"
+
+
+class RegistryKind(models.TextChoices):
+    PROTECTION_CENTRE = "protection_centre", _("National IP protection centre")
+    DEMONSTRATION_PARK = "demonstration_park", _("National IP-power demonstration park (示范 only)")
+    EXPERIMENTAL_ZONE = "experimental_zone", _("Former national patent-navigation industry development experimental zone")
+    PILOT_BASE = "pilot_base", _("Former national patent-navigation pilot project research base")
+    LOCAL_BASE = "local_base", _("Local patent navigation service base")
+
+
+# Titles the notice retires when the final list is confirmed (SPEC §6.5).
+RETIRED_WITH_FINAL_LIST = (RegistryKind.EXPERIMENTAL_ZONE, RegistryKind.PILOT_BASE)
+
+
+class RegistryEntry(models.Model):
+    """A body holding an exempting title or designated as a local base, imported by CNIPA from a sheet.
+
+    A claim that matches a live entry (by credit code, or by name or alias) is shown as pre-verified.
+    """
+
+    kind = models.CharField(_("category"), max_length=30, choices=RegistryKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    province = models.ForeignKey("navportal.Province", null=True, blank=True, on_delete=models.PROTECT)
+    document_number = models.CharField(_("designation document"), max_length=100)
+    designated_on = models.DateField(_("designation date"))
+    term_ends_on = models.DateField(_("end of term"), null=True, blank=True)
+    retired_on = models.DateField(_("title retired on"), null=True, blank=True)
+    retired_by = models.CharField(_("retired by document"), max_length=100, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("registry entry")
+        verbose_name_plural = _("registry entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=RegistryKind.values), name="registry_kind_known"),
+            models.UniqueConstraint(fields=["kind", "name"], name="registry_unique_name_per_kind"),
+            models.CheckConstraint(condition=Q(term_ends_on__isnull=True) | Q(term_ends_on__gte=F("designated_on")),
+                                   name="registry_term_after_designation"),
+        ]
+        indexes = [models.Index(fields=["credit_code"])]
+
+    def __str__(self):
+        return self.name
+
+    def is_live(self, on):
+        """Whether the title still holds on `on`: not retired and its term not ended."""
+        if self.retired_on is not None and self.retired_on <= on:
+            return False
+        return self.term_ends_on is None or self.term_ends_on >= on
