@@ -133,6 +133,10 @@ class Application(models.Model):
     priority_status = models.CharField(_("priority claim"), max_length=10, choices=ClaimStatus.choices,
                                        default=ClaimStatus.PENDING)
     priority_note = models.TextField(_("note on the priority claim"), blank=True)
+    # CNIPA verifies an exemption again at the re-check; its rejection makes the recommendation count.
+    national_exemption_status = models.CharField(_("exemption claim (CNIPA)"), max_length=10,
+                                                 choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    recheck_note = models.TextField(_("re-check note"), blank=True)
 
     # 7. Declaration.
     integrity_declared = models.BooleanField(
@@ -151,7 +155,9 @@ class Application(models.Model):
             models.CheckConstraint(condition=Q(state=State.DRAFT) | ~Q(route=""),
                                    name="application_routed_once_submitted"),
             models.CheckConstraint(condition=Q(exemption_status__in=ClaimStatus.values)
-                                   & Q(priority_status__in=ClaimStatus.values), name="application_claim_status_known"),
+                                   & Q(priority_status__in=ClaimStatus.values)
+                                   & Q(national_exemption_status__in=ClaimStatus.values),
+                                   name="application_claim_status_known"),
         ]
         indexes = [models.Index(fields=["call", "province", "state"]), models.Index(fields=["call", "state"])]
 

@@ -51,6 +51,17 @@ TRANSITIONS = {t.action: t for t in (
     # Handing in the package moves its recommendations on to CNIPA; CNIPA reopening it moves them back.
     _t("hand_in", {State.RECOMMENDED}, {Role.PROVINCE, Role.MINISTRY}, State.NATIONAL_REVIEW),
     _t("hand_back", {State.NATIONAL_REVIEW}, {Role.NATIONAL}, State.RECOMMENDED),
+    # CNIPA's re-check (复核) of every recommended application.
+    _t("recheck_pass", {State.NATIONAL_REVIEW}, {Role.NATIONAL}, State.RECHECK_PASSED),
+    _t("recheck_fail", {State.NATIONAL_REVIEW, State.RECHECK_PASSED}, {Role.NATIONAL}, State.RECHECK_FAILED),
+    _t("return_to_unit", {State.NATIONAL_REVIEW, State.RECHECK_PASSED}, {Role.NATIONAL}, State.RETURNED_TO_UNIT),
+    # What the recommending bureau does with an application CNIPA returned to it.
+    _t("unit_resubmit", {State.RETURNED_TO_UNIT}, {Role.PROVINCE, Role.MINISTRY}, State.NATIONAL_REVIEW),
+    _t("unit_drop", {State.RETURNED_TO_UNIT}, {Role.PROVINCE, Role.MINISTRY}, State.NOT_RECOMMENDED),
+    # The public notice and its outcome.
+    _t("publish", {State.RECHECK_PASSED}, {Role.NATIONAL}, State.ON_NOTICE),
+    _t("objection_uphold", {State.ON_NOTICE}, {Role.NATIONAL}, State.NOT_DESIGNATED),
+    _t("designate", {State.ON_NOTICE}, {Role.NATIONAL}, State.DESIGNATED),
 )}
 
 

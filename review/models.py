@@ -1,6 +1,7 @@
 """Calls (申报批次) and the provinces' own deadlines within them."""
 
 import uuid
+from pathlib import PurePath
 
 from django.db import models
 from django.db.models import F, Q
@@ -221,3 +222,123 @@ class RegistryEntry(models.Model):
         if self.retired_on is not None and self.retired_on <= on:
             return False
         return self.term_ends_on is None or self.term_ends_on >= on
+
+
+class Notice(models.Model):
+    """The public notice (公示) of a call's proposed list: a frozen snapshot and its period.
+
+    Publishing freezes the passing applications as NoticeEntry rows; what the public reads never moves
+    with later edits. Confirming it by a document (发文予以确定) turns the remaining entries into
+    designated bases: the final list.
+    """
+
+    call = models.OneToOneField(Call, on_delete=models.PROTECT, related_name="notice")
+    published_at = models.DateTimeField(_("published"))
+    published_by = models.ForeignKey("navportal.User", on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("notice starts"))
+    ends_on = models.DateField(_("notice ends"))
+    # False when the official calendar did not know the year: Monday–Friday was assumed, and CNIPA must
+    # confirm the dates before objections are decided and the list confirmed.
+    dates_confirmed = models.BooleanField(_("dates confirmed"), default=True)
+    text = models.TextField(_("notice text"))
+    contact = models.TextField(_("how to object (contact)"))
+    final_document_number = models.CharField(_("confirming document number"), max_length=100, blank=True)
+    final_document_date = models.DateField(_("confirming document date"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        verbose_name = _("public notice")
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="notice_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.call} {self.starts_on:%Y-%m-%d}–{self.ends_on:%Y-%m-%d}"
+
+    @property
+    def is_final(self):
+        return self.confirmed_at is not None
+
+
+class NoticeEntry(models.Model):
+    """One base on the proposed list, as published (name, province, industry)."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="entries")
+    application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
+                                       related_name="notice_entry")
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("base"), max_length=200)
+    province_name = models.CharField(_("province"), max_length=60)
+    industry = models.TextField(_("key industry field(s)"))
+    # Set when an objection is upheld: the base leaves the list.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["notice", "number"]
+        verbose_name = _("notice entry")
+        constraints = [models.UniqueConstraint(fields=["notice", "number"], name="one_notice_number")]
+
+    def __str__(self):
+        return self.name
+
+
+class ObjectorKind(models.TextChoices):
+    PERSON = "person", _("A person")
+    ORGANISATION = "organisation", _("An organisation")
+
+
+class ObjectionDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting decision")
+    UPHELD = "upheld", _("Upheld: the base leaves the list")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+def objection_path(instance, filename):
+    return f"objections/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:5]}"
+
+
+class Objection(models.Model):
+    """A written objection under real name to one listed base (SPEC §6.3). Never public."""
+
+    entry = models.ForeignKey(NoticeEntry, on_delete=models.PROTECT, related_name="objections")
+    kind = models.CharField(_("objector"), max_length=12, choices=ObjectorKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=20)
+    email = models.EmailField(_("e-mail"))
+    signature = models.CharField(_("signature"), max_length=60, blank=True)
+    letter = models.FileField(_("sealed letter (PDF)"), upload_to=objection_path, blank=True)
+    reasons = models.TextField(_("reasons"))
+    evidence = models.FileField(_("evidence"), upload_to=objection_path, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=ObjectionDecision.choices,
+                                default=ObjectionDecision.PENDING)
+    decision_note = models.TextField(_("reasons for the decision"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name = _("objection")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ObjectorKind.values), name="objection_kind_known"),
+            models.CheckConstraint(condition=Q(decision__in=ObjectionDecision.values), name="objection_decision_known"),
+            # Real name: a person signs; an organisation sends its sealed letter.
+            models.CheckConstraint(name="objection_signed_or_sealed",
+                                   condition=(Q(kind=ObjectorKind.PERSON) & ~Q(signature=""))
+                                   | (Q(kind=ObjectorKind.ORGANISATION) & ~Q(letter=""))),
+        ]
+
+    def __str__(self):
+        return f"{self.name} → {self.entry}"
+
+
+class ReminderLog(models.Model):
+    """One reminder e-mail per package and day, at most."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["package", "sent_on"], name="one_reminder_per_day")]

@@ -1,13 +1,18 @@
 """The quota, exemption and priority rules of SPEC §5 as pure functions: no database, no side effects."""
 
-from applications.enums import ClaimStatus
+from applications.enums import ClaimStatus, State
+
+# Recommendations that no longer count: CNIPA dropped them, the bureau withdrew them after a return,
+# or an objection was upheld.
+DROPPED_STATES = (State.RECHECK_FAILED, State.NOT_RECOMMENDED, State.NOT_DESIGNATED)
 
 
 def is_exempt(application, call):
-    """Exempt only on a verified claim of a category the call grants (示范 parks only: the 试点 pilot parks
-    were never offered as a category)."""
+    """Exempt only on a claim verified by the bureau and not rejected by CNIPA, of a category the call
+    grants (示范 parks only: the 试点 pilot parks were never offered as a category)."""
     return (bool(application.exempt_category)
             and application.exemption_status == ClaimStatus.VERIFIED
+            and application.national_exemption_status != ClaimStatus.REJECTED
             and application.exempt_category in call.exempt_categories)
 
 
@@ -33,13 +38,15 @@ def priority_overrides(ranked):
 
 
 def quota_usage(recommendations, call, quota):
-    """(counted, exempt, over): how many recommendations count, how many are exempt, and how many count
-    without holding a slot (possible only after CNIPA rejects an exemption). `quota` None: no quota."""
-    counted = exempt = over = 0
+    """(counted, exempt, over) of a package's recommendations. `over` is how far the counted ones exceed
+    the quota — possible only after CNIPA rejects an exemption; `quota` None means no quota."""
+    counted = exempt = 0
     for recommendation in recommendations:
+        if recommendation.application.state in DROPPED_STATES:
+            continue
         if counts_against_quota(recommendation.application, call):
             counted += 1
-            over += quota is not None and recommendation.slot_id is None
         else:
             exempt += 1
+    over = max(0, counted - quota) if quota is not None else 0
     return counted, exempt, over

@@ -26,11 +26,11 @@ from .quota import counts_against_quota, has_priority, priority_overrides
 from .selectors import packages_for_user
 
 
-def _applicants(application):
+def applicant_members(application):
     return application.organisation.members.all()
 
 
-def _move(application, actor, action, target, *, note="", fields=()):
+def move_state(application, actor, action, target, *, note="", fields=()):
     from_state = application.state
     application.state = target
     application.lock_version += 1
@@ -39,7 +39,7 @@ def _move(application, actor, action, target, *, note="", fields=()):
                  to_state=target, note=note)
 
 
-def _required_text(value, message):
+def required_text(value, message):
     value = (value or "").strip()
     if not value:
         raise PortalError(message, code="required")
@@ -53,8 +53,8 @@ def application_city_consent(*, actor, application_id, note=""):
     with transaction.atomic():
         application = locked_application(actor, application_id)
         transition = check_transition("city_consent", application, actor)
-        _move(application, actor, "city_consent", transition.target, note=note)
-        notify(_applicants(application), subject=_("The city bureau consented: %(name)s") % {"name": application.name},
+        move_state(application, actor, "city_consent", transition.target, note=note)
+        notify(applicant_members(application), subject=_("The city bureau consented: %(name)s") % {"name": application.name},
                body=_("The city bureau consented to your application; it is now with the provincial bureau."),
                link=f"/applications/{application.pk}/")
         notify(reviewers_for_state(application, transition.target),
@@ -66,13 +66,13 @@ def application_city_consent(*, actor, application_id, note=""):
 
 def application_city_decline(*, actor, application_id, reason):
     """The city bureau does not consent (不同意), with a reason the applicant sees."""
-    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    reason = required_text(reason, _("Give the reason the applicant will see."))
     with transaction.atomic():
         application = locked_application(actor, application_id)
         transition = check_transition("city_decline", application, actor)
         application.return_reason = reason
-        _move(application, actor, "city_decline", transition.target, note=reason, fields=["return_reason"])
-        notify(_applicants(application), subject=_("The city bureau did not consent: %(name)s")
+        move_state(application, actor, "city_decline", transition.target, note=reason, fields=["return_reason"])
+        notify(applicant_members(application), subject=_("The city bureau did not consent: %(name)s")
                % {"name": application.name}, body=reason, link=f"/applications/{application.pk}/")
         return application
 
@@ -82,7 +82,7 @@ def application_return(*, actor, application_id, reason, sections=()):
 
     The application keeps all its data; the applicant edits and resubmits, and it comes back to this desk.
     """
-    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    reason = required_text(reason, _("Give the reason the applicant will see."))
     unknown = [key for key in sections if key not in SECTION_BY_KEY]
     if unknown:
         raise PortalError(_("Unknown section."), code="invalid")
@@ -93,22 +93,22 @@ def application_return(*, actor, application_id, reason, sections=()):
         application.return_reason = reason
         application.flagged_sections = list(dict.fromkeys(sections))
         application.submit_failed_at = None
-        _move(application, actor, "return", State.RETURNED, note=reason,
+        move_state(application, actor, "return", State.RETURNED, note=reason,
               fields=["returned_from", "return_reason", "flagged_sections", "submit_failed_at"])
-        notify(_applicants(application), subject=_("Returned for revision: %(name)s") % {"name": application.name},
+        notify(applicant_members(application), subject=_("Returned for revision: %(name)s") % {"name": application.name},
                body=reason, link=f"/applications/{application.pk}/")
         return application
 
 
 def application_decline(*, actor, application_id, reason):
     """The province or ministry does not recommend (不予推荐), with a reason the applicant sees."""
-    reason = _required_text(reason, _("Give the reason the applicant will see."))
+    reason = required_text(reason, _("Give the reason the applicant will see."))
     with transaction.atomic():
         application = locked_application(actor, application_id)
         transition = check_transition("decline", application, actor)
         application.return_reason = reason
-        _move(application, actor, "decline", transition.target, note=reason, fields=["return_reason"])
-        notify(_applicants(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
+        move_state(application, actor, "decline", transition.target, note=reason, fields=["return_reason"])
+        notify(applicant_members(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
                body=reason, link=f"/applications/{application.pk}/")
         return application
 
@@ -194,7 +194,7 @@ def application_recommend(*, actor, application_id, opinion, score=None):
     """Recommend (推荐): put the application at the end of the bureau's ranking, taking a quota slot
     unless it is exempt. Refused when no slot is left; the database's one-recommendation-per-slot
     constraint holds even if two requests were to race past this check."""
-    opinion = _required_text(opinion, _("Write the recommendation opinion."))
+    opinion = required_text(opinion, _("Write the recommendation opinion."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
         transition = check_transition("recommend", application, actor)
@@ -207,11 +207,11 @@ def application_recommend(*, actor, application_id, opinion, score=None):
         last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
         Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,
                                       opinion=opinion, slot=slot)
-        _move(application, actor, "recommend", transition.target, note=f"rank {last + 1}")
+        move_state(application, actor, "recommend", transition.target, note=f"rank {last + 1}")
         return application
 
 
-def _close_gaps(package):
+def close_rank_gaps(package):
     """Renumber ranks 1..n in their current order (two passes: the unique rank holds at every step)."""
     recommendations = list(package.recommendations.order_by("rank"))
     _renumber(recommendations)
@@ -232,14 +232,14 @@ def application_unrecommend(*, actor, application_id):
         check_transition("unrecommend", application, actor)
         _check_package_open(package, actor)
         Recommendation.objects.filter(application=application, package=package).delete()
-        _close_gaps(package)
-        _move(application, actor, "unrecommend", desk_state(application.route))
+        close_rank_gaps(package)
+        move_state(application, actor, "unrecommend", desk_state(application.route))
         return application
 
 
 def recommendation_update(*, actor, application_id, opinion, score=None):
     """Change the opinion or score of a recommendation in an open package."""
-    opinion = _required_text(opinion, _("Write the recommendation opinion."))
+    opinion = required_text(opinion, _("Write the recommendation opinion."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
         _check_package_open(package, actor)
@@ -285,7 +285,7 @@ def claim_check(*, actor, application_id, claim, status, note=""):
     if claim not in ("exemption", "priority") or status not in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED):
         raise PortalError(_("Unknown claim or decision."), code="invalid")
     if status == ClaimStatus.REJECTED:
-        note = _required_text(note, _("Say why the claim is rejected."))
+        note = required_text(note, _("Say why the claim is rejected."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
         if application.state not in (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW, State.RECOMMENDED) or \
@@ -407,8 +407,8 @@ def package_submit(*, actor, package_id):
         for recommendation in recommendations:
             application = recommendation.application
             check_transition("hand_in", application, actor)
-            _move(application, actor, "hand_in", State.NATIONAL_REVIEW, note=f"rank {recommendation.rank}")
-            notify(_applicants(application), subject=_("Recommended to CNIPA: %(name)s") % {"name": application.name},
+            move_state(application, actor, "hand_in", State.NATIONAL_REVIEW, note=f"rank {recommendation.rank}")
+            notify(applicant_members(application), subject=_("Recommended to CNIPA: %(name)s") % {"name": application.name},
                    body=_("Your application was recommended to CNIPA, which will now re-check it."),
                    link=f"/applications/{application.pk}/")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
@@ -421,7 +421,7 @@ def package_submit(*, actor, package_id):
 
 def package_reopen(*, actor, package_id, reason, until):
     """CNIPA reopens a handed-in (or deadline-locked) package, with a reason, until a new moment."""
-    reason = _required_text(reason, _("Give the reason for reopening."))
+    reason = required_text(reason, _("Give the reason for reopening."))
     if actor.role != Role.NATIONAL:
         raise PortalError(_("Only CNIPA can reopen a package."), code="forbidden")
     if until is None or until <= timezone.now():
@@ -436,7 +436,7 @@ def package_reopen(*, actor, package_id, reason, until):
                      note=f"{reason} (until {timezone.localtime(until):%Y-%m-%d %H:%M})")
         for application in Application.objects.select_for_update().filter(
                 recommendation__package=package, state=State.NATIONAL_REVIEW):
-            _move(application, actor, "hand_back", State.RECOMMENDED, note=reason)
+            move_state(application, actor, "hand_back", State.RECOMMENDED, note=reason)
         scope = {"province_id": package.province_id} if package.province_id else {"ministry_id": package.ministry_id}
         notify(User.objects.filter(role__in=(Role.PROVINCE, Role.MINISTRY), is_active=True, **scope),
                subject=_("Your package was reopened by CNIPA"), body=reason, link=f"/review/packages/{package.pk}/")

@@ -1,0 +1,371 @@
+"""CNIPA's side (SPEC §6): re-check, the proposed list and its public notice, objections, the final list.
+
+Same discipline as review.services: one transaction per action, row locks before checks, the audit line
+in the same transaction, notifications after commit.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.enums import ClaimStatus, State
+from applications.models import Application
+from applications.services import check_transition, locked_application
+from navportal.audit import audit_record
+from navportal.errors import PortalError
+from navportal.models import Role, User
+from navportal.notify import notify
+
+from .calendar import notice_period
+from .models import (
+    RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
+)
+from .quota import quota_usage
+from .services import applicant_members, close_rank_gaps, move_state, required_text
+
+PENDING_RECHECK = (State.NATIONAL_REVIEW, State.RETURNED_TO_UNIT)
+
+
+def _national(actor):
+    if actor.role != Role.NATIONAL:
+        raise PortalError(_("Only CNIPA staff can do this."), code="forbidden")
+
+
+# --- Re-check ------------------------------------------------------------------------------------
+
+def recheck_pass(*, actor, application_id, note=""):
+    """The application passes CNIPA's re-check (复核通过) and will stand on the proposed list."""
+    _national(actor)
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("recheck_pass", application, actor)
+        application.recheck_note = note
+        move_state(application, actor, "recheck_pass", transition.target, note=note, fields=["recheck_note"])
+        return application
+
+
+def recheck_fail(*, actor, application_id, reason):
+    """The application fails the re-check (复核未通过), with a reason the applicant sees. Its
+    recommendation stops counting against the quota, which is how CNIPA drops one from an over-quota
+    package."""
+    reason = required_text(reason, _("Give the reason the applicant will see."))
+    _national(actor)
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("recheck_fail", application, actor)
+        application.recheck_note = reason
+        move_state(application, actor, "recheck_fail", transition.target, note=reason, fields=["recheck_note"])
+        notify(applicant_members(application), subject=_("Not designated: %(name)s") % {"name": application.name},
+               body=reason, link=f"/applications/{application.pk}/")
+        return application
+
+
+def recheck_return_to_unit(*, actor, application_id, reason):
+    """Send the application back to its recommending bureau (退回推荐单位) to correct or withdraw it."""
+    reason = required_text(reason, _("Say what the bureau should correct."))
+    _national(actor)
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("return_to_unit", application, actor)
+        application.recheck_note = reason
+        move_state(application, actor, "return_to_unit", transition.target, note=reason, fields=["recheck_note"])
+        desk = {"province_id": application.province_id, "role": Role.PROVINCE}
+        if application.route == "ministry":
+            desk = {"ministry_id": application.ministry_id, "role": Role.MINISTRY}
+        notify(User.objects.filter(is_active=True, **desk),
+               subject=_("Returned by CNIPA: %(name)s") % {"name": application.name}, body=reason,
+               link=f"/review/applications/{application.pk}/")
+        return application
+
+
+def national_claim_check(*, actor, application_id, status, note=""):
+    """CNIPA verifies an exemption claim again. A rejection makes the recommendation count; if that puts
+    the package over its quota, the dashboard says so and the list cannot be published until resolved."""
+    _national(actor)
+    if status not in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED):
+        raise PortalError(_("Unknown claim or decision."), code="invalid")
+    if status == ClaimStatus.REJECTED:
+        note = required_text(note, _("Say why the claim is rejected."))
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        if application.state not in (State.NATIONAL_REVIEW, State.RECHECK_PASSED):
+            raise PortalError(_("Claims are re-checked while the application is under re-check."), code="state")
+        if not application.exempt_category:
+            raise PortalError(_("The applicant made no such claim."), code="invalid")
+        old = application.national_exemption_status
+        application.national_exemption_status = status
+        application.recheck_note = note or application.recheck_note
+        application.lock_version += 1
+        application.save(update_fields=["national_exemption_status", "recheck_note", "lock_version", "updated_at"])
+        audit_record(actor=actor, action="claim_exemption_recheck", obj=application, from_state=old, to_state=status,
+                     note=note)
+        return application
+
+
+def unit_resubmit(*, actor, application_id, note=""):
+    """The bureau hands an application CNIPA returned to it back in, corrected."""
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("unit_resubmit", application, actor)
+        move_state(application, actor, "unit_resubmit", transition.target, note=note)
+        notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
+               subject=_("Handed back in: %(name)s") % {"name": application.name}, body=note,
+               link=f"/review/applications/{application.pk}/")
+        return application
+
+
+def unit_drop(*, actor, application_id, reason):
+    """The bureau withdraws its recommendation of an application CNIPA returned to it (不予推荐)."""
+    reason = required_text(reason, _("Give the reason the applicant will see."))
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        transition = check_transition("unit_drop", application, actor)
+        recommendation = Recommendation.objects.select_related("package").filter(application=application).first()
+        if recommendation is not None:
+            package = Package.objects.select_for_update().get(pk=recommendation.package_id)
+            recommendation.delete()
+            close_rank_gaps(package)
+        application.return_reason = reason
+        move_state(application, actor, "unit_drop", transition.target, note=reason, fields=["return_reason"])
+        notify(applicant_members(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
+               body=reason, link=f"/applications/{application.pk}/")
+        return application
+
+
+def packages_over_quota(call):
+    """[(package, counted, over)] for every package of the call whose counted recommendations exceed its
+    quota — after CNIPA rejected an exemption. Two queries, whatever the number of packages."""
+    packages = {p.pk: p for p in Package.objects.filter(call=call, quota__isnull=False).select_related(
+        "province", "ministry")}
+    by_package = {}
+    for recommendation in Recommendation.objects.filter(package__in=packages).select_related("application"):
+        by_package.setdefault(recommendation.package_id, []).append(recommendation)
+    result = []
+    for pk, package in packages.items():
+        counted, _exempt, over = quota_usage(by_package.get(pk, []), call, package.quota)
+        if over:
+            result.append((package, counted, over))
+    return result
+
+
+# --- The public notice ---------------------------------------------------------------------------
+
+def notice_publish(*, actor, call, text, contact, published_on=None):
+    """Publish the proposed list (拟确定名单) and open the public notice.
+
+    Preconditions: every recommended application re-checked (none under re-check or with its bureau), no
+    package over quota, at least one passing application, no notice yet. Effects: the passing
+    applications are frozen as entries (by province, then rank) and go on notice; the period is counted
+    on the official calendar; applicants are told.
+    """
+    _national(actor)
+    text = required_text(text, _("Write the text of the notice."))
+    contact = required_text(contact, _("Say how to object: address, telephone, e-mail."))
+    with transaction.atomic():
+        call = type(call).objects.select_for_update().get(pk=call.pk)
+        if Notice.objects.filter(call=call).exists():
+            raise PortalError(_("The proposed list of this call has been published already."), code="state")
+        pending = Application.objects.filter(call=call, state__in=PENDING_RECHECK).count()
+        if pending:
+            raise PortalError(_("%(n)d recommended applications are not re-checked yet.") % {"n": pending},
+                              code="pending")
+        over = packages_over_quota(call)
+        if over:
+            raise PortalError(
+                _("Over quota: %(units)s. Return the package or drop applications before publishing.")
+                % {"units": "、".join(str(p.unit) for p, _counted, _over in over)}, code="quota")
+        passing = list(Application.objects.select_for_update(of=("self",)).filter(
+            call=call, state=State.RECHECK_PASSED).select_related("province", "recommendation").order_by(
+            "province__code", "ministry__code", "recommendation__rank", "pk"))
+        if not passing:
+            raise PortalError(_("No application has passed the re-check."), code="empty")
+        now = timezone.now()
+        published_on = published_on or timezone.localdate(now)
+        starts_on, ends_on, known = notice_period(published_on, call.notice_working_days)
+        notice = Notice.objects.create(call=call, published_at=now, published_by=actor, starts_on=starts_on,
+                                       ends_on=ends_on, dates_confirmed=known, text=text, contact=contact)
+        NoticeEntry.objects.bulk_create(
+            NoticeEntry(notice=notice, application=application, number=number, name=application.name,
+                        province_name=application.province.name, industry=application.industry_fields)
+            for number, application in enumerate(passing, start=1))
+        audit_record(actor=actor, action="notice_publish", obj=notice,
+                     note=f"{len(passing)} bases, {starts_on}–{ends_on}{'' if known else ' (dates to confirm)'}")
+        for application in passing:
+            move_state(application, actor, "publish", State.ON_NOTICE)
+            notify(applicant_members(application), subject=_("On public notice: %(name)s") % {"name": application.name},
+                   body=_("Your application is on the public notice from %(start)s to %(end)s.")
+                   % {"start": starts_on, "end": ends_on}, link=f"/notice/{call.pk}/")
+        return notice
+
+
+def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
+    """CNIPA confirms (or corrects) the period when the calendar had to be guessed."""
+    _national(actor)
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if notice.is_final:
+            raise PortalError(_("The list is final."), code="state")
+        if ends_on < starts_on:
+            raise PortalError(_("The notice cannot end before it starts."), code="invalid")
+        old = f"{notice.starts_on}–{notice.ends_on}"
+        notice.starts_on, notice.ends_on, notice.dates_confirmed = starts_on, ends_on, True
+        notice.save(update_fields=["starts_on", "ends_on", "dates_confirmed"])
+        audit_record(actor=actor, action="notice_confirm_dates", obj=notice, from_state=old,
+                     to_state=f"{starts_on}–{ends_on}")
+        return notice
+
+
+def notice_window(notice):
+    """The aware datetimes between which objections are accepted (whole days, Asia/Shanghai)."""
+    start = timezone.make_aware(datetime.datetime.combine(notice.starts_on, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(notice.ends_on + datetime.timedelta(days=1),
+                                                        datetime.time.min))
+    return start, end
+
+
+def notice_is_open(notice, now=None):
+    start, end = notice_window(notice)
+    return not notice.is_final and start <= (now or timezone.now()) < end
+
+
+# --- Objections ----------------------------------------------------------------------------------
+
+def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="", letter=None, evidence=None,
+                     ip=None, now=None):
+    """A member of the public objects to one listed base, in writing and under real name (SPEC §6.3).
+
+    Refused outside the period, for a base no longer on the list, and without real name: a person signs
+    with the name given; an organisation uploads its letter with the official seal (a checked PDF).
+    """
+    name, phone, email = (name or "").strip(), (phone or "").strip(), (email or "").strip()
+    reasons = required_text(reasons, _("Give the reasons for the objection."))
+    if not (name and phone and email):
+        raise PortalError(_("Objections are accepted under real name only: give a name, a telephone number and "
+                            "an e-mail address."), code="anonymous")
+    if kind == ObjectorKind.PERSON and (signature or "").strip() != name:
+        raise PortalError(_("Sign with your full name, exactly as given above."), code="anonymous")
+    if kind == ObjectorKind.ORGANISATION and not letter:
+        raise PortalError(_("An organisation objects by its letter bearing the official seal (PDF)."),
+                          code="anonymous")
+    if kind not in ObjectorKind.values:
+        raise PortalError(_("Say whether you object as a person or as an organisation."), code="invalid")
+    with transaction.atomic():
+        entry = NoticeEntry.objects.select_related("notice").select_for_update(of=("self",)).filter(
+            pk=entry_id).first()
+        if entry is None or entry.removed_at is not None:
+            raise PortalError(_("This base is not on the list."), code="not_found")
+        notice = entry.notice
+        if not notice_is_open(notice, now):
+            raise PortalError(
+                _("Objections are accepted only during the notice period, %(start)s to %(end)s.")
+                % {"start": notice.starts_on, "end": notice.ends_on}, code="period")
+        objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
+                              signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip)
+        if letter:
+            objection.letter.save(letter.name, letter, save=False)
+        if evidence:
+            objection.evidence.save(evidence.name, evidence, save=False)
+        objection.save()
+        audit_record(actor=None, action="objection_submit", obj=objection, note=f"{entry.name} · {kind}")
+        notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
+               subject=_("New objection to %(name)s") % {"name": entry.name},
+               body=_("An objection was received during the public notice."),
+               link=f"/review/objections/{objection.pk}/")
+        _mail_objector(objection, _("Your objection was received"),
+                       _("We received your objection to %(name)s. You will be told the outcome.") % {"name": entry.name})
+        return objection
+
+
+def _mail_objector(objection, subject, body):
+    from django.conf import settings
+    from django.core.mail import send_mail
+    address = objection.email
+    transaction.on_commit(lambda: send_mail(str(subject), str(body), settings.DEFAULT_FROM_EMAIL, [address],
+                                            fail_silently=True))
+
+
+def objection_decide(*, actor, objection_id, decision, note):
+    """CNIPA decides an objection: upheld (the base leaves the list) or dismissed. The objector is told."""
+    _national(actor)
+    note = required_text(note, _("Give the reasons for the decision."))
+    if decision not in (ObjectionDecision.UPHELD, ObjectionDecision.DISMISSED):
+        raise PortalError(_("Choose upheld or dismissed."), code="invalid")
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().select_related("entry", "entry__notice").filter(
+            pk=objection_id).first()
+        if objection is None:
+            raise PortalError(_("This objection does not exist."), code="not_found")
+        if objection.decision != ObjectionDecision.PENDING:
+            raise PortalError(_("This objection has been decided already."), code="state")
+        if objection.entry.notice.is_final:
+            raise PortalError(_("The list is final."), code="state")
+        objection.decision, objection.decision_note = decision, note
+        objection.decided_at, objection.decided_by = timezone.now(), actor
+        objection.save(update_fields=["decision", "decision_note", "decided_at", "decided_by"])
+        audit_record(actor=actor, action="objection_decide", obj=objection, from_state=ObjectionDecision.PENDING,
+                     to_state=decision, note=note)
+        entry = objection.entry
+        if decision == ObjectionDecision.UPHELD and entry.removed_at is None:
+            entry.removed_at = objection.decided_at
+            entry.save(update_fields=["removed_at"])
+            application = Application.objects.select_for_update().get(pk=entry.application_id)
+            if application.state == State.ON_NOTICE:
+                application.recheck_note = note
+                move_state(application, actor, "objection_uphold", State.NOT_DESIGNATED, note=note,
+                      fields=["recheck_note"])
+                notify(applicant_members(application), subject=_("Not designated: %(name)s") % {"name": application.name},
+                       body=note, link=f"/applications/{application.pk}/")
+        _mail_objector(objection, _("The outcome of your objection"),
+                       _("Your objection to %(name)s was %(decision)s. %(note)s")
+                       % {"name": entry.name, "decision": objection.get_decision_display(), "note": note})
+        return objection
+
+
+# --- The final list ------------------------------------------------------------------------------
+
+def final_confirm(*, actor, notice_id, document_number, document_date):
+    """Confirm the list by a document (发文予以确定) once the period is over and every objection decided.
+
+    Effects: the bases on the list become national-level patent navigation service bases; the titles
+    原国家专利导航产业发展实验区 and 原国家专利导航试点工程研究基地 are marked retired in the registry
+    with the document; the applicants are told.
+    """
+    from .registry import registry_retire
+
+    _national(actor)
+    document_number = required_text(document_number, _("Give the number of the confirming document."))
+    if document_date is None:
+        raise PortalError(_("Give the date of the confirming document."), code="required")
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            raise PortalError(_("This notice does not exist."), code="not_found")
+        if notice.is_final:
+            raise PortalError(_("The list has been confirmed already."), code="state")
+        if not notice.dates_confirmed:
+            raise PortalError(_("Confirm the notice dates first (the official calendar did not know the year)."),
+                              code="dates")
+        _start, end = notice_window(notice)
+        if timezone.now() < end:
+            raise PortalError(_("The notice period ends on %(end)s; confirm the list after it.")
+                              % {"end": notice.ends_on}, code="period")
+        pending = Objection.objects.filter(entry__notice=notice, decision=ObjectionDecision.PENDING).count()
+        if pending:
+            raise PortalError(_("%(n)d objections are still undecided.") % {"n": pending}, code="objections")
+        notice.final_document_number, notice.final_document_date = document_number, document_date
+        notice.confirmed_at, notice.confirmed_by = timezone.now(), actor
+        notice.save(update_fields=["final_document_number", "final_document_date", "confirmed_at", "confirmed_by"])
+        designated = list(Application.objects.select_for_update().filter(
+            notice_entry__notice=notice, notice_entry__removed_at__isnull=True, state=State.ON_NOTICE))
+        for application in designated:
+            move_state(application, actor, "designate", State.DESIGNATED, note=document_number)
+            notify(applicant_members(application),
+                   subject=_("Designated a national-level patent navigation service base: %(name)s")
+                   % {"name": application.name},
+                   body=_("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, link="/bases/")
+        retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date)
+        audit_record(actor=actor, action="final_confirm", obj=notice,
+                     note=f"{document_number} {document_date}: {len(designated)} bases, {retired} titles retired")
+        return notice
