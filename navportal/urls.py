@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("messages/", views.message_list, name="messages"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("review.public_urls")),
     path("", include("applications.urls")),
     path("review/registry/", include("review.registry_urls")),
     path("review/", include("review.urls")),
