@@ -6,6 +6,8 @@ from applications.enums import ApplicantType, ClaimStatus
 from applications.sections import SECTIONS
 from applications.uploads import PDF, check_upload
 
+from navportal.models import Ministry, Province
+
 from .models import Call
 
 
@@ -17,6 +19,11 @@ class QueueFilterForm(forms.Form):
                                        choices=[("", _("All types")), *ApplicantType.choices])
     industry = forms.CharField(label=_("industry"), required=False, max_length=50)
     q = forms.CharField(label=_("name or credit code"), required=False, max_length=50)
+    # CNIPA's drill-down from the dashboard; other reviewers' scope is one unit already.
+    province = forms.ModelChoiceField(label=_("province"), queryset=Province.objects.all(), required=False,
+                                      empty_label=_("All provinces"))
+    ministry = forms.ModelChoiceField(label=_("ministry"), queryset=Ministry.objects.all(), required=False,
+                                      empty_label=_("All ministries"))
 
     def __init__(self, *args, states=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,6 +41,10 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(applicant_type=data["applicant_type"])
         if data["industry"]:
             queryset = queryset.filter(industry_fields__icontains=data["industry"])
+        if data["province"]:
+            queryset = queryset.filter(province=data["province"]).exclude(route="ministry")
+        if data["ministry"]:
+            queryset = queryset.filter(ministry=data["ministry"], route="ministry")
         if data["q"]:
             term = data["q"].strip()
             queryset = queryset.filter(Q(name__icontains=term) | Q(organisation__credit_code=term.upper()))

@@ -14,7 +14,8 @@ def _may(action):
     return predicate
 
 
-for _action in ("city_consent", "city_decline", "return", "decline", "recommend", "unrecommend"):
+for _action in ("city_consent", "city_decline", "return", "decline", "recommend", "unrecommend", "recheck_pass",
+                "recheck_fail", "return_to_unit", "unit_resubmit", "unit_drop"):
     rules.add_perm(f"review.{_action}", _may(_action))
 
 
@@ -27,6 +28,15 @@ def checks_claims(user, application):
 
 
 rules.add_perm("review.claim_check", checks_claims)
+
+
+@rules.predicate
+def rechecks_claims(user, application):
+    return (user.is_authenticated and user.role == Role.NATIONAL and bool(application.exempt_category)
+            and application.state in (State.NATIONAL_REVIEW, State.RECHECK_PASSED))
+
+
+rules.add_perm("review.national_claim_check", rechecks_claims)
 
 
 @rules.predicate

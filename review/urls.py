@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import national_views, views
 
 urlpatterns = [
     path("", views.queue, name="review_queue"),
@@ -21,4 +21,14 @@ urlpatterns = [
     path("packages/<int:pk>/submit/", views.package_submit, name="package_submit"),
     path("packages/<int:pk>/reopen/", views.package_reopen, name="package_reopen"),
     path("packages/<int:pk>/summary.xlsx", views.package_export, name="package_export"),
+    path("dashboard/", national_views.dashboard, name="dashboard"),
+    path("dashboard/summary.xlsx", national_views.national_summary, name="national_summary"),
+    path("calls/<int:call_id>/notice/", national_views.notice_manage, name="notice_manage"),
+    path("calls/<int:call_id>/notice/publish/", national_views.notice_publish, name="notice_publish"),
+    path("calls/<int:call_id>/notice/dates/", national_views.notice_dates, name="notice_dates"),
+    path("calls/<int:call_id>/notice/final/", national_views.notice_final, name="notice_final"),
+    path("calls/<int:call_id>/notice/<slug:which>.xlsx", national_views.notice_export, name="notice_export"),
+    path("objections/<int:pk>/", national_views.objection_detail, name="objection_detail"),
+    path("objections/<int:pk>/decide/", national_views.objection_decide, name="objection_decide"),
+    path("objections/<int:pk>/<slug:which>/", national_views.objection_file, name="objection_file"),
 ]

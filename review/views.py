@@ -17,12 +17,12 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import OFFICIAL_ROLES, Role
 
-from . import exports, services
+from . import exports, national, services
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
 )
-from .models import Call, PackageStatus
+from .models import Call, PackageStatus, Recommendation
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .selectors import packages_for_user, version_changes
 
@@ -81,6 +81,16 @@ DECISIONS = {
         _("Recommended: the application is now in your package.")),
     "unrecommend": (ConsentForm, lambda actor, pk, data: services.application_unrecommend(
         actor=actor, application_id=pk), _("The recommendation was taken back.")),
+    "recheck_pass": (ConsentForm, lambda actor, pk, data: national.recheck_pass(
+        actor=actor, application_id=pk, note=data["note"]), _("Recorded: passes the re-check.")),
+    "recheck_fail": (ReasonForm, lambda actor, pk, data: national.recheck_fail(
+        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: fails the re-check.")),
+    "return_to_unit": (ReasonForm, lambda actor, pk, data: national.recheck_return_to_unit(
+        actor=actor, application_id=pk, reason=data["reason"]), _("Returned to the recommending bureau.")),
+    "unit_resubmit": (ConsentForm, lambda actor, pk, data: national.unit_resubmit(
+        actor=actor, application_id=pk, note=data["note"]), _("Handed back in to CNIPA.")),
+    "unit_drop": (ReasonForm, lambda actor, pk, data: national.unit_drop(
+        actor=actor, application_id=pk, reason=data["reason"]), _("The recommendation was withdrawn.")),
 }
 
 
@@ -103,10 +113,11 @@ def application_detail(request, pk, bound=None, status=200):
             claim_forms["exemption"] = ClaimForm(prefix="exemption")
         if application.local_base:
             claim_forms["priority"] = ClaimForm(prefix="priority")
-        if bound and bound[0] in claim_forms:
-            claim_forms[bound[0]] = bound[1]
-    recommendation = getattr(application, "recommendation", None) if application.state in (
-        State.RECOMMENDED, State.NATIONAL_REVIEW) else None
+    if request.user.has_perm("review.national_claim_check", application):
+        claim_forms["national"] = ClaimForm(prefix="national")
+    if bound and bound[0] in claim_forms:
+        claim_forms[bound[0]] = bound[1]
+    recommendation = Recommendation.objects.filter(application=application).first()
     return render(request, "review/application.html", {
         "application": application, "content": content, "versions": application.versions.all(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
@@ -138,13 +149,18 @@ def application_decide(request, pk, action):
 @require_POST
 def claim_check(request, pk, claim):
     application = _scoped_application(request, pk)
-    if claim not in ("exemption", "priority"):
+    if claim not in ("exemption", "priority", "national"):
         raise Http404
     form = ClaimForm(request.POST, prefix=claim)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.claim_check(actor=request.user, application_id=application.pk, claim=claim,
-                                 status=form.cleaned_data["status"], note=form.cleaned_data["note"])
+            if claim == "national":
+                national.national_claim_check(actor=request.user, application_id=application.pk,
+                                              status=data["status"], note=data["note"])
+            else:
+                services.claim_check(actor=request.user, application_id=application.pk, claim=claim,
+                                     status=data["status"], note=data["note"])
             messages.success(request, _("The claim check was recorded."))
             return redirect("review_application", pk=pk)
         except PortalError as exc:

@@ -1,0 +1,261 @@
+"""CNIPA's pages: the national dashboard, the public notice's management, objections."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from applications.enums import Route, State
+from applications.models import Application
+from navportal.audit import audit_record
+from navportal.errors import PortalError
+from navportal.models import Ministry, Province, Role
+
+from . import national
+from .models import Call, Notice, Objection, ObjectionDecision, Package, PackageStatus, Recommendation
+from .quota import quota_usage
+
+RECOMMENDED_STATES = (State.RECOMMENDED, State.NATIONAL_REVIEW, State.RECHECK_PASSED, State.RECHECK_FAILED,
+                      State.RETURNED_TO_UNIT, State.ON_NOTICE, State.DESIGNATED, State.NOT_DESIGNATED)
+
+
+def _cnipa(request):
+    if request.user.role != Role.NATIONAL:
+        raise Http404
+    return request.user
+
+
+def _call(request):
+    calls = list(Call.objects.order_by("-opens_at"))
+    if not calls:
+        raise Http404
+    wanted = request.GET.get("call")
+    call = next((c for c in calls if str(c.pk) == wanted), calls[0])
+    return call, calls
+
+
+def dashboard_rows(call):
+    """One row per recommending unit with the counts CNIPA follows, and the totals. Four queries."""
+    counts = {}
+    for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
+                .values("route", "province_id", "ministry_id", "state").annotate(n=Count("id"))):
+        key = ("ministry", row["ministry_id"]) if row["route"] == Route.MINISTRY else ("province", row["province_id"])
+        counts.setdefault(key, {})[row["state"]] = row["n"]
+    packages = {("ministry", p.ministry_id) if p.ministry_id else ("province", p.province_id): p
+                for p in Package.objects.filter(call=call)}
+    recommendations = {}
+    for recommendation in Recommendation.objects.filter(package__call=call).select_related("application"):
+        recommendations.setdefault(recommendation.package_id, []).append(recommendation)
+    units = [(("province", p.pk), p) for p in Province.objects.all()] + \
+            [(("ministry", m.pk), m) for m in Ministry.objects.all()]
+    rows, totals = [], dict.fromkeys(("received", "city", "desk", "recommended", "counted", "exempt"), 0)
+    for key, unit in units:
+        states = counts.get(key, {})
+        package = packages.get(key)
+        if key[0] == "ministry" and not states and package is None:
+            continue  # a ministry with nothing in this call stays off the table
+        counted, exempt, over = quota_usage(recommendations.get(package.pk, []), call, package.quota) \
+            if package else (0, 0, 0)
+        if package is None or package.status != PackageStatus.SUBMITTED:
+            handed_in = "no"
+        else:
+            handed_in = "on_time" if package.submitted_at <= call.deadline else "late"
+        row = {"kind": key[0], "unit": unit, "package": package, "received": sum(states.values()),
+               "city": states.get(State.CITY_REVIEW, 0),
+               "desk": states.get(State.PROVINCE_REVIEW, 0) + states.get(State.MINISTRY_REVIEW, 0),
+               "recommended": sum(states.get(s, 0) for s in RECOMMENDED_STATES), "counted": counted,
+               "exempt": exempt, "over": over, "handed_in": handed_in,
+               "quota": package.quota if package else (call.quota if key[0] == "province" else call.ministry_quota)}
+        rows.append(row)
+        for name in totals:
+            totals[name] += row[name]
+    top = max([r["received"] for r in rows] + [1])
+    for row in rows:
+        row["bar"] = round(100 * row["received"] / top)
+    return rows, totals
+
+
+@login_required
+def dashboard(request):
+    _cnipa(request)
+    call, calls = _call(request)
+    rows, totals = dashboard_rows(call)
+    return render(request, "review/dashboard.html", {
+        "call": call, "calls": calls, "rows": rows, "totals": totals,
+        "over_quota": [r for r in rows if r["over"]],
+        "late": sum(r["handed_in"] == "late" for r in rows),
+        "handed_in": sum(r["handed_in"] != "no" for r in rows),
+    })
+
+
+@login_required
+def national_summary(request):
+    from .national_exports import national_summary_response
+
+    user = _cnipa(request)
+    call, _calls = _call(request)
+    audit_record(actor=user, action="national_summary_export", obj=call)
+    return national_summary_response(call, user)
+
+
+# --- The notice ----------------------------------------------------------------------------------
+
+class PublishForm(forms.Form):
+    text = forms.CharField(label=gettext_lazy("Notice text"), widget=forms.Textarea(attrs={"rows": 6}))
+    contact = forms.CharField(label=gettext_lazy("How to object (address, telephone, e-mail)"),
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DatesForm(forms.Form):
+    starts_on = forms.DateField(label=gettext_lazy("Notice starts"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FinalForm(forms.Form):
+    document_number = forms.CharField(label=gettext_lazy("Confirming document number"), max_length=100)
+    document_date = forms.DateField(label=gettext_lazy("Document date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
+        (ObjectionDecision.UPHELD, ObjectionDecision.UPHELD.label),
+        (ObjectionDecision.DISMISSED, ObjectionDecision.DISMISSED.label)])
+    note = forms.CharField(label=gettext_lazy("Reasons (the objector is told)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+DEFAULT_NOTICE_TEXT = ("根据《国家知识产权局办公室关于面向重点产业组织开展国家级专利导航服务基地建设工作的通知》，经各地方和有关部门推荐、"
+                       "我局复核，拟确定以下单位为国家级专利导航服务基地，现予以公示。公示期间，任何单位或个人如有异议，"
+                       "可以书面形式实名提出，并提供必要的证明材料。")
+
+
+def _notice_context(call, **forms_):
+    notice = Notice.objects.filter(call=call).first()
+    context = {"call": call, "notice": notice, **forms_}
+    if notice is None:
+        context.update(
+            pending=Application.objects.filter(call=call, state__in=national.PENDING_RECHECK).count(),
+            passing=Application.objects.filter(call=call, state=State.RECHECK_PASSED).count(),
+            over_quota=national.packages_over_quota(call),
+            publish_form=forms_.get("publish_form") or PublishForm(initial={
+                "text": DEFAULT_NOTICE_TEXT, "contact": "联系电话：010-XXXXXXXX\n电子邮箱：navigation@cnipa.gov.cn（示例）"}))
+    else:
+        entries = list(notice.entries.annotate(objection_count=Count("objections")).order_by("number"))
+        context.update(
+            entries=entries, is_open=national.notice_is_open(notice),
+            objections=list(Objection.objects.filter(entry__notice=notice).select_related("entry")),
+            dates_form=forms_.get("dates_form") or DatesForm(initial={"starts_on": notice.starts_on,
+                                                                      "ends_on": notice.ends_on}),
+            final_form=forms_.get("final_form") or FinalForm(initial={"document_date": timezone.localdate()}))
+    return context
+
+
+@login_required
+def notice_manage(request, call_id):
+    _cnipa(request)
+    call = get_object_or_404(Call, pk=call_id)
+    return render(request, "review/notice_manage.html", _notice_context(call))
+
+
+def _notice_post(request, call_id, form_name, form, work, done):
+    _cnipa(request)
+    call = get_object_or_404(Call, pk=call_id)
+    if form.is_valid():
+        try:
+            work(call, form.cleaned_data)
+            messages.success(request, done)
+            return redirect("notice_manage", call_id=call.pk)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            status = 409
+    else:
+        status = 400
+    return render(request, "review/notice_manage.html", _notice_context(call, **{form_name: form}), status=status)
+
+
+@login_required
+@require_POST
+def notice_publish(request, call_id):
+    return _notice_post(request, call_id, "publish_form", PublishForm(request.POST), lambda call, data:
+                        national.notice_publish(actor=request.user, call=call, text=data["text"],
+                                                contact=data["contact"]),
+                        _("The proposed list is published; the public notice is open."))
+
+
+@login_required
+@require_POST
+def notice_dates(request, call_id):
+    return _notice_post(request, call_id, "dates_form", DatesForm(request.POST), lambda call, data:
+                        national.notice_confirm_dates(actor=request.user, notice_id=call.notice.pk,
+                                                      starts_on=data["starts_on"], ends_on=data["ends_on"]),
+                        _("The notice dates are confirmed."))
+
+
+@login_required
+@require_POST
+def notice_final(request, call_id):
+    return _notice_post(request, call_id, "final_form", FinalForm(request.POST), lambda call, data:
+                        national.final_confirm(actor=request.user, notice_id=call.notice.pk,
+                                               document_number=data["document_number"],
+                                               document_date=data["document_date"]),
+                        _("The list is confirmed: the bases are designated."))
+
+
+@login_required
+def notice_export(request, call_id, which):
+    from .national_exports import final_list_response, proposed_list_response
+
+    user = _cnipa(request)
+    notice = get_object_or_404(Notice, call_id=call_id)
+    if which not in ("proposed", "final"):
+        raise Http404
+    audit_record(actor=user, action=f"{which}_list_export", obj=notice)
+    return proposed_list_response(notice) if which == "proposed" else final_list_response(notice)
+
+
+# --- Objections ----------------------------------------------------------------------------------
+
+@login_required
+def objection_detail(request, pk, form=None, status=200):
+    _cnipa(request)
+    objection = get_object_or_404(Objection.objects.select_related("entry", "entry__notice", "decided_by"), pk=pk)
+    return render(request, "review/objection.html", {
+        "objection": objection, "form": form or DecideForm()}, status=status)
+
+
+@login_required
+@require_POST
+def objection_decide(request, pk):
+    _cnipa(request)
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        return objection_detail(request, pk, form=form, status=400)
+    try:
+        national.objection_decide(actor=request.user, objection_id=pk, decision=form.cleaned_data["decision"],
+                                  note=form.cleaned_data["note"])
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return objection_detail(request, pk, form=form, status=409)
+    messages.success(request, _("The decision was recorded and the objector told."))
+    return redirect("objection_detail", pk=pk)
+
+
+@login_required
+def objection_file(request, pk, which):
+    user = _cnipa(request)
+    objection = get_object_or_404(Objection, pk=pk)
+    if which not in ("letter", "evidence") or not getattr(objection, which):
+        raise Http404
+    audit_record(actor=user, action="objection_file_download", obj=objection, note=which)
+    file = getattr(objection, which)
+    response = FileResponse(file.open("rb"), as_attachment=True, filename=f"{which}-{objection.pk}"
+                            f"{file.name[file.name.rfind('.'):]}")
+    response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
