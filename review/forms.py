@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from applications.enums import ApplicantType, ClaimStatus
+from applications.enums import ApplicantType, ClaimStatus, ExemptCategory
 from applications.sections import SECTIONS
 from applications.uploads import PDF, check_upload
 
@@ -111,3 +111,27 @@ class ReopenForm(forms.Form):
                              max_length=2000)
     until = forms.DateTimeField(label=_("Open until"), widget=forms.DateTimeInput(
         attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), input_formats=["%Y-%m-%dT%H:%M"])
+
+
+class CallForm(forms.ModelForm):
+    exempt_categories = forms.MultipleChoiceField(
+        label=_("Exempt categories that apply"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=ExemptCategory.choices)
+
+    class Meta:
+        model = Call
+        fields = ("title", "document_number", "notice_text", "opens_at", "deadline", "quota", "ministry_quota",
+                  "notice_working_days", "exempt_categories")
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "notice_text": forms.Textarea(attrs={"rows": 6}),
+        }
+
+
+class ProvinceDeadlineForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("Deadline for your applicants"), required=False,
+        help_text=_("Leave empty to use the call's deadline."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"])

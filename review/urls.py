@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import national_views, views
+from . import call_views, national_views, views
 
 urlpatterns = [
     path("", views.queue, name="review_queue"),
@@ -21,6 +21,10 @@ urlpatterns = [
     path("packages/<int:pk>/submit/", views.package_submit, name="package_submit"),
     path("packages/<int:pk>/reopen/", views.package_reopen, name="package_reopen"),
     path("packages/<int:pk>/summary.xlsx", views.package_export, name="package_export"),
+    path("calls/", call_views.call_list, name="call_list"),
+    path("calls/new/", call_views.call_edit, name="call_create"),
+    path("calls/<int:pk>/", call_views.call_edit, name="call_edit"),
+    path("deadline/", call_views.province_deadline, name="province_deadline"),
     path("dashboard/", national_views.dashboard, name="dashboard"),
     path("dashboard/summary.xlsx", national_views.national_summary, name="national_summary"),
     path("calls/<int:call_id>/notice/", national_views.notice_manage, name="notice_manage"),

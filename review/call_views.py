@@ -1,0 +1,80 @@
+"""CNIPA's calls, and a province's own deadline for its applicants."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from navportal.errors import PortalError
+from navportal.models import Role
+
+from .calls import CALL_FIELDS, call_save, province_deadline_set
+from .forms import CallForm, ProvinceDeadlineForm
+from .models import Call, ProvinceDeadline
+
+
+def _cnipa(request):
+    if request.user.role != Role.NATIONAL:
+        raise Http404
+    return request.user
+
+
+@login_required
+def call_list(request):
+    _cnipa(request)
+    return render(request, "review/call_list.html", {"calls": Call.objects.order_by("-opens_at"),
+                                                     "now": timezone.now()})
+
+
+@login_required
+def call_edit(request, pk=None):
+    user = _cnipa(request)
+    call = get_object_or_404(Call, pk=pk) if pk else None
+    form = CallForm(request.POST if request.method == "POST" else None, instance=call)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved = call_save(actor=user, call_id=pk, values={f: form.cleaned_data[f] for f in CALL_FIELDS})
+                messages.success(request, _("The call was saved."))
+                return redirect("call_edit", pk=saved.pk)
+            except PortalError as exc:
+                messages.error(request, exc.message)
+                status = 409
+        else:
+            status = 400
+    return render(request, "review/call_edit.html", {"form": form, "call": call}, status=status)
+
+
+@login_required
+def province_deadline(request):
+    user = request.user
+    if user.role != Role.PROVINCE:
+        raise Http404
+    now = timezone.now()
+    calls = list(Call.objects.filter(deadline__gt=now).order_by("deadline"))
+    own = {d.call_id: d.deadline for d in ProvinceDeadline.objects.filter(province_id=user.province_id)}
+    bound_call, status = None, 200
+    if request.method == "POST":
+        bound_call = get_object_or_404(Call, pk=request.POST.get("call"), deadline__gt=now)
+        form = ProvinceDeadlineForm(request.POST, prefix=str(bound_call.pk))
+        if form.is_valid():
+            try:
+                province_deadline_set(actor=user, call=bound_call, deadline=form.cleaned_data["deadline"])
+                messages.success(request, _("The deadline for your applicants was saved."))
+                return redirect("province_deadline")
+            except PortalError as exc:
+                messages.error(request, exc.message)
+                status = 409
+        else:
+            status = 400
+    rows = []
+    for call in calls:
+        if bound_call is not None and call.pk == bound_call.pk:
+            rows.append((call, form))
+        else:
+            rows.append((call, ProvinceDeadlineForm(prefix=str(call.pk), initial={
+                "deadline": timezone.localtime(own[call.pk]) if call.pk in own else None})))
+    return render(request, "review/province_deadline.html", {"rows": rows}, status=status)
