@@ -175,7 +175,7 @@ class Application(models.Model):
 
 class StaffMember(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="staff")
-    name = models.CharField(_("name"), max_length=60, blank=True)
+    name = models.CharField(_("full name"), max_length=60, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     title = models.CharField(_("position / title"), max_length=100, blank=True)
     speciality = models.CharField(_("speciality"), max_length=100, blank=True)
