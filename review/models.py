@@ -219,7 +219,7 @@ class RegistryEntry(models.Model):
 
     def is_live(self, on):
         """Whether the title still holds on `on`: not retired and its term not ended."""
-        if self.retired_on is not None and self.retired_on <= on:
+        if self.designated_on > on or (self.retired_on is not None and self.retired_on <= on):
             return False
         return self.term_ends_on is None or self.term_ends_on >= on
 

@@ -6,8 +6,9 @@ import datetime
 import itertools
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from applications import services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind
@@ -19,6 +20,22 @@ from review.models import Call
 
 PASSWORD = "Correct-horse-42"
 _seeds = itertools.count(1000)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the portal's default language, whatever the previous one switched to."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def english(client):
+    """Assertions on the wording of messages are written in English: ask for English, as a user can."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield client
 
 
 @pytest.fixture(autouse=True)

@@ -46,7 +46,7 @@ def test_draft_save_through_the_page(client, applicant, draft):
     assert Application.objects.get(pk=draft.pk).plan_goals == "三年目标"
 
 
-def test_stale_tab_is_refused_and_its_text_stays_on_screen(client, applicant, draft):
+def test_stale_tab_is_refused_and_its_text_stays_on_screen(english, client, applicant, draft):
     client.force_login(applicant)
     old = draft.lock_version
     client.post(section_url(draft, "plan"), {"lock_version": old, "plan_goals": "tab one"})
@@ -94,7 +94,7 @@ def test_upload_kept_when_another_field_is_wrong(client, applicant, draft):
     ("broken.pdf", b"%PDF-1.4 truncated", "not a valid"),
     ("photo.jpg", TINY_PDF, None),  # a real PDF with a .jpg name is still a PDF: accepted by content
 ])
-def test_uploads_are_checked_by_content(client, applicant, draft, name, content, message):
+def test_uploads_are_checked_by_content(english, client, applicant, draft, name, content, message):
     client.force_login(applicant)
     response = client.post(section_url(draft, "claims"), {
         "lock_version": draft.lock_version, "exemption_document": SimpleUploadedFile(name, content, "image/png")})
@@ -115,7 +115,7 @@ def test_sealed_scan_must_be_a_pdf(client, applicant, draft):
     assert not Attachment.objects.filter(application=draft).exists()
 
 
-def test_upload_size_limit_has_a_clear_message(client, applicant, draft, settings):
+def test_upload_size_limit_has_a_clear_message(english, client, applicant, draft, settings):
     settings.UPLOAD_MAX_BYTES = 100
     client.force_login(applicant)
     response = client.post(section_url(draft, "claims"), {

@@ -107,7 +107,7 @@ def test_pilot_parks_are_not_a_category_and_a_category_the_call_excludes_does_no
         recommend(province, jiangsu_apps[3])
 
 
-def test_priority_overrides_need_a_justification(province, jiangsu_apps, call):
+def test_priority_overrides_need_a_justification(english, province, jiangsu_apps, call):
     Application.objects.filter(pk=jiangsu_apps[2].pk).update(local_base=True)
     services.claim_check(actor=province, application_id=jiangsu_apps[2].pk, claim="priority", status="verified")
     for application in jiangsu_apps[:3]:
@@ -156,7 +156,7 @@ def ready(province, package, undecided):
                                    upload=SimpleUploadedFile("推荐函.pdf", TINY_PDF))
 
 
-def test_hand_in_names_what_is_missing(province, jiangsu_apps, call):
+def test_hand_in_names_what_is_missing(english, province, jiangsu_apps, call):
     recommend(province, jiangsu_apps[0])
     package = package_of(province, call)
     with pytest.raises(PortalError) as exc:
@@ -245,7 +245,7 @@ def test_applicant_cannot_withdraw_once_recommended_but_sees_no_internal_state(p
 
 
 
-def test_declining_a_verified_local_base_while_recommending_others_needs_a_justification(province, jiangsu_apps,
+def test_declining_a_verified_local_base_while_recommending_others_needs_a_justification(english, province, jiangsu_apps,
                                                                                         call):
     Application.objects.filter(pk=jiangsu_apps[0].pk).update(local_base=True)
     services.claim_check(actor=province, application_id=jiangsu_apps[0].pk, claim="priority", status="verified")

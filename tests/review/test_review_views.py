@@ -62,7 +62,7 @@ def test_decisions_outside_scope_are_404_and_refuse_get(client, reviewers, appli
     assert client.get(url).status_code == 405
 
 
-def test_recommend_at_the_limit_shows_the_refusal(client, province, submitted):
+def test_recommend_at_the_limit_shows_the_refusal(english, client, province, submitted):
     apps = [submitted(make_applicant(f"示例·园区{i}", f"p{i}")) for i in range(4)]
     client.force_login(province)
     for application in apps[:3]:
