@@ -24,6 +24,7 @@ from .forms import (
 )
 from .models import Call, PackageStatus, Recommendation
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
+from .registry import registry_match
 from .selectors import packages_for_user, version_changes
 
 # The desk each role works at: the queue opens filtered to it.
@@ -118,7 +119,14 @@ def application_detail(request, pk, bound=None, status=200):
     if bound and bound[0] in claim_forms:
         claim_forms[bound[0]] = bound[1]
     recommendation = Recommendation.objects.filter(application=application).first()
+    today = timezone.localdate()
+    registry = {
+        "exemption": registry_match(application, kind=application.exempt_category, on=today)
+        if application.exempt_category else None,
+        "priority": registry_match(application, kind="local_base", on=today) if application.local_base else None,
+    } if request.user.role in (Role.PROVINCE, Role.MINISTRY, Role.NATIONAL) else {}
     return render(request, "review/application.html", {
+        "registry": registry,
         "application": application, "content": content, "versions": application.versions.all(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "claim_forms": claim_forms, "recommendation": recommendation,

@@ -162,3 +162,17 @@ def test_summary_sheet_cell_by_cell(client, province, complete, call):
     footer = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=5) if r[0].value}
     assert footer["推荐单位"] == "江苏省" and footer["填报人"] == "prov-js"
     assert footer["日期"].date() == timezone.localdate()
+
+
+def test_claim_matching_the_registry_is_shown_pre_verified(client, reviewers, applicant, submitted):
+    import datetime
+    from review.models import RegistryEntry
+    application = submitted(applicant)
+    Application.objects.filter(pk=application.pk).update(exempt_category="protection_centre")
+    RegistryEntry.objects.create(kind="protection_centre", name=application.name, document_number="国知发〔2020〕5号",
+                                 designated_on=datetime.date(2020, 1, 1))
+    for who, shown in (("province_js", True), ("national", True)):
+        client.force_login(reviewers[who])
+        response = client.get(reverse("review_application", args=[application.pk]))
+        assert (response.context["registry"]["exemption"] is not None) == shown
+        assert "国知发〔2020〕5号" in response.content.decode()
