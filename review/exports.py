@@ -15,26 +15,34 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def with_counts(recommendations):
+    """Recommendations with what a summary row needs, the roster and service counts included."""
+    return (recommendations.select_related("application", "application__organisation", "application__city")
+            .annotate(staff_count=Count("application__staff", distinct=True),
+                      service_count=Count("application__services", distinct=True)))
+
+
+def summary_row(number, recommendation, call, quota):
+    """One row of 推荐汇总表 (SPEC §9). `quota` None: the package has none, so nothing occupies a place."""
+    app = recommendation.application
+    counts = quota is not None and counts_against_quota(app, call)
+    exempt = f"{app.get_exempt_category_display()}（{app.exempt_document_number}）" if app.exempt_category else ""
+    priority = f"是（{app.local_base_document_number}）" if has_priority(app) else "否"
+    remarks = []
+    if recommendation.score is not None:
+        remarks.append(f"评分 {recommendation.score}")
+    if app.exempt_category and counts_against_quota(app, call):
+        remarks.append("免占名额申请未核实")
+    return [number, recommendation.rank, app.name, app.organisation.credit_code, app.get_applicant_type_display(),
+            app.get_affiliation_display(), app.city.name, app.industry_fields, "是" if counts else "否", exempt,
+            priority, recommendation.staff_count, recommendation.service_count, app.contact_name,
+            app.contact_mobile or app.contact_phone, recommendation.opinion, "；".join(remarks)]
+
+
 def summary_rows(package):
-    call = package.call
-    recommendations = (package.recommendations.select_related(
-        "application", "application__organisation", "application__city")
-        .annotate(staff_count=Count("application__staff", distinct=True),
-                  service_count=Count("application__services", distinct=True)).order_by("rank"))
+    recommendations = with_counts(package.recommendations.all()).order_by("rank")
     for number, recommendation in enumerate(recommendations, start=1):
-        app = recommendation.application
-        exempt = f"{app.get_exempt_category_display()}（{app.exempt_document_number}）" if app.exempt_category else ""
-        priority = f"是（{app.local_base_document_number}）" if has_priority(app) else "否"
-        remarks = []
-        if recommendation.score is not None:
-            remarks.append(f"评分 {recommendation.score}")
-        if app.exempt_category and counts_against_quota(app, call):
-            remarks.append("免占名额申请未核实")
-        yield [number, recommendation.rank, app.name, app.organisation.credit_code, app.get_applicant_type_display(),
-               app.get_affiliation_display(), app.city.name, app.industry_fields,
-               "是" if counts_against_quota(app, call) else "否", exempt, priority, recommendation.staff_count,
-               recommendation.service_count, app.contact_name, app.contact_mobile or app.contact_phone,
-               recommendation.opinion, "；".join(remarks)]
+        yield summary_row(number, recommendation, package.call, package.quota)
 
 
 def package_summary_response(package, user):

@@ -212,7 +212,7 @@ def notice_export(request, call_id, which):
 
     user = _cnipa(request)
     notice = get_object_or_404(Notice, call_id=call_id)
-    if which not in ("proposed", "final"):
+    if which not in ("proposed", "final") or (which == "final" and not notice.is_final):
         raise Http404
     audit_record(actor=user, action=f"{which}_list_export", obj=notice)
     return proposed_list_response(notice) if which == "proposed" else final_list_response(notice)

@@ -1,0 +1,121 @@
+"""Daily reminders (for cron) to the provincial and ministry bureaus whose recommendation package is still
+open as its deadline comes near.
+
+Each bureau is reminded at most once per package and day: the ReminderLog row (unique per package and
+day) is written in the same transaction as the in-portal messages, and the e-mails leave only after it
+commits, so a second run — or two runs at once — the same day sends nothing more. The text is in the
+portal's default language (Chinese): the recipients are officials of Chinese bureaus.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from applications.enums import Route, State
+from applications.models import Application
+from navportal.models import Role, User
+from navportal.notify import notify
+from review.models import Call, Package, PackageStatus, ReminderLog
+from review.services import package_get_or_create
+
+DESK_STATES = (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
+
+
+def _in_window(deadline, now, today, days):
+    """Not passed yet, and falls on one of the next `days` calendar days (Asia/Shanghai) or today."""
+    return deadline > now and timezone.localdate(deadline) <= today + datetime.timedelta(days=days)
+
+
+def _unit_key(route, province_id, ministry_id):
+    return ("ministry", ministry_id) if route == Route.MINISTRY else ("province", province_id)
+
+
+def _package_key(package):
+    return ("ministry", package.ministry_id) if package.ministry_id else ("province", package.province_id)
+
+
+def _reviewers(kind, pk):
+    if kind == "ministry":
+        return User.objects.filter(role=Role.MINISTRY, ministry_id=pk, is_active=True).order_by("pk")
+    return User.objects.filter(role=Role.PROVINCE, province_id=pk, is_active=True).order_by("pk")
+
+
+def desk_counts(calls):
+    """{(call id, (kind, unit id)): applications waiting at that bureau's desk}."""
+    counts = {}
+    for row in (Application.objects.filter(call__in=calls, state__in=DESK_STATES)
+                .values("call_id", "route", "province_id", "ministry_id").annotate(n=Count("id"))):
+        key = (row["call_id"], _unit_key(row["route"], row["province_id"], row["ministry_id"]))
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
+def open_packages_due(*, now, today, days):
+    """Open packages whose deadline (the call's, or CNIPA's extension) lies in the window.
+
+    A bureau with applications at its desk but no package yet, in a call whose deadline is in the window,
+    gets its package now (created as one of its reviewers would on first use), so the reminder log can
+    refer to it.
+    """
+    calls = [c for c in Call.objects.filter(opens_at__lte=now, deadline__gt=now)
+             if _in_window(c.deadline, now, today, days)]
+    existing = {(p.call_id, _package_key(p)) for p in Package.objects.filter(call__in=calls)}
+    for (call_id, (kind, pk)), _count in desk_counts(calls).items():
+        if (call_id, (kind, pk)) in existing:
+            continue
+        actor = _reviewers(kind, pk).first()
+        if actor is not None:  # nobody to remind otherwise
+            package_get_or_create(actor=actor, call=next(c for c in calls if c.pk == call_id))
+    candidates = Package.objects.filter(status=PackageStatus.OPEN).filter(
+        Q(call__deadline__gt=now) | Q(extended_until__gt=now)).select_related("call", "province", "ministry")
+    return [p for p in candidates.order_by("call_id", "pk") if _in_window(p.deadline(), now, today, days)]
+
+
+def remind(package, waiting, today):
+    """Remind the bureau's active reviewers of `package`, once per day. Returns how many were told."""
+    kind, pk = _package_key(package)
+    reviewers = list(_reviewers(kind, pk))
+    if not reviewers:
+        return 0
+    call, unit = package.call, package.unit.name
+    deadline = timezone.localtime(package.deadline()).strftime("%Y-%m-%d %H:%M")
+    with transaction.atomic():
+        _log, created = ReminderLog.objects.get_or_create(package=package, sent_on=today)
+        if not created:
+            return 0
+        with translation.override(settings.LANGUAGE_CODE):
+            notify(reviewers, subject=_("Reminder: recommendations for “%(call)s” are due by %(deadline)s")
+                   % {"call": call.title, "deadline": deadline},
+                   body=_("%(unit)s: the recommendation package for “%(call)s” is due by %(deadline)s (Beijing time) "
+                          "and has not been handed in; %(n)d applications still wait at your desk. Finish the "
+                          "review and ranking, upload the recommendation letter and hand the package in before "
+                          "the deadline.") % {"unit": unit, "call": call.title, "deadline": deadline, "n": waiting},
+                   link=package.get_absolute_url())
+    return len(reviewers)
+
+
+class Command(BaseCommand):
+    help = ("Remind provincial and ministry reviewers whose recommendation package is still open and due "
+            "within --days days (at most once per package and day). Meant for a daily cron job.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=3,
+                            help="Remind when the deadline falls within this many days (default 3).")
+
+    def handle(self, *args, days, **options):
+        now, today = timezone.now(), timezone.localdate()
+        packages = open_packages_due(now=now, today=today, days=days)
+        waiting = desk_counts({p.call_id for p in packages})
+        sent = 0
+        for package in packages:
+            told = remind(package, waiting.get((package.call_id, _package_key(package)), 0), today)
+            if told:
+                sent += 1
+                if options["verbosity"] >= 2:
+                    self.stdout.write(f"{package.unit.name} · {package.call.title}: {told} reviewers")
+        self.stdout.write(f"{sent} reminders sent")

@@ -1,0 +1,148 @@
+"""CNIPA's spreadsheets (SPEC §9): the national summary with its per-unit counts, the proposed list and the
+final list. Always in Chinese, whatever the language of the person exporting: they are official sheets."""
+
+import itertools
+
+from django.db.models import Count, F
+from django.http import Http404
+from django.utils import timezone, translation
+
+from applications.enums import Route, State
+from applications.models import Application
+from navportal import xlsx
+
+from .exports import SUMMARY_COLUMNS, summary_row, with_counts
+from .models import Package, PackageStatus, Recommendation
+from .quota import quota_usage
+
+# The province summary's columns, with the recommending unit after the applicant's name and the
+# re-check outcome at the end.
+_NAME_AT = [header for header, _width in SUMMARY_COLUMNS].index("申报主体名称") + 1
+NATIONAL_COLUMNS = [*SUMMARY_COLUMNS[:_NAME_AT], ("推荐单位", 14), *SUMMARY_COLUMNS[_NAME_AT:],
+                    ("复核结果", 12), ("复核意见", 36)]
+
+UNIT_COLUMNS = [("推荐单位", 22), ("收到申请数", 10), ("推荐数", 8), ("占用名额数", 10), ("免占名额数", 10),
+                ("是否超出名额", 10), ("推荐材料是否报送", 12), ("是否按时", 10)]
+
+LIST_COLUMNS = [("序号", 6), ("基地名称（申报主体）", 44), ("所在省份", 14), ("重点产业领域", 40)]
+
+# The re-check outcome as CNIPA's sheet names it. A recommendation in a package not handed in yet has
+# not reached CNIPA.
+RECHECK_RESULT = {
+    State.RECOMMENDED: "未报送",
+    State.NATIONAL_REVIEW: "复核中",
+    State.RECHECK_PASSED: "复核通过",
+    State.RECHECK_FAILED: "复核未通过",
+    State.RETURNED_TO_UNIT: "退回推荐单位",
+    State.ON_NOTICE: "公示中",
+    State.DESIGNATED: "已认定",
+    State.NOT_DESIGNATED: "未认定",
+}
+
+
+def _handed_in(package, call):
+    """(推荐材料是否报送, 是否按时) of a unit's package (None: the unit has none)."""
+    if package is None or package.status != PackageStatus.SUBMITTED:
+        return "未报送", "未报送"
+    return "已报送", "按时" if package.submitted_at <= call.deadline else "逾期"
+
+
+def national_summary_response(call, user):
+    """全国汇总表 of `call`: every recommendation of every package, and the counts per recommending unit."""
+    with translation.override("zh-hans"):
+        return _national_summary(call, user)
+
+
+def _national_summary(call, user):
+    workbook = xlsx.new_workbook()
+    sheet = xlsx.Sheet(workbook, "全国汇总表", NATIONAL_COLUMNS, title_row=f"{call.title} 全国汇总表")
+    recommendations = (
+        with_counts(Recommendation.objects.filter(package__call=call))
+        .select_related("package", "package__province", "package__ministry")
+        # Provinces by code, then ministries by code; within a package, by rank.
+        .order_by(F("package__province__code").asc(nulls_last=True), "package__ministry__code", "package_id",
+                  "rank"))
+    by_package = {}
+    number = itertools.count(1)
+    for package_id, group in itertools.groupby(recommendations.iterator(chunk_size=500),
+                                               key=lambda r: r.package_id):
+        fetched = by_package[package_id] = list(group)
+        package = fetched[0].package
+        for recommendation in fetched:
+            application = recommendation.application
+            # 序号 runs through the whole sheet; 推荐排序 stays the unit's own rank.
+            row = summary_row(next(number), recommendation, call, package.quota)
+            row.insert(_NAME_AT, package.unit.name)
+            sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
+    sheet.append([])
+    sheet.append(["填报人", user.display_name or user.username])
+    sheet.append(["日期", timezone.localdate()])
+    _unit_sheet(workbook, call, by_package)
+    return xlsx.response(workbook, f"全国汇总表-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def unit_rows(call, recommendations_by_package):
+    """One row per recommending unit that received a (non-draft) application or has a package in
+    `call`: provinces by code, then ministries by code. Two queries; the recommendations (with their
+    applications) come from the caller, grouped by package id."""
+    units, received = {}, {}
+    for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
+                .values("route", "province_id", "province__code", "province__name",
+                        "ministry_id", "ministry__code", "ministry__name").annotate(n=Count("id"))):
+        if row["route"] == Route.MINISTRY:
+            key, unit = ("ministry", row["ministry_id"]), (row["ministry__code"], row["ministry__name"])
+        else:
+            key, unit = ("province", row["province_id"]), (row["province__code"], row["province__name"])
+        units[key] = unit
+        received[key] = received.get(key, 0) + row["n"]
+    packages = {}
+    for package in Package.objects.filter(call=call).select_related("province", "ministry"):
+        key = ("ministry", package.ministry_id) if package.ministry_id else ("province", package.province_id)
+        packages[key] = package
+        units[key] = (package.unit.code, package.unit.name)
+    for key in sorted(units, key=lambda k: (k[0] != "province", units[k][0])):
+        package = packages.get(key)
+        recommendations = recommendations_by_package.get(package.pk, []) if package else []
+        counted, exempt, over = quota_usage(recommendations, call, package.quota) if package else (0, 0, 0)
+        submitted, on_time = _handed_in(package, call)
+        yield [units[key][1], received.get(key, 0), len(recommendations), counted, exempt, "是" if over else "否",
+               submitted, on_time]
+
+
+def _unit_sheet(workbook, call, by_package):
+    sheet = xlsx.Sheet(workbook, "各单位统计", UNIT_COLUMNS, title_row=f"{call.title} 各单位统计")
+    totals = [0, 0, 0, 0]
+    for row in unit_rows(call, by_package):
+        sheet.append(row)
+        totals = [a + b for a, b in zip(totals, row[1:5])]
+    sheet.append(["合计", *totals])
+
+
+# --- The lists attached to the notice ------------------------------------------------------------
+
+def _list_workbook(notice, title):
+    workbook = xlsx.new_workbook()
+    sheet = xlsx.Sheet(workbook, title, LIST_COLUMNS, title_row=title)
+    # Numbered afresh: a base removed after an upheld objection leaves no gap in the attached list.
+    entries = notice.entries.filter(removed_at__isnull=True).order_by("number")
+    for number, entry in enumerate(entries, start=1):
+        sheet.append([number, entry.name, entry.province_name, entry.industry])
+    return workbook, sheet
+
+
+def proposed_list_response(notice):
+    """拟确定名单 as attached to the public notice: the bases still on the list."""
+    with translation.override("zh-hans"):
+        workbook, _sheet = _list_workbook(notice, "国家级专利导航服务基地拟确定名单")
+        return xlsx.response(workbook, f"国家级专利导航服务基地拟确定名单-{notice.starts_on:%Y%m%d}.xlsx")
+
+
+def final_list_response(notice):
+    """国家级专利导航服务基地名单 as confirmed by CNIPA's document; 404 until the list is confirmed."""
+    if not notice.is_final:
+        raise Http404("The list is not confirmed yet.")
+    with translation.override("zh-hans"):
+        workbook, sheet = _list_workbook(notice, "国家级专利导航服务基地名单")
+        sheet.append([])
+        sheet.append([f"依据：{notice.final_document_number}（{notice.final_document_date:%Y-%m-%d}）"])
+        return xlsx.response(workbook, f"国家级专利导航服务基地名单-{notice.final_document_date:%Y%m%d}.xlsx")
