@@ -173,10 +173,12 @@ class Recommendation(models.Model):
 
 
 class RegistryKind(models.TextChoices):
-    PROTECTION_CENTRE = "protection_centre", _("National IP protection centre")
-    DEMONSTRATION_PARK = "demonstration_park", _("National IP-power demonstration park (示范 only)")
-    EXPERIMENTAL_ZONE = "experimental_zone", _("Former national patent-navigation industry development experimental zone")
-    PILOT_BASE = "pilot_base", _("Former national patent-navigation pilot project research base")
+    """The four exempt categories (labels from ExemptCategory, the one place they are worded) and local bases."""
+
+    PROTECTION_CENTRE = ExemptCategory.PROTECTION_CENTRE.value, ExemptCategory.PROTECTION_CENTRE.label
+    DEMONSTRATION_PARK = ExemptCategory.DEMONSTRATION_PARK.value, ExemptCategory.DEMONSTRATION_PARK.label
+    EXPERIMENTAL_ZONE = ExemptCategory.EXPERIMENTAL_ZONE.value, ExemptCategory.EXPERIMENTAL_ZONE.label
+    PILOT_BASE = ExemptCategory.PILOT_BASE.value, ExemptCategory.PILOT_BASE.label
     LOCAL_BASE = "local_base", _("Local patent navigation service base")
 
 
