@@ -6,12 +6,15 @@ in the same transaction, notifications after commit.
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.enums import ClaimStatus, State
 from applications.models import Application
+from applications.uploads import PDF, check_upload
 from applications.services import check_transition, locked_application
 from navportal.audit import audit_record
 from navportal.errors import PortalError
@@ -196,7 +199,7 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
             move_state(application, actor, "publish", State.ON_NOTICE)
             notify(applicant_members(application), subject=_("On public notice: %(name)s") % {"name": application.name},
                    body=_("Your application is on the public notice from %(start)s to %(end)s.")
-                   % {"start": starts_on, "end": ends_on}, link=f"/notice/{call.pk}/")
+                   % {"start": starts_on, "end": ends_on}, link=reverse("notice_detail", args=[call.pk]))
         return notice
 
 
@@ -261,6 +264,14 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             raise PortalError(
                 _("Objections are accepted only during the notice period, %(start)s to %(end)s.")
                 % {"start": notice.starts_on, "end": notice.ends_on}, code="period")
+        # Checked here as well as in the form: the service is the one way in, whoever calls it.
+        try:
+            if letter:
+                check_upload(letter, (PDF,))
+            if evidence:
+                check_upload(evidence)
+        except ValidationError as exc:
+            raise PortalError(exc.messages[0], code="file") from None
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip)
         if letter:
@@ -272,7 +283,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
                subject=_("New objection to %(name)s") % {"name": entry.name},
                body=_("An objection was received during the public notice."),
-               link=f"/review/objections/{objection.pk}/")
+               link=reverse("objection_detail", args=[objection.pk]))
         _mail_objector(objection, _("Your objection was received"),
                        _("We received your objection to %(name)s. You will be told the outcome.") % {"name": entry.name})
         return objection
@@ -364,7 +375,7 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
             notify(applicant_members(application),
                    subject=_("Designated a national-level patent navigation service base: %(name)s")
                    % {"name": application.name},
-                   body=_("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, link="/bases/")
+                   body=_("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, link=reverse("bases"))
         retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date)
         audit_record(actor=actor, action="final_confirm", obj=notice,
                      note=f"{document_number} {document_date}: {len(designated)} bases, {retired} titles retired")

@@ -218,3 +218,12 @@ def test_unknown_year_needs_cnipa_to_confirm_the_dates(cnipa, handed_in, call):
     national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2020, 1, 1),
                                   ends_on=datetime.date(2020, 1, 8))
     national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="x", document_date=timezone.localdate())
+
+
+def test_the_service_checks_the_sealed_letter_itself(on_notice):
+    notice, entries = on_notice
+    with pytest.raises(PortalError) as exc:
+        national.objection_submit(**person(entries[1], kind="organisation", name="某某公司", signature=""),
+                                  letter=SimpleUploadedFile("函.pdf", b"<html>not a pdf</html>"), now=during(notice))
+    assert exc.value.code == "file"
+    assert Objection.objects.count() == 0

@@ -1,0 +1,106 @@
+"""The public's pages (no login): the public notice, its objection form, the final list (SPEC §6).
+
+What the public may see is the notice's frozen entries — name, province, industry — and nothing else:
+never an applicant's data, never an objection. Whether an objection is accepted is decided by
+national.objection_submit; these views only validate the form and show its answer.
+"""
+
+from django.core.paginator import Paginator
+from django.db.models import Min
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
+
+from navportal.errors import PortalError
+
+from . import national
+from .models import Notice, NoticeEntry
+from .public_forms import BasesFilterForm, ObjectionForm
+
+# A refusal because of the moment or the list (not the input) conflicts with the state: 409; the rest is 400.
+CONFLICT_CODES = {"period", "not_found", "state"}
+
+
+def _period(notice, now=None):
+    """Where the objection period stands: "open", "upcoming", "ended" or "final"."""
+    now = now or timezone.now()
+    if notice.is_final:
+        return "final"
+    if national.notice_is_open(notice, now):
+        return "open"
+    start, _end = national.notice_window(notice)
+    return "upcoming" if now < start else "ended"
+
+
+def _published_notice(call_id):
+    return get_object_or_404(Notice.objects.select_related("call"), call_id=call_id)
+
+
+@require_safe
+def notice_current(request):
+    notice = Notice.objects.order_by("-published_at", "-pk").only("call_id").first()
+    if notice is None:
+        return render(request, "public/notice_none.html")
+    return redirect("notice_detail", call_id=notice.call_id)
+
+
+@require_safe
+def notice_detail(request, call_id):
+    notice = _published_notice(call_id)
+    entries = notice.entries.filter(removed_at__isnull=True).order_by("number")
+    return render(request, "public/notice.html", {
+        "notice": notice, "call": notice.call, "entries": entries, "period": _period(notice)})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def objection_create(request, call_id, entry_id):
+    notice = _published_notice(call_id)
+    # Only a base still on this call's list can be objected to; anything else does not exist here.
+    entry = get_object_or_404(NoticeEntry, pk=entry_id, notice=notice, removed_at__isnull=True)
+    status = 200
+    if request.method == "POST":
+        form = ObjectionForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                national.objection_submit(
+                    entry_id=entry.pk, kind=data["kind"], name=data["name"], phone=data["phone"],
+                    email=data["email"], reasons=data["reasons"], signature=data["signature"],
+                    letter=data["letter"], evidence=data["evidence"], ip=request.META.get("REMOTE_ADDR"))
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+                status = 409 if exc.code in CONFLICT_CODES else 400
+            else:
+                return redirect("objection_done", call_id=notice.call_id)
+    else:
+        form = ObjectionForm()
+    return render(request, "public/objection_form.html", {
+        "notice": notice, "call": notice.call, "entry": entry, "form": form, "period": _period(notice),
+        "files_dropped": form.is_bound and bool(request.FILES)}, status=status)
+
+
+@require_safe
+def objection_done(request, call_id):
+    notice = _published_notice(call_id)
+    return render(request, "public/objection_done.html", {"notice": notice, "call": notice.call})
+
+
+@require_safe
+def bases(request):
+    """The final list: the entries of every confirmed notice still on its list, newest call first."""
+    listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
+    # The provinces present, in the official order of their codes.
+    provinces = [row["province_name"] for row in listed.values("province_name").annotate(
+        code=Min("application__province__code")).order_by("code", "province_name")]
+    filters = BasesFilterForm(request.GET, provinces=provinces)
+    rows = filters.apply(listed).select_related("notice", "notice__call").only(
+        "pk", "number", "name", "province_name", "industry", "notice__id", "notice__final_document_number",
+        "notice__final_document_date", "notice__call__id", "notice__call__title",
+        "notice__call__opens_at").order_by("-notice__call__opens_at", "notice_id", "number")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "public/bases.html", {
+        "filters": filters, "page": page, "query": query.urlencode(),
+        "filtered": any(request.GET.get(name) for name in ("province", "industry", "q"))})
