@@ -46,7 +46,9 @@ def dashboard_rows(call):
     for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
                 .values("route", "province_id", "ministry_id", "state").annotate(n=Count("id"))):
         key = ("ministry", row["ministry_id"]) if row["route"] == Route.MINISTRY else ("province", row["province_id"])
-        counts.setdefault(key, {})[row["state"]] = row["n"]
+        states = counts.setdefault(key, {})
+        # City- and province-routed applications of one province come as separate rows: add them up.
+        states[row["state"]] = states.get(row["state"], 0) + row["n"]
     packages = {("ministry", p.ministry_id) if p.ministry_id else ("province", p.province_id): p
                 for p in Package.objects.filter(call=call)}
     recommendations = {}

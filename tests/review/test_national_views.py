@@ -100,3 +100,16 @@ def test_queue_drill_down_by_province(client, cnipa, handed_in, ministry_unit, s
     from navportal.models import Province
     response = client.get(reverse("review_queue"), {"state": "", "province": Province.objects.get(code="320000").pk})
     assert response.context["page"].paginator.count == 4
+
+
+def test_dashboard_adds_up_city_and_province_routes_in_the_same_state(client, cnipa, reviewers, submitted,
+                                                                      city_institution, applicant):
+    from review import services
+    for user, desk in ((city_institution, "city_nanjing"), (applicant, "province_js")):
+        application = submitted(user)
+        if desk == "city_nanjing":
+            services.application_city_consent(actor=reviewers[desk], application_id=application.pk)
+        services.application_decline(actor=reviewers["province_js"], application_id=application.pk, reason="择优")
+    client.force_login(cnipa)
+    rows = {str(r["unit"]): r for r in client.get(reverse("dashboard")).context["rows"]}
+    assert rows["江苏省"]["received"] == 2
