@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from applications.enums import Route, State
+from applications.forms import DateInput
 from applications.models import Application
 from navportal.audit import audit_record
 from navportal.errors import PortalError
@@ -115,13 +116,13 @@ class PublishForm(forms.Form):
 
 
 class DatesForm(forms.Form):
-    starts_on = forms.DateField(label=gettext_lazy("Notice starts"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("Notice starts"), widget=DateInput())
+    ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=DateInput())
 
 
 class FinalForm(forms.Form):
     document_number = forms.CharField(label=gettext_lazy("Confirming document number"), max_length=100)
-    document_date = forms.DateField(label=gettext_lazy("Document date"), widget=forms.DateInput(attrs={"type": "date"}))
+    document_date = forms.DateField(label=gettext_lazy("Document date"), widget=DateInput())
 
 
 class DecideForm(forms.Form):

@@ -113,3 +113,12 @@ def test_dashboard_adds_up_city_and_province_routes_in_the_same_state(client, cn
     client.force_login(cnipa)
     rows = {str(r["unit"]): r for r in client.get(reverse("dashboard")).context["rows"]}
     assert rows["江苏省"]["received"] == 2
+
+
+def test_date_fields_are_prefilled_in_the_browsers_format(client, cnipa, handed_in, call):
+    from django.utils import timezone
+    pass_all(cnipa, handed_in)
+    publish(cnipa, call)
+    client.force_login(cnipa)
+    body = client.get(reverse("notice_manage", args=[call.pk])).content.decode()
+    assert f'name="document_date" value="{timezone.localdate():%Y-%m-%d}"' in body
