@@ -27,7 +27,7 @@ class Route(models.TextChoices):
     """Who reviews first (SPEC §4); fixed at submission from type and affiliation."""
 
     CITY = "city", _("City consent, then province")
-    PROVINCE = "province", _("Province")
+    PROVINCE = "province", _("Provincial bureau")
     MINISTRY = "ministry", _("Ministry")
 
 

@@ -56,7 +56,7 @@ def test_open_package_due_in_two_days(jiangsu, call, run, mailoutbox):
     mail = mailoutbox[0]
     deadline = timezone.localtime(Call.objects.get(pk=call.pk).deadline).strftime("%Y-%m-%d %H:%M")
     assert "测试批次" in mail.subject and deadline in mail.subject
-    assert "江苏省" in mail.body and "待审核的申请还有 1 件" in mail.body and "尚未报送" in mail.body
+    assert "江苏省" in mail.body and "仍有1份申请待您审核" in mail.body and "尚未报送" in mail.body
     assert f"/review/packages/{jiangsu['package'].pk}/" in mail.body
     assert sorted(reminders().values_list("recipient__username", flat=True)) == ["prov-js", "prov-js-2"]
     assert list(ReminderLog.objects.values_list("package_id", "sent_on")) == [
