@@ -62,9 +62,15 @@ class Role(models.TextChoices):
     PROVINCE = "province", _("Provincial reviewer")
     MINISTRY = "ministry", _("Ministry reviewer")
     NATIONAL = "national", _("CNIPA staff")
+    # Separation of administration (三权分立, 等保 2.0 level 3): three administrators, none with a business
+    # role, none with another's powers.
+    SYSTEM_ADMIN = "sysadmin", _("System administrator")
+    SECURITY_ADMIN = "secadmin", _("Security administrator")
+    AUDIT_ADMIN = "auditadmin", _("Audit administrator")
 
 
 REVIEWER_ROLES = (Role.CITY, Role.PROVINCE, Role.MINISTRY)
+ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 OFFICIAL_ROLES = (*REVIEWER_ROLES, Role.NATIONAL)
 
 
@@ -100,10 +106,12 @@ class User(AbstractUser):
                         province__isnull=False, ministry__isnull=True)
                     | Q(role=Role.MINISTRY, organisation__isnull=True, city__isnull=True,
                         province__isnull=True, ministry__isnull=False)
-                    | Q(role=Role.NATIONAL, organisation__isnull=True, city__isnull=True,
+                    | Q(role__in=(Role.NATIONAL, *ADMIN_ROLES), organisation__isnull=True, city__isnull=True,
                         province__isnull=True, ministry__isnull=True)
                 ),
             ),
+            # No superuser and no staff flag: every power comes from the role, and the roles never mix.
+            models.CheckConstraint(name="user_no_superuser", condition=Q(is_superuser=False, is_staff=False)),
         ]
 
     def __str__(self):
@@ -126,32 +134,52 @@ class User(AbstractUser):
         return f"{self.get_role_display()} · {scope}" if scope else self.get_role_display()
 
 
+class AuditResult(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied")
+
+
 class AuditEvent(models.Model):
     """One append-only line of the audit trail: who did what to which object, from which state to which.
 
     Written in the same transaction as the change it records, so a change without its audit line cannot
-    be committed. Nothing updates or deletes these rows (see save/delete below).
+    be committed. Tamper-evident: each row's `hash` covers its content and the previous row's hash, so
+    editing or removing a row breaks the chain at that row (manage.py verify_audit finds it). On
+    PostgreSQL a trigger refuses UPDATE, and DELETE of rows younger than the retention period.
     """
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(_("user name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=20, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    action = models.CharField(_("action"), max_length=60)
+    action = models.CharField(_("event"), max_length=60)
+    result = models.CharField(_("result"), max_length=10, choices=AuditResult.choices, default=AuditResult.SUCCESS)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=40, blank=True)
     from_state = models.CharField(_("from"), max_length=40, blank=True)
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     note = models.TextField(_("note"), blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["action", "at"])]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def content_digest(self):
+        """The hash this row must carry: its own content chained to the previous row's hash."""
+        import hashlib
+        import json
+        content = [self.prev_hash, self.at.isoformat(), self.actor_id, self.username, self.role, self.ip, self.action,
+                   self.result, self.object_type, self.object_id, self.from_state, self.to_state, self.note]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False, default=str).encode()).hexdigest()
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -160,6 +188,17 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit events are append-only")
+
+
+class AuditHead(models.Model):
+    """The single row holding the newest audit hash. Locking it orders concurrent audit writes, so the
+    chain never forks; it is held only until the writing transaction commits."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_head_single_row")]
 
 
 class Message(models.Model):
