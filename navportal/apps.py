@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class NavportalConfig(AppConfig):
     name = "navportal"
     verbose_name = _("Portal core")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the sign-in audit receivers

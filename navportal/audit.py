@@ -56,7 +56,8 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        from .security import client_ip as address_of
+        token = client_ip.set(address_of(request))
         try:
             return self.get_response(request)
         finally:

@@ -87,6 +87,7 @@ class User(AbstractUser):
     ministry = models.ForeignKey(
         Ministry, verbose_name=_("ministry"), null=True, blank=True, on_delete=models.PROTECT)
     display_name = models.CharField(_("name"), max_length=60, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -132,6 +133,17 @@ class User(AbstractUser):
             return str(self.organisation)
         scope = self.city or self.province or self.ministry
         return f"{self.get_role_display()} · {scope}" if scope else self.get_role_display()
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's earlier passwords, so that officials cannot reuse their last five."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
 
 
 class AuditResult(models.TextChoices):

@@ -53,6 +53,51 @@
     });
   });
 
+  // Everything below used to be inline; the Content-Security-Policy allows scripts from files only.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+  document.querySelectorAll("[data-print]").forEach(function (el) {
+    el.addEventListener("click", function () { window.print(); });
+  });
+  // Controls that need script are shown only with it; their no-script fallbacks hide.
+  document.querySelectorAll(".js-only").forEach(function (el) { el.classList.remove("d-none"); });
+  document.querySelectorAll(".no-js-only").forEach(function (el) { el.classList.add("d-none"); });
+
+  // The objection form shows only the part for the kind of objector chosen (both without script).
+  var kinds = document.querySelectorAll("input[name=kind]");
+  if (kinds.length) {
+    var parts = document.querySelectorAll("[data-kind]");
+    var toggleKind = function () {
+      var chosen = document.querySelector("input[name=kind]:checked");
+      parts.forEach(function (part) { part.hidden = !!chosen && part.getAttribute("data-kind") !== chosen.value; });
+    };
+    kinds.forEach(function (radio) { radio.addEventListener("change", toggleKind); });
+    toggleKind();
+  }
+
+  // The ranking: drag a row with the mouse, then save (the Up/Down buttons work without script).
+  var rankBody = document.querySelector("#ranking-table tbody");
+  var rankForm = document.getElementById("rank-form");
+  if (rankBody && rankForm) {
+    var dragged = null;
+    rankBody.addEventListener("dragstart", function (e) { dragged = e.target.closest("tr"); e.dataTransfer.effectAllowed = "move"; });
+    rankBody.addEventListener("dragover", function (e) {
+      e.preventDefault();
+      var row = e.target.closest("tr");
+      if (!row || !dragged || row === dragged) { return; }
+      var after = e.clientY > row.getBoundingClientRect().top + row.offsetHeight / 2;
+      rankBody.insertBefore(dragged, after ? row.nextSibling : row);
+    });
+    rankBody.addEventListener("drop", function (e) {
+      e.preventDefault();
+      document.getElementById("rank-order").value = Array.prototype.map.call(
+        rankBody.querySelectorAll("tr"), function (r) { return r.dataset.id; }).join(",");
+      rankForm.hidden = false;
+      rankForm.querySelector("button").focus();
+    });
+  }
+
   // Warn before leaving a form with unsaved typing.
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var dirty = false;

@@ -27,7 +27,8 @@ def test_cnipa_opens_and_edits_a_call(client, reviewers):
                                                                                  "demonstration_park"])
     client.post(reverse("call_edit", args=[call.pk]), call_data(quota="4"))
     assert Call.objects.get().quota == 4
-    assert list(AuditEvent.objects.values_list("action", flat=True).order_by("id")) == ["call_create", "call_update"]
+    assert list(AuditEvent.objects.filter(action__startswith="call_").values_list("action", flat=True).order_by("id")) \
+        == ["call_create", "call_update"]
 
 
 def test_deadline_before_opening_is_refused(client, reviewers):

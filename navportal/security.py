@@ -1,0 +1,147 @@
+"""Account security (等保 2.0 level 3, where it is stricter than OWASP ASVS): password rules, password
+history and expiry for officials, session limits, the client address, and the audit of sign-ins.
+
+等保 asks for complexity (three of four character classes), periodic change (90 days) and no reuse of
+recent passwords; ASVS 2 would drop the composition rules and periodic change. We follow 等保 because the
+portal is graded under it; SECURITY.md records the difference.
+"""
+
+import datetime
+import string
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+PASSWORD_HISTORY = 5
+PASSWORD_MAX_AGE = datetime.timedelta(days=90)
+SESSION_ABSOLUTE = datetime.timedelta(hours=12)
+
+
+class CharacterClassValidator:
+    """At least `min_classes` of: lower-case letters, upper-case letters, digits, other characters."""
+
+    def __init__(self, min_classes=3):
+        self.min_classes = min_classes
+
+    def validate(self, password, user=None):
+        classes = [any(c in string.ascii_lowercase for c in password), any(c in string.ascii_uppercase for c in password),
+                   any(c in string.digits for c in password),
+                   any(not (c.isascii() and c.isalnum()) for c in password)]
+        if sum(classes) < self.min_classes:
+            raise ValidationError(self.get_help_text(), code="password_classes")
+
+    def get_help_text(self):
+        return _("Use at least %(n)d of these four: lower-case letters, upper-case letters, digits, other "
+                 "characters.") % {"n": self.min_classes}
+
+
+class PasswordHistoryValidator:
+    """An official may not reuse one of the last five passwords."""
+
+    def validate(self, password, user=None):
+        if user is None or user.pk is None or not getattr(user, "is_official", False):
+            return
+        from .models import PasswordHistory
+        recent = PasswordHistory.objects.filter(user=user).order_by("-created_at")[:PASSWORD_HISTORY]
+        if any(check_password(password, old.password) for old in recent):
+            raise ValidationError(ngettext(
+                "This password was used recently; choose one not among your last %(n)d.",
+                "This password was used recently; choose one not among your last %(n)d.", PASSWORD_HISTORY)
+                % {"n": PASSWORD_HISTORY}, code="password_reused")
+
+    def password_changed(self, password, user=None):
+        from .models import PasswordHistory
+        if user is not None and user.pk is not None:
+            PasswordHistory.objects.create(user=user, password=user.password)
+            type(user).objects.filter(pk=user.pk).update(password_changed_at=timezone.now())
+
+    def get_help_text(self):
+        return _("Officials may not reuse one of their last five passwords.")
+
+
+def password_expired(user):
+    if not getattr(user, "is_official", False):
+        return False
+    changed = user.password_changed_at or user.date_joined
+    return timezone.now() - changed > PASSWORD_MAX_AGE
+
+
+class SessionPolicyMiddleware:
+    """Twelve hours after sign-in a session ends, however active (the 30-minute idle limit is the cookie's
+    age, renewed on every request). An official whose password is older than 90 days is sent to change it
+    before anything else."""
+
+    ALLOWED_WHEN_EXPIRED = ("password_change", "password_change_done", "logout", "set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.get("signed_in_at")
+            now = timezone.now().timestamp()
+            if started is None:
+                request.session["signed_in_at"] = now
+            elif now - started > SESSION_ABSOLUTE.total_seconds():
+                logout(request)
+                return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+            if password_expired(user):
+                try:
+                    name = resolve(request.path_info).url_name
+                except Resolver404:
+                    name = None
+                if name not in self.ALLOWED_WHEN_EXPIRED:
+                    return redirect("password_change")
+        return self.get_response(request)
+
+
+def client_ip(request):
+    """The client's address: REMOTE_ADDR, or — behind TRUSTED_PROXIES reverse proxies — the address the
+    nearest trusted proxy saw, taken from X-Forwarded-For. A header the client set itself is never trusted."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = settings.TRUSTED_PROXIES
+    if not hops:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) >= hops:
+        return forwarded[-hops]
+    return remote
+
+
+def axes_client_ip(request):
+    return client_ip(request)
+
+
+def axes_lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
+    from django.shortcuts import render
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+
+
+# Inline scripts are not allowed; inline style attributes are (progress bars' widths), hence 'unsafe-inline'
+# for style-src only.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy and a Permissions-Policy on every response that does not set its own (file
+    downloads set `sandbox`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
