@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from navportal.access import get_in_scope
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role, User
@@ -30,7 +31,7 @@ def _scoped(request, pk):
     """The application if the user may see it; otherwise 404, exactly as if it did not exist."""
     queryset = applications_for_user(request.user).select_related(
         "call", "organisation", "province", "city", "ministry")
-    return get_object_or_404(queryset, pk=pk)
+    return get_in_scope(request, queryset, pk)
 
 
 def _own(request, pk):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from applications.enums import Route, State
 from applications.selectors import ApplicationContent, applications_for_user
 from applications.workflow import desk_state
+from navportal.access import get_in_scope
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import OFFICIAL_ROLES, Role
@@ -44,8 +45,8 @@ def _official(request):
 
 def _scoped_application(request, pk):
     user = _official(request)
-    return get_object_or_404(applications_for_user(user).select_related(
-        "call", "organisation", "province", "city", "ministry"), pk=pk)
+    return get_in_scope(request, applications_for_user(user).select_related(
+        "call", "organisation", "province", "city", "ministry"), pk)
 
 
 @login_required
@@ -206,7 +207,7 @@ def package_list(request):
 
 def _package(request, pk):
     user = _official(request)
-    return get_object_or_404(packages_for_user(user).select_related("call", "province", "ministry"), pk=pk)
+    return get_in_scope(request, packages_for_user(user).select_related("call", "province", "ministry"), pk)
 
 
 def package_context(request, package, **forms):

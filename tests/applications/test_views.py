@@ -239,3 +239,14 @@ def test_detail_pages_keep_their_query_count_with_more_rows(client, applicant, r
 
     few, many = count(5), count(15)
     assert few == many <= 15
+
+
+def test_a_refused_id_is_recorded_as_denied_access(client, applicant, outsider, submitted):
+    from navportal.models import AuditEvent
+    application = submitted(applicant)
+    client.force_login(outsider)
+    assert client.get(reverse("application_tasks", args=[application.pk])).status_code == 404
+    assert client.get(reverse("application_tasks", args=[999999])).status_code == 404  # no such thing: no record
+    [event] = AuditEvent.objects.filter(action="access_denied")
+    assert (event.actor, event.result) == (outsider, "denied")
+    assert f"applications.application#{application.pk}" in event.note
