@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,8 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("messages/", views.message_list, name="messages"),
+    path("audit/", audit_views.audit_list, name="audit_list"),
+    path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("review.public_urls")),
     path("", include("applications.urls")),

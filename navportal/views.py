@@ -13,6 +13,10 @@ def home(request):
     if user.is_authenticated:
         if user.role == Role.APPLICANT:
             return redirect("application_list")
+        if user.role == Role.AUDIT_ADMIN:
+            return redirect("audit_list")
+        if user.role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
+            return render(request, "admin_home.html")
         return redirect("review_queue")
     now = timezone.now()
     calls = Call.objects.order_by("-opens_at")[:10]

@@ -10,7 +10,8 @@ import datetime
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,6 +64,9 @@ class Command(BaseCommand):
     help = "Load demo accounts, organisations and calls (idempotent)."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # Demo accounts share one published password: they must never exist in production.
+            raise CommandError("load_demo refuses to run with DEBUG off (production settings).")
         with transaction.atomic():
             self.users()
             call_2022, demo_call = self.calls()
@@ -82,6 +86,9 @@ class Command(BaseCommand):
 
     def users(self):
         self.user("cnipa", Role.NATIONAL, "国家局运用促进司（示例）")
+        self.user("sysadmin", Role.SYSTEM_ADMIN, "系统管理员（示例）")
+        self.user("secadmin", Role.SECURITY_ADMIN, "安全管理员（示例）")
+        self.user("auditadmin", Role.AUDIT_ADMIN, "审计管理员（示例）")
         for province in Province.objects.all():
             self.user(f"prov-{province.code[:2]}", Role.PROVINCE, f"{province.name}知识产权局（示例）",
                       province=province)

@@ -1,0 +1,60 @@
+"""The audit administrator reads and exports the audit trail; nobody else can, and nobody can change it."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from navportal.audit import audit_record
+from navportal.models import AuditEvent, Role
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("auditadmin", Role.AUDIT_ADMIN)
+
+
+def test_auditor_filters_the_trail(client, auditor, reviewers):
+    audit_record(actor=reviewers["province_js"], action="application_recommend", note="rank 1")
+    audit_record(actor=None, action="login", result="failure", username="intruder")
+    client.force_login(auditor)
+    response = client.get(reverse("audit_list"), {"result": "failure"})
+    assert [e.username for e in response.context["page"]] == ["intruder"]
+    response = client.get(reverse("audit_list"), {"username": "prov-js"})
+    assert [e.action for e in response.context["page"]] == ["application_recommend"]
+
+
+def test_auditor_exports_and_the_export_is_audited(client, auditor):
+    audit_record(actor=None, action="=cmd|' /C calc'!A0", username="x")
+    client.force_login(auditor)
+    response = client.get(reverse("audit_export"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    [cell] = [c for c in sheet["E"] if c.value == "=cmd|' /C calc'!A0"]
+    assert cell.data_type == "s"  # text, never a formula
+    assert [row[4] for row in rows] == ["=cmd|' /C calc'!A0", "login", "audit_export"]
+    assert AuditEvent.objects.filter(action="audit_export", actor=auditor).count() == 1
+
+
+@pytest.mark.parametrize("who", ["national", "province_js", "city_nanjing"])
+def test_nobody_else_reads_the_audit(client, reviewers, applicant, who):
+    for user in (reviewers[who], applicant, make_user(f"sys-{who}", Role.SYSTEM_ADMIN),
+                 make_user(f"sec-{who}", Role.SECURITY_ADMIN)):
+        client.force_login(user)
+        assert client.get(reverse("audit_list")).status_code == 404
+        assert client.get(reverse("audit_export")).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["review_queue", "dashboard", "call_list", "registry_list", "application_list"])
+def test_the_auditor_holds_no_business_role(client, auditor, url):
+    client.force_login(auditor)
+    assert client.get(reverse(url)).status_code == 404
+
+
+def test_demo_data_refuses_production_settings(settings, db):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo")
