@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from navportal.audit import audit_record
 from navportal.errors import PortalError
+from navportal.files import removed_unless_committed
 from navportal.models import Role
 from navportal.notify import notify
 
@@ -154,9 +155,10 @@ def application_save_section(*, actor, application_id, section_key, values, rows
 def application_attach(*, actor, application_id, kind, upload, content_type, lock_version=None):
     """Store an uploaded document (already checked by content and size), replacing one of the same kind.
 
-    Kept even when other fields of the same page fail validation, so nothing uploaded is lost.
+    Kept even when other fields of the same page fail validation, so nothing uploaded is lost. If the
+    transaction fails, the file just written is removed; the replaced one goes only after the commit.
     """
-    with transaction.atomic():
+    with removed_unless_committed() as track, transaction.atomic():
         application = locked_application(actor, application_id)
         _check_editable(application, actor, lock_version)
         fingerprint = ApplicationContent(application).fingerprint
@@ -170,12 +172,8 @@ def application_attach(*, actor, application_id, kind, upload, content_type, loc
             content_type=content_type, size=upload.size, uploaded_by=actor,
             content_fingerprint=fingerprint)
         attachment.file.save(upload.name, upload, save=False)
-        stored = attachment.file.name
-        try:
-            attachment.save()
-        except Exception:
-            attachment.file.storage.delete(stored)
-            raise
+        track(attachment.file)
+        attachment.save()
         _bump(application)
         audit_record(actor=actor, action="application_attach", obj=application, note=f"{kind}: {upload.name}")
         return attachment

@@ -18,6 +18,7 @@ from applications.uploads import PDF, check_upload
 from applications.services import check_transition, locked_application
 from navportal.audit import audit_record
 from navportal.errors import PortalError
+from navportal.files import removed_unless_committed
 from navportal.models import Role, User
 from navportal.notify import notify
 
@@ -254,7 +255,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                           code="anonymous")
     if kind not in ObjectorKind.values:
         raise PortalError(_("Say whether you object as a person or as an organisation."), code="invalid")
-    with transaction.atomic():
+    with removed_unless_committed() as track, transaction.atomic():
         entry = NoticeEntry.objects.select_related("notice").select_for_update(of=("self",)).filter(
             pk=entry_id).first()
         if entry is None or entry.removed_at is not None:
@@ -276,8 +277,10 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip)
         if letter:
             objection.letter.save(letter.name, letter, save=False)
+            track(objection.letter)
         if evidence:
             objection.evidence.save(evidence.name, evidence, save=False)
+            track(objection.evidence)
         objection.save()
         audit_record(actor=None, action="objection_submit", obj=objection, note=f"{entry.name} · {kind}")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),

@@ -18,6 +18,7 @@ from applications.services import check_transition, locked_application
 from applications.workflow import desk_state
 from navportal.audit import audit_record
 from navportal.errors import PortalError
+from navportal.files import removed_unless_committed
 from navportal.models import Role, User
 from navportal.notify import notify
 
@@ -334,11 +335,12 @@ def package_update(*, actor, package_id, justification):
 
 def package_attach_letter(*, actor, package_id, upload):
     """Store the sealed recommendation letter (推荐函, a PDF checked by content), replacing an earlier one."""
-    with transaction.atomic():
+    with removed_unless_committed() as track, transaction.atomic():
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
         old = package.letter.name if package.letter else ""
         package.letter.save(upload.name, upload, save=False)
+        track(package.letter)
         package.letter_name = upload.name[:200]
         package.letter_uploaded_at = timezone.now()
         package.save(update_fields=["letter", "letter_name", "letter_uploaded_at"])

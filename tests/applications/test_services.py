@@ -192,3 +192,40 @@ def test_other_organisations_cannot_touch_it(applicant, outsider, submitted):
         with pytest.raises(PortalError) as exc:
             action(actor=outsider, application_id=application.pk)
         assert exc.value.code == "not_found"
+
+
+def test_a_file_written_by_a_failed_transaction_is_removed(applicant, call, monkeypatch, settings):
+    import os
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from navportal.demo.content import TINY_PDF
+    application = services.application_start(actor=applicant, call=call)
+    services.application_pledge(actor=applicant, application_id=application.pk)
+    upload_root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("the database went away")
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    with pytest.raises(RuntimeError):
+        services.application_attach(actor=applicant, application_id=application.pk, kind="sealed_scan",
+                                    upload=SimpleUploadedFile("scan.pdf", TINY_PDF), content_type="application/pdf")
+    written = [f for _root, _dirs, files in os.walk(upload_root) for f in files] if upload_root.exists() else []
+    assert written == []
+    assert application.attachments.count() == 0
+
+
+def test_a_replaced_file_is_deleted_only_after_commit(applicant, complete, settings, django_capture_on_commit_callbacks):
+    from pathlib import Path
+    application = complete(applicant)
+    old = application.attachments.get(kind="sealed_scan")
+    old_path = Path(old.file.path)
+    from tests.conftest import attach_scan
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        attach_scan(applicant, application)
+        assert old_path.exists()  # still there while the transaction could roll back
+    for callback in callbacks:
+        callback()
+    assert not old_path.exists()
+    assert Path(application.attachments.get(kind="sealed_scan").file.path).exists()
