@@ -73,10 +73,12 @@ def test_control_without_the_row_lock_both_pass_the_state_check(applicant, compl
     slow_check(monkeypatch)
     monkeypatch.setattr(services, "locked_application", lambda actor, pk: applications_for_user(actor).get(pk=pk))
     results = race(2, lambda: services.application_submit(actor=applicant, application_id=application.pk))
-    # Both threads read "draft" before either wrote, so neither was refused politely: only the unique
-    # version number stopped the second from freezing a second version (a 500 for that user).
-    assert sorted(type(r).__name__ for r in results) == ["IntegrityError", "list"]
-    assert ApplicationVersion.objects.filter(application=application).count() == 1
+    # Both threads read "draft" before either wrote, so neither was refused politely. Then either the
+    # unique version number stopped the second (a 500 for that user) or, when the first had committed
+    # before the second counted the versions, the application was submitted twice.
+    assert not any(isinstance(r, PortalError) for r in results)
+    versions = ApplicationVersion.objects.filter(application=application).count()
+    assert any(type(r).__name__ == "IntegrityError" for r in results) or versions == 2
 
 
 def test_concurrent_saves_from_the_same_copy_keep_only_one(applicant, call, monkeypatch):
