@@ -75,6 +75,8 @@ def application_list(request):
 @login_required
 @require_POST
 def application_start(request, call_id):
+    if request.user.role != Role.APPLICANT:
+        raise Http404
     call = get_object_or_404(Call, pk=call_id)
     try:
         application = services.application_start(actor=request.user, call=call)

@@ -181,6 +181,13 @@ def _notice_post(request, call_id, form_name, form, work, done):
     return render(request, "review/notice_manage.html", _notice_context(call, **{form_name: form}), status=status)
 
 
+def _notice_id(call):
+    notice = Notice.objects.filter(call=call).first()
+    if notice is None:
+        raise PortalError(_("The proposed list of this call has not been published."), code="state")
+    return notice.pk
+
+
 @login_required
 @require_POST
 def notice_publish(request, call_id):
@@ -194,7 +201,7 @@ def notice_publish(request, call_id):
 @require_POST
 def notice_dates(request, call_id):
     return _notice_post(request, call_id, "dates_form", DatesForm(request.POST), lambda call, data:
-                        national.notice_confirm_dates(actor=request.user, notice_id=call.notice.pk,
+                        national.notice_confirm_dates(actor=request.user, notice_id=_notice_id(call),
                                                       starts_on=data["starts_on"], ends_on=data["ends_on"]),
                         _("The notice dates are confirmed."))
 
@@ -203,7 +210,7 @@ def notice_dates(request, call_id):
 @require_POST
 def notice_final(request, call_id):
     return _notice_post(request, call_id, "final_form", FinalForm(request.POST), lambda call, data:
-                        national.final_confirm(actor=request.user, notice_id=call.notice.pk,
+                        national.final_confirm(actor=request.user, notice_id=_notice_id(call),
                                                document_number=data["document_number"],
                                                document_date=data["document_date"]),
                         _("The list is confirmed: the bases are designated."))

@@ -184,8 +184,10 @@ def claim_check(request, pk, claim):
 def package_current(request):
     """The bureau's package for the call at hand (the newest call, or ?call=)."""
     user = _official(request)
-    if user.role not in (Role.PROVINCE, Role.MINISTRY):
+    if user.role == Role.NATIONAL:
         return redirect("package_list")
+    if user.role not in (Role.PROVINCE, Role.MINISTRY):
+        raise Http404
     call = get_object_or_404(Call, pk=request.GET["call"]) if request.GET.get("call") else Call.objects.order_by(
         "-opens_at").first()
     if call is None:
@@ -197,8 +199,10 @@ def package_current(request):
 @login_required
 def package_list(request):
     user = _official(request)
-    if user.role != Role.NATIONAL:
+    if user.role in (Role.PROVINCE, Role.MINISTRY):
         return redirect("package_current")
+    if user.role != Role.NATIONAL:
+        raise Http404
     packages = packages_for_user(user).select_related("call", "province", "ministry").order_by(
         "-call__opens_at", "province__code", "ministry__code")
     page = Paginator(packages, 60).get_page(request.GET.get("page"))

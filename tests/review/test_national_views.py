@@ -122,3 +122,13 @@ def test_date_fields_are_prefilled_in_the_browsers_format(client, cnipa, handed_
     client.force_login(cnipa)
     body = client.get(reverse("notice_manage", args=[call.pk])).content.decode()
     assert f'name="document_date" value="{timezone.localdate():%Y-%m-%d}"' in body
+
+
+def test_confirming_dates_or_the_list_before_publishing_is_a_clear_refusal(client, cnipa, call):
+    client.force_login(cnipa)
+    response = client.post(reverse("notice_final", args=[call.pk]), {"document_number": "x",
+                                                                      "document_date": "2026-01-01"})
+    assert response.status_code == 409
+    response = client.post(reverse("notice_dates", args=[call.pk]), {"starts_on": "2026-01-01",
+                                                                      "ends_on": "2026-01-08"})
+    assert response.status_code == 409

@@ -1,0 +1,207 @@
+"""The world the access matrix (tests/test_access_matrix.py) is run against.
+
+One build holds an object for every route, each in a state in which the route's action would succeed for
+the user in scope, so that a refused request that "changes nothing" proves something: the same request
+by the right user does change it (the matrix checks that too).
+
+Three calls, so that one province can hold an open package and a handed-in one at the same time:
+
+- `call` (the newest, where the work is in progress): a Nanjing institution's application awaiting the
+  city's consent (city route: in scope of Nanjing, Jiangsu and CNIPA); a draft without the pledge; a
+  complete draft; a withdrawn application; and Jiangsu's open package with two recommendations (the second
+  claims an exemption not yet checked) and its sealed letter — ready to hand in.
+- `call_notice`: three Jiangsu parks handed in, passed by CNIPA and on public notice, whose period runs
+  today, with one pending objection by a person and one by an organisation (letter and evidence).
+- `call_ready`: a Ministry of Education unit recommended by its ministry, handed in and passed by CNIPA:
+  the proposed list can be published.
+
+"In scope" in the matrix means the bureaus these objects belong to: Nanjing (city), Jiangsu (province),
+Ministry of Education (ministry); "out of scope" is a bureau of the same kind elsewhere: Suzhou, Zhejiang,
+the Chinese Academy of Sciences.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from applications import services as applicant_services
+from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
+from applications.models import Application
+from navportal.demo.content import TINY_PDF
+from navportal.models import City, Ministry, Province, Role
+from review import national, services as review_services
+from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
+from tests.conftest import fill, make_applicant, make_user
+
+# Distinctive file names and bytes: a 404 must not carry them (tests/test_access_matrix.py looks for them).
+SCAN_NAME = "nanjing-sealed-scan-3f9a.pdf"
+JS_LETTER_NAME = "jiangsu-letter-7c21.pdf"
+MOE_LETTER_NAME = "moe-letter-b640.pdf"
+OBJECTION_LETTER_NAME = "objector-letter-51de.pdf"
+SECRET_PDF = TINY_PDF.replace(b"%%EOF", b"% access-matrix-secret-5e1d\n%%EOF")
+
+
+@dataclass
+class World:
+    users: dict       # matrix column → user; "owner" is per route (see `owners`)
+    owners: dict      # the applicant owning each subject application
+    call: Call
+    call_notice: Call
+    call_ready: Call
+    app_city: Application       # Nanjing institution, awaiting city consent (city route)
+    app_draft: Application      # a draft whose pledge is not yet accepted
+    app_complete: Application   # a complete draft, ready to submit
+    app_withdrawn: Application
+    app_rec1: Application       # Jiangsu park, recommended (rank 1)
+    app_rec2: Application       # Jiangsu park, recommended (rank 2), exemption claimed, not yet checked
+    app_moe: Application        # Ministry of Education unit, passed CNIPA's re-check
+    package_js: Package         # Jiangsu's open package in `call`
+    package_moe: Package        # the Ministry of Education's handed-in package in `call_ready`
+    rec1: Recommendation
+    rec2: Recommendation
+    notice: Notice              # `call_notice`'s, open today
+    entries: list
+    objection_person: Objection
+    objection_org: Objection
+    reset: tuple                # (uidb64, token) of a valid password-reset link
+
+
+def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
+    application = applicant_services.application_start(actor=user, call=call)
+    fill(user, application, scan=False)
+    applicant_services.application_attach(
+        actor=user, application_id=application.pk, kind=AttachmentKind.SEALED_SCAN,
+        upload=SimpleUploadedFile(scan_name, scan, "application/pdf"), content_type="application/pdf")
+    assert applicant_services.application_submit(actor=user, application_id=application.pk) == []
+    return Application.objects.get(pk=application.pk)
+
+
+def _letter(actor, package, name):
+    review_services.package_attach_letter(actor=actor, package_id=package.pk,
+                                          upload=SimpleUploadedFile(name, SECRET_PDF, "application/pdf"))
+
+
+def build_world():
+    now = timezone.now()
+    today = timezone.localdate()
+
+    def new_call(title, days_ago):
+        return Call.objects.create(title=title, document_number=f"矩阵〔2026〕{days_ago}号",
+                                   opens_at=now - datetime.timedelta(days=days_ago),
+                                   deadline=now + datetime.timedelta(days=30))
+
+    # The newest call by opening is the one package_current and the dashboard pick.
+    call_ready = new_call("矩阵·部委批次", 3)
+    call_notice = new_call("矩阵·公示批次", 2)
+    call = new_call("矩阵·当前批次", 1)
+
+    users = {
+        "city_in": make_user("city-nanjing", Role.CITY, city=City.objects.get(code="320100")),
+        "city_out": make_user("city-suzhou", Role.CITY, city=City.objects.get(code="320500")),
+        "prov_in": make_user("prov-js", Role.PROVINCE, province=Province.objects.get(code="320000")),
+        "prov_out": make_user("prov-zj", Role.PROVINCE, province=Province.objects.get(code="330000")),
+        "min_in": make_user("ministry-moe", Role.MINISTRY, ministry=Ministry.objects.get(code="moe")),
+        "min_out": make_user("ministry-cas", Role.MINISTRY, ministry=Ministry.objects.get(code="cas")),
+        "cnipa": make_user("cnipa", Role.NATIONAL),
+        "sysadmin": make_user("sysadmin", Role.SYSTEM_ADMIN),
+        "secadmin": make_user("secadmin", Role.SECURITY_ADMIN),
+        "auditadmin": make_user("auditadmin", Role.AUDIT_ADMIN),
+        # Another organisation in the same city as the parks below, with no application of its own.
+        "other": make_applicant("示例·另一园区", "outsider"),
+    }
+    province, ministry, cnipa = users["prov_in"], users["min_in"], users["cnipa"]
+    owners = {
+        "city": make_applicant("示例·南京市中心", "nanjing-inst", applicant_type=ApplicantType.INSTITUTION,
+                               affiliation=Affiliation.CITY, city="320100"),
+        "draft": make_applicant("示例·草稿园区", "draft-park"),
+        "complete": make_applicant("示例·待提交园区", "complete-park"),
+        "withdrawn": make_applicant("示例·已撤回园区", "withdrawn-park"),
+        "rec1": make_applicant("示例·江苏推荐园区一", "js-rec1"),
+        "rec2": make_applicant("示例·江苏推荐园区二", "js-rec2"),
+        "moe": make_applicant("示例·某大学中心", "moe-unit", applicant_type=ApplicantType.INSTITUTION,
+                              affiliation=Affiliation.MINISTRY, city="110108", ministry="moe"),
+    }
+
+    # --- `call`: work in progress ---------------------------------------------------------------
+    app_city = _submitted(owners["city"], call, SCAN_NAME, SECRET_PDF)
+    app_draft = applicant_services.application_start(actor=owners["draft"], call=call)
+    app_complete = fill(owners["complete"], applicant_services.application_start(actor=owners["complete"], call=call))
+    app_withdrawn = _submitted(owners["withdrawn"], call)
+    applicant_services.application_withdraw(actor=owners["withdrawn"], application_id=app_withdrawn.pk)
+    app_rec1 = _submitted(owners["rec1"], call)
+    app_rec2 = _submitted(owners["rec2"], call)
+    Application.objects.filter(pk=app_rec2.pk).update(exempt_category="protection_centre")
+    for application in (app_rec1, app_rec2):
+        review_services.application_recommend(actor=province, application_id=application.pk, opinion="同意推荐")
+    package_js = Package.objects.get(call=call, province=province.province)
+    _letter(province, package_js, JS_LETTER_NAME)
+
+    # --- `call_notice`: on public notice, objections pending --------------------------------------
+    noticed = [_submitted(make_applicant(f"示例·公示园区{i}", f"js-notice{i}"), call_notice) for i in range(3)]
+    for application in noticed:
+        review_services.application_recommend(actor=province, application_id=application.pk, opinion="同意推荐")
+    package_notice = Package.objects.get(call=call_notice, province=province.province)
+    _letter(province, package_notice, "letter.pdf")
+    review_services.package_submit(actor=province, package_id=package_notice.pk)
+    for application in noticed:
+        national.recheck_pass(actor=cnipa, application_id=application.pk)
+    notice = national.notice_publish(actor=cnipa, call=call_notice, text="现将拟确定名单予以公示。",
+                                     contact="电话 010-0000")
+    Notice.objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=1),
+                                               ends_on=today + datetime.timedelta(days=5))
+    notice = Notice.objects.get(pk=notice.pk)
+    entries = list(notice.entries.order_by("number"))
+    objection_person = national.objection_submit(
+        entry_id=entries[0].pk, kind="person", name="王某某", phone="13800000000", email="wang@example.cn",
+        signature="王某某", reasons="该园区服务次数与事实不符。")
+    objection_org = national.objection_submit(
+        entry_id=entries[1].pk, kind="organisation", name="某某公司", phone="010-12345678",
+        email="org@example.cn", reasons="材料不实。",
+        letter=SimpleUploadedFile(OBJECTION_LETTER_NAME, SECRET_PDF, "application/pdf"),
+        evidence=SimpleUploadedFile("evidence.pdf", SECRET_PDF, "application/pdf"))
+
+    # --- `call_ready`: a ministry's recommendation passed, ready to publish -----------------------
+    app_moe = _submitted(owners["moe"], call_ready)
+    review_services.application_recommend(actor=ministry, application_id=app_moe.pk, opinion="同意推荐")
+    package_moe = Package.objects.get(call=call_ready, ministry=ministry.ministry)
+    _letter(ministry, package_moe, MOE_LETTER_NAME)
+    review_services.package_submit(actor=ministry, package_id=package_moe.pk)
+    national.recheck_pass(actor=cnipa, application_id=app_moe.pk)
+
+    # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
+    reset_user = owners["rec1"]
+    reset = (urlsafe_base64_encode(force_bytes(reset_user.pk)), default_token_generator.make_token(reset_user))
+
+    world = World(
+        users=users, owners=owners, call=call, call_notice=call_notice, call_ready=call_ready,
+        app_city=Application.objects.get(pk=app_city.pk), app_draft=Application.objects.get(pk=app_draft.pk),
+        app_complete=Application.objects.get(pk=app_complete.pk),
+        app_withdrawn=Application.objects.get(pk=app_withdrawn.pk),
+        app_rec1=Application.objects.get(pk=app_rec1.pk), app_rec2=Application.objects.get(pk=app_rec2.pk),
+        app_moe=Application.objects.get(pk=app_moe.pk), package_js=Package.objects.get(pk=package_js.pk),
+        package_moe=Package.objects.get(pk=package_moe.pk),
+        rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
+        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset)
+    _check(world)
+    return world
+
+
+def _check(w):
+    """The states the matrix relies on: if one of these moves, the matrix would test something else."""
+    states = {name: getattr(w, name).state for name in (
+        "app_city", "app_draft", "app_complete", "app_withdrawn", "app_rec1", "app_rec2", "app_moe")}
+    assert states == {
+        "app_city": State.CITY_REVIEW, "app_draft": State.DRAFT, "app_complete": State.DRAFT,
+        "app_withdrawn": State.WITHDRAWN, "app_rec1": State.RECOMMENDED, "app_rec2": State.RECOMMENDED,
+        "app_moe": State.RECHECK_PASSED}
+    assert w.app_draft.pledged_at is None and w.app_complete.pledged_at is not None
+    assert (w.rec1.rank, w.rec2.rank) == (1, 2)
+    assert (w.package_js.status, w.package_moe.status) == (PackageStatus.OPEN, PackageStatus.SUBMITTED)
+    assert w.app_rec2.exempt_category == "protection_centre" and w.app_rec2.exemption_status == "pending"
+    assert national.notice_is_open(w.notice)
+    assert not Notice.objects.filter(call=w.call_ready).exists()

@@ -1,0 +1,630 @@
+"""The route × role matrix (after pretix's src/tests/control/test_permissions.py): every named route of the
+portal requested as every kind of user, with the answer a careful reading of SPEC §1 expects.
+
+- ROUTES has one row per URL name; test_every_route_has_a_row fails for a route without one.
+- test_get_matrix: ROUTES × users, the GET's status asserted exactly. 404 means "no such thing": out of
+  scope, another organisation, a role the page is not for (administrators hold no business role). A 404
+  for an existing object must look exactly like the 404 for a missing id, and a refused download must
+  carry nothing of the file.
+- test_post_*: every state-changing route refuses GET (405), refuses a POST without CSRF token (403), and
+  answers a POST by anyone outside its scope as the matrix says (404 for those who cannot see the object)
+  without changing the object — then, as a control, the user in scope makes the same POST and the object
+  does change, so "nothing changed" could have failed.
+- test_extra_fields_*: fields a form does not have are ignored, whatever they are named.
+
+The world (tests/access_fixtures.py) is built once for the module inside a transaction that is rolled back
+at the end; every test runs in a savepoint of it (pytest-django's `db`), so what one test changes the next
+never sees.
+"""
+
+import datetime
+import io
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import quote
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.test.utils import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from applications.models import Application, Organisation
+from navportal.demo.content import TINY_PDF, credit_code
+from navportal.models import City, Province, Role, User
+from review import national
+from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
+from tests.access_fixtures import (
+    JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
+)
+from tests.conftest import PASSWORD
+
+# The columns of the matrix, in the order of the expectation strings below.
+COLUMNS = ("anon", "owner", "other", "city_in", "city_out", "prov_in", "prov_out", "min_in", "min_out", "cnipa",
+           "sysadmin", "secadmin", "auditadmin")
+# A cell: an HTTP status, "login" (302 to the login page with ?next=), or "." (not requested).
+LOGIN = "login"
+SKIP = "."
+
+
+def row(cells):
+    values = cells.split()
+    assert len(values) == len(COLUMNS), cells
+    return dict(zip(COLUMNS, (v if v in (LOGIN, SKIP) else int(v) for v in values)))
+
+
+def same(cell):
+    return row(" ".join([cell] * len(COLUMNS)))
+
+
+def signed_in(cell, anon=LOGIN):
+    return row(" ".join([str(anon)] + [cell] * (len(COLUMNS) - 1)))
+
+
+@dataclass(frozen=True)
+class Post:
+    """A state-changing POST: valid data, the user in scope who may make it and what they get, and the
+    object's state (a snapshot read from the database) that a refused POST must leave as it was."""
+
+    data: Callable                       # world → POST data (a new upload every call)
+    actor: str                           # the column in scope: makes the control POST
+    done: int | None                     # the actor's status; None: no control (auth forms)
+    state: Callable | None = None        # world → snapshot of what the POST changes
+    expect: dict = field(default_factory=dict)   # column → status of the refused POST ("." not tried)
+    prepare: Callable | None = None      # world → None: bring the object into a state the action needs
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    kwargs: Callable | None              # world → URL kwargs
+    methods: tuple                       # what the view serves
+    get: dict                            # column → expected status of a GET
+    owner: str = "city"                  # which applicant is "owner" (tests/access_fixtures.World.owners)
+    post: Post | None = None             # for a route that changes state
+    download: bytes | None = None        # a file route: how a 200's body starts
+    secrets: Callable | None = None      # world → strings a 404 must not contain
+    to: dict = field(default_factory=dict)   # column or "*" → world → where a 302 cell redirects
+
+    @property
+    def changes_state(self):
+        return "POST" in self.methods
+
+    def __str__(self):
+        return self.name
+
+
+def url(name):
+    return lambda w: reverse(name)
+
+
+def lock(application):
+    return Application.objects.values_list("lock_version", flat=True).get(pk=application.pk)
+
+
+def app_state(attr):
+    return lambda w: Application.objects.values_list("state", flat=True).get(pk=getattr(w, attr).pk)
+
+
+def ranks(w):
+    return list(w.package_js.recommendations.order_by("pk").values_list("pk", "rank"))
+
+
+def local(moment, fmt="%Y-%m-%dT%H:%M"):
+    return timezone.localtime(moment).strftime(fmt)
+
+
+def call_data(title, call=None):
+    now = timezone.now()
+    return {"title": title, "document_number": "矩阵〔2026〕9号", "notice_text": "",
+            "opens_at": local(call.opens_at if call else now),
+            "deadline": local(call.deadline if call else now + datetime.timedelta(days=60)),
+            "quota": 3, "ministry_quota": "", "notice_working_days": 5, "exempt_categories": ["protection_centre"]}
+
+
+def registry_sheet():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["类别", "名称", "别名", "统一社会信用代码", "省份", "认定文件文号", "认定日期", "届满日期"])
+    sheet.append(["国家级知识产权保护中心", "矩阵·某保护中心", None, None, "江苏", "国知办函〔2019〕1号",
+                  datetime.date(2019, 3, 1), None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("registry.xlsx", buffer.getvalue(), "application/octet-stream")
+
+
+def close_notice_period(w):
+    """notice_final needs the period over and every objection decided."""
+    today = timezone.localdate()
+    Notice.objects.filter(pk=w.notice.pk).update(starts_on=today - datetime.timedelta(days=12),
+                                                 ends_on=today - datetime.timedelta(days=5))
+    for objection in (w.objection_person, w.objection_org):
+        national.objection_decide(actor=w.users["cnipa"], objection_id=objection.pk, decision="dismissed",
+                                  note="异议不成立。")
+
+
+def app_secrets(attr):
+    return lambda w: [getattr(w, attr).name, getattr(w, attr).organisation.credit_code]
+
+
+# The usual shapes of a GET row.
+PUBLIC = same("200")
+CNIPA_ONLY = row("login 404 404 404 404 404 404 404 404 200 404 404 404")
+POST_ONLY = signed_in("405")
+APPLICANT_OWN = row("login 200 404 404 404 404 404 404 404 404 404 404 404")
+# The usual shapes of the refused POSTs ("." is the actor, who makes the control POST). Whoever cannot see
+# the object gets 404; whoever sees it but may not act gets the portal's refusal with its message, 409.
+OWNER_POST = row("login .   404 404 404 404 404 404 404 404 404 404 404")
+PACKAGE_POST = row("login 404 404 404 404 .   404 404 404 409 404 404 404")   # CNIPA sees every package
+CNIPA_POST = row("login 404 404 404 404 404 404 404 404 .   404 404 404")
+
+#                                      anon  own  oth  cI   cO   pI   pO   mI   mO   nat  sys  sec  aud
+ROUTES = [
+    # --- Accounts (Django's auth views) and the home page ---------------------------------------
+    # Signed in, the home page sends each user to their desk; the two administrators without a page of
+    # their own get a page saying they hold no business role.
+    Route("home", None, ("GET",), row("200  302  302  302  302  302  302  302  302  302  200  200  302"),
+          to={"owner": url("application_list"), "other": url("application_list"), "city_in": url("review_queue"),
+              "prov_out": url("review_queue"), "min_in": url("review_queue"), "cnipa": url("review_queue"),
+              "auditadmin": url("audit_list")}),
+    # redirect_authenticated_user: a signed-in user has nothing to do on the login page.
+    Route("login", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
+          post=Post(lambda w: {"username": w.owners["rec1"].username, "password": PASSWORD}, "anon", 302)),
+    Route("logout", None, ("POST",), same("405"), post=Post(lambda w: {}, "owner", 302)),
+    Route("password_change", None, ("GET", "POST"), signed_in("200"),
+          post=Post(lambda w: {"old_password": PASSWORD, "new_password1": "Nq8!matrix-Pass",
+                               "new_password2": "Nq8!matrix-Pass"}, "owner", 302,
+                    state=lambda w: User.objects.get(pk=w.owners["city"].pk).password,
+                    expect=row("login .  .  .  .  .  .  .  .  .  .  .  ."))),
+    Route("password_change_done", None, ("GET",), signed_in("200")),
+    Route("password_reset", None, ("GET", "POST"), PUBLIC,
+          post=Post(lambda w: {"email": w.owners["city"].email}, "anon", 302, state=lambda w: len(mail.outbox))),
+    Route("password_reset_done", None, ("GET",), PUBLIC),
+    # A valid link redirects to the same URL with the token moved into the session (Django's design).
+    Route("password_reset_confirm", lambda w: {"uidb64": w.reset[0], "token": w.reset[1]}, ("GET", "POST"),
+          same("302"), to={"*": lambda w: reverse("password_reset_confirm", args=[w.reset[0], "set-password"])},
+          post=Post(lambda w: {"new_password1": "Nq8!matrix-Pass", "new_password2": "Nq8!matrix-Pass"}, "anon",
+                    None)),
+    Route("password_reset_complete", None, ("GET",), PUBLIC),
+    Route("messages", None, ("GET",), signed_in("200")),
+    Route("audit_list", None, ("GET",), row("login 404  404  404  404  404  404  404  404  404  404  404  200")),
+    Route("audit_export", None, ("GET",), row("login 404  404  404  404  404  404  404  404  404  404  404  200"),
+          download=b"PK"),
+    # Django's view: a GET redirects without changing anything; only a POST sets the language.
+    Route("set_language", None, ("GET", "POST"), same("302"), to={"*": lambda w: "/"},
+          post=Post(lambda w: {"language": "en", "next": "/"}, "anon", 302)),
+
+    # --- The public pages ----------------------------------------------------------------------
+    Route("notice_current", None, ("GET",), same("302"),
+          to={"*": lambda w: reverse("notice_detail", args=[w.call_notice.pk])}),
+    Route("notice_detail", lambda w: {"call_id": w.call_notice.pk}, ("GET",), PUBLIC),
+    Route("objection_create", lambda w: {"call_id": w.call_notice.pk, "entry_id": w.entries[2].pk}, ("GET", "POST"),
+          PUBLIC,
+          post=Post(lambda w: {"kind": "person", "name": "矩阵异议人", "phone": "13912345678", "email": "m@example.cn",
+                               "signature": "矩阵异议人", "declaration": "on", "reasons": "材料不实。"}, "anon", 302,
+                    state=lambda w: Objection.objects.count())),
+    Route("objection_done", lambda w: {"call_id": w.call_notice.pk}, ("GET",), PUBLIC),
+    Route("bases", None, ("GET",), PUBLIC),
+    Route("register", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
+          post=Post(lambda w: registration(), "anon", 302, state=lambda w: Organisation.objects.count(),
+                    expect=signed_in("302", anon=SKIP))),
+
+    # --- The applicant's pages ------------------------------------------------------------------
+    Route("application_list", None, ("GET",), row("login 200  200  404  404  404  404  404  404  404  404  404  404")),
+    # Any applicant may start one (a second start returns the one it has: no change); no one else.
+    Route("application_start", lambda w: {"call_id": w.call.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "other", 302, state=lambda w: Application.objects.filter(call=w.call).count(),
+                    expect=row("login 302  .    404  404  404  404  404  404  404  404  404  404"))),
+    Route("application_tasks", lambda w: {"pk": w.app_city.pk}, ("GET",), APPLICANT_OWN,
+          secrets=app_secrets("app_city")),
+    Route("application_pledge", lambda w: {"pk": w.app_draft.pk}, ("GET", "POST"), APPLICANT_OWN, owner="draft",
+          secrets=app_secrets("app_draft"),
+          post=Post(lambda w: {"pledge": "on"}, "owner", 302, expect=OWNER_POST,
+                    state=lambda w: Application.objects.values_list("pledged_at", flat=True).get(pk=w.app_draft.pk))),
+    Route("application_section", lambda w: {"pk": w.app_complete.pk, "section_key": "plan"}, ("GET", "POST"),
+          APPLICANT_OWN, owner="complete", secrets=app_secrets("app_complete"),
+          post=Post(lambda w: {"lock_version": lock(w.app_complete), "plan_goals": "矩阵·新目标"}, "owner", 302,
+                    expect=OWNER_POST,
+                    state=lambda w: Application.objects.values_list("plan_goals", "lock_version").get(
+                        pk=w.app_complete.pk))),
+    Route("application_submit", lambda w: {"pk": w.app_complete.pk}, ("POST",), POST_ONLY, owner="complete",
+          post=Post(lambda w: {}, "owner", 302, state=app_state("app_complete"), expect=OWNER_POST)),
+    Route("application_withdraw", lambda w: {"pk": w.app_city.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"reason": "矩阵"}, "owner", 302, state=app_state("app_city"),
+                    expect=OWNER_POST)),
+    Route("application_reopen", lambda w: {"pk": w.app_withdrawn.pk}, ("POST",), POST_ONLY, owner="withdrawn",
+          post=Post(lambda w: {}, "owner", 302, state=app_state("app_withdrawn"), expect=OWNER_POST)),
+    # The printable form and the files: the applicant and every bureau whose scope holds the application.
+    Route("application_print", lambda w: {"pk": w.app_moe.pk}, ("GET",),
+          row("login 200  404  404  404  404  404  200  404  200  404  404  404"), owner="moe",
+          secrets=app_secrets("app_moe")),
+    Route("attachment_download", lambda w: {"pk": w.app_city.pk, "kind": "sealed_scan"}, ("GET",),
+          row("login 200  404  200  404  200  404  404  404  200  404  404  404"), download=SECRET_PDF,
+          secrets=lambda w: [SCAN_NAME, w.app_city.name]),
+
+    # --- CNIPA's registry -----------------------------------------------------------------------
+    Route("registry_list", None, ("GET",), CNIPA_ONLY),
+    Route("registry_template", None, ("GET",), CNIPA_ONLY, download=b"PK"),
+    Route("registry_import", None, ("GET", "POST"), CNIPA_ONLY,
+          post=Post(lambda w: {"file": registry_sheet()}, "cnipa", 200, state=lambda w: RegistryEntry.objects.count(),
+                    expect=CNIPA_POST)),
+
+    # --- Reviewers ------------------------------------------------------------------------------
+    Route("review_queue", None, ("GET",), row("login 404  404  200  200  200  200  200  200  200  404  404  404")),
+    Route("review_application", lambda w: {"pk": w.app_city.pk}, ("GET",),
+          row("login 404  404  200  404  200  404  404  404  200  404  404  404"), secrets=app_secrets("app_city")),
+    # Jiangsu and CNIPA see the application but consent is the city's: refused with a message (409).
+    Route("review_decide", lambda w: {"pk": w.app_city.pk, "action": "city_consent"}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"city_consent-note": "同意"}, "city_in", 302, state=app_state("app_city"),
+                    expect=row("login 404  404  .    404  409  404  404  404  409  404  404  404"))),
+    Route("review_claim", lambda w: {"pk": w.app_rec2.pk, "claim": "exemption"}, ("POST",), POST_ONLY, owner="rec2",
+          post=Post(lambda w: {"exemption-status": "verified", "exemption-note": ""}, "prov_in", 302,
+                    state=lambda w: Application.objects.values_list("exemption_status", flat=True).get(
+                        pk=w.app_rec2.pk), expect=PACKAGE_POST)),
+    # A city has no package: the page does not exist for it.
+    Route("package_current", None, ("GET",), row("login 404  404  404  404  302  302  302  302  302  404  404  404"),
+          to={"prov_in": lambda w: reverse("package_detail", args=[w.package_js.pk]), "cnipa": url("package_list")}),
+    Route("package_list", None, ("GET",), row("login 404  404  404  404  302  302  302  302  200  404  404  404"),
+          to={"prov_in": url("package_current"), "min_out": url("package_current")}),
+    Route("package_detail", lambda w: {"pk": w.package_js.pk}, ("GET",),
+          row("login 404  404  404  404  200  404  404  404  200  404  404  404"),
+          secrets=lambda w: [w.app_rec1.name, JS_LETTER_NAME]),
+    Route("package_rank", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"order": f"{w.rec2.pk},{w.rec1.pk}"}, "prov_in", 302, state=ranks, expect=PACKAGE_POST)),
+    Route("package_move", lambda w: {"pk": w.package_js.pk, "recommendation_id": w.rec2.pk, "direction": "up"},
+          ("POST",), POST_ONLY, post=Post(lambda w: {}, "prov_in", 302, state=ranks, expect=PACKAGE_POST)),
+    Route("recommendation_update", lambda w: {"pk": w.package_js.pk, "recommendation_id": w.rec1.pk}, ("POST",),
+          POST_ONLY,
+          post=Post(lambda w: {f"r{w.rec1.pk}-opinion": "矩阵·新意见", f"r{w.rec1.pk}-score": "88"}, "prov_in", 302,
+                    state=lambda w: w.package_js.recommendations.values_list("opinion", "score").get(pk=w.rec1.pk),
+                    expect=PACKAGE_POST)),
+    Route("package_justify", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"justification": "矩阵·理由"}, "prov_in", 302, expect=PACKAGE_POST,
+                    state=lambda w: Package.objects.values_list("priority_justification", flat=True).get(
+                        pk=w.package_js.pk))),
+    Route("package_letter", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"letter": SimpleUploadedFile("矩阵-新推荐函.pdf", TINY_PDF, "application/pdf")},
+                    "prov_in", 302, expect=PACKAGE_POST,
+                    state=lambda w: Package.objects.values_list("letter", "letter_name").get(pk=w.package_js.pk))),
+    Route("package_letter_download", lambda w: {"pk": w.package_moe.pk}, ("GET",),
+          row("login 404  404  404  404  404  404  200  404  200  404  404  404"), download=SECRET_PDF,
+          secrets=lambda w: [MOE_LETTER_NAME]),
+    Route("package_submit", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "prov_in", 302, expect=PACKAGE_POST,
+                    state=lambda w: Package.objects.values_list("status", flat=True).get(pk=w.package_js.pk))),
+    # Only CNIPA reopens; Jiangsu sees its package but is refused (409).
+    Route("package_reopen", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"reason": "补充材料", "until": local(timezone.now() + datetime.timedelta(days=10))},
+                    "cnipa", 302,
+                    state=lambda w: Package.objects.values_list("status", "extended_until").get(pk=w.package_js.pk),
+                    expect=row("login 404  404  404  404  409  404  404  404  .    404  404  404"))),
+    Route("package_export", lambda w: {"pk": w.package_js.pk}, ("GET",),
+          row("login 404  404  404  404  200  404  404  404  200  404  404  404"), download=b"PK",
+          secrets=lambda w: [w.app_rec1.name]),
+
+    # --- Calls and deadlines --------------------------------------------------------------------
+    Route("call_list", None, ("GET",), CNIPA_ONLY),
+    Route("call_create", None, ("GET", "POST"), CNIPA_ONLY,
+          post=Post(lambda w: call_data("矩阵·新批次"), "cnipa", 302, state=lambda w: Call.objects.count(),
+                    expect=CNIPA_POST)),
+    Route("call_edit", lambda w: {"pk": w.call.pk}, ("GET", "POST"), CNIPA_ONLY,
+          post=Post(lambda w: call_data("矩阵·改名", w.call), "cnipa", 302, expect=CNIPA_POST,
+                    state=lambda w: Call.objects.values_list("title", flat=True).get(pk=w.call.pk))),
+    # Each province sets its own applicants' deadline: Zhejiang's POST sets Zhejiang's, never Jiangsu's.
+    Route("province_deadline", None, ("GET", "POST"),
+          row("login 404  404  404  404  200  200  404  404  404  404  404  404"),
+          post=Post(lambda w: {"call": w.call.pk,
+                               f"{w.call.pk}-deadline": local(timezone.now() + datetime.timedelta(days=10))},
+                    "prov_in", 302,
+                    state=lambda w: list(ProvinceDeadline.objects.filter(
+                        call=w.call, province=w.users["prov_in"].province).values_list("deadline", flat=True)),
+                    expect=row("login 404  404  404  404  .    302  404  404  404  404  404  404"))),
+
+    # --- CNIPA: dashboard, notice, objections ---------------------------------------------------
+    Route("dashboard", None, ("GET",), CNIPA_ONLY),
+    Route("national_summary", None, ("GET",), CNIPA_ONLY, download=b"PK"),
+    Route("notice_manage", lambda w: {"call_id": w.call_notice.pk}, ("GET",), CNIPA_ONLY),
+    Route("notice_publish", lambda w: {"call_id": w.call_ready.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"text": "现予以公示。", "contact": "电话 010-0000"}, "cnipa", 302, expect=CNIPA_POST,
+                    state=lambda w: Notice.objects.filter(call=w.call_ready).exists())),
+    Route("notice_dates", lambda w: {"call_id": w.call_notice.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"starts_on": str(timezone.localdate() - datetime.timedelta(days=2)),
+                               "ends_on": str(timezone.localdate() + datetime.timedelta(days=9))}, "cnipa", 302,
+                    state=lambda w: Notice.objects.values_list("starts_on", "ends_on").get(pk=w.notice.pk),
+                    expect=CNIPA_POST)),
+    Route("notice_final", lambda w: {"call_id": w.call_notice.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"document_number": "国知办发运字〔2026〕9号", "document_date": str(timezone.localdate())},
+                    "cnipa", 302, prepare=close_notice_period, expect=CNIPA_POST,
+                    state=lambda w: Notice.objects.values_list("confirmed_at", flat=True).get(pk=w.notice.pk))),
+    Route("notice_export", lambda w: {"call_id": w.call_notice.pk, "which": "proposed"}, ("GET",), CNIPA_ONLY,
+          download=b"PK"),
+    Route("objection_detail", lambda w: {"pk": w.objection_person.pk}, ("GET",), CNIPA_ONLY,
+          secrets=lambda w: ["13800000000", "wang@example.cn"]),
+    Route("objection_decide", lambda w: {"pk": w.objection_person.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"decision": "dismissed", "note": "异议不成立。"}, "cnipa", 302, expect=CNIPA_POST,
+                    state=lambda w: Objection.objects.values_list("decision", flat=True).get(
+                        pk=w.objection_person.pk))),
+    Route("objection_file", lambda w: {"pk": w.objection_org.pk, "which": "letter"}, ("GET",), CNIPA_ONLY,
+          download=SECRET_PDF, secrets=lambda w: [OBJECTION_LETTER_NAME, "org@example.cn"]),
+]
+ROUTE_BY_NAME = {route.name: route for route in ROUTES}
+
+
+def registration(**extra):
+    jiangsu = Province.objects.get(code="320000")
+    return {"name": "示例·矩阵新园区", "credit_code": credit_code(987001), "applicant_type": "national_park",
+            "affiliation": "city", "ministry": "", "province": jiangsu.pk, "city": City.objects.get(code="320500").pk,
+            "contact_name": "矩阵联系人", "email": "matrix-new@example.cn", "password1": "Zq7!matrix-Pass",
+            "password2": "Zq7!matrix-Pass", **extra}
+
+
+# --- The world ------------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _fast_and_private():
+    """Replaces conftest's per-test settings: the module's world keeps its files in one folder for the
+    whole module (see _module_settings), which a per-test upload folder would hide from the downloads."""
+
+
+@pytest.fixture(scope="module")
+def _module_settings(tmp_path_factory):
+    storages = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {
+        **settings.STORAGES["default"]["OPTIONS"], "location": str(tmp_path_factory.mktemp("uploads"))}}}
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], STORAGES=storages):
+        yield
+
+
+@pytest.fixture(scope="module")
+def world(_module_settings, django_db_setup, django_db_blocker):
+    """Built once, inside a transaction rolled back after the module's last test: each test runs in a
+    savepoint of it (pytest-django's TestCase atomics nest), so nothing leaks from test to test or out of
+    the module."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def w(world, db):
+    return world
+
+
+def user_of(w, route, column):
+    if column == "anon":
+        return None
+    if column == "owner":
+        return w.owners[route.owner]
+    return w.users[column]
+
+
+def client_as(user, **options):
+    client = Client(**options)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def path_of(w, route):
+    return reverse(route.name, kwargs=route.kwargs(w) if route.kwargs else None)
+
+
+def body(response):
+    # Reading a streamed file to its end closes it (the test client wraps it). Never call close() again:
+    # that fires request_finished, whose close_old_connections drops a connection inside a transaction.
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def login_url(path):
+    return f"{reverse('login')}?next={quote(path)}"
+
+
+# --- Every route has a row -----------------------------------------------------------------------
+
+def named_routes(resolver=None):
+    """Every URL name of the project, walking the included URLconfs; Django's static-file serving (only
+    routed when DEBUG is on) is left out."""
+    names = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            names |= named_routes(entry)
+        elif isinstance(entry, URLPattern) and entry.name:
+            if entry.lookup_str in ("django.views.static.serve", "django.contrib.staticfiles.views.serve"):
+                continue
+            names.add(entry.name)
+    return names
+
+
+def test_every_route_has_a_row():
+    rows = [route.name for route in ROUTES]
+    assert len(rows) == len(set(rows)), "a route has two rows"
+    assert sorted(named_routes() - set(rows)) == [], "routes without a row in ROUTES"
+    assert sorted(set(rows) - named_routes()) == [], "rows for routes that no longer exist"
+
+
+def test_rows_are_consistent():
+    """A POST-only route answers GET with 405, a route that changes state says how, a state-changing row's
+    refused POSTs name every column."""
+    for route in ROUTES:
+        if route.methods == ("POST",):
+            assert set(route.get.values()) <= {405, LOGIN}, route
+        assert route.changes_state == (route.post is not None), route
+        if route.post and route.post.expect:
+            assert route.post.expect[route.post.actor] == SKIP, route
+
+
+# --- GET: ROUTES × users -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("route, column", [pytest.param(route, column, id=f"{route.name}-{column}")
+                                           for route in ROUTES for column in COLUMNS])
+def test_get_matrix(w, route, column):
+    expected = route.get[column]
+    path = path_of(w, route)
+    response = client_as(user_of(w, route, column)).get(path)
+    content = body(response)
+    if expected == LOGIN:
+        assert (response.status_code, response.get("Location")) == (302, login_url(path))
+        return
+    assert response.status_code == expected
+    if expected == 302:
+        target = route.to.get(column) or route.to.get("*")
+        if target is not None:
+            assert response["Location"] == target(w)
+    if expected == 200 and route.download:
+        assert response["Content-Disposition"].startswith("attachment")
+        assert content.startswith(route.download)
+    if expected == 404:
+        # Nothing of the object or its file, and the same answer as for an id that does not exist.
+        assert "Content-Disposition" not in response
+        assert SECRET_PDF not in content and b"access-matrix-secret" not in content
+        for secret in route.secrets(w) if route.secrets else ():
+            assert secret.encode() not in content
+        if route.kwargs and any(isinstance(v, int) for v in route.kwargs(w).values()):
+            missing = {k: 0 if isinstance(v, int) else v for k, v in route.kwargs(w).items()}
+            other = client_as(user_of(w, route, column)).get(reverse(route.name, kwargs=missing))
+            assert (other.status_code, body(other)) == (404, content)
+
+
+
+# --- Lists hold exactly the scope -----------------------------------------------------------------
+
+NANJING = {"示例·南京市中心"}
+JIANGSU = NANJING | {"示例·已撤回园区", "示例·江苏推荐园区一", "示例·江苏推荐园区二", "示例·公示园区0", "示例·公示园区1",
+                     "示例·公示园区2"}
+MOE = {"示例·某大学中心"}
+# The queue with every state and call shown (?state=): which of the world's applications each user finds.
+# Drafts are nobody's business but the applicant's; a city sees only what needs its consent.
+QUEUE = {"city_in": NANJING, "city_out": set(), "prov_in": JIANGSU, "prov_out": set(), "min_in": MOE,
+         "min_out": set(), "cnipa": JIANGSU | MOE}
+
+
+@pytest.mark.parametrize("column", QUEUE)
+def test_review_queue_lists_exactly_the_scope(w, column):
+    response = client_as(w.users[column]).get(reverse("review_queue"), {"state": ""})
+    assert {a.name for a in response.context["page"]} == QUEUE[column]
+
+
+@pytest.mark.parametrize("column, owner, expected", [
+    ("owner", "city", NANJING), ("owner", "moe", MOE), ("other", None, set())])
+def test_application_list_holds_only_the_organisation(w, column, owner, expected):
+    user = w.owners[owner] if owner else w.users[column]
+    response = client_as(user).get(reverse("application_list"))
+    assert {a.name for a in response.context["applications"]} == expected
+
+
+# --- POST: 405 on GET, 403 without CSRF token, refused out of scope, done in scope -----------------
+
+def by_name(routes):
+    return [pytest.param(route, id=route.name) for route in routes]
+
+
+STATE_CHANGING = [route for route in ROUTES if route.changes_state]
+
+
+def snapshot(w, route):
+    return route.post.state(w) if route.post.state else None
+
+
+@pytest.mark.parametrize("route", by_name(r for r in STATE_CHANGING if r.methods == ("POST",)))
+def test_post_route_refuses_get(w, route):
+    before = snapshot(w, route)
+    response = client_as(user_of(w, route, route.post.actor)).get(path_of(w, route))
+    assert response.status_code == 405
+    assert snapshot(w, route) == before
+
+
+@pytest.mark.parametrize("route", by_name(STATE_CHANGING))
+def test_post_without_csrf_token_is_403(w, route):
+    if route.post.prepare:
+        route.post.prepare(w)
+    before = snapshot(w, route)
+    client = client_as(user_of(w, route, route.post.actor), enforce_csrf_checks=True)
+    response = client.post(path_of(w, route), route.post.data(w))
+    assert response.status_code == 403
+    assert snapshot(w, route) == before
+
+
+@pytest.mark.parametrize("route", by_name(r for r in STATE_CHANGING if r.post.done is not None))
+def test_post_outside_scope_changes_nothing(w, route):
+    post = route.post
+    if post.prepare:
+        post.prepare(w)
+    path = path_of(w, route)
+    before = current = snapshot(w, route)
+    answers, expected, changed_by = {}, {}, []
+    for column, cell in post.expect.items():
+        if cell == SKIP:
+            continue
+        response = client_as(user_of(w, route, column)).post(path, post.data(w))
+        body(response)
+        answers[column] = LOGIN if (response.status_code == 302 and response["Location"] == login_url(path)) \
+            else response.status_code
+        expected[column] = cell
+        if snapshot(w, route) != current:
+            changed_by.append(column)
+            current = snapshot(w, route)
+    # Who was refused how, and whose refused POST changed the object anyway (must be nobody).
+    assert (answers, changed_by) == (expected, [])
+    # The control: the same POST by the user in scope goes through and changes the object.
+    response = client_as(user_of(w, route, post.actor)).post(path, post.data(w))
+    body(response)
+    assert response.status_code == post.done
+    if post.state:
+        assert snapshot(w, route) != before
+
+
+# --- Fields a form does not have are ignored -------------------------------------------------------
+
+APPLICATION_GUARDED = ("state", "province_id", "city_id", "organisation_id", "call_id", "route", "exemption_status",
+                       "national_exemption_status", "priority_status", "submitted_at", "pledged_at")
+
+
+@pytest.mark.parametrize("section, fields", [
+    ("plan", {"plan_goals": "矩阵·新目标"}),
+    ("claims", {"exempt_category": "protection_centre", "exempt_document_number": "国知发〔2019〕1号"}),
+])
+def test_extra_fields_on_a_section_save_are_ignored(w, section, fields):
+    application = w.app_complete
+    guarded = lambda: Application.objects.values(*APPLICATION_GUARDED).get(pk=application.pk)  # noqa: E731
+    before, version = guarded(), lock(application)
+    neighbour = Application.objects.values(*APPLICATION_GUARDED, "plan_goals").get(pk=w.app_city.pk)
+    response = client_as(w.owners["complete"]).post(
+        reverse("application_section", args=[application.pk, section]),
+        {**fields, "lock_version": version,
+         "state": "designated", "province": Province.objects.get(code="330000").pk, "route": "ministry",
+         "organisation": w.users["other"].organisation_id, "call": w.call_ready.pk,
+         "exemption_status": "verified", "national_exemption_status": "verified", "priority_status": "verified",
+         "version": 999, "lock_version_": 999, "application-lock_version": 999,
+         "id": w.app_city.pk, "pk": w.app_city.pk, "pledged_at": "", "submitted_at": "2026-01-01"})
+    assert response.status_code == 302  # saved
+    saved = Application.objects.values(*fields, "lock_version").get(pk=application.pk)
+    assert saved == {**fields, "lock_version": version + 1}
+    assert guarded() == before
+    assert Application.objects.values(*APPLICATION_GUARDED, "plan_goals").get(pk=w.app_city.pk) == neighbour
+
+
+def test_extra_fields_on_registration_are_ignored(w):
+    response = client_as(None).post(reverse("register"), registration(
+        role=Role.NATIONAL, is_superuser="1", is_staff="1", organisation=w.users["other"].organisation_id,
+        province_id=Province.objects.get(code="330000").pk, groups="1", user_permissions="1"))
+    assert response.status_code == 302
+    user = User.objects.get(username="matrix-new@example.cn")
+    assert (user.role, user.is_superuser, user.is_staff, user.city_id, user.province_id, user.ministry_id) == (
+        Role.APPLICANT, False, False, None, None, None)
+    assert list(user.groups.all()) == [] and list(user.user_permissions.all()) == []
+    assert user.organisation_id != w.users["other"].organisation_id
+    assert (user.organisation.name, user.organisation.province.code) == ("示例·矩阵新园区", "320000")
+    assert check_password("Zq7!matrix-Pass", user.password)
+
+
+
