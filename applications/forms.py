@@ -66,7 +66,8 @@ class RegistrationForm(forms.Form):
     province = forms.ModelChoiceField(label=_("province"), queryset=Province.objects.all())
     city = CityField(label=_("city"))
     contact_name = forms.CharField(label=_("contact person"), max_length=60)
-    email = forms.EmailField(label=_("e-mail"), help_text=_("You log in with this address."))
+    # The address becomes the user name, which holds 150 characters.
+    email = forms.EmailField(label=_("e-mail"), max_length=150, help_text=_("You log in with this address."))
     password1 = forms.CharField(label=_("password"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}), help_text=_("At least 8 characters, not only digits."))
     password2 = forms.CharField(label=_("password again"), strip=False, widget=forms.PasswordInput(
@@ -101,6 +102,10 @@ class RegistrationForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500)
 
 
 class PledgeForm(forms.Form):

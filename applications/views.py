@@ -19,7 +19,7 @@ from review.models import Call
 from . import services
 from .enums import AttachmentKind
 from .forms import (
-    AttachmentsForm, PledgeForm, RegistrationForm, formset_rows, row_formset_class, section_form_class,
+    AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
 from .models import Organisation
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
@@ -226,9 +226,13 @@ def application_submit(request, pk):
 @require_POST
 def application_withdraw(request, pk):
     application = _own(request, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["reason"]))
+        return redirect("application_tasks", pk=application.pk)
     try:
         services.application_withdraw(actor=request.user, application_id=application.pk,
-                                      reason=request.POST.get("reason", "")[:500])
+                                      reason=form.cleaned_data["reason"])
         messages.success(request, _("The application was withdrawn."))
     except PortalError as exc:
         messages.error(request, exc.message)

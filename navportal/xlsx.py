@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -41,6 +42,9 @@ class Sheet:
         return cell
 
     def cell(self, value):
+        if isinstance(value, str):
+            # Control characters (a vertical tab from Word, say) are not allowed in the file format.
+            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
         if isinstance(value, datetime.datetime):
             value = value.replace(tzinfo=None)
         cell = WriteOnlyCell(self.ws, value=value)

@@ -58,7 +58,10 @@ def province_deadline(request):
     own = {d.call_id: d.deadline for d in ProvinceDeadline.objects.filter(province_id=user.province_id)}
     bound_call, status = None, 200
     if request.method == "POST":
-        bound_call = get_object_or_404(Call, pk=request.POST.get("call"), deadline__gt=now)
+        wanted = request.POST.get("call", "")
+        if not wanted.isdigit():
+            raise Http404
+        bound_call = get_object_or_404(Call, pk=wanted, deadline__gt=now)
         form = ProvinceDeadlineForm(request.POST, prefix=str(bound_call.pk))
         if form.is_valid():
             try:

@@ -6,6 +6,7 @@ from applications.enums import ApplicantType, ClaimStatus, ExemptCategory
 from applications.sections import SECTIONS
 from applications.uploads import PDF, check_upload
 
+from navportal.bounds import bound, datetime_bounds
 from navportal.models import Ministry, Province
 
 from .models import Call
@@ -110,7 +111,8 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 2}),
                              max_length=2000)
     until = forms.DateTimeField(label=_("Open until"), widget=forms.DateTimeInput(
-        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), input_formats=["%Y-%m-%dT%H:%M"])
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), input_formats=["%Y-%m-%dT%H:%M"],
+        validators=datetime_bounds())
 
 
 class CallForm(forms.ModelForm):
@@ -128,10 +130,14 @@ class CallForm(forms.ModelForm):
             "notice_text": forms.Textarea(attrs={"rows": 6}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bound(self, "opens_at", "deadline")
+
 
 class ProvinceDeadlineForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("Deadline for your applicants"), required=False,
         help_text=_("Leave empty to use the call's deadline."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M"])
+        input_formats=["%Y-%m-%dT%H:%M"], validators=datetime_bounds())

@@ -15,6 +15,7 @@ from applications.enums import Route, State
 from applications.forms import DateInput
 from applications.models import Application
 from navportal.audit import audit_record
+from navportal.bounds import date_bounds
 from navportal.errors import PortalError
 from navportal.models import Ministry, Province, Role
 
@@ -116,13 +117,14 @@ class PublishForm(forms.Form):
 
 
 class DatesForm(forms.Form):
-    starts_on = forms.DateField(label=gettext_lazy("Notice starts"), widget=DateInput())
-    ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=DateInput())
+    starts_on = forms.DateField(label=gettext_lazy("Notice starts"), widget=DateInput(), validators=date_bounds())
+    ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=DateInput(), validators=date_bounds())
 
 
 class FinalForm(forms.Form):
     document_number = forms.CharField(label=gettext_lazy("Confirming document number"), max_length=100)
-    document_date = forms.DateField(label=gettext_lazy("Document date"), widget=DateInput())
+    document_date = forms.DateField(label=gettext_lazy("Document date"), widget=DateInput(),
+                                    validators=date_bounds())
 
 
 class DecideForm(forms.Form):

@@ -188,8 +188,10 @@ def package_current(request):
         return redirect("package_list")
     if user.role not in (Role.PROVINCE, Role.MINISTRY):
         raise Http404
-    call = get_object_or_404(Call, pk=request.GET["call"]) if request.GET.get("call") else Call.objects.order_by(
-        "-opens_at").first()
+    wanted = request.GET.get("call", "")
+    if wanted and not wanted.isdigit():
+        raise Http404
+    call = get_object_or_404(Call, pk=wanted) if wanted else Call.objects.order_by("-opens_at").first()
     if call is None:
         raise Http404
     package = services.package_get_or_create(actor=user, call=call)
@@ -226,8 +228,9 @@ def package_context(request, package, **forms):
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
         recommendation.priority = has_priority(recommendation.application)
-        recommendation.form = RecommendForm(prefix=f"r{recommendation.pk}", initial={
-            "opinion": recommendation.opinion, "score": recommendation.score})
+        bound = forms.get("bound_recommendation")
+        recommendation.form = bound[1] if bound and bound[0] == recommendation.pk else RecommendForm(
+            prefix=f"r{recommendation.pk}", initial={"opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
         if request.user.role != Role.NATIONAL else []
@@ -294,8 +297,10 @@ def recommendation_update(request, pk, recommendation_id):
     recommendation = get_object_or_404(package.recommendations, pk=recommendation_id)
     form = RecommendForm(request.POST, prefix=f"r{recommendation.pk}")
     if not form.is_valid():
+        # The page again, with this row's form as typed and its errors: nothing typed is lost.
         messages.error(request, _("The opinion is required and a score lies between 0 and 100."))
-        return redirect("package_detail", pk=pk)
+        return render(request, "review/package.html",
+                      package_context(request, package, bound_recommendation=(recommendation.pk, form)), status=400)
     return _package_post(request, pk, lambda p: services.recommendation_update(
         actor=request.user, application_id=recommendation.application_id, opinion=form.cleaned_data["opinion"],
         score=form.cleaned_data["score"]), _("The opinion was saved."))
@@ -305,7 +310,10 @@ def recommendation_update(request, pk, recommendation_id):
 @require_POST
 def package_justify(request, pk):
     form = JustificationForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        package = _package(request, pk)
+        return render(request, "review/package.html", package_context(request, package, justification_form=form),
+                      status=400)
     return _package_post(request, pk, lambda p: services.package_update(
         actor=request.user, package_id=p.pk, justification=form.cleaned_data.get("justification", "")),
         _("The justification was saved."), justification_form=form)
