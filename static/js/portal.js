@@ -9,21 +9,24 @@
   [document.getElementById("id_city")].forEach(function (citySelect) {
     var provinceSelect = document.getElementById("id_province");
     if (!citySelect || !provinceSelect) { return; }
-    function filter() {
+    // On a page sent back with errors the chosen city stays visible even if it lies in another province:
+    // the error names it, and nothing the user chose disappears. A new province choice clears it.
+    function filter(initial) {
       var chosen = provinceSelect.options[provinceSelect.selectedIndex];
       var label = chosen && chosen.value ? chosen.text : null;
+      var selected = citySelect.options[citySelect.selectedIndex];
+      var keep = initial && selected && selected.parentElement.tagName === "OPTGROUP" ? selected.parentElement : null;
       citySelect.querySelectorAll("optgroup").forEach(function (group) {
-        var show = !label || group.label === label;
+        var show = !label || group.label === label || group === keep;
         group.hidden = !show;
         group.disabled = !show;
       });
-      var selected = citySelect.options[citySelect.selectedIndex];
-      if (selected && selected.parentElement.tagName === "OPTGROUP" && selected.parentElement.disabled) {
+      if (!initial && selected && selected.parentElement.tagName === "OPTGROUP" && selected.parentElement.disabled) {
         citySelect.value = "";
       }
     }
-    provinceSelect.addEventListener("change", filter);
-    filter();
+    provinceSelect.addEventListener("change", function () { filter(false); });
+    filter(true);
   });
 
   // The ministry is asked only of units affiliated with a central ministry.
