@@ -93,7 +93,9 @@ class SessionPolicyMiddleware:
             elif now - started > SESSION_ABSOLUTE.total_seconds():
                 logout(request)
                 return redirect(f"{reverse('login')}?next={request.get_full_path()}")
-            if password_expired(user):
+            # The second factor comes first: with the password alone one cannot even change the password.
+            verified = getattr(user, "is_verified", None)
+            if password_expired(user) and (verified is None or verified()):
                 try:
                     name = resolve(request.path_info).url_name
                 except Resolver404:

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
@@ -85,7 +87,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "navportal.security.SessionPolicyMiddleware",
+    # Officials and administrators pass the second factor before anything else (navportal/second_factor.py).
+    "navportal.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "navportal.audit.AuditContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -178,6 +183,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "navportal.security.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "navportal.security.axes_lockout_response"
 AXES_VERBOSE = False
+
+# django-otp: the second factor (TOTP, RFC 6238) of officials and administrators. The issuer names the portal
+# in the authenticator app; wrong codes are throttled by django-otp (1, 2, 4, 8 … seconds, kept on the device).
+OTP_TOTP_ISSUER = "navportal"
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -59,7 +59,7 @@ def province_deadline(request):
     bound_call, status = None, 200
     if request.method == "POST":
         wanted = request.POST.get("call", "")
-        if not wanted.isdigit():
+        if not (wanted.isdigit() and len(wanted) <= 18):
             raise Http404
         bound_call = get_object_or_404(Call, pk=wanted, deadline__gt=now)
         form = ProvinceDeadlineForm(request.POST, prefix=str(bound_call.pk))

@@ -189,7 +189,7 @@ def package_current(request):
     if user.role not in (Role.PROVINCE, Role.MINISTRY):
         raise Http404
     wanted = request.GET.get("call", "")
-    if wanted and not wanted.isdigit():
+    if wanted and not (wanted.isdigit() and len(wanted) <= 18):
         raise Http404
     call = get_object_or_404(Call, pk=wanted) if wanted else Call.objects.order_by("-opens_at").first()
     if call is None:

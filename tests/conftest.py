@@ -4,11 +4,18 @@ migrations, as in production."""
 
 import datetime
 import itertools
+import time
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind
@@ -16,6 +23,7 @@ from applications.models import Application, Organisation
 from applications.sections import SECTIONS
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
+from navportal.second_factor import needs_second_factor
 from review.models import Call
 
 PASSWORD = "Correct-horse-42"
@@ -36,6 +44,66 @@ def english(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"):
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_passed(monkeypatch):
+    """Officials and administrators signed in with `client.force_login` (or `client.login`) arrive with the
+    second factor passed, as after the real sign-in: a confirmed TOTP device is made if they have none, and
+    the session is marked as django-otp marks it. tests/test_second_factor.py signs in through the forms."""
+    force_login, login = Client.force_login, Client.login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        _mark_verified(self, user)
+
+    def login_verified(self, **credentials):
+        signed_in = login(self, **credentials)
+        if signed_in:
+            _mark_verified(self, User.objects.get(pk=self.session[SESSION_KEY]))
+        return signed_in
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)
+    monkeypatch.setattr(Client, "login", login_verified)
+
+
+def _mark_verified(client, user):
+    if not needs_second_factor(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def totp_code(device):
+    """A code `device` accepts now, as the user's app would show it: the current time step's, or the next
+    one's when the current step was used already (django-otp never accepts a step twice)."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    for _ in range(device.tolerance + 1):
+        if totp.t() > device.last_t:
+            return str(totp.token()).zfill(device.digits)
+        totp.time += device.step
+    raise AssertionError("every code within the tolerance was used already")
+
+
+def pass_second_factor(client, user, **extra):
+    """Pass the second factor through the pages, as the user would after the password: enrol on the first
+    sign-in (the setup page makes the pending device), else type the code."""
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        url = reverse("otp_verify")
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+    else:
+        url = reverse("otp_setup")
+        assert client.get(url, **extra).status_code == 200
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(url, {"code": totp_code(device)}, **extra)
+    assert response.status_code == 302, response
+    assert client.session.get(DEVICE_ID_SESSION_KEY) == device.persistent_id, "the code was refused"
+    return response
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from navportal.models import AuditEvent, PasswordHistory, Role, User
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, pass_second_factor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,7 +24,14 @@ def official(db):
 
 
 def sign_in(client, username, password=PASSWORD, ip="10.1.1.1"):
+    """The password form only: an official is then asked for the second factor."""
     return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def sign_in_fully(client, username, ip="10.1.1.1"):
+    """Password, then the second factor (tests/test_second_factor.py tests that step itself)."""
+    assert sign_in(client, username, ip=ip).status_code == 302
+    pass_second_factor(client, User.objects.get(username=username), REMOTE_ADDR=ip)
 
 
 @pytest.mark.django_db
@@ -106,6 +113,9 @@ def test_new_session_key_at_sign_in_and_30_minutes_idle(official):
     before = client.cookies.get("sessionid")
     sign_in(client, "prov-js")
     assert client.cookies["sessionid"].value != (before.value if before else None)
+    after_password = client.cookies["sessionid"].value
+    pass_second_factor(client, official)
+    assert client.cookies["sessionid"].value != after_password  # and again after the second factor
     response = client.get(reverse("review_queue"))
     assert response.status_code == 200
     expiry = client.session.get_expiry_date()
@@ -114,7 +124,8 @@ def test_new_session_key_at_sign_in_and_30_minutes_idle(official):
 
 def test_twelve_hours_after_sign_in_the_session_ends(official):
     client = Client()
-    sign_in(client, "prov-js")
+    sign_in_fully(client, "prov-js")
+    assert client.get(reverse("review_queue")).status_code == 200
     session = client.session
     session["signed_in_at"] = (timezone.now() - datetime.timedelta(hours=12, minutes=1)).timestamp()
     session.save()
@@ -125,12 +136,14 @@ def test_twelve_hours_after_sign_in_the_session_ends(official):
 
 def test_changing_the_password_ends_other_sessions(official):
     first, second = Client(), Client()
-    sign_in(first, "prov-js")
-    sign_in(second, "prov-js", ip="10.4.4.4")
-    first.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "Another-pass-9",
-                                            "new_password2": "Another-pass-9"})
+    sign_in_fully(first, "prov-js")
+    sign_in_fully(second, "prov-js", ip="10.4.4.4")
+    assert second.get(reverse("review_queue")).status_code == 200
+    response = first.post(reverse("password_change"), {"old_password": PASSWORD, "new_password1": "Another-pass-9",
+                                                       "new_password2": "Another-pass-9"})
+    assert response.status_code == 302
     assert first.get(reverse("review_queue")).status_code == 200
-    assert second.get(reverse("review_queue")).status_code == 302
+    assert second.get(reverse("review_queue")).url.startswith(reverse("login"))
 
 
 @pytest.mark.django_db

@@ -1,21 +1,25 @@
 """The applicant's whole journey in a browser: register, start, fill in over two sessions, fail to submit
-without the sealed scan, upload it, submit; then the city reviewer finds it on the desk.
+without the sealed scan, upload it, submit; then the city reviewer sets up the second factor (a code computed
+here from the device, as the authenticator app would show it) and finds it on the desk.
 
 Fields are found by their `name` attribute: the interface is Chinese by default and its translations
 may be incomplete, so visible texts are compared only with what Django itself renders for them.
 """
 
+import base64
 import datetime
 import re
 
 import pytest
 from django.utils import timezone, translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.enums import APPLICANT_LABELS, State
 from applications.models import Application, ApplicationVersion, Organisation
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import AuditEvent, City, Province, Role, User
 from review.models import Call
+from tests.conftest import totp_code
 
 from .conftest import CHROMIUM, SKIP_REASON, log_in, log_out, shot, submit
 
@@ -227,11 +231,19 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     event = AuditEvent.objects.get(action="application_submit", object_id=str(pk))
     assert (event.from_state, event.to_state, event.actor.username) == (State.DRAFT, State.CITY_REVIEW, EMAIL)
 
-    # --- The Nanjing city reviewer finds it on the desk -------------------------------------------
-    User.objects.create_user(username="nanjing-reviewer", email="reviewer@example.cn", password=PASSWORD,
-                             role=Role.CITY, city=nanjing, display_name="南京市审核员")
+    # --- The Nanjing city reviewer sets up the second factor and finds it on the desk ------------
+    reviewer = User.objects.create_user(username="nanjing-reviewer", email="reviewer@example.cn", password=PASSWORD,
+                                        role=Role.CITY, city=nanjing, display_name="南京市审核员")
     log_out(page)
     log_in(page, "nanjing-reviewer", PASSWORD)
+    assert "/accounts/second-factor/setup/" in page.url, page.url
+    assert page.locator("img.otp-qr").evaluate("img => img.complete && img.naturalWidth > 0"), "no QR code shown"
+    device = TOTPDevice.objects.get(user=reviewer, confirmed=False)
+    assert page.locator(".otp-secret").inner_text().replace(" ", "") == base64.b32encode(device.bin_key).decode()
+    page.fill("[name=code]", totp_code(device))     # what the reviewer's authenticator app shows now
+    submit(page, "main form button[type=submit]")
+    assert "/second-factor/" not in page.url, page.url
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
     page.goto("/review/")
     row = page.locator(f"a[href$='/review/applications/{pk}/']")
     assert row.count() == 1

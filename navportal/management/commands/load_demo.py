@@ -6,6 +6,7 @@ Applications are created through the same services a user's clicks go through, s
 every rule the portal enforces.
 """
 
+import base64
 import datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
@@ -21,9 +23,13 @@ from applications.models import Application, Organisation
 from applications.sections import SECTIONS
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
+from navportal.second_factor import needs_second_factor
 from review.models import Call
 
 DEMO_PASSWORD = "Demo-navportal-2026"
+# The second factor of every demo official and administrator: one published TOTP key (base32, 160 bits as
+# RFC 4226 recommends), to add to any authenticator app or to run `oathtool --totp -b <key>`.
+DEMO_TOTP_SECRET = "NAVPORTALDEMO234NAVPORTALDEMO234"
 NOTICE_2022 = Path(__file__).resolve().parents[2] / "demo" / "notice-2022-58.zh.txt"
 
 # (username, organisation, type, affiliation, city code, ministry code, how far the demo takes it)
@@ -73,7 +79,8 @@ class Command(BaseCommand):
         for username, *rest in ORGANISATIONS:
             self.organisation(username, *rest, call=demo_call)
         self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready. Every demo account's password is {DEMO_PASSWORD} (see README.md)."))
+            f"Demo data ready. Every demo account's password is {DEMO_PASSWORD}; officials and administrators "
+            f"add the TOTP key {DEMO_TOTP_SECRET} to an authenticator app (see README.md)."))
 
     def user(self, username, role, name, **scope):
         user, created = User.objects.get_or_create(username=username, defaults={
@@ -82,6 +89,10 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        if needs_second_factor(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            # django-otp keeps the key in hex.
+            TOTPDevice.objects.create(user=user, name="demo", confirmed=True,
+                                      key=base64.b32decode(DEMO_TOTP_SECRET).hex())
         return user
 
     def users(self):
