@@ -302,3 +302,12 @@ def test_an_expired_password_asks_for_the_second_factor_first_then_the_new_passw
         "old_password": PASSWORD, "new_password1": "Renewed-pass-77", "new_password2": "Renewed-pass-77"})
     assert response["Location"] == reverse("password_change_done")
     assert client.get("/review/").status_code == 200
+
+def test_no_menu_before_the_second_factor(enrolled):
+    client = Client()
+    sign_in(client, enrolled)
+    body = client.get(VERIFY).content.decode()
+    assert f'href="{reverse("review_queue")}"' not in body
+    device = TOTPDevice.objects.get(user=enrolled)
+    client.post(VERIFY, {"code": totp_code(device), "next": "/review/"})
+    assert f'href="{reverse("review_queue")}"' in client.get("/review/").content.decode()
