@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import removed_unless_committed
-from navportal.models import Role
+from navportal.models import Role, User
 from navportal.notify import notify
 
 from .enums import State
-from .models import Application, ApplicationVersion, Attachment, ServiceRecord, StaffMember
+from .models import Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, reviewers_for_state
 from .workflow import EDITABLE_STATES, TRANSITIONS, allowed, route_for, submit_target
@@ -63,6 +63,27 @@ def _check_open(application, now):
         raise PortalError(
             _("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
             % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}, code="deadline")
+
+
+def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
+                          contact_name, email, password):
+    """Register an organisation together with its contact person's applicant account.
+
+    The database decides between two registrations of one credit code or e-mail at the same moment:
+    the second is refused with a message, never a server error.
+    """
+    try:
+        with transaction.atomic():
+            org = Organisation.objects.create(
+                name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
+                ministry=ministry, province=province, city=city)
+            user = User.objects.create_user(username=email, email=email, password=password,
+                                            display_name=contact_name, role=Role.APPLICANT, organisation=org)
+            audit_record(actor=user, action="organisation_register", obj=org)
+    except IntegrityError:
+        raise PortalError(_("An organisation with this credit code, or an account with this e-mail, was registered "
+                            "a moment ago."), code="duplicate") from None
+    return user
 
 
 def application_start(*, actor, call):

@@ -3,8 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +12,8 @@ from django.views.decorators.http import require_POST
 from navportal.access import get_in_scope
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.models import Role, User
+from navportal.files import private_download
+from navportal.models import Role
 from review.models import Call
 
 from . import services
@@ -21,7 +21,6 @@ from .enums import AttachmentKind
 from .forms import (
     AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
-from .models import Organisation
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user
 from .workflow import route_for
@@ -46,15 +45,15 @@ def register(request):
     form = RegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            org = Organisation.objects.create(
+        try:
+            user = services.organisation_register(
                 name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
                 affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
-                city=data["city"])
-            user = User.objects.create_user(
-                username=data["email"], email=data["email"], password=data["password1"],
-                display_name=data["contact_name"], role=Role.APPLICANT, organisation=org)
-            audit_record(actor=user, action="organisation_register", obj=org)
+                city=data["city"], contact_name=data["contact_name"], email=data["email"],
+                password=data["password1"])
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "applications/register.html", {"form": form}, status=409)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Your organisation is registered. You can now start an application."))
         return redirect("application_list")
@@ -268,10 +267,5 @@ def attachment_download(request, pk, kind):
         raise Http404
     attachment = get_object_or_404(application.attachments, kind=kind)
     audit_record(actor=request.user, action="attachment_download", obj=application, note=kind)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                            as_attachment=True, filename=attachment.original_name)
-    response["Content-Security-Policy"] = "sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(attachment.file, attachment.original_name, attachment.content_type)
 

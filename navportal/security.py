@@ -118,10 +118,6 @@ def client_ip(request):
     return remote
 
 
-def axes_client_ip(request):
-    return client_ip(request)
-
-
 def axes_lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
     from django.shortcuts import render
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)

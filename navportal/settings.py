@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -180,7 +179,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "navportal.security.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "navportal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "navportal.security.axes_lockout_response"
 AXES_VERBOSE = False
 

@@ -1,10 +1,12 @@
 """CNIPA's pages: the national dashboard, the public notice's management, objections."""
 
+from pathlib import PurePath
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +19,7 @@ from applications.models import Application
 from navportal.audit import audit_record
 from navportal.bounds import date_bounds
 from navportal.errors import PortalError
+from navportal.files import private_download
 from navportal.models import Ministry, Province, Role
 
 from . import national
@@ -265,9 +268,5 @@ def objection_file(request, pk, which):
         raise Http404
     audit_record(actor=user, action="objection_file_download", obj=objection, note=which)
     file = getattr(objection, which)
-    response = FileResponse(file.open("rb"), as_attachment=True, filename=f"{which}-{objection.pk}"
-                            f"{file.name[file.name.rfind('.'):]}")
-    response["Content-Security-Policy"] = "sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(file, f"{which}-{objection.pk}{PurePath(file.name).suffix}")
 

@@ -4,7 +4,7 @@ recommendation package. Each POST: fetch in scope (404 outside) → validate →
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from applications.workflow import desk_state
 from navportal.access import get_in_scope
 from navportal.audit import audit_record
 from navportal.errors import PortalError
+from navportal.files import private_download
 from navportal.models import OFFICIAL_ROLES, Role
 
 from . import exports, national, services
@@ -338,11 +339,7 @@ def package_letter_download(request, pk):
     if not package.letter:
         raise Http404
     audit_record(actor=request.user, action="package_letter_download", obj=package)
-    response = FileResponse(package.letter.open("rb"), content_type="application/pdf", as_attachment=True,
-                            filename=package.letter_name or "letter.pdf")
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(package.letter, package.letter_name or "letter.pdf", "application/pdf")
 
 
 @login_required

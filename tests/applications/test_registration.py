@@ -66,3 +66,17 @@ def test_password_reset_sends_a_mail(client, mailoutbox):
     client.logout()
     client.post(reverse("password_reset"), {"email": "wang@example.cn"})
     assert len(mailoutbox) == 1 and "/accounts/reset/" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_registration_racing_another_of_the_same_code_gets_a_message_not_an_error():
+    from applications import services
+    from navportal.errors import PortalError
+    values = dict(name="示例", credit_code=credit_code(8), applicant_type="institution", affiliation="city",
+                  ministry=None, province=Province.objects.get(code="320000"), city=City.objects.get(code="320500"),
+                  contact_name="王", password="Navigate-2026")
+    services.organisation_register(email="a@example.cn", **values)
+    with pytest.raises(PortalError) as exc:  # the form's check came too late: the database decides
+        services.organisation_register(email="b@example.cn", **values)
+    assert exc.value.code == "duplicate"
+    assert Organisation.objects.count() == 1 and not User.objects.filter(username="b@example.cn").exists()
