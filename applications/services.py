@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.files import removed_unless_committed
+from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
@@ -179,7 +179,7 @@ def application_attach(*, actor, application_id, kind, upload, content_type, loc
     Kept even when other fields of the same page fail validation, so nothing uploaded is lost. If the
     transaction fails, the file just written is removed; the replaced one goes only after the commit.
     """
-    with removed_unless_committed() as track, transaction.atomic():
+    with file_writing_transaction() as track:
         application = locked_application(actor, application_id)
         _check_editable(application, actor, lock_version)
         fingerprint = ApplicationContent(application).fingerprint

@@ -3,14 +3,22 @@ removed only after the replacing transaction commits (transaction.on_commit at t
 
 from contextlib import contextmanager
 
+from django.db import transaction
+
 
 @contextmanager
-def removed_unless_committed():
-    """Wrap a transaction that writes files: `track(fieldfile)` each one written; if the block raises —
-    including a failed commit, when the atomic block is nested inside this one — they are deleted."""
+def file_writing_transaction():
+    """The transaction of a service that writes files; `track(fieldfile)` each file written.
+
+    It is durable: the outermost transaction, never nested in a caller's (Django raises RuntimeError if it
+    is), so that leaving the block without an exception means the rows are committed. Had it been nested,
+    an outer rollback after a clean exit would leave the files behind with no row pointing at them; if the
+    block raises — the commit included — every file it wrote is deleted.
+    """
     written = []
     try:
-        yield lambda fieldfile: written.append((fieldfile.storage, fieldfile.name))
+        with transaction.atomic(durable=True):
+            yield lambda fieldfile: written.append((fieldfile.storage, fieldfile.name))
     except BaseException:
         for storage, name in written:
             storage.delete(name)

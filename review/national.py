@@ -18,7 +18,7 @@ from applications.uploads import PDF, check_upload
 from applications.services import check_transition, locked_application
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.files import removed_unless_committed
+from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
@@ -255,7 +255,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                           code="anonymous")
     if kind not in ObjectorKind.values:
         raise PortalError(_("Say whether you object as a person or as an organisation."), code="invalid")
-    with removed_unless_committed() as track, transaction.atomic():
+    with file_writing_transaction() as track:
         entry = NoticeEntry.objects.select_related("notice").select_for_update(of=("self",)).filter(
             pk=entry_id).first()
         if entry is None or entry.removed_at is not None:

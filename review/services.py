@@ -18,7 +18,7 @@ from applications.services import check_transition, locked_application
 from applications.workflow import desk_state
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.files import removed_unless_committed
+from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
@@ -335,7 +335,7 @@ def package_update(*, actor, package_id, justification):
 
 def package_attach_letter(*, actor, package_id, upload):
     """Store the sealed recommendation letter (推荐函, a PDF checked by content), replacing an earlier one."""
-    with removed_unless_committed() as track, transaction.atomic():
+    with file_writing_transaction() as track:
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
         old = package.letter.name if package.letter else ""

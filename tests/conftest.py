@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -120,6 +121,14 @@ def call(db):
     now = timezone.now()
     return Call.objects.create(title="测试批次", document_number="测试〔2026〕1号",
                                opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
+
+
+def outer_test_transaction():
+    """A transaction of the tests' own, to roll back what runs inside it. Like Django's TestCase atomics it is
+    marked as such, so that the services' durable transactions (navportal.files) may run inside it."""
+    atomic = transaction.atomic()
+    atomic._from_testcase = True
+    return atomic
 
 
 def make_user(username, role, **scope):

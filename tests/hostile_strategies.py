@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from navportal.demo.content import TINY_PDF
+from tests.conftest import outer_test_transaction
 
 # --- Running the search --------------------------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ def rolled_back(client):
     """Run one example in a transaction that is undone afterwards, so every example meets the same data; drop
     the flash messages it left in the client's cookies."""
     try:
-        with transaction.atomic():
+        with outer_test_transaction():
             yield
             transaction.set_rollback(True)
     finally:

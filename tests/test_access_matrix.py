@@ -43,7 +43,7 @@ from review.models import Call, Notice, Objection, Package, ProvinceDeadline, Re
 from tests.access_fixtures import (
     JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, outer_test_transaction
 
 # The columns of the matrix, in the order of the expectation strings below.
 COLUMNS = ("anon", "owner", "other", "city_in", "city_out", "prov_in", "prov_out", "min_in", "min_out", "cnipa",
@@ -397,7 +397,7 @@ def world(_module_settings, django_db_setup, django_db_blocker):
     savepoint of it (pytest-django's TestCase atomics nest), so nothing leaks from test to test or out of
     the module."""
     with django_db_blocker.unblock():
-        atomic = transaction.atomic()
+        atomic = outer_test_transaction()
         atomic.__enter__()
         try:
             yield build_world()

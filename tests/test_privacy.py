@@ -79,3 +79,14 @@ def test_the_lists_as_attached_to_the_notice_hold_no_personal_data(client, revie
     sheet = load_workbook(io.BytesIO(response.content)).active
     text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
     assert personal_data(text, ["李联络", "赵异议", "张示例"]) == []
+
+
+def test_lists_mask_the_contact_phone_and_the_detail_shows_it_in_full(client, reviewers, applicant, submitted):
+    """The queue says whom to call without spreading the number; the reviewer whose work needs it finds
+    the full number on the application itself."""
+    application = submitted(applicant)
+    client.force_login(reviewers["province_js"])
+    queue = client.get("/review/").content.decode()
+    assert "138****8000" in queue and "13800138000" not in queue and "李联络" in queue
+    detail = client.get(f"/review/applications/{application.pk}/").content.decode()
+    assert "13800138000" in detail
