@@ -127,6 +127,11 @@ class User(AbstractUser):
         return self.role in OFFICIAL_ROLES
 
     @property
+    def has_strict_password(self):
+        """Officials and administrators: passwords expire after 90 days and the last five may not return."""
+        return self.role in (*OFFICIAL_ROLES, *ADMIN_ROLES)
+
+    @property
     def scope_label(self):
         """The unit a user acts for, as shown in the header."""
         if self.role == Role.APPLICANT:

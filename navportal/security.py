@@ -46,7 +46,7 @@ class PasswordHistoryValidator:
     """An official may not reuse one of the last five passwords."""
 
     def validate(self, password, user=None):
-        if user is None or user.pk is None or not getattr(user, "is_official", False):
+        if user is None or user.pk is None or not getattr(user, "has_strict_password", False):
             return
         from .models import PasswordHistory
         recent = PasswordHistory.objects.filter(user=user).order_by("-created_at")[:PASSWORD_HISTORY]
@@ -67,7 +67,7 @@ class PasswordHistoryValidator:
 
 
 def password_expired(user):
-    if not getattr(user, "is_official", False):
+    if not getattr(user, "has_strict_password", False):
         return False
     changed = user.password_changed_at or user.date_joined
     return timezone.now() - changed > PASSWORD_MAX_AGE

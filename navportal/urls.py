@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import audit_views, second_factor, views
+from . import admin_views, audit_views, second_factor, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,14 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("messages/", views.message_list, name="messages"),
+    path("admin/accounts/", admin_views.account_list, name="account_list"),
+    path("admin/accounts/new/", admin_views.account_create, name="account_create"),
+    path("admin/accounts/<int:pk>/", admin_views.account_edit, name="account_edit"),
+    path("admin/accounts/<int:pk>/active/", admin_views.account_active, name="account_active"),
+    path("admin/security/", admin_views.security_home, name="security_home"),
+    path("admin/security/lockouts/<int:pk>/reset/", admin_views.lockout_reset, name="lockout_reset"),
+    path("admin/security/users/<int:pk>/second-factor/reset/", admin_views.second_factor_reset,
+         name="second_factor_reset"),
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),
     path("i18n/", include("django.conf.urls.i18n")),

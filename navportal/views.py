@@ -15,8 +15,10 @@ def home(request):
             return redirect("application_list")
         if user.role == Role.AUDIT_ADMIN:
             return redirect("audit_list")
-        if user.role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
-            return render(request, "admin_home.html")
+        if user.role == Role.SYSTEM_ADMIN:
+            return redirect("account_list")
+        if user.role == Role.SECURITY_ADMIN:
+            return redirect("security_home")
         return redirect("review_queue")
     now = timezone.now()
     calls = Call.objects.order_by("-opens_at")[:10]

@@ -23,11 +23,13 @@ the Chinese Academy of Sciences.
 import datetime
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
@@ -69,6 +71,7 @@ class World:
     objection_person: Objection
     objection_org: Objection
     reset: tuple                # (uidb64, token) of a valid password-reset link
+    lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -176,6 +179,11 @@ def build_world():
     # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
     reset_user = owners["rec1"]
     reset = (urlsafe_base64_encode(force_bytes(reset_user.pk)), default_token_generator.make_token(reset_user))
+    lockout = AccessAttempt.objects.create(
+        username="locked-out-official", ip_address="10.9.8.7", failures_since_start=5, user_agent="matrix",
+        http_accept="*/*", path_info="/accounts/login/", get_data="", post_data="")
+    # The second factor the security administrator may reset (the other officials get theirs when they sign in).
+    TOTPDevice.objects.create(user=users["city_out"], name="matrix", confirmed=True)
 
     world = World(
         users=users, owners=owners, call=call, call_notice=call_notice, call_ready=call_ready,
@@ -186,7 +194,8 @@ def build_world():
         app_moe=Application.objects.get(pk=app_moe.pk), package_js=Package.objects.get(pk=package_js.pk),
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
-        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset)
+        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset,
+        lockout=lockout)
     _check(world)
     return world
 

@@ -24,6 +24,7 @@ from typing import Callable
 from urllib.parse import quote
 
 import openpyxl
+from axes.models import AccessAttempt
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -34,6 +35,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.models import Application, Organisation
 from navportal.demo.content import TINY_PDF, credit_code
@@ -163,16 +165,19 @@ APPLICANT_OWN = row("login 200 404 404 404 404 404 404 404 404 404 404 404")
 OWNER_POST = row("login .   404 404 404 404 404 404 404 404 404 404 404")
 PACKAGE_POST = row("login 404 404 404 404 .   404 404 404 409 404 404 404")   # CNIPA sees every package
 CNIPA_POST = row("login 404 404 404 404 404 404 404 404 .   404 404 404")
+SYSADMIN_ONLY = row("login 404 404 404 404 404 404 404 404 404 200 404 404")
+SECADMIN_ONLY = row("login 404 404 404 404 404 404 404 404 404 404 200 404")
+SYSADMIN_POST = row("login 404 404 404 404 404 404 404 404 404 .   404 404")
+SECADMIN_POST = row("login 404 404 404 404 404 404 404 404 404 404 .   404")
 
 #                                      anon  own  oth  cI   cO   pI   pO   mI   mO   nat  sys  sec  aud
 ROUTES = [
     # --- Accounts (Django's auth views) and the home page ---------------------------------------
-    # Signed in, the home page sends each user to their desk; the two administrators without a page of
-    # their own get a page saying they hold no business role.
-    Route("home", None, ("GET",), row("200  302  302  302  302  302  302  302  302  302  200  200  302"),
+    # Signed in, the home page sends each user to their desk.
+    Route("home", None, ("GET",), row("200  302  302  302  302  302  302  302  302  302  302  302  302"),
           to={"owner": url("application_list"), "other": url("application_list"), "city_in": url("review_queue"),
               "prov_out": url("review_queue"), "min_in": url("review_queue"), "cnipa": url("review_queue"),
-              "auditadmin": url("audit_list")}),
+              "sysadmin": url("account_list"), "secadmin": url("security_home"), "auditadmin": url("audit_list")}),
     # redirect_authenticated_user: a signed-in user has nothing to do on the login page.
     Route("login", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
           post=Post(lambda w: {"username": w.owners["rec1"].username, "password": PASSWORD}, "anon", 302)),
@@ -204,6 +209,30 @@ ROUTES = [
                     None)),
     Route("password_reset_complete", None, ("GET",), PUBLIC),
     Route("messages", None, ("GET",), signed_in("200")),
+    # --- The administrators (三权分立): each page is for one of them, 404 for everyone else -------
+    Route("account_list", None, ("GET",), SYSADMIN_ONLY),
+    Route("account_create", None, ("GET", "POST"), SYSADMIN_ONLY,
+          post=Post(lambda w: {"username": "matrix-new", "display_name": "矩阵·新用户", "email": "new@example.cn",
+                               "role": "national"}, "sysadmin", 302,
+                    state=lambda w: User.objects.filter(username="matrix-new").exists(), expect=SYSADMIN_POST)),
+    # Officials' accounts only: an applicant's or an administrator's is not edited here.
+    Route("account_edit", lambda w: {"pk": w.users["city_out"].pk}, ("GET", "POST"), SYSADMIN_ONLY,
+          post=Post(lambda w: {"display_name": "矩阵·改名", "email": "renamed@example.cn", "role": "city",
+                               "province": w.users["city_out"].city.province_id, "city": w.users["city_out"].city_id}, "sysadmin", 302,
+                    state=lambda w: User.objects.values_list("display_name", flat=True).get(pk=w.users["city_out"].pk),
+                    expect=SYSADMIN_POST)),
+    Route("account_active", lambda w: {"pk": w.users["min_out"].pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"active": "0"}, "sysadmin", 302,
+                    state=lambda w: User.objects.values_list("is_active", flat=True).get(pk=w.users["min_out"].pk),
+                    expect=SYSADMIN_POST)),
+    Route("security_home", None, ("GET",), SECADMIN_ONLY),
+    Route("lockout_reset", lambda w: {"pk": w.lockout.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "secadmin", 302, state=lambda w: AccessAttempt.objects.filter(pk=w.lockout.pk).exists(),
+                    expect=SECADMIN_POST)),
+    Route("second_factor_reset", lambda w: {"pk": w.users["city_out"].pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "secadmin", 302,
+                    state=lambda w: TOTPDevice.objects.filter(user=w.users["city_out"]).count(),
+                    expect=SECADMIN_POST)),
     Route("audit_list", None, ("GET",), row("login 404  404  404  404  404  404  404  404  404  404  404  200")),
     Route("audit_export", None, ("GET",), row("login 404  404  404  404  404  404  404  404  404  404  404  200"),
           download=b"PK"),

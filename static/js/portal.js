@@ -119,4 +119,16 @@
       form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
     });
   });
+  // The account form: show only the scope fields the chosen role needs (the server checks them anyway).
+  var roleSelect = document.getElementById("id_role");
+  var scoped = document.querySelectorAll("[data-shown-for]");
+  if (roleSelect && scoped.length) {
+    var showScope = function () {
+      scoped.forEach(function (element) {
+        element.hidden = element.getAttribute("data-shown-for").split(" ").indexOf(roleSelect.value) < 0;
+      });
+    };
+    roleSelect.addEventListener("change", showScope);
+    showScope();
+  }
 })();

@@ -1,0 +1,244 @@
+"""Pages of the system administrator (accounts and roles) and the security administrator (lockouts, second
+factors). The services are in navportal/administration.py; each page is for one role, 404 for every other."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from applications.forms import CityField
+
+from . import administration as admin
+from .errors import PortalError
+from .models import ADMIN_ROLES, OFFICIAL_ROLES, Ministry, Province, Role, User
+from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
+
+ROLE_CHOICES = [(role.value, role.label) for role in OFFICIAL_ROLES]
+SCOPE_LABELS = {Role.CITY: gettext_lazy("A city reviewer acts for one city: choose it."),
+                Role.PROVINCE: gettext_lazy("A provincial reviewer acts for one province: choose it."),
+                Role.MINISTRY: gettext_lazy("A ministry reviewer acts for one ministry: choose it.")}
+
+
+class AccountForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("user name"), max_length=150,
+                               validators=[UnicodeUsernameValidator()],
+                               help_text=gettext_lazy("Letters, digits and @ . + - _ only; it cannot be changed."))
+    display_name = forms.CharField(label=gettext_lazy("name"), max_length=60,
+                                   help_text=gettext_lazy("The person and the bureau, as colleagues will see it."))
+    email = forms.EmailField(label=gettext_lazy("e-mail"),
+                             help_text=gettext_lazy("The link to set the password is sent here."))
+    role = forms.ChoiceField(label=gettext_lazy("role"), choices=ROLE_CHOICES)
+    province = forms.ModelChoiceField(label=gettext_lazy("province"), required=False,
+                                      queryset=Province.objects.order_by("code"))
+    city = CityField(label=gettext_lazy("city"), required=False)
+    ministry = forms.ModelChoiceField(label=gettext_lazy("ministry"), required=False,
+                                      queryset=Ministry.objects.order_by("code"))
+
+    def __init__(self, *args, account=None, **kwargs):
+        if account is not None:
+            kwargs.setdefault("initial", {
+                "display_name": account.display_name, "email": account.email, "role": account.role,
+                "province": account.province_id or (account.city.province_id if account.city_id else None),
+                "city": account.city_id, "ministry": account.ministry_id})
+        super().__init__(*args, **kwargs)
+        if account is not None:
+            del self.fields["username"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("The user name %(name)s is taken.") % {"name": username})
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        field = admin.ROLE_SCOPE.get(role)
+        if field and not cleaned.get(field):
+            self.add_error(field, SCOPE_LABELS[role])
+        city, province = cleaned.get("city"), cleaned.get("province")
+        if role == Role.CITY and city and province and city.province_id != province.pk:
+            self.add_error("city", _("This city is not in the chosen province."))
+        cleaned["scope"] = cleaned.get(field) if field else None
+        return cleaned
+
+
+class AccountFilter(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=60,
+                        help_text=gettext_lazy("user name, name or e-mail"))
+    role = forms.ChoiceField(label=gettext_lazy("role"), required=False,
+                             choices=[("", gettext_lazy("All")), *Role.choices])
+
+
+def _only(request, role):
+    if request.user.role != role:
+        raise Http404
+    return request.user
+
+
+def _site_url(request):
+    return request.build_absolute_uri("/")
+
+
+def _accounts(data):
+    form = AccountFilter(data or None)
+    users = User.objects.select_related("city__province", "province", "ministry", "organisation").order_by(
+        "role", "username")
+    if form.is_valid():
+        if form.cleaned_data["q"]:
+            q = form.cleaned_data["q"].strip()
+            users = users.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q))
+        if form.cleaned_data["role"]:
+            users = users.filter(role=form.cleaned_data["role"])
+    return form, users
+
+
+@login_required
+def account_list(request):
+    _only(request, Role.SYSTEM_ADMIN)
+    form, users = _accounts(request.GET)
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "administration/account_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "admin_roles": ADMIN_ROLES,
+        "official_roles": OFFICIAL_ROLES})
+
+
+@login_required
+def account_create(request):
+    actor = _only(request, Role.SYSTEM_ADMIN)
+    form = AccountForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = admin.account_create(actor=actor, username=data["username"], display_name=data["display_name"],
+                                            email=data["email"], role=data["role"], scope=data["scope"],
+                                            site_url=_site_url(request))
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            else:
+                messages.success(request, _("The account %(name)s was created; a link to set the password was "
+                                            "sent to %(email)s.") % {"name": user.username, "email": user.email})
+                return redirect("account_list")
+    return render(request, "administration/account_form.html", {"form": form, "account": None}, status=status)
+
+
+def _editable(actor, pk):
+    account = User.objects.select_related("city__province", "province", "ministry").filter(pk=pk).first()
+    if account is None or account.role not in OFFICIAL_ROLES or account.pk == actor.pk:
+        raise Http404
+    return account
+
+
+@login_required
+def account_edit(request, pk):
+    actor = _only(request, Role.SYSTEM_ADMIN)
+    account = _editable(actor, pk)
+    form = AccountForm(request.POST or None, account=account)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                admin.account_update(actor=actor, user_id=account.pk, display_name=data["display_name"],
+                                     email=data["email"], role=data["role"], scope=data["scope"])
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            else:
+                messages.success(request, _("The account %(name)s was saved.") % {"name": account.username})
+                return redirect("account_list")
+    return render(request, "administration/account_form.html", {"form": form, "account": account},
+                  status=status)
+
+
+@login_required
+@require_POST
+def account_active(request, pk):
+    actor = _only(request, Role.SYSTEM_ADMIN)
+    account = User.objects.filter(pk=pk).exclude(role__in=ADMIN_ROLES).exclude(pk=actor.pk).first()
+    if account is None:
+        raise Http404
+    active = request.POST.get("active") == "1"
+    try:
+        admin.account_set_active(actor=actor, user_id=account.pk, active=active)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect("account_list")
+    messages.success(request, (_("%(name)s can sign in again.") if active else
+                               _("%(name)s is disabled and signed out.")) % {"name": account.username})
+    return redirect("account_list")
+
+
+# --- The security administrator -------------------------------------------------------------------------
+
+
+class UserSearch(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Find an official or administrator"), required=False, max_length=60,
+                        help_text=gettext_lazy("user name or name"))
+
+
+@login_required
+def security_home(request):
+    actor = _only(request, Role.SECURITY_ADMIN)
+    search = UserSearch(request.GET or None)
+    found = []
+    if search.is_valid() and search.cleaned_data["q"].strip():
+        q = search.cleaned_data["q"].strip()
+        found = list(
+            User.objects.filter(role__in=(*OFFICIAL_ROLES, *ADMIN_ROLES))
+            .filter(Q(username__icontains=q) | Q(display_name__icontains=q)).exclude(pk=actor.pk)
+            .select_related("city", "province", "ministry")
+            .annotate(enrolled=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"))))
+            .order_by("username")[:20])
+    return render(request, "administration/security.html", {
+        "search": search, "found": found, "locked": list(admin.locked_out()[:100]),
+        "failing": list(admin.failing()[:100]),
+        "policy": {"failure_limit": settings.AXES_FAILURE_LIMIT,
+                   "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+                   "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+                   "absolute_hours": int(SESSION_ABSOLUTE.total_seconds() // 3600),
+                   "password_days": PASSWORD_MAX_AGE.days}})
+
+
+@login_required
+@require_POST
+def lockout_reset(request, pk):
+    actor = _only(request, Role.SECURITY_ADMIN)
+    try:
+        attempt = admin.lockout_reset(actor=actor, attempt_id=pk)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(name)s may sign in again from %(ip)s.") % {
+            "name": attempt.username, "ip": attempt.ip_address})
+    return redirect("security_home")
+
+
+@login_required
+@require_POST
+def second_factor_reset(request, pk):
+    actor = _only(request, Role.SECURITY_ADMIN)
+    try:
+        user = admin.second_factor_reset(actor=actor, user_id=pk)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The authenticator of %(name)s was reset: a new one is enrolled at the next "
+                                    "sign-in.") % {"name": user.username})
+    return redirect("security_home")
