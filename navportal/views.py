@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -5,6 +6,7 @@ from django.utils import timezone
 
 from review.models import Call
 
+from .audit import audit_record
 from .models import Message, Role
 
 
@@ -33,3 +35,21 @@ def message_list(request):
     if unread:
         Message.objects.filter(pk__in=unread).update(read_at=timezone.now())
     return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, with the change in the audit trail."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(actor=form.user, action="password_change")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view (the link from the e-mail), with the new password in the audit trail."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(actor=form.user, action="password_reset")
+        return response

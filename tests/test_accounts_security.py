@@ -7,9 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from navportal.models import AuditEvent, PasswordHistory, Role, User
 from tests.conftest import PASSWORD, make_user, pass_second_factor
@@ -144,6 +147,16 @@ def test_changing_the_password_ends_other_sessions(official):
     assert response.status_code == 302
     assert first.get(reverse("review_queue")).status_code == 200
     assert second.get(reverse("review_queue")).url.startswith(reverse("login"))
+    event = AuditEvent.objects.filter(action="password_change").get()
+    assert (event.username, event.role, event.ip) == ("prov-js", "province", "127.0.0.1")
+
+
+def test_a_password_set_from_the_reset_link_is_audited(client, applicant):
+    uid = urlsafe_base64_encode(force_bytes(applicant.pk))
+    form = client.get(reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(applicant)]))
+    response = client.post(form.url, {"new_password1": "Qx7!harbour-Lamp", "new_password2": "Qx7!harbour-Lamp"})
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="password_reset", username=applicant.username).count() == 1
 
 
 @pytest.mark.django_db
