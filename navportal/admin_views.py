@@ -216,29 +216,31 @@ def security_home(request):
                    "password_days": PASSWORD_MAX_AGE.days}})
 
 
-@login_required
-@require_POST
-def lockout_reset(request, pk):
+def _security_action(request, work, done):
+    """A security administrator's POST: the service, then its message (or the refusal's), back to the page."""
     actor = _only(request, Role.SECURITY_ADMIN)
     try:
-        attempt = admin.lockout_reset(actor=actor, attempt_id=pk)
+        result = work(actor)
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(name)s may sign in again from %(ip)s.") % {
-            "name": attempt.username, "ip": attempt.ip_address})
+        messages.success(request, done(result))
     return redirect("security_home")
+
+
+@login_required
+@require_POST
+def lockout_reset(request, pk):
+    return _security_action(
+        request, lambda actor: admin.lockout_reset(actor=actor, attempt_id=pk),
+        lambda attempt: _("%(name)s may sign in again from %(ip)s.") % {"name": attempt.username,
+                                                                        "ip": attempt.ip_address})
 
 
 @login_required
 @require_POST
 def second_factor_reset(request, pk):
-    actor = _only(request, Role.SECURITY_ADMIN)
-    try:
-        user = admin.second_factor_reset(actor=actor, user_id=pk)
-    except PortalError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The authenticator of %(name)s was reset: a new one is enrolled at the next "
-                                    "sign-in.") % {"name": user.username})
-    return redirect("security_home")
+    return _security_action(
+        request, lambda actor: admin.second_factor_reset(actor=actor, user_id=pk),
+        lambda user: _("The authenticator of %(name)s was reset: a new one is enrolled at the next sign-in.")
+        % {"name": user.username})
