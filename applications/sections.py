@@ -54,13 +54,15 @@ class SectionStatus:
     }
 
 
-def section_status(section, *, saved, problems, attention):
+def section_status(section, *, saved, problems, attention, flagged=False):
     """The task-list status of one section.
 
     saved: the applicant has saved it at least once; problems: what the eligibility check finds in it;
-    attention: a submission failed on it, or a reviewer flagged it when returning the application.
+    attention: a submission failed; flagged: a reviewer flagged it when returning the application and the
+    applicant has not saved it since (a flagged section has no problem the check could find, so the flag
+    alone must mark it, or the applicant is told to look for a mark that is not there).
     """
-    if attention and (problems or not saved):
+    if flagged or attention and (problems or not saved):
         return SectionStatus.NEEDS_ATTENTION
     if not saved:
         return SectionStatus.NOT_STARTED

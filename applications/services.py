@@ -165,11 +165,13 @@ def application_save_section(*, actor, application_id, section_key, values, rows
                 setattr(application, name, values[name])
         if section_key not in application.sections_saved:
             application.sections_saved = [*application.sections_saved, section_key]
+        # A section the reviewer flagged when returning the application is taken as revised once saved.
+        application.flagged_sections = [key for key in application.flagged_sections if key != section_key]
         if rows is not None:
             model = {"staff": StaffMember, "services": ServiceRecord}[section.rows]
             model.objects.filter(application=application).delete()
             model.objects.bulk_create(model(application=application, **row) for row in rows)
-        _bump(application, [*section.fields, "sections_saved"])
+        _bump(application, [*section.fields, "sections_saved", "flagged_sections"])
         return application
 
 

@@ -108,7 +108,7 @@ def _task_list(application, content):
     for section in SECTIONS:
         status = section_status(
             section, saved=section.key in application.sections_saved, problems=by_section.get(section.key),
-            attention=failed or section.key in application.flagged_sections)
+            attention=failed, flagged=section.key in application.flagged_sections)
         tasks.append({"section": section, "status": status, "label": SectionStatus.LABELS[status],
                       "problems": by_section.get(section.key, [])})
     return tasks, problems

@@ -258,7 +258,7 @@ def package_detail(request, pk):
     return render(request, "review/package.html", package_context(request, package))
 
 
-def _package_post(request, pk, work, done, **form):
+def _package_post(request, pk, work, done, anchor="", **form):
     package = _package(request, pk)
     try:
         work(package)
@@ -267,7 +267,7 @@ def _package_post(request, pk, work, done, **form):
         return render(request, "review/package.html", package_context(request, package, **form), status=409)
     if done:
         messages.success(request, done)
-    return redirect(package.get_absolute_url())
+    return redirect(package.get_absolute_url() + anchor)
 
 
 @login_required
@@ -287,8 +287,10 @@ def package_move(request, pk, recommendation_id, direction):
     steps = {"up": -1, "down": 1}.get(direction)
     if steps is None:
         raise Http404
+    # Back to the button just used (portal.js focuses it), so that a keyboard user can press Enter again.
     return _package_post(request, pk, lambda p: services.package_move(
-        actor=request.user, package_id=p.pk, recommendation_id=recommendation_id, steps=steps), "")
+        actor=request.user, package_id=p.pk, recommendation_id=recommendation_id, steps=steps), "",
+        anchor=f"#move-{recommendation_id}-{direction}")
 
 
 @login_required

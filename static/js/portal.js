@@ -101,6 +101,16 @@
     });
   }
 
+  // After an Up/Down move the page comes back as #move-<id>-<direction>: focus that button again (or the
+  // row's other one once it reached the top or bottom), so that the keyboard user carries on from there.
+  var moved = /^#move-(\d+)-(up|down)$/.exec(window.location.hash);
+  if (moved) {
+    var again = document.getElementById("move-" + moved[1] + "-" + moved[2]);
+    var other = document.getElementById("move-" + moved[1] + "-" + (moved[2] === "up" ? "down" : "up"));
+    var target = again && !again.disabled ? again : other;
+    if (target) { target.focus(); }
+  }
+
   // Warn before leaving a form with unsaved typing.
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var dirty = false;

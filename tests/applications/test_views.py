@@ -158,6 +158,27 @@ def test_task_list_shows_status_per_section_and_problems_after_a_failed_submit(c
     assert Application.objects.get(pk=draft.pk).state == State.DRAFT
 
 
+def test_a_flagged_section_needs_attention_until_it_is_saved_again(client, applicant, reviewers, submitted):
+    from review import services as review_services
+
+    application = submitted(applicant)
+    review_services.application_return(actor=reviewers["province_js"], application_id=application.pk,
+                                       reason="请核实地址。", sections=["basic"])
+    client.force_login(applicant)
+
+    def statuses():
+        response = client.get(reverse("application_tasks", args=[application.pk]))
+        return {t["section"].key: t["status"] for t in response.context["tasks"]}
+
+    # Nothing the eligibility check finds is wrong with it: the reviewer's flag alone marks it.
+    assert statuses() == {**dict.fromkeys(statuses(), "complete"), "basic": "needs_attention"}
+    values = {f: getattr(Application.objects.get(pk=application.pk), f) for f in ("name", "address")}
+    services.application_save_section(actor=applicant, application_id=application.pk, section_key="basic",
+                                      values=values, lock_version=version_of(application))
+    assert set(statuses().values()) == {"complete"}
+    assert Application.objects.get(pk=application.pk).flagged_sections == []
+
+
 def test_print_view_carries_the_check_code(client, applicant, complete):
     application = complete(applicant)
     client.force_login(applicant)

@@ -10,12 +10,22 @@ Every browser test is marked::
 
 live_server needs a transactional database, which is flushed after each test; serialized_rollback
 restores the reference data (provinces, cities, ministries) that the data migration loaded.
+
+Every page a journey reaches through `visit` or `submit` is checked as it is shown (`check_page`): axe-core
+finds no serious or critical accessibility violation, and in a phone-sized viewport nothing scrolls sideways.
+Each journey seeds the state it starts from with the services and clicks only the stage it is about.
 """
 
+import functools
 import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from navportal.models import User
+from tests.conftest import PASSWORD, totp_code
 
 # Playwright's sync API keeps an event loop running in the test thread, and Django refuses ORM calls
 # from a thread with a running loop unless told otherwise. The Makefile sets this too.
@@ -27,6 +37,9 @@ SKIP_REASON = f"{CHROMIUM} is missing: install it (apt-get install chromium font
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}          # an everyday phone, portrait
+SERIOUS = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,18 +66,67 @@ def browser():
             browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test (no cookies carried over), pointed at the live server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                  base_url=live_server.url)
+def new_page(browser, live_server, viewport=DESKTOP):
+    """A fresh browser context (no cookies carried over), pointed at the live server."""
+    # Reduced motion: Bootstrap then switches its transitions off, so that axe never measures a colour
+    # half-way through one.
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server.url,
+                                  is_mobile=viewport["width"] < 576, has_touch=viewport["width"] < 576,
+                                  reduced_motion="reduce")
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = new_page(browser, live_server)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
+
+
+@pytest.fixture
+def second_page(page):
+    """Another tab of the same browser (same cookies, so the same session)."""
+    other = page.context.new_page()
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+@functools.cache
+def _axe():
+    from axe_playwright_python.sync_playwright import Axe  # imported here: the unit tests do not need it
+
+    return Axe()
+
+
+def check_page(page):
+    """What every page of a journey must pass as it is shown: no serious or critical axe-core violation,
+    and on a phone no sideways scrolling (the page fits the screen's width)."""
+    violations = [v for v in _axe().run(page).response["violations"] if v["impact"] in SERIOUS]
+    assert not violations, f"accessibility violations on {page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(
+            f"    {node['target']}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
+            for node in v["nodes"][:5]) for v in violations)
+    if page.viewport_size["width"] < 576:
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone: " + page.evaluate(
+            """() => Array.from(document.querySelectorAll("body *")).filter(
+                e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                     && !e.closest(".table-responsive")).slice(0, 3).map(
+                e => e.tagName + "." + e.className).join(", ")""")
+
+
+def visit(page, path, check=True):
+    """Open a page as a user would by its address, and check it."""
+    response = page.goto(path)
+    if check:
+        check_page(page)
+    return response
 
 
 def shot(page, name):
@@ -85,20 +147,50 @@ def shot(page, name):
     return path
 
 
-def submit(page, button):
-    """Click a button that posts a form and wait until the resulting page (after any redirect) is loaded."""
+def submit(page, button, check=True):
+    """Click a button that posts a form and wait until the resulting page (after any redirect) is loaded;
+    then check the page shown."""
     with page.expect_navigation():
         page.locator(button).click()
+    if check:
+        check_page(page)
 
 
-def log_in(page, username, password):
-    page.goto("/accounts/login/")
+def zh(text):
+    """A message id or a lazy translation, as the portal renders it in its default language."""
+    with translation.override("zh-hans"):
+        return translation.gettext(text) if isinstance(text, str) else str(text)
+
+
+def official(username, role, **scope):
+    """An official with a confirmed authenticator (TOTP device), as after enrolment."""
+    return enrol(User.objects.create_user(username=username, email=f"{username}@example.cn", password=PASSWORD,
+                                          role=role, display_name=username, **scope))
+
+
+def enrol(user):
+    """Give an existing official a confirmed authenticator (TOTP device), as after enrolment."""
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    return user
+
+
+def log_in(page, username, password=PASSWORD, next_path=None):
+    """Sign in through the login page; an official then types the code the authenticator shows."""
+    visit(page, "/accounts/login/" + (f"?next={next_path}" if next_path else ""))
     page.fill("[name=username]", username)
     page.fill("[name=password]", password)
     submit(page, "main form button[type=submit]")
     assert "/accounts/login/" not in page.url, "the login was refused"
+    if "/accounts/second-factor/" in page.url and "/setup/" not in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.fill("[name=code]", totp_code(device))
+        submit(page, "main form button[type=submit]")
+        assert "/accounts/second-factor/" not in page.url, "the code was refused"
 
 
 def log_out(page):
-    """The header's log-out button posts a small form."""
+    """The header's log-out button posts a small form (on a phone, behind the menu button)."""
+    toggler = page.locator("header .navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
     submit(page, "header form[action$='/accounts/logout/'] button")

@@ -1,6 +1,7 @@
-"""The applicant's whole journey in a browser: register, start, fill in over two sessions, fail to submit
-without the sealed scan, upload it, submit; then the city reviewer sets up the second factor (a code computed
-here from the device, as the authenticator app would show it) and finds it on the desk.
+"""The applicant's whole journey in a browser: register, start, fill in over two sessions, be refused at
+submission with the named failures (too few staff, no sealed scan), fix them, submit; then the city reviewer
+sets up the second factor (a code computed here from the device, as the authenticator app would show it),
+finds it on the desk and consents. The journey runs on a desktop screen and on a 390 px phone.
 
 Fields are found by their `name` attribute: the interface is Chinese by default and its translations
 may be incomplete, so visible texts are compared only with what Django itself renders for them.
@@ -11,7 +12,7 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.enums import APPLICANT_LABELS, State
@@ -21,7 +22,9 @@ from navportal.models import AuditEvent, City, Province, Role, User
 from review.models import Call
 from tests.conftest import totp_code
 
-from .conftest import CHROMIUM, SKIP_REASON, log_in, log_out, shot, submit
+from .conftest import (
+    CHROMIUM, DESKTOP, PHONE, SKIP_REASON, check_page, log_in, log_out, new_page, shot, submit, visit, zh,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,10 +39,23 @@ SAVE = "button[name=save]"
 SAVE_NEXT = "button[name=save_next]"
 
 
-def zh(text):
-    """A lazy translation as the portal renders it in its default language."""
-    with translation.override("zh-hans"):
-        return str(text)
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def screen(request, browser, live_server):
+    """The journey's page, on a desktop screen and on a phone."""
+    page = new_page(browser, live_server, viewport=request.param)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def picture(page, name):
+    """Screenshots for people are taken on the desktop; the phone run keeps a few of its own."""
+    phone = page.viewport_size["width"] < 576
+    if not phone:
+        shot(page, name)
+    elif name in ("task-list", "section-basic-with-errors"):
+        shot(page, f"{name}-phone")
 
 
 def fill_fields(page, values, names):
@@ -61,7 +77,7 @@ def fill_rows(page, prefix, rows, selects=()):
 
 
 def open_section(page, pk, key):
-    page.goto(f"/applications/{pk}/sections/{key}/")
+    visit(page, f"/applications/{pk}/sections/{key}/")
     assert page.locator("h1.page-title").is_visible()
 
 
@@ -71,7 +87,8 @@ def save_and_continue(page, pk, next_key):
     assert page.url.endswith(target), f"expected {target} after saving, got {page.url}"
 
 
-def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, live_server):
+def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_server):
+    page = screen
     now = timezone.now()
     call = Call.objects.create(title="2026年度国家级专利导航服务基地申报", document_number="测试〔2026〕1号",
                                opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
@@ -82,7 +99,7 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     values = complete_values()
 
     # --- Registration -------------------------------------------------------------------------
-    page.goto("/register/")
+    visit(page, "/register/")
     page.fill("[name=name]", ORG_NAME)
     page.fill("[name=credit_code]", code)
     page.select_option("[name=applicant_type]", value="institution")
@@ -110,8 +127,13 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     submit_button = f"form[action$='/applications/{pk}/submit/'] button"
     page.locator(f"a[href$='/applications/{pk}/pledge/']").click()
     page.wait_for_url(f"**/applications/{pk}/pledge/")
-    page.check("[name=pledge]")
-    submit(page, "main form button[type=submit]")
+    # The pledge by keyboard alone: Space ticks the box, Enter sends the form.
+    page.focus("[name=pledge]")
+    page.keyboard.press("Space")
+    assert page.is_checked("[name=pledge]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    check_page(page)
     assert page.url.endswith(f"/applications/{pk}/")
     assert Application.objects.get(pk=pk).pledged_at is not None
 
@@ -141,7 +163,7 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert page.input_value("[name=address]") == values["address"], "typed values were lost"
     assert Application.objects.get(pk=pk).city_id == nanjing.pk
-    shot(page, "section-basic-with-errors")
+    picture(page, "section-basic-with-errors")
 
     page.select_option("[name=city]", value=str(nanjing.pk))
     submit(page, SAVE)
@@ -153,9 +175,10 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
 
     # --- Log out and back in: the draft is kept --------------------------------------------------
     log_out(page)
-    page.goto(f"/applications/{pk}/")
+    visit(page, f"/applications/{pk}/")
     assert "/accounts/login/" in page.url, "a logged-out visitor must not see the application"
-    log_in(page, EMAIL, PASSWORD)
+    log_in(page, EMAIL, PASSWORD, next_path=f"/applications/{pk}/")
+    assert page.url.endswith(f"/applications/{pk}/"), "the login did not lead back to the application"
     open_section(page, pk, "basic")
     assert page.input_value("[name=address]") == values["address"]
 
@@ -163,7 +186,8 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     open_section(page, pk, "department")
     assert page.locator("[name^=staff-][name$=-name]").count() == 5
     fill_fields(page, values, ["department_name", "department_founded", "department_duties"])
-    fill_rows(page, "staff", staff_rows(5), selects=("employment",))
+    staff = staff_rows(5)
+    fill_rows(page, "staff", staff[:4], selects=("employment",))     # one person short, as yet
     save_and_continue(page, pk, "mechanism")
 
     assert page.locator("[name^=services-][name$=-project]").count() == 5
@@ -178,10 +202,10 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     fill_fields(page, values, ["plan_goals", "plan_demand", "plan_organisation", "plan_promotion"])
     save_and_continue(page, pk, "claims")
 
-    page.goto(f"/applications/{pk}/")
-    assert page.locator(".status-complete").count() == 5
+    visit(page, f"/applications/{pk}/")
+    assert page.locator(".status-complete").count() == 4     # drafts are not checked: section 2 shows in progress
     assert page.locator(".status-not_started").count() == 2
-    shot(page, "task-list")
+    picture(page, "task-list")
 
     # --- Sections 6 and 7, without the sealed scan -----------------------------------------------
     open_section(page, pk, "claims")
@@ -190,23 +214,35 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     fill_fields(page, values, ["declarant_name", "declaration_date"])
     save_and_continue(page, pk, None)
 
-    # --- Submitting without the scan is refused, naming it -----------------------------------------
+    # --- Submitting is refused, naming the four-person roster and the missing scan ------------------
     submit(page, submit_button)
     problems = page.locator("#problems")
     assert problems.is_visible()
-    assert problems.locator("li").count() == 1, problems.inner_text()
+    assert page.evaluate("document.activeElement.id") == "problems", "focus is not on the list of problems"
+    assert problems.locator("li").count() == 2, problems.inner_text()
+    assert problems.locator(f"a[href$='/applications/{pk}/sections/department/#field-staff']").count() == 1
     assert problems.locator(f"a[href$='/applications/{pk}/sections/declaration/#field-sealed_scan']").count() == 1
-    assert page.locator(".status-needs_attention").count() == 1
+    assert page.locator(".status-needs_attention").count() == 2
     assert Application.objects.get(pk=pk).state == State.DRAFT
-    shot(page, "task-list-with-problems")
+    assert not AuditEvent.objects.filter(action="application_submit").exists()
+    picture(page, "task-list-with-problems")
 
-    page.goto(f"/applications/{pk}/print/")
+    visit(page, f"/applications/{pk}/print/")
     check_code = page.locator(".doc-code")
     assert check_code.is_visible()
     assert page.get_by_text(code).first.is_visible()
-    shot(page, "print-view")
+    picture(page, "print-view")
 
-    # --- Upload the sealed scan and submit -----------------------------------------------------
+    # --- Fix both: the fifth person, then the sealed scan --------------------------------------
+    visit(page, f"/applications/{pk}/")
+    with page.expect_navigation():
+        problems.locator("a[href*='/sections/department/']").click()
+    check_page(page)
+    fill_rows(page, "staff", staff, selects=("employment",))
+    submit(page, SAVE)
+    assert page.locator(".error-summary").count() == 0
+    assert Application.objects.get(pk=pk).staff.count() == 5
+
     open_section(page, pk, "declaration")
     page.set_input_files("[name=sealed_scan]", files=[
         {"name": "sealed-form.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}])
@@ -214,7 +250,7 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     assert page.locator(".error-summary").count() == 0
     assert page.locator(f"a[href$='/applications/{pk}/attachments/sealed_scan/']").inner_text() == "sealed-form.pdf"
 
-    page.goto(f"/applications/{pk}/")
+    visit(page, f"/applications/{pk}/")
     submit(page, submit_button)
     assert page.url.endswith(f"/applications/{pk}/"), page.url
     assert page.locator("#problems").count() == 0
@@ -231,7 +267,7 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     event = AuditEvent.objects.get(action="application_submit", object_id=str(pk))
     assert (event.from_state, event.to_state, event.actor.username) == (State.DRAFT, State.CITY_REVIEW, EMAIL)
 
-    # --- The Nanjing city reviewer sets up the second factor and finds it on the desk ------------
+    # --- The Nanjing city reviewer sets up the second factor, finds it on the desk and consents ---
     reviewer = User.objects.create_user(username="nanjing-reviewer", email="reviewer@example.cn", password=PASSWORD,
                                         role=Role.CITY, city=nanjing, display_name="南京市审核员")
     log_out(page)
@@ -244,9 +280,31 @@ def test_applicant_registers_fills_in_submits_and_city_reviewer_sees_it(page, li
     submit(page, "main form button[type=submit]")
     assert "/second-factor/" not in page.url, page.url
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
-    page.goto("/review/")
+    visit(page, "/review/")
     row = page.locator(f"a[href$='/review/applications/{pk}/']")
     assert row.count() == 1
     assert row.inner_text().strip() == ORG_NAME
     assert page.get_by_text(code).is_visible()
-    shot(page, "review-queue")
+    picture(page, "review-queue")
+
+    with page.expect_navigation():
+        row.click()
+    check_page(page)
+    page.locator("details:has(form[action$='/decide/city_consent/']) > summary").click()
+    page.fill("[name=city_consent-note]", "同意推荐。")
+    submit(page, f"form[action$='/review/applications/{pk}/decide/city_consent/'] button")
+    assert page.url.endswith("/review/"), page.url
+    assert page.locator(".alert-success").inner_text().strip() == zh(
+        "Consented; the application is now with the province.")
+    assert page.locator(f"a[href$='/review/applications/{pk}/']").count() == 0, "still on the city's desk"
+    application = Application.objects.get(pk=pk)
+    assert application.state == State.PROVINCE_REVIEW
+    event = AuditEvent.objects.get(action="application_city_consent", object_id=str(pk))
+    assert (event.from_state, event.to_state, event.actor_id) == (State.CITY_REVIEW, State.PROVINCE_REVIEW,
+                                                                   reviewer.pk)
+
+    # The applicant sees its own label for the new state.
+    log_out(page)
+    log_in(page, EMAIL, PASSWORD)
+    visit(page, f"/applications/{pk}/")
+    assert page.locator(".state-badge").inner_text().strip() == zh(APPLICANT_LABELS[State.PROVINCE_REVIEW])

@@ -86,8 +86,10 @@ def test_package_page_meter_and_moves(client, province, submitted, call):
     assert (response.context["counted"], response.context["exempt"]) == (3, 0)
     assert "3 / 3" in response.content.decode()
     last = package.recommendations.get(rank=3)
-    client.post(reverse("package_move", args=[package.pk, last.pk, "up"]))
+    response = client.post(reverse("package_move", args=[package.pk, last.pk, "up"]))
     assert package.recommendations.get(pk=last.pk).rank == 2
+    # Back to the button just pressed, which the page's script focuses again for the keyboard user.
+    assert response.url == reverse("package_detail", args=[package.pk]) + f"#move-{last.pk}-up"
     order = list(package.recommendations.order_by("-rank").values_list("pk", flat=True))
     client.post(reverse("package_rank", args=[package.pk]), {"order": ",".join(map(str, order))})
     assert list(package.recommendations.order_by("rank").values_list("pk", flat=True)) == order
