@@ -217,13 +217,16 @@ class Command(BaseCommand):
     def units(self, n):
         """[(unit key, province, kind)] for n applications: about one in eight through a ministry."""
         plan = []
-        weights = [1 + (i * 7) % 4 for i in range(len(self.provinces))]  # some provinces bigger than others
+        # Every unit at national scale; a small call (tests) in a few, so that each still ranks and recommends.
+        provinces = self.provinces[:max(3, min(len(self.provinces), n // 8))]
+        ministries = self.ministries[:max(1, min(len(self.ministries), n // 40))]
+        weights = [1 + (i * 7) % 4 for i in range(len(provinces))]  # some provinces bigger than others
         for _ in range(n):
             if self.rng.random() < 0.12:
-                ministry = self.rng.choice(self.ministries)
-                plan.append((("ministry", ministry.pk), self.rng.choice(self.provinces), ministry))
+                ministry = self.rng.choice(ministries)
+                plan.append((("ministry", ministry.pk), self.rng.choice(provinces), ministry))
             else:
-                province = self.rng.choices(self.provinces, weights)[0]
+                province = self.rng.choices(provinces, weights)[0]
                 kind = self.rng.choices(("park", "province_institution", "city_institution"), (40, 15, 45))[0]
                 plan.append((("province", province.pk), province, kind))
         return plan
