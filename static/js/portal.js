@@ -141,4 +141,51 @@
     roleSelect.addEventListener("change", showScope);
     showScope();
   }
+
+  // What was typed survives an expired session. A section form keeps a copy of its fields in this tab's
+  // sessionStorage as it is sent; when the page is next opened straight from the login (or second-factor)
+  // page — the session had ended, the save never happened — the copy is put back and the user told so.
+  // Any other opening of the page throws the copy away: the server's values are the current ones.
+  var draftForm = document.querySelector("form[data-draft]");
+  if (draftForm && window.sessionStorage) {
+    var draftKey = "navportal-draft:" + window.location.pathname;
+    var draftFields = function () {
+      return Array.prototype.filter.call(draftForm.elements, function (el) {
+        return el.name && el.name !== "csrfmiddlewaretoken" && el.name !== "lock_version" &&
+          ["file", "submit", "button", "hidden"].indexOf(el.type) < 0;
+      });
+    };
+    var stash = null;
+    try { stash = JSON.parse(window.sessionStorage.getItem(draftKey) || "null"); } catch (e) { stash = null; }
+    window.sessionStorage.removeItem(draftKey);
+    if (stash && stash.values && /\/accounts\//.test(document.referrer) && Date.now() - stash.at < 3600 * 1000) {
+      var restored = 0;
+      draftFields().forEach(function (el) {
+        var value = stash.values[el.name];
+        if (!value) { return; }
+        if (el.type === "checkbox" || el.type === "radio") {
+          var on = value.indexOf(el.value) >= 0;
+          if (el.checked !== on) { el.checked = on; restored += 1; }
+        } else if (el.value !== value[0]) {
+          el.value = value[0];
+          restored += 1;
+        }
+      });
+      if (restored) {
+        var note = document.getElementById("draft-restored");
+        if (note) { note.hidden = false; }
+        draftForm.dispatchEvent(new Event("input"));   // unsaved again: warn before leaving
+      }
+    }
+    draftForm.addEventListener("submit", function () {
+      var values = {};
+      draftFields().forEach(function (el) {
+        values[el.name] = values[el.name] || [];
+        if ((el.type !== "checkbox" && el.type !== "radio") || el.checked) { values[el.name].push(el.value); }
+      });
+      try {
+        window.sessionStorage.setItem(draftKey, JSON.stringify({at: Date.now(), values: values}));
+      } catch (e) { /* storage full or refused: nothing to keep */ }
+    });
+  }
 })();

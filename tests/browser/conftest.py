@@ -105,20 +105,70 @@ def _axe():
 
 
 def check_page(page):
-    """What every page of a journey must pass as it is shown: no serious or critical axe-core violation,
-    and on a phone no sideways scrolling (the page fits the screen's width)."""
+    """What every page of a journey must pass as it is shown: no serious or critical axe-core violation;
+    on a desktop screen every form control reached by the keyboard; on a phone no sideways scrolling
+    (the page fits the screen's width)."""
     violations = [v for v in _axe().run(page).response["violations"] if v["impact"] in SERIOUS]
     assert not violations, f"accessibility violations on {page.url}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(
             f"    {node['target']}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
             for node in v["nodes"][:5]) for v in violations)
-    if page.viewport_size["width"] < 576:
+    if page.viewport_size["width"] >= 576:
+        check_keyboard(page)
+    else:
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px on a phone: " + page.evaluate(
             """() => Array.from(document.querySelectorAll("body *")).filter(
                 e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
                      && !e.closest(".table-responsive")).slice(0, 3).map(
                 e => e.tagName + "." + e.className).join(", ")""")
+
+
+# Visible, enabled controls of the page's forms, and how many stops Tab makes on the whole page.
+_CONTROLS_JS = """() => {
+    // Closed <details> hide their content: a control there is reached by opening its summary first.
+    const visible = el => el.checkVisibility({checkVisibilityCSS: true, contentVisibilityAuto: true})
+        && !el.closest("details:not([open]) > :not(summary)");
+    const usable = el => visible(el) && !el.disabled && !el.closest("fieldset[disabled]") && el.tabIndex >= 0;
+    const controls = Array.from(document.querySelectorAll(
+        "main form input:not([type=hidden]), main form select, main form textarea, main form button")).filter(usable);
+    const stops = Array.from(document.querySelectorAll(
+        "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]")).filter(usable);
+    window.__kbBefore = document.activeElement;
+    window.__kbSeen = new Set();
+    document.addEventListener("focusin", e => window.__kbSeen.add(e.target), true);
+    window.__kbControls = controls;
+    // Tab from the top of the page: a focusable marker before everything else takes the focus first.
+    const start = document.createElement("span");
+    start.tabIndex = -1;
+    start.id = "__kb-start";
+    document.body.prepend(start);
+    start.focus();
+    // A date field takes a Tab stop per part (year, month, day; and hour, minute).
+    const parts = {date: 3, "datetime-local": 5, time: 2, month: 2};
+    return stops.reduce((n, el) => n + (el.tagName === "INPUT" && parts[el.type] || 1), 0);
+}"""
+_UNREACHED_JS = """() => {
+    document.getElementById("__kb-start").remove();
+    const seen = window.__kbSeen;
+    const reached = el => seen.has(el) || (el.type === "radio" && Array.from(
+        document.getElementsByName(el.name)).some(other => seen.has(other)));
+    const missing = window.__kbControls.filter(el => !reached(el)).map(
+        el => el.outerHTML.slice(0, 120));
+    if (window.__kbBefore && window.__kbBefore !== document.body) { window.__kbBefore.focus(); }
+    else if (document.activeElement) { document.activeElement.blur(); }
+    return missing;
+}"""
+
+
+def check_keyboard(page):
+    """Every control of every form on the page is reached with the Tab key alone (a radio group by one of
+    its buttons; arrow keys choose within it). The focus is put back where the page had it."""
+    stops = page.evaluate(_CONTROLS_JS)
+    for _ in range(stops + stops // 10 + 5):     # some margin: a browser may add a stop of its own
+        page.keyboard.press("Tab")
+    missing = page.evaluate(_UNREACHED_JS)
+    assert not missing, f"not reachable by keyboard on {page.url}: {missing}"
 
 
 def visit(page, path, check=True):
