@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test test-unit test-browser test-postgres demo clean
+.PHONY: install install-bench run test test-unit test-browser test-postgres demo bench burst clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+install-bench: $(BENCH_STAMP)
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
@@ -37,6 +44,15 @@ test-browser: install
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser" -q
+
+# Throughput and latency of the main pages against the floor, on generated national-scale data (PostgreSQL on
+# 127.0.0.1:5432, database $$BENCH_DB, default navbench, recreated each run; wrk). See docs/performance.md.
+bench: install-bench
+	$(BIN)/python -m bench.run --record
+
+# 200 applicants submit at the same moment (database $$BURST_DB, default navburst, recreated).
+burst: install-bench
+	$(BIN)/python -m bench.burst
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -159,7 +159,11 @@ class Application(models.Model):
                                    & Q(national_exemption_status__in=ClaimStatus.values),
                                    name="application_claim_status_known"),
         ]
-        indexes = [models.Index(fields=["call", "province", "state"]), models.Index(fields=["call", "state"])]
+        indexes = [
+            models.Index(fields=["call", "province", "state"]),
+            # Covers the dashboard's and the summaries' count per unit and state (an index-only scan).
+            models.Index(fields=["call", "state", "route", "province", "ministry"], name="application_unit_counts"),
+        ]
 
     def __str__(self):
         return self.name
@@ -171,6 +175,29 @@ class Application(models.Model):
     @property
     def applicant_state_label(self):
         return APPLICANT_LABELS[self.state]
+
+    # Django's generated get_FOO_display() rebuilds a dict of every choice, translating each label, at each
+    # call: a list of 50 applications spent more time there than in its query. These read one label.
+    def get_state_display(self):
+        return _choice_label(State, self.state)
+
+    def get_applicant_type_display(self):
+        return _choice_label(ApplicantType, self.applicant_type)
+
+    def get_affiliation_display(self):
+        return _choice_label(Affiliation, self.affiliation)
+
+    def get_route_display(self):
+        return _choice_label(Route, self.route)
+
+
+def _choice_label(choices, value):
+    """The label of `value` in the TextChoices `choices`, in the active language; the value itself if unknown
+    (as Django's get_FOO_display() does)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 class StaffMember(models.Model):

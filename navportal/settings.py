@@ -134,7 +134,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…) or SQLite (sqlite:///…)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Seconds a worker keeps its database connection between requests (0: a new connection per request, as in
+# development). Production sets it (docs/deployment.md); the health check replaces a connection that died.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache -----------------------------------------------------------------------------------------
+# Fragments of the public pages and of the filter forms. Their keys carry the version of what they show, read
+# from the database, so each server may keep its own cache in memory (nothing to invalidate across servers);
+# a shared cache only saves memory and warm-up (docs/deployment.md).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navportal",
+                      "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "navportal.User"

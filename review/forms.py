@@ -30,6 +30,18 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("All states")), *[(s.value, s.label) for s in states]]
 
+    def load_choices(self, *, units):
+        """Read the choices of the call (and, with `units`, the province and ministry) fields now, one query
+        each, and return them: with the query string, the role and the language they are everything the
+        rendered form shows — the version of its cached fragment (templates/review/queue.html)."""
+        loaded = []
+        for name in ("call", *(("province", "ministry") if units else ())):
+            field = self.fields[name]
+            choices = [(obj.pk, str(obj)) for obj in field.queryset]
+            field.choices = [("", field.empty_label), *choices]
+            loaded.append(choices)
+        return loaded
+
     def apply(self, queryset):
         if not self.is_valid():
             return queryset

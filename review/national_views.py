@@ -1,6 +1,7 @@
 """CNIPA's pages: the national dashboard, the public notice's management, objections."""
 
 from pathlib import PurePath
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +27,9 @@ from . import national
 from .models import Call, Notice, Objection, ObjectionDecision, Package, PackageStatus, Recommendation
 from .quota import quota_usage
 
+# The application fields quota_usage() reads.
+QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
+
 RECOMMENDED_STATES = (State.RECOMMENDED, State.NATIONAL_REVIEW, State.RECHECK_PASSED, State.RECHECK_FAILED,
                       State.RETURNED_TO_UNIT, State.ON_NOTICE, State.DESIGNATED, State.NOT_DESIGNATED)
 
@@ -49,7 +53,7 @@ def dashboard_rows(call):
     """One row per recommending unit with the counts CNIPA follows, and the totals. Four queries."""
     counts = {}
     for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
-                .values("route", "province_id", "ministry_id", "state").annotate(n=Count("id"))):
+                .values("route", "province_id", "ministry_id", "state").annotate(n=Count("*"))):
         key = ("ministry", row["ministry_id"]) if row["route"] == Route.MINISTRY else ("province", row["province_id"])
         states = counts.setdefault(key, {})
         # City- and province-routed applications of one province come as separate rows: add them up.
@@ -57,8 +61,12 @@ def dashboard_rows(call):
     packages = {("ministry", p.ministry_id) if p.ministry_id else ("province", p.province_id): p
                 for p in Package.objects.filter(call=call)}
     recommendations = {}
-    for recommendation in Recommendation.objects.filter(package__call=call).select_related("application"):
-        recommendations.setdefault(recommendation.package_id, []).append(recommendation)
+    # Only what quota_usage reads, as plain values: hundreds of recommendations with their (wide) application
+    # rows cost more to build as model instances than to count.
+    for package_id, *claim in Recommendation.objects.filter(package__call=call).values_list(
+            "package_id", *(f"application__{name}" for name in QUOTA_FIELDS)):
+        application = SimpleNamespace(**dict(zip(QUOTA_FIELDS, claim)))
+        recommendations.setdefault(package_id, []).append(SimpleNamespace(application=application))
     units = [(("province", p.pk), p) for p in Province.objects.all()] + \
             [(("ministry", m.pk), m) for m in Ministry.objects.all()]
     rows, totals = [], dict.fromkeys(("received", "city", "desk", "recommended", "counted", "exempt"), 0)

@@ -6,9 +6,11 @@ national.objection_submit; these views only validate the form and show its answe
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Min
+from django.db.models import Count, Max, Min, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
 from navportal.errors import PortalError
@@ -44,12 +46,26 @@ def notice_current(request):
     return redirect("notice_detail", call_id=notice.call_id)
 
 
+# The public pages are the most requested ones and the same for everyone, so their content is cached
+# ({% cache %} in the templates), under a key that names everything the content shows. The key is read from
+# the database on every request (one query), so a change — an entry removed, the list confirmed, dates
+# corrected, a call renamed, the period opening or closing — shows at once on every server, whichever cache
+# backend is configured; nothing needs to be deleted from the cache.
+
 @require_safe
 def notice_detail(request, call_id):
-    notice = _published_notice(call_id)
-    entries = notice.entries.filter(removed_at__isnull=True).order_by("number")
+    notice = get_object_or_404(
+        Notice.objects.select_related("call").annotate(
+            listed=Count("entries", filter=Q(entries__removed_at__isnull=True)),
+            last_removed=Max("entries__removed_at")),
+        call_id=call_id)
+    period = _period(notice)
+    entries = notice.entries.filter(removed_at__isnull=True).order_by("number")  # read only when not cached
+    version = [notice.pk, notice.published_at, notice.listed, notice.last_removed, notice.starts_on, notice.ends_on,
+               notice.dates_confirmed, notice.confirmed_at, notice.call.title, period, get_language()]
     return render(request, "public/notice.html", {
-        "notice": notice, "call": notice.call, "entries": entries, "period": _period(notice)})
+        "notice": notice, "call": notice.call, "entries": entries, "period": period,
+        "fragment_version": "|".join(map(str, version))})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -88,19 +104,33 @@ def objection_done(request, call_id):
 
 @require_safe
 def bases(request):
-    """The final list: the entries of every confirmed notice still on its list, newest call first."""
+    """The final list: the entries of every confirmed notice still on its list, newest call first.
+
+    Cached like the notice: the version is what the confirmed lists hold, and the filters and page asked for.
+    The form, the count and the rows are worked out only when the template renders them (a cache miss)."""
     listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
-    # The provinces present, in the official order of their codes.
-    provinces = [row["province_name"] for row in listed.values("province_name").annotate(
-        code=Min("application__province__code")).order_by("code", "province_name")]
-    filters = BasesFilterForm(request.GET, provinces=provinces)
-    rows = filters.apply(listed).select_related("notice", "notice__call").only(
-        "pk", "number", "name", "province_name", "industry", "notice__id", "notice__final_document_number",
-        "notice__final_document_date", "notice__call__id", "notice__call__title",
-        "notice__call__opens_at").order_by("-notice__call__opens_at", "notice_id", "number")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    # A confirmed list never changes again (no objection is decided after it); its call's title may.
+    version = list(Notice.objects.filter(confirmed_at__isnull=False).order_by("pk").values_list(
+        "pk", "confirmed_at", "call__title"))
+
+    def filters():
+        # The provinces present, in the official order of their codes.
+        provinces = [row["province_name"] for row in listed.values("province_name").annotate(
+            code=Min("application__province__code")).order_by("code", "province_name")]
+        return BasesFilterForm(request.GET, provinces=provinces)
+
+    filters = SimpleLazyObject(filters)
+
+    def page():
+        rows = filters.apply(listed).select_related("notice", "notice__call").only(
+            "pk", "number", "name", "province_name", "industry", "notice__id", "notice__final_document_number",
+            "notice__final_document_date", "notice__call__id", "notice__call__title",
+            "notice__call__opens_at").order_by("-notice__call__opens_at", "notice_id", "number")
+        return Paginator(rows, 50).get_page(request.GET.get("page"))
+
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "public/bases.html", {
-        "filters": filters, "page": page, "query": query.urlencode(),
-        "filtered": any(request.GET.get(name) for name in ("province", "industry", "q"))})
+        "filters": filters, "page": SimpleLazyObject(page), "query": query.urlencode(),
+        "filtered": any(request.GET.get(name) for name in ("province", "industry", "q")),
+        "fragment_version": "|".join(map(str, [*version, get_language(), request.GET.urlencode()]))})

@@ -116,6 +116,13 @@ def _fast_and_private(settings, tmp_path):
                                                      "location": str(tmp_path / "uploads")}}}
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached fragments of one test never answer another's."""
+    from django.core.cache import cache
+    cache.clear()
+
+
 @pytest.fixture
 def call(db):
     now = timezone.now()

@@ -1,0 +1,28 @@
+"""Signed-in sessions made on the server, for load tools: what the sign-in and second-factor pages leave in a
+session, written straight into the session store — no password typed, no TOTP code computed, and nothing in the
+portal weakened. Only for a benchmark database (run by bench/run.py and bench/burst.py)."""
+
+import secrets
+
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from navportal.second_factor import needs_second_factor
+
+
+def signed_in(user):
+    """(session key, CSRF secret) of a fresh session of `user`, with the second factor passed for officials."""
+    session = SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session["signed_in_at"] = timezone.now().timestamp()
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.create()
+    # The CSRF cookie holds the unmasked secret; Django accepts the same 32 characters back in the form.
+    return session.session_key, secrets.token_hex(16)
