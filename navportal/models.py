@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -111,6 +112,8 @@ class User(AbstractUser):
                         province__isnull=True, ministry__isnull=True)
                 ),
             ),
+            # One account per user name whatever its case: "Wang" and "wang" are one person to a reader.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
             # No superuser and no staff flag: every power comes from the role, and the roles never mix.
             models.CheckConstraint(name="user_no_superuser", condition=Q(is_superuser=False, is_staff=False)),
         ]

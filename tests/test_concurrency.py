@@ -10,8 +10,10 @@ from django.db import connection, connections
 from applications import services
 from applications.models import Application, ApplicationVersion
 from applications.selectors import ApplicationContent, applications_for_user
+from navportal import administration
 from navportal.errors import PortalError
-from navportal.models import AuditEvent
+from navportal.models import AuditEvent, Role, User
+from tests.conftest import make_user
 
 pytestmark = [
     pytest.mark.postgres,
@@ -93,3 +95,22 @@ def test_concurrent_saves_from_the_same_copy_keep_only_one(applicant, call, monk
     results = race(2, lambda: save(threading.current_thread().name)())
     assert sum(isinstance(r, Application) for r in results) == 1
     assert sum(isinstance(r, PortalError) and r.code == "stale" for r in results) == 1
+
+
+def test_four_administrators_creating_one_user_name_in_different_cases_make_one_account(monkeypatch):
+    """The check for a taken name and the insert are apart; the case-insensitive unique index decides."""
+    sysadmin = make_user("race-sys", Role.SYSTEM_ADMIN)
+    exists = User.objects.filter
+
+    def slow_filter(*args, **kwargs):
+        found = exists(*args, **kwargs)
+        time.sleep(0.2)
+        return found
+    monkeypatch.setattr(User.objects, "filter", slow_filter)
+    names = ["NJ-race", "nj-race", "Nj-Race", "nJ-RACE"]
+    results = race(4, lambda: administration.account_create(
+        actor=sysadmin, username=names.pop(), display_name="并发", email="race@example.cn", role=Role.NATIONAL,
+        scope=None, site_url="http://testserver/").username)
+    assert sum(isinstance(r, str) for r in results) == 1, results
+    assert all(isinstance(r, PortalError) for r in results if not isinstance(r, str)), results
+    assert User.objects.filter(username__iexact="nj-race").count() == 1
