@@ -17,7 +17,7 @@ from navportal.models import Role
 from review.models import Call
 
 from . import services
-from .enums import AttachmentKind
+from .enums import AttachmentKind, State
 from .forms import (
     AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
@@ -212,7 +212,15 @@ def application_submit(request, pk):
     try:
         problems = services.application_submit(actor=request.user, application_id=application.pk)
     except PortalError as exc:
-        messages.error(request, exc.message)
+        application.refresh_from_db(fields=["state", "submitted_at"])
+        if exc.code == "state" and application.submitted_at and application.state not in (
+                State.DRAFT, State.RETURNED):
+            # A second click, a second tab or a retried request: the first one did it. Say so, politely,
+            # rather than report an error about an application that was submitted.
+            messages.info(request, _("This application was submitted at %(time)s; nothing more to do.")
+                          % {"time": timezone.localtime(application.submitted_at).strftime("%Y-%m-%d %H:%M")})
+        else:
+            messages.error(request, exc.message)
         return redirect("application_tasks", pk=application.pk)
     if problems:
         messages.error(request, _("The application was not submitted; the problems are listed below."))

@@ -9,6 +9,7 @@ from applications import services
 from applications.enums import AttachmentKind, State
 from applications.models import Application, Attachment
 from navportal.demo.content import TINY_PDF
+from navportal.models import AuditEvent
 from tests.conftest import PASSWORD, make_applicant, version_of
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -271,3 +272,15 @@ def test_a_refused_id_is_recorded_as_denied_access(client, applicant, outsider, 
     [event] = AuditEvent.objects.filter(action="access_denied")
     assert (event.actor, event.result) == (outsider, "denied")
     assert f"applications.application#{application.pk}" in event.note
+
+
+def test_a_second_submit_is_a_polite_no_op(client, applicant, complete):
+    application = complete(applicant)
+    client.force_login(applicant)
+    url = reverse("application_submit", args=[application.pk])
+    first = client.post(url, follow=True)
+    assert [m.level_tag for m in first.context["messages"]] == ["success"]
+    second = client.post(url, follow=True)           # a second tab, or a retried request
+    assert [m.level_tag for m in second.context["messages"]] == ["info"]
+    assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW
+    assert AuditEvent.objects.filter(action="application_submit").count() == 1

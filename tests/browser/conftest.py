@@ -16,12 +16,13 @@ finds no serious or critical accessibility violation, and in a phone-sized viewp
 Each journey seeds the state it starts from with the services and clicks only the stage it is about.
 """
 
+import datetime
 import functools
 import os
 from pathlib import Path
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from navportal.models import User
@@ -216,6 +217,17 @@ def official(username, role, **scope):
     """An official with a confirmed authenticator (TOTP device), as after enrolment."""
     return enrol(User.objects.create_user(username=username, email=f"{username}@example.cn", password=PASSWORD,
                                           role=role, display_name=username, **scope))
+
+
+def tidy_call(call, title="2026年度国家级专利导航服务基地申报"):
+    """A call as the screenshots should show it: a real-looking title, a deadline at 17:00 in 30 days."""
+    from review.models import Call
+
+    deadline = timezone.make_aware(datetime.datetime.combine(
+        timezone.localdate() + datetime.timedelta(days=30), datetime.time(17)))
+    Call.objects.filter(pk=call.pk).update(title=title, deadline=deadline)
+    call.refresh_from_db()
+    return call
 
 
 def enrol(user):

@@ -23,7 +23,8 @@ from review.models import Call
 from tests.conftest import totp_code
 
 from .conftest import (
-    CHROMIUM, DESKTOP, PHONE, SKIP_REASON, check_page, log_in, log_out, new_page, shot, submit, visit, zh,
+    CHROMIUM, DESKTOP, PHONE, SKIP_REASON, check_page, log_in, log_out, new_page, shot, submit, tidy_call, visit,
+    zh,
 )
 
 pytestmark = [
@@ -90,8 +91,9 @@ def save_and_continue(page, pk, next_key):
 def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_server):
     page = screen
     now = timezone.now()
-    call = Call.objects.create(title="2026年度国家级专利导航服务基地申报", document_number="测试〔2026〕1号",
-                               opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
+    call = tidy_call(Call.objects.create(title="", document_number="测试〔2026〕1号",
+                                         opens_at=now - datetime.timedelta(days=1),
+                                         deadline=now + datetime.timedelta(days=30)))
     jiangsu = Province.objects.get(code="320000")
     nanjing = City.objects.get(code="320100")
     hangzhou = City.objects.get(code="330100")

@@ -3,10 +3,13 @@ on one draft — the second save is refused and its typed text stays on screen; 
 the user back, after logging in again (with the second factor for an official), to the page they were on,
 with what they had typed put back in the form."""
 
+import time
+
 import pytest
 from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from applications import services
 from applications.enums import State
 from applications.models import Application, ApplicationVersion
 from navportal.models import AuditEvent
@@ -21,14 +24,26 @@ pytestmark = [
 ]
 
 
-def test_double_clicking_submit_submits_once(page, applicant, complete):
+def test_double_clicking_submit_submits_once(page, applicant, complete, monkeypatch):
     application = complete(applicant)
+    # A busy server: the first click's request is still being worked on when the second click comes.
+    slow_submit = services.application_submit
+
+    def busy(**kwargs):
+        time.sleep(0.5)
+        return slow_submit(**kwargs)
+
+    monkeypatch.setattr(services, "application_submit", busy)
     log_in(page, applicant.username)
     visit(page, f"/applications/{application.pk}/")
-    with page.expect_navigation():
-        page.locator(f"form[action$='/applications/{application.pk}/submit/'] button").dblclick()
+    button = page.locator(f"form[action$='/applications/{application.pk}/submit/'] button")
+    # Two clicks 150 ms apart, as a hand double-clicks: the first request is on its way when the second
+    # click comes (clicks within one task would be merged by the browser itself).
+    button.evaluate("button => { button.click(); setTimeout(() => button.click(), 150); }")
+    page.wait_for_timeout(1500)          # both requests, if there were two, have been answered
     page.wait_for_load_state("networkidle")
     check_page(page)
+    # One answer: not "Submitted" and "cannot be submitted" side by side.
     assert page.locator(".messages .alert").count() == 1, page.locator(".messages").inner_text()
     assert page.locator(".messages .alert-success").count() == 1
     assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW

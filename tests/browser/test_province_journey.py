@@ -15,11 +15,11 @@ from applications.enums import ClaimStatus, State
 from applications.models import Application
 from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent
-from review.models import Call, Package, PackageStatus
+from review.models import Package, PackageStatus
 from tests.conftest import make_applicant
 
 from .conftest import (
-    CHROMIUM, SKIP_REASON, check_page, enrol, log_in, log_out, new_page, shot, submit, visit, zh,
+    CHROMIUM, SKIP_REASON, check_page, enrol, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
 )
 
 pytestmark = [
@@ -68,7 +68,7 @@ def ranking(package):
 
 def test_province_returns_verifies_ranks_and_hands_in(page, browser, live_server, desk, reviewers):
     users, apps = desk
-    Call.objects.update(title="2026年度国家级专利导航服务基地申报")
+    tidy_call(apps[0].call)
     returned, exempt, local, fourth, fifth = apps
     log_in(page, "prov-js")
 
