@@ -15,6 +15,8 @@ from .enums import (
     APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ClientKind, Employment, ExemptCategory,
     NavigationType, Route, State,
 )
+from navportal.choices import ChoiceDisplayMixin
+
 from .validators import validate_credit_code
 
 
@@ -47,7 +49,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class Application(models.Model):
+class Application(ChoiceDisplayMixin, models.Model):
     """One organisation's application to one call, with the whole content of the form.
 
     `lock_version` grows with every saved change; a save made from an older copy (a second tab) is
@@ -176,31 +178,8 @@ class Application(models.Model):
     def applicant_state_label(self):
         return APPLICANT_LABELS[self.state]
 
-    # Django's generated get_FOO_display() rebuilds a dict of every choice, translating each label, at each
-    # call: a list of 50 applications spent more time there than in its query. These read one label.
-    def get_state_display(self):
-        return _choice_label(State, self.state)
 
-    def get_applicant_type_display(self):
-        return _choice_label(ApplicantType, self.applicant_type)
-
-    def get_affiliation_display(self):
-        return _choice_label(Affiliation, self.affiliation)
-
-    def get_route_display(self):
-        return _choice_label(Route, self.route)
-
-
-def _choice_label(choices, value):
-    """The label of `value` in the TextChoices `choices`, in the active language; the value itself if unknown
-    (as Django's get_FOO_display() does)."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
-class StaffMember(models.Model):
+class StaffMember(ChoiceDisplayMixin, models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="staff")
     name = models.CharField(_("full name"), max_length=60, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
@@ -217,7 +196,7 @@ class StaffMember(models.Model):
         return self.name
 
 
-class ServiceRecord(models.Model):
+class ServiceRecord(ChoiceDisplayMixin, models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="services")
     date = models.DateField(_("date"), null=True, blank=True)
     client = models.CharField(_("client"), max_length=200, blank=True)

@@ -239,15 +239,15 @@ def machine():
            f"Python {platform.python_version()}; PostgreSQL {pg}"
 
 
-def table(results, floor):
-    lines = ["| page | req/s | p50 ms | p95 ms | p99 ms | ratio to floor | target | met |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+def table(results):
+    lines = ["| page | req/s | p50 ms | p95 ms | p99 ms | floor req/s | ratio to floor | target | met |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, r in results:
-        ratio = r["rps"] / floor if floor else 0
+        ratio = r["rps"] / r["floor"]
         target = TARGETS.get(name)
         met = "" if target is None else ("yes" if ratio >= target else "**no**")
         lines.append(f"| {name} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
-                     f"{ratio:.2f} | {'' if target is None else f'≥ {target}'} | {met} |")
+                     f"{r['floor']:.1f} | {ratio:.2f} | {'' if target is None else f'≥ {target}'} | {met} |")
     return "\n".join(lines)
 
 
@@ -273,6 +273,7 @@ def main():
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing (apt-get install wrk)")
     env = bench_env(args)
+    load_before = " / ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     generated = "(database of an earlier run)" if args.reuse else prepare_database(args, env)
     print(generated, flush=True)
     run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
@@ -291,20 +292,22 @@ def main():
             t = targets(args.connections)
             floor_url = f"http://127.0.0.1:{args.port + 1}/"
             wrk(floor_url, "get.lua", {}, args.warmup, args.connections)
-            floors = [wrk(floor_url, "get.lua", {}, args.duration, args.connections)]
-            print(f"floor: {floors[0]['rps']:.1f} req/s", flush=True)
-            results = []
+            # The floor right before every page and once at the end: each page is compared with the floor
+            # runs on either side of it, so that load from elsewhere on the machine cancels out.
+            floors, results = [], []
             for name, path, script, extra in cases(t):
+                floors.append(wrk(floor_url, "get.lua", {}, args.duration, args.connections))
                 url = f"http://127.0.0.1:{args.port}{path}"
                 if name != "submission (POST)":  # every submission is real: no warm-up spends the drafts
                     wrk(url, script, extra() if callable(extra) else extra, args.warmup, args.connections)
                 result = wrk(url, script, extra() if callable(extra) else extra, args.duration, args.connections)
                 results.append((name, result))
-                print(f"{name}: {result['rps']:.1f} req/s, p95 {result['p95_ms']:.1f} ms, "
-                      f"unexpected {result['unexpected']}, errors {result['socket_errors'] + result['http_errors']}",
-                      flush=True)
-            wrk(floor_url, "get.lua", {}, args.warmup, args.connections)
+                print(f"{name}: {result['rps']:.1f} req/s (floor {floors[-1]['rps']:.1f}), p95 "
+                      f"{result['p95_ms']:.1f} ms, unexpected {result['unexpected']}, errors "
+                      f"{result['socket_errors'] + result['http_errors']}", flush=True)
             floors.append(wrk(floor_url, "get.lua", {}, args.duration, args.connections))
+            for index, (name, result) in enumerate(results):
+                result["floor"] = (floors[index]["rps"] + floors[index + 1]["rps"]) / 2
         from applications.models import Application
         submitted = Application.objects.filter(pk__in=t["submit_ids"]).exclude(state="draft").count()
         small = summary_peak(t["call"], t["cnipa"], 300)
@@ -314,8 +317,8 @@ def main():
             stop_server(server)
 
     floor_rps = sum(f["rps"] for f in floors) / len(floors)
-    floor_row = {**floors[0], "rps": floor_rps,
-                 **{k: (floors[0][k] + floors[1][k]) / 2 for k in ("p50_ms", "p95_ms", "p99_ms")}}
+    floor_row = {"rps": floor_rps, "floor": floor_rps,
+                 **{k: sum(f[k] for f in floors) / len(floors) for k in ("p50_ms", "p95_ms", "p99_ms")}}
     submit_result = dict(results)["submission (POST)"]
     command = " ".join(["make bench"] + ([f"BENCH_SECONDS={args.duration}"] if args.duration != 10 else []))
     report = "\n".join([
@@ -325,12 +328,14 @@ def main():
         "",
         f"- Machine: {machine()}",
         f"- Server: gunicorn {', '.join(bench_gunicorn())}; wrk -t{args.connections} -c{args.connections} "
-        f"-d{args.duration}s after a {args.warmup} s warm-up, on the same machine",
+        f"-d{args.duration}s after a {args.warmup} s warm-up, on the same machine; load average before the run "
+        f"{load_before}",
         f"- Data: {generated}",
-        f"- Floor (bench/floor: one query, 50 rows): {floors[0]['rps']:.1f} req/s before the pages, "
-        f"{floors[1]['rps']:.1f} after; ratios are to the mean, {floor_rps:.1f} req/s",
+        f"- Floor (bench/floor: one query, 50 rows), measured before each page and at the end: "
+        f"{min(f['rps'] for f in floors):.1f}–{max(f['rps'] for f in floors):.1f} req/s (mean {floor_rps:.1f}); "
+        f"each page's ratio is to the mean of the floor runs on either side of it (column \"floor\")",
         "",
-        table([("floor", floor_row)] + results, floor_rps),
+        table([("floor (mean)", floor_row)] + results),
         "",
         f"Submissions: {submit_result['requests']} requests, {submitted} applications submitted "
         f"(of {t['submit_count']} complete drafts); unexpected responses {submit_result['unexpected']}.",

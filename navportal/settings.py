@@ -165,9 +165,11 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# 30 minutes idle (the cookie is renewed on every request); 12 hours absolute (SessionPolicyMiddleware).
+# 30 minutes idle (the session and its cookie are renewed once a minute of activity) and 12 hours absolute, both
+# by SessionPolicyMiddleware; not every request writes the session.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

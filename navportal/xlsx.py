@@ -5,10 +5,11 @@ never evaluated as a formula. Dates are real dates with a date format; headers a
 """
 
 import datetime
+import tempfile
 from io import BytesIO
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -69,6 +70,18 @@ def response(workbook, filename):
     buffer = BytesIO()
     workbook.save(buffer)
     reply = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    reply["Cache-Control"] = "private, no-store"
+    return reply
+
+
+def streamed_response(workbook, filename):
+    """The workbook, written to a temporary file and sent from it in chunks: for sheets of thousands of rows,
+    whose bytes need never be in memory at once (the file is removed when the response is closed)."""
+    spool = tempfile.TemporaryFile()
+    workbook.save(spool)
+    spool.seek(0)
+    reply = FileResponse(spool, content_type=XLSX)
     reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     reply["Cache-Control"] = "private, no-store"
     return reply

@@ -1,8 +1,10 @@
 """Spreadsheets of the review side (SPEC §9)."""
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
+from applications.models import ServiceRecord, StaffMember
 from navportal import xlsx
 
 from .quota import counts_against_quota, has_priority
@@ -15,11 +17,17 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def _row_count(model):
+    """The number of `model` rows (roster or services) of the recommendation's application, as a subquery: a
+    join of both tables with COUNT(DISTINCT) multiplies the rows it reads (staff × services per application)."""
+    return Coalesce(Subquery(model.objects.filter(application=OuterRef("application")).order_by().values(
+        "application").annotate(n=Count("*")).values("n")), 0)
+
+
 def with_counts(recommendations):
     """Recommendations with what a summary row needs, the roster and service counts included."""
     return (recommendations.select_related("application", "application__organisation", "application__city")
-            .annotate(staff_count=Count("application__staff", distinct=True),
-                      service_count=Count("application__services", distinct=True)))
+            .annotate(staff_count=_row_count(StaffMember), service_count=_row_count(ServiceRecord)))
 
 
 def summary_row(number, recommendation, call, quota):

@@ -1,8 +1,6 @@
 """CNIPA's spreadsheets (SPEC §9): the national summary with its per-unit counts, the proposed list and the
 final list. Always in Chinese, whatever the language of the person exporting: they are official sheets."""
 
-import itertools
-
 from django.db.models import Count, F
 from django.http import Http404
 from django.utils import timezone, translation
@@ -54,6 +52,8 @@ def national_summary_response(call, user):
 
 
 def _national_summary(call, user):
+    """Written row by row (openpyxl write-only mode) and sent from a temporary file: memory stays flat whatever
+    the number of recommendations — rows are read 100 at a time and only a few counts per unit are kept."""
     workbook = xlsx.new_workbook()
     sheet = xlsx.Sheet(workbook, "全国汇总表", NATIONAL_COLUMNS, title_row=f"{call.title} 全国汇总表")
     recommendations = (
@@ -62,33 +62,35 @@ def _national_summary(call, user):
         # Provinces by code, then ministries by code; within a package, by rank.
         .order_by(F("package__province__code").asc(nulls_last=True), "package__ministry__code", "package_id",
                   "rank"))
-    by_package = {}
-    number = itertools.count(1)
-    for package_id, group in itertools.groupby(recommendations.iterator(chunk_size=500),
-                                               key=lambda r: r.package_id):
-        fetched = by_package[package_id] = list(group)
-        package = fetched[0].package
-        for recommendation in fetched:
-            application = recommendation.application
-            # 序号 runs through the whole sheet; 推荐排序 stays the unit's own rank.
-            row = summary_row(next(number), recommendation, call, package.quota)
-            row.insert(_NAME_AT, package.unit.name)
-            sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
+    # Per package: [quota, recommendations, counted, exempt], added up row by row (quota_usage of one row), so
+    # that no package's rows are held.
+    usage = {}
+    for number, recommendation in enumerate(recommendations.iterator(chunk_size=100), start=1):
+        package, application = recommendation.package, recommendation.application
+        counts = usage.setdefault(package.pk, [package.quota, 0, 0, 0])
+        counted, exempt, _over = quota_usage([recommendation], call, None)
+        counts[1:] = [counts[1] + 1, counts[2] + counted, counts[3] + exempt]
+        # 序号 runs through the whole sheet; 推荐排序 stays the unit's own rank.
+        row = summary_row(number, recommendation, call, package.quota)
+        row.insert(_NAME_AT, package.unit.name)
+        sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
+    usage = {pk: (n, counted, exempt, max(0, counted - quota) if quota is not None else 0)
+             for pk, (quota, n, counted, exempt) in usage.items()}
     sheet.append([])
     sheet.append(["填报人", user.display_name or user.username])
     sheet.append(["日期", timezone.localdate()])
-    _unit_sheet(workbook, call, by_package)
-    return xlsx.response(workbook, f"全国汇总表-{timezone.localdate():%Y%m%d}.xlsx")
+    _unit_sheet(workbook, call, usage)
+    return xlsx.streamed_response(workbook, f"全国汇总表-{timezone.localdate():%Y%m%d}.xlsx")
 
 
-def unit_rows(call, recommendations_by_package):
+def unit_rows(call, usage_by_package):
     """One row per recommending unit that received a (non-draft) application or has a package in
-    `call`: provinces by code, then ministries by code. Two queries; the recommendations (with their
-    applications) come from the caller, grouped by package id."""
+    `call`: provinces by code, then ministries by code. Two queries; what each package recommended comes from
+    the caller: package id → (recommendations, counted, exempt, over)."""
     units, received = {}, {}
     for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
                 .values("route", "province_id", "province__code", "province__name",
-                        "ministry_id", "ministry__code", "ministry__name").annotate(n=Count("id"))):
+                        "ministry_id", "ministry__code", "ministry__name").annotate(n=Count("*"))):
         if row["route"] == Route.MINISTRY:
             key, unit = ("ministry", row["ministry_id"]), (row["ministry__code"], row["ministry__name"])
         else:
@@ -102,17 +104,17 @@ def unit_rows(call, recommendations_by_package):
         units[key] = (package.unit.code, package.unit.name)
     for key in sorted(units, key=lambda k: (k[0] != "province", units[k][0])):
         package = packages.get(key)
-        recommendations = recommendations_by_package.get(package.pk, []) if package else []
-        counted, exempt, over = quota_usage(recommendations, call, package.quota) if package else (0, 0, 0)
+        recommended, counted, exempt, over = usage_by_package.get(package.pk, (0, 0, 0, 0)) if package else (
+            0, 0, 0, 0)
         submitted, on_time = _handed_in(package, call)
-        yield [units[key][1], received.get(key, 0), len(recommendations), counted, exempt, "是" if over else "否",
+        yield [units[key][1], received.get(key, 0), recommended, counted, exempt, "是" if over else "否",
                submitted, on_time]
 
 
-def _unit_sheet(workbook, call, by_package):
+def _unit_sheet(workbook, call, usage):
     sheet = xlsx.Sheet(workbook, "各单位统计", UNIT_COLUMNS, title_row=f"{call.title} 各单位统计")
     totals = [0, 0, 0, 0]
-    for row in unit_rows(call, by_package):
+    for row in unit_rows(call, usage):
         sheet.append(row)
         totals = [a + b for a, b in zip(totals, row[1:5])]
     sheet.append(["合计", *totals])

@@ -111,6 +111,9 @@ def pass_second_factor(client, user, **extra):
 def _fast_and_private(settings, tmp_path):
     # A fast hasher: the suite creates hundreds of accounts; production keeps Django's default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every request renews the session, so that two requests in a row cost the same queries (the once-a-minute
+    # renewal itself is tested in tests/test_session_renewal.py).
+    settings.SESSION_RENEW_SECONDS = 0
     settings.STORAGES = {**settings.STORAGES, "default": {
         **settings.STORAGES["default"], "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"],
                                                      "location": str(tmp_path / "uploads")}}}

@@ -30,7 +30,9 @@ def cnipa(reviewers):
 
 def book(response):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return load_workbook(io.BytesIO(response.content))
+    # The national summary is streamed from a temporary file; the lists are small and sent whole.
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return load_workbook(io.BytesIO(content))
 
 
 def values(sheet, row):
