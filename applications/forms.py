@@ -34,6 +34,19 @@ class CityField(forms.ModelChoiceField):
         super().__init__(queryset=City.objects.select_related("province").order_by("code"), **kwargs)
 
 
+def _choose_prompt(form):
+    """A select's empty choice says what to do (请选择) instead of Django's "---------"."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            if field.empty_label is not None:
+                field.empty_label = _("Choose…")
+        elif isinstance(field, forms.TypedChoiceField | forms.ChoiceField) and not isinstance(
+                field, forms.MultipleChoiceField):
+            choices = list(field.choices)
+            if choices and choices[0][0] == "" and str(choices[0][1]).strip("-") == "":
+                field.choices = [("", _("Choose…")), *choices[1:]]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -72,6 +85,10 @@ class RegistrationForm(forms.Form):
         attrs={"autocomplete": "new-password"}), help_text=_("At least 8 characters, not only digits."))
     password2 = forms.CharField(label=_("password again"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choose_prompt(self)
 
     def clean_credit_code(self):
         code = normalize_credit_code(self.cleaned_data["credit_code"]).upper()
@@ -150,6 +167,7 @@ class SectionForm(forms.ModelForm):
         for name in IDENTITY_FIELDS:
             if name in self.fields:
                 self.fields[name].required = True
+        _choose_prompt(self)
 
     def clean(self):
         cleaned = super().clean()

@@ -284,3 +284,12 @@ def test_a_second_submit_is_a_polite_no_op(client, applicant, complete):
     assert [m.level_tag for m in second.context["messages"]] == ["info"]
     assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW
     assert AuditEvent.objects.filter(action="application_submit").count() == 1
+
+
+def test_selects_ask_to_choose_instead_of_dashes(client, applicant, draft):
+    assert "---------" not in client.get(reverse("register")).content.decode()
+    client.force_login(applicant)
+    services.application_pledge(actor=applicant, application_id=draft.pk)
+    for key in ("basic", "claims"):
+        body = client.get(section_url(draft, key)).content.decode()
+        assert "---------" not in body and "请选择" in body, key

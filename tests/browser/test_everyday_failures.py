@@ -40,7 +40,8 @@ def test_double_clicking_submit_submits_once(page, applicant, complete, monkeypa
     # Two clicks 150 ms apart, as a hand double-clicks: the first request is on its way when the second
     # click comes (clicks within one task would be merged by the browser itself).
     button.evaluate("button => { button.click(); setTimeout(() => button.click(), 150); }")
-    page.wait_for_timeout(1500)          # both requests, if there were two, have been answered
+    # The page before had no message: the first one shown is the answer to the last request sent.
+    page.wait_for_selector(".messages .alert")
     page.wait_for_load_state("networkidle")
     check_page(page)
     # One answer: not "Submitted" and "cannot be submitted" side by side.
