@@ -225,13 +225,17 @@ def _package(request, pk):
 
 
 def package_context(request, package, **forms):
-    recommendations = list(package.recommendations.select_related("application", "application__organisation")
-                           .order_by("rank"))
+    # Of the applications, what the page and the quota and priority rules read.
+    recommendations = list(package.recommendations.select_related("application").only(
+        "package_id", "rank", "score", "opinion", "slot_id", "application__name", "application__state",
+        "application__exempt_category", "application__exemption_status", "application__national_exemption_status",
+        "application__local_base", "application__priority_status").order_by("rank"))
     call = package.call
     counted, exempt, over = quota_usage(recommendations, call, package.quota)
     route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
+    # Only what the page lists of them: names and claims.
     undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
-                     .select_related("organisation").order_by("submitted_at")) \
+                     .only("name", "exempt_category", "local_base").order_by("submitted_at")) \
         if request.user.role != Role.NATIONAL else []
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
