@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -116,7 +117,12 @@ def _decision_forms(request, application, bound=None):
 @login_required
 def application_detail(request, pk, bound=None, status=200):
     application = _scoped_application(request, pk)
-    content = ApplicationContent(application)
+    # The form's content (its rows and documents) is read only when its cached rendering is missing: the
+    # rendering is cached under the application's lock_version and updated_at, which every change of the
+    # content moves (applications.services._bump; every save sets updated_at).
+    content = SimpleLazyObject(lambda: ApplicationContent(application))
+    content_version = "|".join(map(str, [application.pk, application.lock_version, application.updated_at.isoformat(),
+                                         get_language()]))
     claim_forms = {}
     if request.user.has_perm("review.claim_check", application):
         if application.exempt_category:
@@ -136,7 +142,8 @@ def application_detail(request, pk, bound=None, status=200):
     } if request.user.role in (Role.PROVINCE, Role.MINISTRY, Role.NATIONAL) else {}
     return render(request, "review/application.html", {
         "registry": registry,
-        "application": application, "content": content, "versions": application.versions.all(),
+        "application": application, "content": content, "content_version": content_version,
+        "versions": application.versions.all(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),
