@@ -1,6 +1,8 @@
 """Reviewers' pages: the queue of their scope, an application with the decisions they may take, and the
 recommendation package. Each POST: fetch in scope (404 outside) → validate → one service → message."""
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -65,14 +67,19 @@ def queue(request):
     choices = filters.load_choices(units=user.role == Role.NATIONAL)
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
-        "name", "applicant_type", "industry_fields", "state", "submitted_at", "call__title",
+        "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
         "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
     ).order_by("submitted_at", "pk")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
+    # The rows show the application's own fields (any change moves updated_at), its call's title and reference
+    # names that only a migration changes: their rendering is cached under exactly those.
+    rows_version = hashlib.sha256(repr([get_language(), *((a.pk, a.updated_at, a.call.title) for a in page)])
+                                  .encode()).hexdigest()
     return render(request, "review/queue.html", {
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role],
+        "rows_version": rows_version,
         "filters_version": "|".join(map(str, [user.role, get_language(), query.urlencode(), choices]))})
 
 
