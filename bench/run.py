@@ -143,6 +143,7 @@ def targets(connections):
     save_sessions = {a.pk: signed_in(save_users[a.pk]) for a in saves}
 
     def save_env():
+        time.sleep(1)  # a save still in flight when the previous wrk run stopped lands before locks are read
         locks = dict(Application.objects.filter(pk__in=save_sessions).values_list("pk", "lock_version"))
         return {"BENCH_SAVES": ";".join(f"{s}|{c}|{pk}|{locks[pk]}" for pk, (s, c) in save_sessions.items())}
 
