@@ -74,9 +74,10 @@ def queue(request):
     query = params.copy()
     query.pop("page", None)
     # The rows show the application's own fields (any change moves updated_at), its call's title and reference
-    # names that only a migration changes: their rendering is cached under exactly those.
-    rows_version = hashlib.sha256(repr([get_language(), *((a.pk, a.updated_at, a.call.title) for a in page)])
-                                  .encode()).hexdigest()
+    # names that only a migration changes: their rendering is cached under exactly those, read by a light
+    # query; the rows themselves are read only when that rendering is missing.
+    shown = page.object_list.values_list("pk", "updated_at", "call__title")
+    rows_version = hashlib.sha256(repr([get_language(), *shown]).encode()).hexdigest()
     return render(request, "review/queue.html", {
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role],
         "rows_version": rows_version,
