@@ -54,7 +54,7 @@ def register(request):
         except PortalError as exc:
             form.add_error(None, exc.message)
             return render(request, "applications/register.html", {"form": form}, status=409)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="navportal.auth.ScopedModelBackend")
         messages.success(request, _("Your organisation is registered. You can now start an application."))
         return redirect("application_list")
     return render(request, "applications/register.html", {"form": form})

@@ -38,8 +38,8 @@ def main():
 
     user = None
     if args.who == "province":
-        package = Package.objects.filter(province__isnull=False).annotate(n=Count("recommendations")).order_by(
-            "-n", "pk").first()
+        package = Package.objects.filter(province__isnull=False, status="open").annotate(
+            n=Count("recommendations")).order_by("-n", "pk").first()
         user = User.objects.filter(role=Role.PROVINCE, province=package.province_id).order_by("pk").first()
     elif args.who == "cnipa":
         user = User.objects.filter(role=Role.NATIONAL).order_by("pk").first()
@@ -58,7 +58,7 @@ def main():
         client.get(args.path)
     profiler.stop()
     print(f"{args.path} as {args.who}: status {status}, {args.times} requests")
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ def signed_in(user):
     """(session key, CSRF secret) of a fresh session of `user`, with the second factor passed for officials."""
     session = SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "navportal.auth.ScopedModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session["signed_in_at"] = timezone.now().timestamp()
     if needs_second_factor(user):

@@ -163,7 +163,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "navportal.auth.ScopedModelBackend",  # Django's ModelBackend, reading the user's scope with the user
 ]
 # 30 minutes idle (the session and its cookie are renewed once a minute of activity) and 12 hours absolute, both
 # by SessionPolicyMiddleware; not every request writes the session.

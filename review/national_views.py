@@ -1,5 +1,6 @@
 """CNIPA's pages: the national dashboard, the public notice's management, objections."""
 
+import hashlib
 from pathlib import PurePath
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -101,7 +103,13 @@ def dashboard(request):
     _cnipa(request)
     call, calls = _call(request)
     rows, totals = dashboard_rows(call)
+    # The page shows nothing but these figures: its rendering is cached under a digest of them.
+    shown = [(c.pk, c.title) for c in calls], call.pk, call.deadline, totals, get_language(), [
+        (r["kind"], r["unit"].pk, str(r["unit"]), r["package"].pk if r["package"] else None,
+         *(r[k] for k in ("received", "city", "desk", "recommended", "counted", "exempt", "over", "handed_in",
+                          "quota", "bar"))) for r in rows]
     return render(request, "review/dashboard.html", {
+        "fragment_version": hashlib.sha256(repr(shown).encode()).hexdigest(),
         "call": call, "calls": calls, "rows": rows, "totals": totals,
         "over_quota": [r for r in rows if r["over"]],
         "late": sum(r["handed_in"] == "late" for r in rows),

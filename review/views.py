@@ -1,12 +1,15 @@
 """Reviewers' pages: the queue of their scope, an application with the decisions they may take, and the
 recommendation package. Each POST: fetch in scope (404 outside) → validate → one service → message."""
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -64,15 +67,21 @@ def queue(request):
     choices = filters.load_choices(units=user.role == Role.NATIONAL)
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
-        "name", "applicant_type", "industry_fields", "state", "submitted_at", "call__title",
+        "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
         "contact_name", "contact_mobile", "contact_phone",
         "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
     ).order_by("submitted_at", "pk")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
+    # The rows show the application's own fields (any change moves updated_at), its call's title and reference
+    # names that only a migration changes: their rendering is cached under exactly those, read by a light
+    # query; the rows themselves are read only when that rendering is missing.
+    shown = page.object_list.values_list("pk", "updated_at", "call__title")
+    rows_version = hashlib.sha256(repr([get_language(), *shown]).encode()).hexdigest()
     return render(request, "review/queue.html", {
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role],
+        "rows_version": rows_version,
         "filters_version": "|".join(map(str, [user.role, get_language(), query.urlencode(), choices]))})
 
 
@@ -117,7 +126,12 @@ def _decision_forms(request, application, bound=None):
 @login_required
 def application_detail(request, pk, bound=None, status=200):
     application = _scoped_application(request, pk)
-    content = ApplicationContent(application)
+    # The form's content (its rows and documents) is read only when its cached rendering is missing: the
+    # rendering is cached under the application's lock_version and updated_at, which every change of the
+    # content moves (applications.services._bump; every save sets updated_at).
+    content = SimpleLazyObject(lambda: ApplicationContent(application))
+    content_version = "|".join(map(str, [application.pk, application.lock_version, application.updated_at.isoformat(),
+                                         get_language()]))
     claim_forms = {}
     if request.user.has_perm("review.claim_check", application):
         if application.exempt_category:
@@ -137,7 +151,8 @@ def application_detail(request, pk, bound=None, status=200):
     } if request.user.role in (Role.PROVINCE, Role.MINISTRY, Role.NATIONAL) else {}
     return render(request, "review/application.html", {
         "registry": registry,
-        "application": application, "content": content, "versions": application.versions.all(),
+        "application": application, "content": content, "content_version": content_version,
+        "versions": application.versions.all(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),
@@ -226,13 +241,17 @@ def _package(request, pk):
 
 
 def package_context(request, package, **forms):
-    recommendations = list(package.recommendations.select_related("application", "application__organisation")
-                           .order_by("rank"))
+    # Of the applications, what the page and the quota and priority rules read.
+    recommendations = list(package.recommendations.select_related("application").only(
+        "package_id", "rank", "score", "opinion", "slot_id", "application__name", "application__state",
+        "application__exempt_category", "application__exemption_status", "application__national_exemption_status",
+        "application__local_base", "application__priority_status").order_by("rank"))
     call = package.call
     counted, exempt, over = quota_usage(recommendations, call, package.quota)
     route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
+    # Only what the page lists of them: names and claims.
     undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
-                     .select_related("organisation").order_by("submitted_at")) \
+                     .only("name", "exempt_category", "local_base").order_by("submitted_at")) \
         if request.user.role != Role.NATIONAL else []
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)

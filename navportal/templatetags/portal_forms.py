@@ -1,0 +1,40 @@
+"""`{{ form|crispy_cached }}`: crispy-forms' rendering of an unbound form, cached.
+
+Rendering a form through crispy's templates costs a few milliseconds, more than everything else on a page that
+shows several (the ranking page has one per recommendation). An unbound form renders the same for everyone who
+sees it with the same fields, prefix and initial values, in the same language, so that HTML is cached under a
+digest of exactly those. A bound form (with the user's input and its errors) is rendered afresh every time, and
+so is a form with a model choice field (its choices come from the database).
+"""
+
+import hashlib
+
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+from django import forms, template
+from django.core.cache import cache
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+def _fingerprint(form):
+    fields = [(name, str(field.label), str(field.help_text), field.required, field.disabled,
+               sorted((k, str(v)) for k, v in field.widget.attrs.items()), type(field.widget).__name__,
+               [(str(v), str(label)) for v, label in getattr(field, "choices", ())])
+              for name, field in form.fields.items()]
+    initial = sorted((name, str(form.get_initial_for_field(field, name))) for name, field in form.fields.items())
+    return repr((type(form).__module__, type(form).__qualname__, form.prefix, form.auto_id, fields, initial,
+                 get_language()))
+
+
+@register.filter
+def crispy_cached(form):
+    if form.is_bound or any(isinstance(f, forms.ModelChoiceField) for f in form.fields.values()):
+        return as_crispy_form(form)
+    key = "crispy:" + hashlib.sha256(_fingerprint(form).encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        html = str(as_crispy_form(form))
+        cache.set(key, html, 3600)
+    return mark_safe(html)  # noqa: S308 - crispy's own output, escaped when it was rendered
