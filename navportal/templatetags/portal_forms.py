@@ -4,7 +4,8 @@ Rendering a form through crispy's templates costs a few milliseconds, more than 
 shows several (the ranking page has one per recommendation). An unbound form renders the same for everyone who
 sees it with the same fields, prefix and initial values, in the same language, so that HTML is cached under a
 digest of exactly those. A bound form (with the user's input and its errors) is rendered afresh every time, and
-so is a form with a model choice field (its choices come from the database).
+so is a form with a model choice field (its choices come from the database) or a crispy FormHelper (whose
+settings the digest does not cover).
 """
 
 import hashlib
@@ -30,7 +31,8 @@ def _fingerprint(form):
 
 @register.filter
 def crispy_cached(form):
-    if form.is_bound or any(isinstance(f, forms.ModelChoiceField) for f in form.fields.values()):
+    if form.is_bound or hasattr(form, "helper") or any(
+            isinstance(f, forms.ModelChoiceField) for f in form.fields.values()):
         return as_crispy_form(form)
     key = "crispy:" + hashlib.sha256(_fingerprint(form).encode()).hexdigest()
     html = cache.get(key)
