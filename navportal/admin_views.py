@@ -115,57 +115,47 @@ def account_list(request):
         "official_roles": OFFICIAL_ROLES})
 
 
-@login_required
-def account_create(request):
-    actor = _only(request, Role.SYSTEM_ADMIN)
-    form = AccountForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = admin.account_create(actor=actor, username=data["username"], display_name=data["display_name"],
-                                            email=data["email"], role=data["role"], scope=data["scope"],
-                                            site_url=_site_url(request))
-            except PortalError as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            else:
-                messages.success(request, _("The account %(name)s was created; a link to set the password was "
-                                            "sent to %(email)s.") % {"name": user.username, "email": user.email})
-                return redirect("account_list")
-    return render(request, "administration/account_form.html", {"form": form, "account": None}, status=status)
-
-
-def _editable(actor, pk):
-    account = User.objects.select_related("city__province", "province", "ministry").filter(pk=pk).first()
-    if account is None or account.role not in OFFICIAL_ROLES or account.pk == actor.pk:
-        raise Http404
-    return account
-
-
-@login_required
-def account_edit(request, pk):
-    actor = _only(request, Role.SYSTEM_ADMIN)
-    account = _editable(actor, pk)
+def _account_form(request, actor, account=None):
+    """The account form, for a new official (account None) or an existing one: 400 with the form's messages,
+    409 with the service's refusal, everything typed kept either way."""
     form = AccountForm(request.POST or None, account=account)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
+            fields = {"display_name": data["display_name"], "email": data["email"], "role": data["role"],
+                      "scope": data["scope"]}
             try:
-                admin.account_update(actor=actor, user_id=account.pk, display_name=data["display_name"],
-                                     email=data["email"], role=data["role"], scope=data["scope"])
+                if account is None:
+                    user = admin.account_create(actor=actor, username=data["username"], site_url=_site_url(request),
+                                                **fields)
+                    done = _("The account %(name)s was created; a link to set the password was sent to "
+                             "%(email)s.") % {"name": user.username, "email": user.email}
+                else:
+                    admin.account_update(actor=actor, user_id=account.pk, **fields)
+                    done = _("The account %(name)s was saved.") % {"name": account.username}
             except PortalError as exc:
                 form.add_error(None, exc.message)
                 status = 409
             else:
-                messages.success(request, _("The account %(name)s was saved.") % {"name": account.username})
+                messages.success(request, done)
                 return redirect("account_list")
-    return render(request, "administration/account_form.html", {"form": form, "account": account},
-                  status=status)
+    return render(request, "administration/account_form.html", {"form": form, "account": account}, status=status)
+
+
+@login_required
+def account_create(request):
+    return _account_form(request, _only(request, Role.SYSTEM_ADMIN))
+
+
+@login_required
+def account_edit(request, pk):
+    actor = _only(request, Role.SYSTEM_ADMIN)
+    account = User.objects.select_related("city__province", "province", "ministry").filter(pk=pk).first()
+    if account is None or account.role not in OFFICIAL_ROLES or account.pk == actor.pk:
+        raise Http404
+    return _account_form(request, actor, account)
 
 
 @login_required

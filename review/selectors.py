@@ -1,7 +1,9 @@
 """Reads of the review side: which packages a user may see, and what changed between two versions."""
 
+from django.core.cache import cache
+
 from applications.models import Application
-from applications.sections import SECTIONS
+from applications.sections import SECTION_BY_KEY, SECTIONS
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.models import Role
 
@@ -24,8 +26,22 @@ def packages_for_user(user):
 def version_changes(application):
     """What changed between the last two submitted versions, field by field and row by row.
 
-    Returns a list of (section title, label, before, after); empty when there is one version only.
+    Returns a list of (section title, label, before, after); empty when there is one version only. Versions
+    are never changed and a new one is made only at a submission, which moves the application's lock_version:
+    the comparison is cached under (application, lock_version), the labels put in afresh in the active language.
     """
+    key = f"version-changes:{application.pk}:{application.lock_version}"
+    raw = cache.get(key)
+    if raw is None:
+        raw = _raw_changes(application)
+        cache.set(key, raw)
+    return [(SECTION_BY_KEY[section].title,
+             Application._meta.get_field(name).verbose_name if isinstance(name, str) else f"#{name}", before, after)
+            for section, name, before, after in raw]
+
+
+def _raw_changes(application):
+    """(section key, field name or row number, before, after) of the last two versions."""
     versions = list(application.versions.order_by("-number")[:2])
     if len(versions) < 2:
         return []
@@ -34,8 +50,7 @@ def version_changes(application):
     for section in SECTIONS:
         for name in section.fields:
             if old.get(name) != new.get(name):
-                label = Application._meta.get_field(name).verbose_name
-                changes.append((section.title, label, old.get(name), new.get(name)))
+                changes.append((section.key, name, old.get(name), new.get(name)))
         if section.rows:
             fields = STAFF_FIELDS if section.rows == "staff" else SERVICE_FIELDS
             before, after = old.get(section.rows, []), new.get(section.rows, [])
@@ -43,7 +58,7 @@ def version_changes(application):
                 a = before[number] if number < len(before) else None
                 b = after[number] if number < len(after) else None
                 if a != b:
-                    changes.append((section.title, f"#{number + 1}", _row_text(a, fields), _row_text(b, fields)))
+                    changes.append((section.key, number + 1, _row_text(a, fields), _row_text(b, fields)))
     return changes
 
 

@@ -111,6 +111,24 @@ def test_changes_since_the_last_version_field_by_field(reviewers, on_desk, city_
     assert [c[1] for c in changes if c[1] == "#6"] == ["#6"]
 
 
+def test_the_comparison_is_cached_until_the_next_submission(reviewers, on_desk, city_institution,
+                                                            django_assert_num_queries):
+    from applications import services as applicant
+    from review.selectors import version_changes
+    from tests.conftest import attach_scan, fill
+    app = on_desk["city"]
+    assert version_changes(Application.objects.get(pk=app.pk)) == []
+    services.application_return(actor=reviewers["city_nanjing"], application_id=app.pk, reason="改")
+    fill(city_institution, Application.objects.get(pk=app.pk), values={"plan_goals": "新目标"}, scan=False)
+    attach_scan(city_institution, app)
+    applicant.application_submit(actor=city_institution, application_id=app.pk)
+    fresh = Application.objects.get(pk=app.pk)
+    first = version_changes(fresh)  # the submission moved lock_version: compared anew
+    assert [str(after) for _section, _label, _before, after in first] == ["新目标"]
+    with django_assert_num_queries(0):
+        assert version_changes(fresh) == first
+
+
 def test_claim_checks(reviewers, applicant, complete, call):
     from applications import services as applicant_services
     app = complete(applicant, values={"exempt_category": "protection_centre", "exempt_document_number": "国知发1号",
