@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applications.enums import Route, State
+from applications.models import Application
 from applications.selectors import ApplicationContent, applications_for_user
 from applications.workflow import desk_state
 from navportal.access import get_in_scope
@@ -123,13 +124,24 @@ def _decision_forms(request, application, bound=None):
     return forms
 
 
+# Fields that only the form's content shows (the cached part of the detail page): not read on a cache hit.
+CONTENT_ONLY_FIELDS = (
+    "address", "postcode", "head_name", "contact_position", "contact_email", "department_name",
+    "department_founded", "department_duties", "mechanism", "funding_amount", "funding_source", "office_area",
+    "office_address", "data_resources", "plan_goals", "plan_demand", "plan_organisation", "plan_promotion",
+    "integrity_declared", "declarant_name", "declaration_date")
+
+
 @login_required
 def application_detail(request, pk, bound=None, status=200):
-    application = _scoped_application(request, pk)
-    # The form's content (its rows and documents) is read only when its cached rendering is missing: the
-    # rendering is cached under the application's lock_version and updated_at, which every change of the
-    # content moves (applications.services._bump; every save sets updated_at).
-    content = SimpleLazyObject(lambda: ApplicationContent(application))
+    user = _official(request)
+    application = get_in_scope(request, applications_for_user(user).select_related(
+        "call", "organisation", "province", "city", "ministry").defer(*CONTENT_ONLY_FIELDS), pk)
+    # The form's content (the whole application, its rows and documents) is read only when its cached rendering
+    # is missing: the rendering is cached under the application's lock_version and updated_at, which every
+    # change of the content moves (applications.services._bump; every save sets updated_at).
+    content = SimpleLazyObject(lambda: ApplicationContent(Application.objects.select_related(
+        "call", "organisation", "province", "city", "ministry").get(pk=application.pk)))
     content_version = "|".join(map(str, [application.pk, application.lock_version, application.updated_at.isoformat(),
                                          get_language()]))
     claim_forms = {}
