@@ -34,7 +34,7 @@ class CityField(forms.ModelChoiceField):
         super().__init__(queryset=City.objects.select_related("province").order_by("code"), **kwargs)
 
 
-def _choose_prompt(form):
+def choose_prompt(form):
     """A select's empty choice says what to do (请选择) instead of Django's "---------"."""
     for field in form.fields.values():
         if isinstance(field, forms.ModelChoiceField):
@@ -88,7 +88,7 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choose_prompt(self)
+        choose_prompt(self)
 
     def clean_credit_code(self):
         code = normalize_credit_code(self.cleaned_data["credit_code"]).upper()
@@ -167,7 +167,7 @@ class SectionForm(forms.ModelForm):
         for name in IDENTITY_FIELDS:
             if name in self.fields:
                 self.fields[name].required = True
-        _choose_prompt(self)
+        choose_prompt(self)
 
     def clean(self):
         cleaned = super().clean()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications.forms import CityField, _choose_prompt
+from applications.forms import CityField, choose_prompt
 
 from . import administration as admin
 from .errors import PortalError
@@ -50,7 +50,7 @@ class AccountForm(forms.Form):
                 "province": account.province_id or (account.city.province_id if account.city_id else None),
                 "city": account.city_id, "ministry": account.ministry_id})
         super().__init__(*args, **kwargs)
-        _choose_prompt(self)
+        choose_prompt(self)
         if account is not None:
             del self.fields["username"]
 

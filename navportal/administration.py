@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -55,6 +54,14 @@ def send_welcome(user, site_url):
                   settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
+def _check_scope(role, scope):
+    """The role's scope is given and of the right kind (a city for a city reviewer …), or the role has none."""
+    field = ROLE_SCOPE.get(role)
+    if field and not isinstance(scope, User._meta.get_field(field).related_model):
+        raise PortalError(_("Choose the %(scope)s this official acts for.") % {
+            "scope": User._meta.get_field(field).verbose_name})
+
+
 def _apply_scope(user, role, scope):
     user.role = role
     for name in SCOPE_FIELDS:
@@ -74,24 +81,33 @@ def _require_role(actor, role):
         raise PortalError(_("Only the %(role)s may do this.") % {"role": Role(role).label})
 
 
+def new_account(*, username, display_name, email, role, scope=None, actor=None, by=""):
+    """An account without a usable password (its holder sets one from a link), audited as made by `actor` or,
+    from the command line, by `by`. The role's scope is checked here, before the database's own check."""
+    _check_scope(role, scope)
+    if User.objects.filter(username__iexact=username).exists():
+        raise PortalError(_("The user name %(name)s is taken.") % {"name": username})
+    user = User(username=username, display_name=display_name, email=email)
+    _apply_scope(user, role, scope)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise PortalError(_("The user name %(name)s is taken.") % {"name": username}) from None
+    audit_record(actor=actor, username=by, action="account_create", obj=user, to_state=describe(user),
+                 note=f"{username} {display_name}")
+    return user
+
+
 def account_create(*, actor, username, display_name, email, role, scope, site_url):
-    """A new official's account, without a usable password; the official sets one from the e-mailed link."""
+    """A new official's account; the official sets the password from the e-mailed link."""
     _require_role(actor, Role.SYSTEM_ADMIN)
     if role not in OFFICIAL_ROLES:
         raise PortalError(_("Choose the role of a reviewer or of CNIPA staff."))
     with transaction.atomic():
-        if User.objects.filter(username__iexact=username).exists():
-            raise PortalError(_("The user name %(name)s is taken.") % {"name": username})
-        user = User(username=username, display_name=display_name, email=email)
-        _apply_scope(user, role, scope)
-        user.set_unusable_password()
-        try:
-            with transaction.atomic():
-                user.save()
-        except IntegrityError:
-            raise PortalError(_("The user name %(name)s is taken.") % {"name": username}) from None
-        audit_record(actor=actor, action="account_create", obj=user, to_state=describe(user),
-                     note=f"{username} {display_name}")
+        user = new_account(actor=actor, username=username, display_name=display_name, email=email, role=role,
+                           scope=scope)
         transaction.on_commit(lambda: send_welcome(user, site_url))
     return user
 
@@ -101,6 +117,7 @@ def account_update(*, actor, user_id, display_name, email, role, scope):
     _require_role(actor, Role.SYSTEM_ADMIN)
     if role not in OFFICIAL_ROLES:
         raise PortalError(_("Choose the role of a reviewer or of CNIPA staff."))
+    _check_scope(role, scope)
     with transaction.atomic():
         user = _managed(actor, user_id, editable_roles=OFFICIAL_ROLES)
         before = describe(user)
@@ -122,9 +139,9 @@ def account_set_active(*, actor, user_id, active):
             return user
         user.is_active = active
         user.save(update_fields=["is_active"])
+        states = ("disabled", "active")
         audit_record(actor=actor, action="account_enable" if active else "account_disable", obj=user,
-                     from_state="active" if not active else "disabled",
-                     to_state="active" if active else "disabled", note=user.username)
+                     from_state=states[not active], to_state=states[active], note=user.username)
     return user
 
 
@@ -154,7 +171,7 @@ def locked_out():
 def failing():
     """Recent failed attempts not (yet) locked, for a look at who is guessing."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(Q(failures_since_start__lt=settings.AXES_FAILURE_LIMIT),
+    return AccessAttempt.objects.filter(failures_since_start__lt=settings.AXES_FAILURE_LIMIT,
                                         attempt_time__gte=since).order_by("-attempt_time")
 
 

@@ -1,6 +1,7 @@
 """The system administrator's accounts and roles, the security administrator's lockouts and second factors,
 and `manage.py create_account` for the administrators themselves (issue 5, points 1, 2 and 6)."""
 
+import datetime
 import re
 
 import pytest
@@ -8,11 +9,15 @@ from axes.models import AccessAttempt
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import given
 from hypothesis import strategies as st
 
+from navportal import administration
 from navportal.admin_views import AccountForm
+from navportal.errors import PortalError
 from navportal.models import AuditEvent, City, Province, Role, User
 from tests.conftest import PASSWORD, make_user
 from tests.hostile_strategies import (
@@ -195,8 +200,19 @@ def test_applicants_have_no_second_factor_to_reset(as_secadmin, applicant):
     assert response.status_code == 200 and not last_event("otp_reset")
 
 
-def test_administrators_passwords_expire_like_officials(sysadmin):
-    assert sysadmin.has_strict_password
+def test_administrators_passwords_expire_like_officials(client, sysadmin):
+    User.objects.filter(pk=sysadmin.pk).update(password_changed_at=timezone.now() - datetime.timedelta(days=91))
+    client.force_login(sysadmin)
+    assert client.get("/admin/accounts/")["Location"].startswith(reverse("password_change"))
+
+
+def test_the_service_refuses_a_scope_of_the_wrong_kind(sysadmin):
+    """The form checks it too; the service owns the rule, whoever calls it."""
+    for scope in (None, Province.objects.get(code="320000")):
+        with pytest.raises(PortalError, match="地市"):
+            administration.account_create(actor=sysadmin, username="x-city", display_name="x", email="x@example.cn",
+                                          role=Role.CITY, scope=scope, site_url="http://testserver/")
+    assert not User.objects.filter(username="x-city").exists()
 
 
 def test_create_account_makes_an_administrator_with_a_link_and_no_password(capsys):
@@ -206,7 +222,7 @@ def test_create_account_makes_an_administrator_with_a_link_and_no_password(capsy
     assert user.role == Role.SYSTEM_ADMIN and not user.has_usable_password()
     assert "https://navportal.example.cn/accounts/reset/" in capsys.readouterr().out
     assert last_event("account_create").username == "manage.py create_account"
-    with pytest.raises(CommandError, match="taken"):
+    with pytest.raises(CommandError, match="SYSADMIN1"):
         call_command("create_account", "SYSADMIN1", role="auditadmin", name="x", email="x@example.cn", site="https://x")
     with pytest.raises(CommandError, match="scope"):
         call_command("create_account", "prov1", role="province", name="x", email="x@example.cn", site="https://x")

@@ -41,6 +41,8 @@ class World:
         self.province = User.objects.filter(role=Role.PROVINCE, province=self.package.province_id).first()
         self.cnipa = User.objects.filter(role=Role.NATIONAL).first()
         self.auditor = User.objects.get(role=Role.AUDIT_ADMIN)
+        self.sysadmin = User.objects.get(role=Role.SYSTEM_ADMIN)
+        self.secadmin = User.objects.get(role=Role.SECURITY_ADMIN)
         ministry = (Application.objects.filter(call=self.call, state=State.MINISTRY_REVIEW).values("ministry")
                     .annotate(n=Count("id")).order_by("-n", "ministry")[0]["ministry"])
         self.ministry = User.objects.filter(role=Role.MINISTRY, ministry=ministry).first()
@@ -77,6 +79,8 @@ PAGES = {
     "objection": lambda w: (w.cnipa, reverse("objection_detail", args=[w.objection.pk])),
     "registry": lambda w: (w.cnipa, reverse("registry_list")),
     "audit trail": lambda w: (w.auditor, reverse("audit_list")),
+    "accounts (system administrator)": lambda w: (w.sysadmin, reverse("account_list")),
+    "security (security administrator)": lambda w: (w.secadmin, reverse("security_home") + "?q=prov"),
     "audit trail (xlsx)": lambda w: (w.auditor, reverse("audit_export")),
     "messages": lambda w: (w.province, reverse("messages")),
     "applications (applicant)": lambda w: (w.applicant, reverse("application_list")),

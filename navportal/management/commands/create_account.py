@@ -9,11 +9,10 @@ sets one; hand it over in person. The creation is audited as done by the command
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from navportal.administration import describe, set_password_link
-from navportal.audit import audit_record
-from navportal.models import ADMIN_ROLES, City, Ministry, Province, Role, User
+from navportal.administration import new_account, set_password_link
+from navportal.errors import PortalError
+from navportal.models import ADMIN_ROLES, City, Ministry, Province, Role
 
 
 class Command(BaseCommand):
@@ -28,24 +27,20 @@ class Command(BaseCommand):
         parser.add_argument("--site", required=True, help="the portal's address, e.g. https://navportal.example.cn")
 
     def handle(self, username, role, name, email, scope, site, **options):
-        if User.objects.filter(username__iexact=username).exists():
-            raise CommandError(f"The user name {username} is taken.")
         kinds = {Role.CITY: City, Role.PROVINCE: Province, Role.MINISTRY: Ministry}
-        fields = {}
+        place = None
         if role in kinds:
-            model = kinds[role]
-            place = model.objects.filter(code=scope).first()
+            place = kinds[role].objects.filter(code=scope).first()
             if place is None:
-                raise CommandError(f"--scope must be the code of a {model._meta.verbose_name} for role {role}.")
-            fields[model._meta.model_name] = place
+                raise CommandError(f"--scope must be the code of a {kinds[role]._meta.verbose_name} for role {role}.")
         elif scope:
             raise CommandError(f"Role {role} has no scope; leave --scope out.")
-        with transaction.atomic():
-            user = User(username=username, display_name=name, email=email, role=role, **fields)
-            user.set_unusable_password()
-            user.save()
-            audit_record(actor=None, username="manage.py create_account", action="account_create", obj=user,
-                         to_state=describe(user), note=f"{username} {name}")
+        try:
+            user = new_account(username=username, display_name=name, email=email, role=role,
+                               scope=place,
+                               by="manage.py create_account")
+        except PortalError as exc:
+            raise CommandError(str(exc)) from None
         kind = "administrator" if role in ADMIN_ROLES else "official"
         self.stdout.write(f"Created the {kind} {username} ({role}). The holder sets the password here:\n"
                           f"{set_password_link(user, site)}")
