@@ -38,6 +38,12 @@ SKIP_REASON = f"{CHROMIUM} is missing: install it (apt-get install chromium font
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent
+# Every browser test module: `pytestmark = BROWSER_TEST` (live_server needs a transactional database).
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}          # an everyday phone, portrait
 SERIOUS = ("serious", "critical")

@@ -23,15 +23,10 @@ from review.models import Call
 from tests.conftest import totp_code
 
 from .conftest import (
-    CHROMIUM, DESKTOP, PHONE, SKIP_REASON, check_page, log_in, log_out, new_page, shot, submit, tidy_call, visit,
-    zh,
+    BROWSER_TEST, DESKTOP, PHONE, check_page, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "Correct-horse-42"
 ORG_NAME = "南京市示例专利导航服务中心"

@@ -5,7 +5,6 @@ with what they had typed put back in the form."""
 
 import time
 
-import pytest
 from django.contrib.sessions.models import Session
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -15,13 +14,9 @@ from applications.models import Application, ApplicationVersion
 from navportal.models import AuditEvent
 from tests.conftest import PASSWORD, totp_code
 
-from .conftest import CHROMIUM, SKIP_REASON, check_page, enrol, log_in, submit, visit
+from .conftest import BROWSER_TEST, check_page, enrol, log_in, submit, visit
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_double_clicking_submit_submits_once(page, applicant, complete, monkeypatch):

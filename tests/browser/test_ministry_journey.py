@@ -1,7 +1,6 @@
 """A ministry department recommends its unit in a browser: from its desk to a handed-in package without a
 quota. The unit's application is submitted through the services."""
 
-import pytest
 
 from applications.enums import Route, State
 from applications.models import Application
@@ -9,13 +8,9 @@ from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent
 from review.models import Package, PackageStatus
 
-from .conftest import CHROMIUM, SKIP_REASON, check_page, enrol, log_in, submit, visit, zh
+from .conftest import BROWSER_TEST, check_page, enrol, log_in, submit, visit, zh
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-]
+pytestmark = BROWSER_TEST
 
 
 def test_ministry_recommends_its_unit_and_hands_in(page, reviewers, ministry_unit, submitted):

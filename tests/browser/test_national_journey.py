@@ -10,7 +10,6 @@ passing of the notice period is simulated by moving its dates, as the calendar w
 
 import datetime
 
-import pytest
 from django.utils import timezone
 
 from applications.enums import ClaimStatus, State
@@ -20,14 +19,10 @@ from review.models import Notice, Objection, ObjectionDecision
 from tests.review.test_national import cnipa, handed_in  # noqa: F401 (fixtures)
 
 from .conftest import (
-    CHROMIUM, SKIP_REASON, check_page, enrol, log_in, new_page, shot, submit, tidy_call, visit, zh,
+    BROWSER_TEST, check_page, enrol, log_in, new_page, shot, submit, tidy_call, visit, zh,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-]
+pytestmark = BROWSER_TEST
 
 DOCUMENT = "国知办发运字〔2026〕18号"
 NAMES = ["示例·苏州工业园区", "示例·南京江北新区", "示例·无锡高新技术产业开发区", "示例·江苏省知识产权保护中心"]

@@ -19,14 +19,10 @@ from review.models import Package, PackageStatus
 from tests.conftest import make_applicant
 
 from .conftest import (
-    CHROMIUM, SKIP_REASON, check_page, enrol, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
+    BROWSER_TEST, check_page, enrol, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON),
-]
+pytestmark = BROWSER_TEST
 
 NAMES = ["示例·苏州工业园区", "示例·无锡保护中心", "示例·常州导航基地", "示例·南通园区", "示例·扬州园区"]
 
