@@ -50,6 +50,32 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# State groups, defined once here and used everywhere (pretalx's SubmissionStates keeps its groups on the enum
+# too). Attributes set after the class body are plain attributes, not members of the enum.
+State.EDITABLE = frozenset({State.DRAFT, State.RETURNED})
+State.NOT_SUBMITTED = frozenset({State.DRAFT})
+# A reviewer's desk before any recommendation: the city's (consent) and the recommending bureaus'.
+State.FIRST_REVIEW = frozenset({State.CITY_REVIEW, State.PROVINCE_REVIEW, State.MINISTRY_REVIEW})
+# Waiting at the recommending bureau (province or ministry): recommend, decline or return.
+State.RECOMMENDING_DESK = frozenset({State.PROVINCE_REVIEW, State.MINISTRY_REVIEW})
+# Until recommended, the applicant may take the application back (SPEC §8).
+State.WITHDRAWABLE = State.FIRST_REVIEW | {State.RETURNED}
+# Recommended by its bureau, whatever happened after.
+State.RECOMMENDED_ONWARD = frozenset({
+    State.RECOMMENDED, State.NATIONAL_REVIEW, State.RECHECK_PASSED, State.RECHECK_FAILED, State.RETURNED_TO_UNIT,
+    State.ON_NOTICE, State.DESIGNATED, State.NOT_DESIGNATED})
+# Recommendations that no longer count against the quota: CNIPA failed them, the bureau dropped them after a
+# return, or an objection was upheld.
+State.DROPPED = frozenset({State.RECHECK_FAILED, State.NOT_RECOMMENDED, State.NOT_DESIGNATED})
+# Handed in to CNIPA and not yet decided by its re-check: publishing waits for none of these.
+State.PENDING_RECHECK = frozenset({State.NATIONAL_REVIEW, State.RETURNED_TO_UNIT})
+# Where the recommending bureau checks the claims, and where CNIPA checks the exemption again.
+State.UNIT_CLAIM_CHECK = State.RECOMMENDING_DESK | {State.RECOMMENDED}
+State.NATIONAL_CLAIM_CHECK = frozenset({State.NATIONAL_REVIEW, State.RECHECK_PASSED})
+# What the public may ever see.
+State.PUBLIC = frozenset({State.ON_NOTICE, State.DESIGNATED})
+
+
 # What the applicant sees: the internal back-and-forth between bureaus is not theirs to follow (SPEC §7).
 APPLICANT_LABELS = {
     State.DRAFT: _("Draft"),

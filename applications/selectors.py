@@ -15,8 +15,6 @@ from .enums import Route, State
 from .sections import SECTIONS
 from .validators import SERVICE_FIELDS, STAFF_FIELDS, eligibility_problems
 
-# Before it reaches a desk, an application is nobody's business but its applicant's.
-NOT_SUBMITTED = (State.DRAFT,)
 
 
 def applications_for_user(user):
@@ -27,7 +25,8 @@ def applications_for_user(user):
         return qs.none()
     if user.role == Role.APPLICANT:
         return qs.filter(organisation_id=user.organisation_id)
-    submitted = qs.exclude(state__in=NOT_SUBMITTED)
+    # Before it reaches a desk, an application is nobody's business but its applicant's.
+    submitted = qs.exclude(state__in=State.NOT_SUBMITTED)
     if user.role == Role.CITY:
         return submitted.filter(route=Route.CITY, city_id=user.city_id)
     if user.role == Role.PROVINCE:

@@ -26,14 +26,13 @@ def _t(action, sources, roles, target=None, *, desk=False):
     return Transition(action, frozenset(sources), frozenset(roles), target, desk)
 
 
-FIRST_REVIEW_STATES = (State.CITY_REVIEW, State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
-RECOMMENDING_STATES = (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
+FIRST_REVIEW_STATES = State.FIRST_REVIEW
+RECOMMENDING_STATES = State.RECOMMENDING_DESK
 DESK_ROLE = {State.CITY_REVIEW: Role.CITY, State.PROVINCE_REVIEW: Role.PROVINCE,
              State.MINISTRY_REVIEW: Role.MINISTRY}
 REVIEWERS = (Role.CITY, Role.PROVINCE, Role.MINISTRY)
-# Until recommended, the applicant may take the application back (SPEC §8).
-WITHDRAWABLE_STATES = (*FIRST_REVIEW_STATES, State.RETURNED)
-EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+WITHDRAWABLE_STATES = State.WITHDRAWABLE
+EDITABLE_STATES = State.EDITABLE
 
 TRANSITIONS = {t.action: t for t in (
     _t("submit", EDITABLE_STATES, {Role.APPLICANT}),

@@ -29,7 +29,6 @@ from .models import (
 from .quota import quota_usage
 from .services import applicant_members, close_rank_gaps, move_state, required_text
 
-PENDING_RECHECK = (State.NATIONAL_REVIEW, State.RETURNED_TO_UNIT)
 
 
 def _national(actor):
@@ -171,7 +170,7 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
         call = type(call).objects.select_for_update().get(pk=call.pk)
         if Notice.objects.filter(call=call).exists():
             raise PortalError(_("The proposed list of this call has been published already."), code="state")
-        pending = Application.objects.filter(call=call, state__in=PENDING_RECHECK).count()
+        pending = Application.objects.filter(call=call, state__in=State.PENDING_RECHECK).count()
         if pending:
             raise PortalError(_("%(n)d recommended applications are not re-checked yet.") % {"n": pending},
                               code="pending")

@@ -32,8 +32,6 @@ from .quota import quota_usage
 # The application fields quota_usage() reads.
 QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
 
-RECOMMENDED_STATES = (State.RECOMMENDED, State.NATIONAL_REVIEW, State.RECHECK_PASSED, State.RECHECK_FAILED,
-                      State.RETURNED_TO_UNIT, State.ON_NOTICE, State.DESIGNATED, State.NOT_DESIGNATED)
 
 
 def _cnipa(request):
@@ -86,7 +84,7 @@ def dashboard_rows(call):
         row = {"kind": key[0], "unit": unit, "package": package, "received": sum(states.values()),
                "city": states.get(State.CITY_REVIEW, 0),
                "desk": states.get(State.PROVINCE_REVIEW, 0) + states.get(State.MINISTRY_REVIEW, 0),
-               "recommended": sum(states.get(s, 0) for s in RECOMMENDED_STATES), "counted": counted,
+               "recommended": sum(states.get(s, 0) for s in State.RECOMMENDED_ONWARD), "counted": counted,
                "exempt": exempt, "over": over, "handed_in": handed_in,
                "quota": package.quota if package else (call.quota if key[0] == "province" else call.ministry_quota)}
         rows.append(row)
@@ -163,7 +161,7 @@ def _notice_context(call, **forms_):
     context = {"call": call, "notice": notice, **forms_}
     if notice is None:
         context.update(
-            pending=Application.objects.filter(call=call, state__in=national.PENDING_RECHECK).count(),
+            pending=Application.objects.filter(call=call, state__in=State.PENDING_RECHECK).count(),
             passing=Application.objects.filter(call=call, state=State.RECHECK_PASSED).count(),
             over_quota=national.packages_over_quota(call),
             publish_form=forms_.get("publish_form") or PublishForm(initial={

@@ -2,9 +2,6 @@
 
 from applications.enums import ClaimStatus, State
 
-# Recommendations that no longer count: CNIPA dropped them, the bureau withdrew them after a return,
-# or an objection was upheld.
-DROPPED_STATES = (State.RECHECK_FAILED, State.NOT_RECOMMENDED, State.NOT_DESIGNATED)
 
 
 def is_exempt(application, call):
@@ -42,7 +39,7 @@ def quota_usage(recommendations, call, quota):
     the quota — possible only after CNIPA rejects an exemption; `quota` None means no quota."""
     counted = exempt = 0
     for recommendation in recommendations:
-        if recommendation.application.state in DROPPED_STATES:
+        if recommendation.application.state in State.DROPPED:
             continue
         if counts_against_quota(recommendation.application, call):
             counted += 1

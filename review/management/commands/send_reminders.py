@@ -23,8 +23,6 @@ from navportal.notify import notify
 from review.models import Call, Package, PackageStatus, ReminderLog
 from review.services import package_get_or_create
 
-DESK_STATES = (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW)
-
 
 def _in_window(deadline, now, today, days):
     """Not passed yet, and falls on one of the next `days` calendar days (Asia/Shanghai) or today."""
@@ -48,7 +46,7 @@ def _reviewers(kind, pk):
 def desk_counts(calls):
     """{(call id, (kind, unit id)): applications waiting at that bureau's desk}."""
     counts = {}
-    for row in (Application.objects.filter(call__in=calls, state__in=DESK_STATES)
+    for row in (Application.objects.filter(call__in=calls, state__in=State.RECOMMENDING_DESK)
                 .values("call_id", "route", "province_id", "ministry_id").annotate(n=Count("id"))):
         key = (row["call_id"], _unit_key(row["route"], row["province_id"], row["ministry_id"]))
         counts[key] = counts.get(key, 0) + row["n"]
