@@ -14,6 +14,11 @@ Break → tests (the parametrised variants in brackets):
 2  a claim edited after verification   test_a_claim_changed_during_a_return_is_pending_again [5 changes]
 3  identity and route after a return   test_province_and_city_cannot_be_moved_during_a_return
                                        test_a_corrected_affiliation_starts_again_at_the_city
+4  over quota, handed in again         test_an_over_quota_package_cannot_be_handed_in_again
+5  notice dates shortened              test_corrected_notice_dates_never_shorten_the_period [2 corrections]
+                                       test_corrected_notice_dates_may_lengthen_the_period_control
+6  exempt categories after packages    test_exempt_categories_are_fixed_once_a_package_exists [2 edits]
+                                       test_exempt_categories_change_before_any_package_control
 """
 
 import datetime
@@ -256,3 +261,95 @@ def test_a_corrected_affiliation_starts_again_at_the_city(signed_in, reviewers, 
     page = province.get(reverse("review_application", args=[application.pk])).content.decode()
     start = page.index("Changed since the previous version")
     assert "affiliation" in page[start:page.index("</table>", start)].lower()
+
+
+# --- Break 4: an over-quota package handed in again --------------------------------------------------
+
+def test_an_over_quota_package_cannot_be_handed_in_again(signed_in, reviewers, handed_in, call):  # noqa: F811
+    cnipa, province = reviewers["national"], reviewers["province_js"]
+    national.national_claim_check(actor=cnipa, application_id=handed_in[3].pk, status=ClaimStatus.REJECTED,
+                                  note="认定文件与名录不符")
+    package = Package.objects.get(call=call, province=province.province)
+    until = timezone.localtime() + datetime.timedelta(days=3)
+    response = signed_in(cnipa).post(reverse("package_reopen", args=[package.pk]), {
+        "reason": "免占名额未通过复核，请调整推荐名单。", "until": until.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 302
+    assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
+
+    response = signed_in(province).post(reverse("package_submit", args=[package.pk]))
+    assert response.status_code == 409
+    assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
+    message = messages_of(response)
+    assert "3" in message and "quota" in message.lower()
+
+
+# --- Break 5: notice dates shortened -----------------------------------------------------------------
+
+@pytest.fixture
+def notice(reviewers, handed_in, call):  # noqa: F811
+    """The proposed list published on Monday 2025-06-09: 5 working days, 2025-06-10 to 2025-06-16."""
+    cnipa = reviewers["national"]
+    pass_all(cnipa, handed_in)
+    notice = national.notice_publish(actor=cnipa, call=call, text="现将拟确定名单予以公示。", contact="电话 010-0000",
+                                     published_on=datetime.date(2025, 6, 9))
+    assert (call.notice_working_days, notice.starts_on, notice.ends_on) == (
+        5, datetime.date(2025, 6, 10), datetime.date(2025, 6, 16))
+    return notice
+
+
+def notice_dates(browser, call, starts_on, ends_on):
+    return browser.post(reverse("notice_dates", args=[call.pk]), {"starts_on": starts_on, "ends_on": ends_on})
+
+
+@pytest.mark.parametrize("starts_on, ends_on", [
+    ("2025-06-10", "2025-06-10"),  # one working day
+    ("2025-06-13", "2025-06-16"),  # a later start, the same end: two working days
+])
+def test_corrected_notice_dates_never_shorten_the_period(signed_in, reviewers, notice, call, starts_on, ends_on):
+    response = notice_dates(signed_in(reviewers["national"]), call, starts_on, ends_on)
+    assert response.status_code in (400, 409)
+    notice = Notice.objects.get(pk=notice.pk)
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2025, 6, 10), datetime.date(2025, 6, 16))
+
+
+def test_corrected_notice_dates_may_lengthen_the_period_control(signed_in, reviewers, notice, call):
+    response = notice_dates(signed_in(reviewers["national"]), call, "2025-06-10", "2025-06-23")
+    assert response.status_code == 302
+    notice = Notice.objects.get(pk=notice.pk)
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2025, 6, 10), datetime.date(2025, 6, 23))
+
+
+# --- Break 6: the call's exempt categories once a package exists -------------------------------------
+
+def call_post(call, **changes):
+    """What the call's page posts when CNIPA changes `changes` and leaves the rest as shown."""
+    data = {"title": call.title, "document_number": call.document_number, "notice_text": call.notice_text,
+            "opens_at": timezone.localtime(call.opens_at).strftime("%Y-%m-%dT%H:%M"),
+            "deadline": timezone.localtime(call.deadline).strftime("%Y-%m-%dT%H:%M"), "quota": call.quota,
+            "ministry_quota": call.ministry_quota or "", "notice_working_days": call.notice_working_days,
+            "exempt_categories": list(call.exempt_categories)}
+    return {**data, **changes}
+
+
+CATEGORY_EDITS = {
+    "one-removed": ["protection_centre", "demonstration_park", "experimental_zone"],
+    "all-removed": [],
+}
+
+
+@pytest.mark.parametrize("edit", CATEGORY_EDITS)
+def test_exempt_categories_are_fixed_once_a_package_exists(signed_in, reviewers, call, edit):
+    before = list(call.exempt_categories)
+    assert "pilot_base" in before
+    services.package_get_or_create(actor=reviewers["province_js"], call=call)
+    response = signed_in(reviewers["national"]).post(
+        reverse("call_edit", args=[call.pk]), call_post(call, exempt_categories=CATEGORY_EDITS[edit]))
+    assert response.status_code in (400, 409)
+    assert Call.objects.get(pk=call.pk).exempt_categories == before
+
+
+def test_exempt_categories_change_before_any_package_control(signed_in, reviewers, call):
+    response = signed_in(reviewers["national"]).post(
+        reverse("call_edit", args=[call.pk]), call_post(call, exempt_categories=CATEGORY_EDITS["one-removed"]))
+    assert response.status_code == 302
+    assert Call.objects.get(pk=call.pk).exempt_categories == CATEGORY_EDITS["one-removed"]
