@@ -19,6 +19,13 @@ Break → tests (the parametrised variants in brackets):
                                        test_corrected_notice_dates_may_lengthen_the_period_control
 6  exempt categories after packages    test_exempt_categories_are_fixed_once_a_package_exists [2 edits]
                                        test_exempt_categories_change_before_any_package_control
+7  services store what forms refuse    test_registration_service_refuses_a_wrong_check_digit
+                                       test_section_service_drops_blank_roster_rows
+                                       test_section_service_refuses_control_characters_in_one_line [3 characters]
+                                       test_registration_service_refuses_control_characters_in_the_name [3 characters]
+8  ids out of range (SQLite only: on   test_public_notice_ids_out_of_range_are_404 [3 pages × 2 ids]
+   PostgreSQL these answer 404 today)  test_notice_export_ids_out_of_range_are_404 [2 ids]
+                                       test_signed_in_ids_out_of_range_are_404_control [4 pages × 2 ids]
 """
 
 import datetime
@@ -353,3 +360,94 @@ def test_exempt_categories_change_before_any_package_control(signed_in, reviewer
         reverse("call_edit", args=[call.pk]), call_post(call, exempt_categories=CATEGORY_EDITS["one-removed"]))
     assert response.status_code == 302
     assert Call.objects.get(pk=call.pk).exempt_categories == CATEGORY_EDITS["one-removed"]
+
+
+# --- Break 7: services store what the forms refuse ---------------------------------------------------
+
+NEW_CODE = credit_code(900001)  # a seed far from the ones tests.conftest.make_org counts up from
+
+
+def register(**overrides):
+    suzhou = City.objects.get(code="320500")
+    arguments = {"name": "示例·新注册园区", "credit_code": NEW_CODE, "applicant_type": "national_park",
+                 "affiliation": "city", "ministry": None, "province": suzhou.province, "city": suzhou,
+                 "contact_name": "李联络", "email": "new-park@example.cn", "password": PASSWORD}
+    return applicant_services.organisation_register(**{**arguments, **overrides})
+
+
+def test_registration_service_refuses_a_wrong_check_digit(db):
+    wrong = NEW_CODE[:-1] + ("1" if NEW_CODE[-1] != "1" else "2")
+    with pytest.raises(PortalError):
+        register(credit_code=wrong)
+    assert not Organisation.objects.filter(credit_code=wrong).exists()
+    assert not User.objects.filter(email="new-park@example.cn").exists()
+
+
+BLANK_STAFF = {"name": "", "department": "", "title": "", "speciality": "", "years": None, "employment": ""}
+
+
+@pytest.fixture
+def draft(applicant, call):
+    application = applicant_services.application_start(actor=applicant, call=call)
+    applicant_services.application_pledge(actor=applicant, application_id=application.pk)
+    return fresh(application)
+
+
+def test_section_service_drops_blank_roster_rows(applicant, draft):
+    first, second, third = staff_rows(3)
+    applicant_services.application_save_section(
+        actor=applicant, application_id=draft.pk, section_key="department", values={"department_name": "运营部"},
+        rows=[first, dict(BLANK_STAFF), second, dict(BLANK_STAFF), third], lock_version=version_of(draft))
+    assert list(StaffMember.objects.filter(application=draft).values_list("name", flat=True)) == [
+        "示例人员1", "示例人员2", "示例人员3"]
+
+
+CONTROL_CHARACTERS = {"nul": "\x00", "escape": "\x1b", "newline": "\n"}
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS.values(), ids=CONTROL_CHARACTERS.keys())
+def test_section_service_refuses_control_characters_in_one_line(applicant, draft, character):
+    with pytest.raises(PortalError):
+        applicant_services.application_save_section(
+            actor=applicant, application_id=draft.pk, section_key="basic",
+            values={"contact_name": f"李{character}联络"}, lock_version=version_of(draft))
+    assert (fresh(draft).contact_name, fresh(draft).lock_version) == (draft.contact_name, draft.lock_version)
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS.values(), ids=CONTROL_CHARACTERS.keys())
+def test_registration_service_refuses_control_characters_in_the_name(db, character):
+    with pytest.raises(PortalError):
+        register(name=f"示例{character}园区")
+    assert not Organisation.objects.filter(credit_code=NEW_CODE).exists()
+    assert not User.objects.filter(email="new-park@example.cn").exists()
+
+
+# --- Break 8: ids out of the database's integer range -----------------------------------------------
+
+# A notice is looked up by its call's id, a foreign key: Django's range check of integer lookups does not cover
+# it, and SQLite's driver cannot bind the number (OverflowError, a server error). PostgreSQL answers 404 today.
+
+@pytest.mark.parametrize("pk", BIG_IDS)
+@pytest.mark.parametrize("url", ["/notice/{}/", "/notice/{}/object/1/", "/notice/{}/object/done/"])
+def test_public_notice_ids_out_of_range_are_404(signed_in, url, pk):
+    assert signed_in().get(url.format(pk)).status_code == 404
+
+
+@pytest.mark.parametrize("pk", BIG_IDS)
+def test_notice_export_ids_out_of_range_are_404(signed_in, reviewers, pk):
+    assert signed_in(reviewers["national"]).get(f"/review/calls/{pk}/notice/proposed.xlsx").status_code == 404
+
+
+# Lookups by primary key answer 404 on both databases today (Django 5 leaves out-of-range values out of
+# integer lookups): kept as a control, so that the signed-in pages stay so whatever fetches their objects.
+
+@pytest.mark.parametrize("pk", BIG_IDS)
+@pytest.mark.parametrize("who, url", [
+    ("applicant", "/applications/{}/"),
+    ("province_js", "/review/applications/{}/"),
+    ("province_js", "/review/packages/{}/"),
+    ("national", "/review/objections/{}/"),
+])
+def test_signed_in_ids_out_of_range_are_404_control(signed_in, reviewers, applicant, who, url, pk):
+    user = applicant if who == "applicant" else reviewers[who]
+    assert signed_in(user).get(url.format(pk)).status_code == 404
