@@ -13,6 +13,7 @@ from navportal.models import City, Ministry, Province, Role, User
 from .enums import Affiliation, AttachmentKind
 from .models import Application, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
+from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
 from .validators import SERVICE_FIELDS, STAFF_FIELDS, normalize_credit_code
 
@@ -138,6 +139,7 @@ def _draft(form):
 
 
 IDENTITY_FIELDS = ("name", "applicant_type", "affiliation", "province", "city")
+FIXED_PLACE_FIELDS = ("province", "city", "ministry")
 
 WIDGETS = {
     "department_founded": DateInput(),
@@ -167,10 +169,20 @@ class SectionForm(forms.ModelForm):
         for name in IDENTITY_FIELDS:
             if name in self.fields:
                 self.fields[name].required = True
+        # Once the organisation has submitted, its place is its own and fixed (SPEC §4): shown, not offered.
+        if "province" in self.fields and self.instance.pk and identity_fixed(self.instance.organisation):
+            for name in FIXED_PLACE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Fixed since your organisation's first submission. To change it, write to your provincial "
+                    "intellectual property office (for a ministry: CNIPA).")
         choose_prompt(self)
 
     def clean(self):
         cleaned = super().clean()
+        if "ministry" in self.fields and self.fields["ministry"].disabled and \
+                cleaned.get("affiliation") == Affiliation.MINISTRY:
+            cleaned["ministry"] = self.instance.organisation.ministry
         if "city" in self.fields:
             _check_place(self, cleaned)
         return cleaned

@@ -9,7 +9,7 @@ import rules
 
 from navportal.models import Role
 
-from .workflow import allowed
+from .workflow import may
 
 
 @rules.predicate
@@ -21,7 +21,7 @@ def is_member(user, application):
 def _may(action):
     @rules.predicate(name=f"may_{action}")
     def predicate(user, application):
-        return user.is_authenticated and allowed(action, application.state, user.role)
+        return user.is_authenticated and may(action, application, user.role)
     return predicate
 
 

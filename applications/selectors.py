@@ -38,6 +38,32 @@ def applications_for_user(user):
     return qs.none()
 
 
+def in_scope(user, application):
+    """Whether `application` is in `applications_for_user(user)`, without a query: the same rules, on the
+    loaded row (tests/applications/test_scope.py keeps the two in agreement)."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.APPLICANT:
+        return application.organisation_id == user.organisation_id
+    if application.state in State.NOT_SUBMITTED:
+        return False
+    if user.role == Role.CITY:
+        return application.route == Route.CITY and application.city_id == user.city_id
+    if user.role == Role.PROVINCE:
+        return application.route in (Route.CITY, Route.PROVINCE) and application.province_id == user.province_id
+    if user.role == Role.MINISTRY:
+        return application.route == Route.MINISTRY and application.ministry_id == user.ministry_id
+    return user.role == Role.NATIONAL
+
+
+def identity_fixed(organisation):
+    """Whether the organisation has ever submitted: from then on its credit code, province, city and ministry
+    are fixed (SPEC §4)."""
+    from .models import Application
+
+    return Application.objects.filter(organisation=organisation, submitted_at__isnull=False).exists()
+
+
 def reviewers_for_state(application, state):
     """The officials whose desk an application in `state` is on: they are told when it arrives."""
     if state == State.CITY_REVIEW:

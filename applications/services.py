@@ -1,12 +1,12 @@
 """Writes on the applicant's side: one function per action, each one transaction.
 
-Every function locks the application row, re-reads it, checks role, scope, state and deadline, writes,
+Every function locks the application row and hands the change to the one writer,
+applications.transitions.application_transition, which checks role, scope, state and deadline, writes,
 records the audit line in the same transaction and leaves notifications to be sent on commit. Errors a
 user can act on are raised as PortalError with a translated message.
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,13 +14,17 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
-from navportal.notify import notify
 
-from .enums import State
+from .claims import claim_resets, document_resets
+from .deadline_checks import applicant_deadline, check_applicant_window
+from .enums import APPLICANT_LABELS, Affiliation, State
 from .models import Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
-from .selectors import ApplicationContent, applications_for_user, reviewers_for_state
-from .workflow import EDITABLE_STATES, TRANSITIONS, allowed, route_for, submit_target
+from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
+from .transitions import Tell, application_transition, check_deadline, check_transition
+from .workflow import route_for, submit_target
+
+__all__ = ["applicant_deadline", "check_transition", "locked_application"]
 
 
 def locked_application(actor, application_id):
@@ -29,40 +33,6 @@ def locked_application(actor, application_id):
         return applications_for_user(actor).select_for_update().get(pk=application_id)
     except Application.DoesNotExist:
         raise PortalError(_("This application does not exist."), code="not_found") from None
-
-
-def check_transition(action, application, actor):
-    """Raise PortalError unless `actor` may take `action` on `application` in its current state."""
-    transition = TRANSITIONS[action]
-    if actor.role not in transition.roles:
-        raise PortalError(_("Your role cannot do this."), code="forbidden")
-    if not allowed(action, application.state, actor.role):
-        label = (application.applicant_state_label if actor.role == Role.APPLICANT
-                 else application.get_state_display())
-        raise PortalError(_("This cannot be done while the application is “%(state)s”.") % {"state": label},
-                          code="state")
-    return transition
-
-
-def applicant_deadline(application):
-    """The moment after which the applicant can no longer submit: the province's own deadline if it set
-    one (not for the ministry route), otherwise the call's."""
-    call = application.call
-    if application.affiliation != "ministry":
-        own = call.province_deadlines.filter(province_id=application.province_id).first()
-        if own is not None:
-            return min(own.deadline, call.deadline)
-    return call.deadline
-
-
-def _check_open(application, now):
-    if now < application.call.opens_at:
-        raise PortalError(_("This call is not open yet."), code="deadline")
-    deadline = applicant_deadline(application)
-    if now >= deadline:
-        raise PortalError(
-            _("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
-            % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}, code="deadline")
 
 
 def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
@@ -89,18 +59,19 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
 def application_start(*, actor, call):
     """Open the organisation's application to `call`, pre-filled from its registration.
 
-    Errors: the actor is no applicant; the call is closed; the organisation already has one (the
-    database constraint decides when two requests race).
+    Errors: the actor is no applicant; the call is not open for this organisation (the province's own
+    deadline counts); the organisation already has one (the database constraint decides when two requests
+    race).
     """
     if actor.role != Role.APPLICANT:
         raise PortalError(_("Only an applicant's contact person can start an application."), code="forbidden")
-    now = timezone.now()
-    if not call.is_open(now):
-        raise PortalError(_("This call is not open for applications."), code="deadline")
     org = actor.organisation
     existing = Application.objects.filter(call=call, organisation=org).first()
     if existing is not None:
         return existing
+    # The window is the one a submission will meet: the province's own deadline where it set one.
+    check_applicant_window(Application(call=call, affiliation=org.affiliation, province_id=org.province_id),
+                           timezone.now())
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -120,70 +91,82 @@ def application_pledge(*, actor, application_id):
         application = locked_application(actor, application_id)
         if actor.role != Role.APPLICANT:
             raise PortalError(_("Only the applicant can make this pledge."), code="forbidden")
-        if application.pledged_at is None:
-            application.pledged_at = timezone.now()
-            application.save(update_fields=["pledged_at", "updated_at"])
-            audit_record(actor=actor, action="application_pledge", obj=application)
-        return application
+        if application.pledged_at is not None:
+            return application
+        return application_transition(actor=actor, application=application, action="pledge",
+                                      changes={"pledged_at": timezone.now()})
 
 
-def _check_editable(application, actor, lock_version):
-    if actor.role != Role.APPLICANT:
-        raise PortalError(_("Only the applicant can change the application."), code="forbidden")
-    if application.state not in EDITABLE_STATES:
-        raise PortalError(
-            _("The application is “%(state)s” and can no longer be changed.")
-            % {"state": application.applicant_state_label}, code="state")
+def _check_pledged(application):
     if application.pledged_at is None:
         raise PortalError(_("Accept the truthfulness pledge first."), code="pledge")
-    if lock_version is not None and lock_version != application.lock_version:
+
+
+IDENTITY_PLACE_FIELDS = ("province", "city", "ministry")
+
+
+def _identity_changes(application, values):
+    """The organisation's identity (province, city, ministry) is fixed once it has submitted (SPEC §4): the
+    section may restate it but not change it. The ministry follows the affiliation: the organisation's own
+    for a ministry-affiliated unit, none otherwise."""
+    if not any(name in values for name in IDENTITY_PLACE_FIELDS) or not identity_fixed(application.organisation):
+        return values
+    org = application.organisation
+    affiliation = values.get("affiliation", application.affiliation)
+    fixed = {"province": org.province, "city": org.city,
+             "ministry": org.ministry if affiliation == Affiliation.MINISTRY else None}
+    if affiliation == Affiliation.MINISTRY and org.ministry is None or any(
+            name in values and _pk(values[name]) != _pk(fixed[name]) for name in IDENTITY_PLACE_FIELDS):
         raise PortalError(
-            _("This application was saved elsewhere (another tab or another person) after you opened this "
-              "page. Your changes were not saved, so as not to overwrite the newer copy: copy what you "
-              "typed, reload the page, and enter it again."), code="stale")
+            _("The province, city and ministry are your organisation's own and fixed since its first submission. "
+              "To change them, write to your provincial intellectual property office (or, for a ministry, to "
+              "CNIPA), which corrects the registration."), code="identity")
+    return {**values, **fixed}
 
 
-def _bump(application, fields=()):
-    application.lock_version = F("lock_version") + 1
-    application.save(update_fields=[*fields, "lock_version", "updated_at"])
-    application.refresh_from_db(fields=["lock_version", "updated_at"])
+def _pk(value):
+    return getattr(value, "pk", value)
 
 
 def application_save_section(*, actor, application_id, section_key, values, rows=None, lock_version):
-    """Save one section of a draft, with no required-field checks: those run at submission.
+    """Save one section of a draft (or of a returned application), with no required-field checks: those run
+    at submission.
 
     values: field → cleaned value of the section's fields; rows: for a section with a table, the
     complete list of row dicts (it replaces the table). lock_version: the version the page was opened
-    at; if the application changed since, nothing is written.
+    at; if the application changed since, nothing is written. A change of a claim puts it back to pending at
+    every level; the organisation's identity (province, city, ministry) cannot change once it has submitted.
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        _check_editable(application, actor, lock_version)
-        for name in section.fields:
-            if name in values:
-                setattr(application, name, values[name])
+        _check_pledged(application)
+        values = _identity_changes(application, {name: values[name] for name in section.fields if name in values})
+        changes = {**values, **claim_resets(application, values)}
         if section_key not in application.sections_saved:
-            application.sections_saved = [*application.sections_saved, section_key]
+            changes["sections_saved"] = [*application.sections_saved, section_key]
         # A section the reviewer flagged when returning the application is taken as revised once saved.
-        application.flagged_sections = [key for key in application.flagged_sections if key != section_key]
+        changes["flagged_sections"] = [key for key in application.flagged_sections if key != section_key]
+        application_transition(actor=actor, application=application, action="edit", changes=changes,
+                               expected_version=lock_version)
         if rows is not None:
             model = {"staff": StaffMember, "services": ServiceRecord}[section.rows]
             model.objects.filter(application=application).delete()
             model.objects.bulk_create(model(application=application, **row) for row in rows)
-        _bump(application, [*section.fields, "sections_saved", "flagged_sections"])
         return application
 
 
 def application_attach(*, actor, application_id, kind, upload, content_type, lock_version=None):
     """Store an uploaded document (already checked by content and size), replacing one of the same kind.
 
-    Kept even when other fields of the same page fail validation, so nothing uploaded is lost. If the
-    transaction fails, the file just written is removed; the replaced one goes only after the commit.
+    Kept even when other fields of the same page fail validation, so nothing uploaded is lost. A new claim
+    document puts the claim back to pending. If the transaction fails, the file just written is removed; the
+    replaced one goes only after the commit.
     """
     with file_writing_transaction() as track:
         application = locked_application(actor, application_id)
-        _check_editable(application, actor, lock_version)
+        _check_pledged(application)
+        check_transition("attach", application, actor)
         fingerprint = ApplicationContent(application).fingerprint
         old = Attachment.objects.filter(application=application, kind=kind).first()
         if old is not None:
@@ -197,9 +180,20 @@ def application_attach(*, actor, application_id, kind, upload, content_type, loc
         attachment.file.save(upload.name, upload, save=False)
         track(attachment.file)
         attachment.save()
-        _bump(application)
-        audit_record(actor=actor, action="application_attach", obj=application, note=f"{kind}: {upload.name}")
+        application_transition(actor=actor, application=application, action="attach",
+                               changes=document_resets(kind), expected_version=lock_version,
+                               note=f"{kind}: {upload.name}")
         return attachment
+
+
+def _fix_identity(application):
+    """At the organisation's first submission its place becomes fixed: the organisation takes the one it
+    submitted with."""
+    org = application.organisation
+    if identity_fixed(org):
+        return
+    Organisation.objects.filter(pk=org.pk).update(
+        province_id=application.province_id, city_id=application.city_id, ministry_id=application.ministry_id)
 
 
 def application_submit(*, actor, application_id):
@@ -208,46 +202,43 @@ def application_submit(*, actor, application_id):
     Returns the list of eligibility problems: empty when the application was submitted. With problems
     nothing changes except that the task list marks the failing sections. Raises PortalError for the
     wrong role or state (a second click on an already submitted application) and after the deadline.
-    Effects: state → first review desk (or back to the desk that returned it), route fixed, the content
-    frozen as a new version, audit line, the applicant and the next reviewers notified.
+    Effects: state → the route's first desk, or back to the desk that returned it — unless type or affiliation
+    were corrected so that the route changed: then the new route starts again at its first desk; route fixed,
+    the content frozen as a new version, audit line, the applicant and the next reviewers notified.
     """
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        check_transition("submit", application, actor)
+        transition, _target = check_transition("submit", application, actor, target=State.PROVINCE_REVIEW)
         now = timezone.now()
-        _check_open(application, now)
+        check_deadline(transition, application, now=now)
         content = ApplicationContent(application)
         problems = content.problems()
         if problems:
-            application.submit_failed_at = now
-            application.save(update_fields=["submit_failed_at", "updated_at"])
+            Application.objects.filter(pk=application.pk).update(submit_failed_at=now, updated_at=now)
             return problems
-        from_state = application.state
         route = route_for(application.applicant_type, application.affiliation)
-        target = submit_target(route, application.returned_from)
-        application.state = target
-        application.route = route
-        application.submitted_at = now
-        application.submit_failed_at = None
-        application.returned_from = ""
-        application.flagged_sections = []
+        target = submit_target(route, previous_route=application.route, returned_from=application.returned_from)
+        note = "" if not application.route or application.route == route else \
+            f"route {application.route} → {route}"
         number = application.versions.count() + 1
         ApplicationVersion.objects.create(
             application=application, number=number, submitted_at=now, submitted_by=actor,
             data=content.snapshot)
-        _bump(application, ["state", "route", "submitted_at", "submit_failed_at", "returned_from",
-                            "flagged_sections"])
-        audit_record(actor=actor, action="application_submit", obj=application, from_state=from_state,
-                     to_state=target, note=f"version {number}")
-        link = f"/applications/{application.pk}/"
-        notify(application.organisation.members.all(),
-               subject=_("Application submitted: %(name)s") % {"name": application.name},
-               body=_("Your application to “%(call)s” was submitted and is now: %(state)s.")
-               % {"call": application.call, "state": application.applicant_state_label}, link=link)
-        notify(reviewers_for_state(application, target),
-               subject=_("New application to review: %(name)s") % {"name": application.name},
-               body=_("%(name)s submitted an application to “%(call)s”; it is on your desk.")
-               % {"name": application.name, "call": application.call}, link=f"/review/applications/{application.pk}/")
+        _fix_identity(application)
+        application_transition(
+            actor=actor, application=application, action="submit", target=target, now=now,
+            changes={"route": route, "submitted_at": now, "submit_failed_at": None, "returned_from": "",
+                     "flagged_sections": []},
+            note=f"version {number}" + (f"; {note}" if note else ""),
+            tell=[Tell(application.organisation.members.all(),
+                       _("Application submitted: %(name)s") % {"name": application.name},
+                       _("Your application to “%(call)s” was submitted and is now: %(state)s.")
+                       % {"call": application.call, "state": APPLICANT_LABELS[target]}, f"/applications/{application.pk}/"),
+                  Tell(reviewers_for_state(application, target),
+                       _("New application to review: %(name)s") % {"name": application.name},
+                       _("%(name)s submitted an application to “%(call)s”; it is on your desk.")
+                       % {"name": application.name, "call": application.call},
+                       f"/review/applications/{application.pk}/")])
         return []
 
 
@@ -255,28 +246,16 @@ def application_withdraw(*, actor, application_id, reason=""):
     """Take the application back before it is recommended (SPEC §8)."""
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        transition = check_transition("withdraw", application, actor)
-        from_state = application.state
-        application.state = transition.target
-        _bump(application, ["state"])
-        audit_record(actor=actor, action="application_withdraw", obj=application, from_state=from_state,
-                     to_state=transition.target, note=reason)
-        notify(reviewers_for_state(application, from_state),
-               subject=_("Application withdrawn: %(name)s") % {"name": application.name},
-               body=_("%(name)s withdrew its application; it has left your desk.") % {"name": application.name})
-        return application
+        desk = reviewers_for_state(application, application.state)
+        return application_transition(
+            actor=actor, application=application, action="withdraw", note=reason,
+            tell=[Tell(desk, _("Application withdrawn: %(name)s") % {"name": application.name},
+                       _("%(name)s withdrew its application; it has left your desk.") % {"name": application.name})])
 
 
 def application_reopen(*, actor, application_id):
     """Turn a withdrawn application back into a draft, while the applicant's deadline has not passed."""
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        transition = check_transition("reopen", application, actor)
-        _check_open(application, timezone.now())
-        application.state = transition.target
-        application.route = ""
-        application.returned_from = ""
-        _bump(application, ["state", "route", "returned_from"])
-        audit_record(actor=actor, action="application_reopen", obj=application, from_state=State.WITHDRAWN,
-                     to_state=transition.target)
-        return application
+        return application_transition(actor=actor, application=application, action="reopen",
+                                      changes={"route": "", "returned_from": ""})

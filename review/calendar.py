@@ -33,3 +33,13 @@ def notice_period(published_on, working_days):
             if counted == working_days:
                 return starts_on, day, known
         day += datetime.timedelta(days=1)
+
+
+def working_days_between(first, last):
+    """How many official working days lie from `first` to `last`, both included (Monday–Friday for a year the
+    calendar does not know)."""
+    day, counted = first, 0
+    while day <= last:
+        counted += is_working_day(day)[0]
+        day += datetime.timedelta(days=1)
+    return counted

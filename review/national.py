@@ -15,20 +15,21 @@ from django.utils.translation import gettext as _
 from applications.enums import ClaimStatus, State
 from applications.models import Application
 from applications.uploads import PDF, check_upload
-from applications.services import check_transition, locked_application
+from applications.services import locked_application
+from applications.transitions import application_transition
+from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
-from .calendar import notice_period
+from .calendar import notice_period, working_days_between
 from .models import (
     RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
 )
 from .quota import quota_usage
-from .services import applicant_members, close_rank_gaps, move_state, required_text
-
+from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
 
 
 def _national(actor):
@@ -36,17 +37,18 @@ def _national(actor):
         raise PortalError(_("Only CNIPA staff can do this."), code="forbidden")
 
 
+def _tell_cnipa(application, subject, body):
+    from applications.transitions import Tell
+    return Tell(User.objects.filter(role=Role.NATIONAL, is_active=True), subject % {"name": application.name},
+                body, f"/review/applications/{application.pk}/")
+
+
 # --- Re-check ------------------------------------------------------------------------------------
 
 def recheck_pass(*, actor, application_id, note=""):
     """The application passes CNIPA's re-check (复核通过) and will stand on the proposed list."""
-    _national(actor)
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("recheck_pass", application, actor)
-        application.recheck_note = note
-        move_state(application, actor, "recheck_pass", transition.target, note=note, fields=["recheck_note"])
-        return application
+    return act(actor=actor, application_id=application_id, action="recheck_pass", note=note,
+               changes={"recheck_note": note})
 
 
 def recheck_fail(*, actor, application_id, reason):
@@ -54,38 +56,28 @@ def recheck_fail(*, actor, application_id, reason):
     recommendation stops counting against the quota, which is how CNIPA drops one from an over-quota
     package."""
     reason = required_text(reason, _("Give the reason the applicant will see."))
-    _national(actor)
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("recheck_fail", application, actor)
-        application.recheck_note = reason
-        move_state(application, actor, "recheck_fail", transition.target, note=reason, fields=["recheck_note"])
-        notify(applicant_members(application), subject=_("Not designated: %(name)s") % {"name": application.name},
-               body=reason, link=f"/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="recheck_fail", note=reason,
+               changes={"recheck_note": reason},
+               tell=lambda a: [tell_applicant(a, _("Not designated: %(name)s"), reason)])
 
 
 def recheck_return_to_unit(*, actor, application_id, reason):
     """Send the application back to its recommending bureau (退回推荐单位) to correct or withdraw it."""
+    from applications.transitions import Tell
+
     reason = required_text(reason, _("Say what the bureau should correct."))
-    _national(actor)
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("return_to_unit", application, actor)
-        application.recheck_note = reason
-        move_state(application, actor, "return_to_unit", transition.target, note=reason, fields=["recheck_note"])
-        desk = {"province_id": application.province_id, "role": Role.PROVINCE}
-        if application.route == "ministry":
-            desk = {"ministry_id": application.ministry_id, "role": Role.MINISTRY}
-        notify(User.objects.filter(is_active=True, **desk),
-               subject=_("Returned by CNIPA: %(name)s") % {"name": application.name}, body=reason,
-               link=f"/review/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="return_to_unit", note=reason,
+               changes={"recheck_note": reason},
+               tell=lambda a: [Tell(User.objects.filter(Unit.of_application(a).reviewers_q(), is_active=True),
+                                    _("Returned by CNIPA: %(name)s") % {"name": a.name}, reason,
+                                    f"/review/applications/{a.pk}/")])
 
 
 def national_claim_check(*, actor, application_id, status, note=""):
     """CNIPA verifies an exemption claim again. A rejection makes the recommendation count; if that puts
-    the package over its quota, the dashboard says so and the list cannot be published until resolved."""
+    the package over its quota, the dashboard says so, the package cannot be handed in again and the list
+    cannot be published until resolved. A claim whose registry title ended by the call's deadline cannot
+    be verified."""
     _national(actor)
     if status not in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED):
         raise PortalError(_("Unknown claim or decision."), code="invalid")
@@ -93,30 +85,20 @@ def national_claim_check(*, actor, application_id, status, note=""):
         note = required_text(note, _("Say why the claim is rejected."))
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        if application.state not in (State.NATIONAL_REVIEW, State.RECHECK_PASSED):
-            raise PortalError(_("Claims are re-checked while the application is under re-check."), code="state")
         if not application.exempt_category:
             raise PortalError(_("The applicant made no such claim."), code="invalid")
-        old = application.national_exemption_status
-        application.national_exemption_status = status
-        application.recheck_note = note or application.recheck_note
-        application.lock_version += 1
-        application.save(update_fields=["national_exemption_status", "recheck_note", "lock_version", "updated_at"])
-        audit_record(actor=actor, action="claim_exemption_recheck", obj=application, from_state=old, to_state=status,
-                     note=note)
-        return application
+        if status == ClaimStatus.VERIFIED:
+            check_registry_standing(application, application.exempt_category)
+        return application_transition(
+            actor=actor, application=application, action="claim_exemption_recheck",
+            changes={"national_exemption_status": status, "recheck_note": note or application.recheck_note},
+            audit_states=(application.national_exemption_status, status), note=note)
 
 
 def unit_resubmit(*, actor, application_id, note=""):
     """The bureau hands an application CNIPA returned to it back in, corrected."""
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("unit_resubmit", application, actor)
-        move_state(application, actor, "unit_resubmit", transition.target, note=note)
-        notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
-               subject=_("Handed back in: %(name)s") % {"name": application.name}, body=note,
-               link=f"/review/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="unit_resubmit", note=note,
+               tell=lambda a: [_tell_cnipa(a, _("Handed back in: %(name)s"), note)])
 
 
 def unit_drop(*, actor, application_id, reason):
@@ -124,16 +106,14 @@ def unit_drop(*, actor, application_id, reason):
     reason = required_text(reason, _("Give the reason the applicant will see."))
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        transition = check_transition("unit_drop", application, actor)
+        application_transition(actor=actor, application=application, action="unit_drop", note=reason,
+                               changes={"return_reason": reason},
+                               tell=[tell_applicant(application, _("Not recommended: %(name)s"), reason)])
         recommendation = Recommendation.objects.select_related("package").filter(application=application).first()
         if recommendation is not None:
             package = Package.objects.select_for_update().get(pk=recommendation.package_id)
             recommendation.delete()
             close_rank_gaps(package)
-        application.return_reason = reason
-        move_state(application, actor, "unit_drop", transition.target, note=reason, fields=["return_reason"])
-        notify(applicant_members(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
-               body=reason, link=f"/applications/{application.pk}/")
         return application
 
 
@@ -196,10 +176,10 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
         audit_record(actor=actor, action="notice_publish", obj=notice,
                      note=f"{len(passing)} bases, {starts_on}–{ends_on}{'' if known else ' (dates to confirm)'}")
         for application in passing:
-            move_state(application, actor, "publish", State.ON_NOTICE)
-            notify(applicant_members(application), subject=_("On public notice: %(name)s") % {"name": application.name},
-                   body=_("Your application is on the public notice from %(start)s to %(end)s.")
-                   % {"start": starts_on, "end": ends_on}, link=reverse("notice_detail", args=[call.pk]))
+            application_transition(actor=actor, application=application, action="publish", now=now, tell=[
+                tell_applicant(application, _("On public notice: %(name)s"),
+                               _("Your application is on the public notice from %(start)s to %(end)s.")
+                               % {"start": starts_on, "end": ends_on}, reverse("notice_detail", args=[call.pk]))])
         return notice
 
 
@@ -207,11 +187,18 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
     """CNIPA confirms (or corrects) the period when the calendar had to be guessed."""
     _national(actor)
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = Notice.objects.select_for_update().select_related("call").get(pk=notice_id)
         if notice.is_final:
             raise PortalError(_("The list is final."), code="state")
         if ends_on < starts_on:
             raise PortalError(_("The notice cannot end before it starts."), code="invalid")
+        # A correction may move or lengthen the period, never shorten it below the call's working days.
+        days = working_days_between(starts_on, ends_on)
+        if days < notice.call.notice_working_days:
+            raise PortalError(
+                _("From %(start)s to %(end)s there are %(days)d working days on the official calendar; the notice "
+                  "lasts at least %(wanted)d.") % {"start": starts_on, "end": ends_on, "days": days,
+                                                    "wanted": notice.call.notice_working_days}, code="invalid")
         old = f"{notice.starts_on}–{notice.ends_on}"
         notice.starts_on, notice.ends_on, notice.dates_confirmed = starts_on, ends_on, True
         notice.save(update_fields=["starts_on", "ends_on", "dates_confirmed"])
@@ -325,11 +312,9 @@ def objection_decide(*, actor, objection_id, decision, note):
             entry.save(update_fields=["removed_at"])
             application = Application.objects.select_for_update().get(pk=entry.application_id)
             if application.state == State.ON_NOTICE:
-                application.recheck_note = note
-                move_state(application, actor, "objection_uphold", State.NOT_DESIGNATED, note=note,
-                      fields=["recheck_note"])
-                notify(applicant_members(application), subject=_("Not designated: %(name)s") % {"name": application.name},
-                       body=note, link=f"/applications/{application.pk}/")
+                application_transition(actor=actor, application=application, action="objection_uphold", note=note,
+                                       changes={"recheck_note": note},
+                                       tell=[tell_applicant(application, _("Not designated: %(name)s"), note)])
         _mail_objector(objection, _("The outcome of your objection"),
                        _("Your objection to %(name)s was %(decision)s. %(note)s")
                        % {"name": entry.name, "decision": objection.get_decision_display(), "note": note})
@@ -373,11 +358,12 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
         designated = list(Application.objects.select_for_update().filter(
             notice_entry__notice=notice, notice_entry__removed_at__isnull=True, state=State.ON_NOTICE))
         for application in designated:
-            move_state(application, actor, "designate", State.DESIGNATED, note=document_number)
-            notify(applicant_members(application),
-                   subject=_("Designated a national-level patent navigation service base: %(name)s")
-                   % {"name": application.name},
-                   body=_("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, link=reverse("bases"))
+            application_transition(actor=actor, application=application, action="designate", note=document_number,
+                                   tell=[tell_applicant(
+                                       application, _("Designated a national-level patent navigation service base: "
+                                                      "%(name)s"),
+                                       _("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number},
+                                       reverse("bases"))])
         retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date)
         audit_record(actor=actor, action="final_confirm", obj=notice,
                      note=f"{document_number} {document_date}: {len(designated)} bases, {retired} titles retired")

@@ -412,31 +412,65 @@ def live_entries(kind, on):
         Q(retired_on__isnull=True) | Q(retired_on__gt=on), Q(term_ends_on__isnull=True) | Q(term_ends_on__gte=on))
 
 
-def registry_match(application, *, kind, on):
-    """The live entry of `kind` (an ExemptCategory value or "local_base") that is this application's body.
+def _matching(application, entries):
+    """The entries among `entries` that are this application's body, in pk order.
 
     A match by the organisation's credit code comes first; otherwise by the application's name equal to
     the entry's name or one of its aliases, compared without whitespace and with brackets half-width.
-    Returns None when there is none.
+    """
+    entries = entries.select_related("province").order_by("pk")
+    code = normalize_credit_code(application.organisation.credit_code)
+    if code:
+        by_code = list(entries.filter(credit_code=code))
+        if by_code:
+            return by_code
+    wanted = name_key(application.name)
+    if not wanted:
+        return []
+    # A namesake with another credit code is another body: never pre-verify on the name then.
+    return [entry for entry in entries  # one category's titles: a few hundred at most
+            if not (entry.credit_code and code and entry.credit_code != code)
+            and wanted in {name_key(name) for name in [entry.name, *entry.aliases]}]
+
+
+def registry_match(application, *, kind, on):
+    """The live entry of `kind` (an ExemptCategory value or "local_base") that is this application's body,
+    or None."""
+    if kind not in RegistryKind.values:
+        raise ValueError(f"not a registry kind: {kind!r}")
+    matches = _matching(application, live_entries(kind, on))
+    return matches[0] if matches else None
+
+
+def registry_lookup(application, *, kind, on):
+    """(entry, standing) of the application's body in the registry on `on`: its live entry ("live") if it
+    has one, otherwise the entry whose title ended last ("term_ended" or "retired"), or (None, None).
+
+    `on` is the call's deadline: a title whose term ended by then does not exempt (SPEC §5).
     """
     if kind not in RegistryKind.values:
         raise ValueError(f"not a registry kind: {kind!r}")
-    entries = live_entries(kind, on).select_related("province").order_by("pk")
-    code = normalize_credit_code(application.organisation.credit_code)
-    if code:
-        entry = entries.filter(credit_code=code).first()
-        if entry is not None:
-            return entry
-    wanted = name_key(application.name)
-    if not wanted:
-        return None
-    for entry in entries:  # one category's live titles: a few hundred at most
-        # A namesake with another credit code is another body: never pre-verify on the name then.
-        if entry.credit_code and code and entry.credit_code != code:
-            continue
-        if wanted in {name_key(name) for name in [entry.name, *entry.aliases]}:
-            return entry
-    return None
+    live = registry_match(application, kind=kind, on=on)
+    if live is not None:
+        return live, "live"
+    ended = _matching(application, RegistryEntry.objects.filter(kind=kind, designated_on__lte=on))
+    if not ended:
+        return None, None
+    entry = max(ended, key=lambda e: min(d for d in (e.term_ends_on, e.retired_on) if d is not None))
+    return entry, registry_status(entry, on)
+
+
+def registry_hint(application, kind, on):
+    """What the reviewer is told of a claim: {"entry", "standing", "ended_on"}, or {} when nothing matches."""
+    entry, standing = registry_lookup(application, kind=kind, on=on)
+    if entry is None:
+        return {}
+    return {"entry": entry, "standing": standing, "ended_on": registry_end(entry) if standing != "live" else None}
+
+
+def registry_end(entry):
+    """The day the entry's title stopped holding: its retirement or the end of its term, whichever came first."""
+    return min(d for d in (entry.term_ends_on, entry.retired_on) if d is not None)
 
 
 def registry_status(entry, on):

@@ -2,15 +2,14 @@
 
 import rules
 
-from applications.enums import State
-from applications.workflow import allowed
+from applications.workflow import may
 from navportal.models import Role
 
 
 def _may(action):
     @rules.predicate(name=f"may_{action}")
     def predicate(user, application):
-        return user.is_authenticated and allowed(action, application.state, user.role)
+        return user.is_authenticated and may(action, application, user.role)
     return predicate
 
 
@@ -21,10 +20,8 @@ for _action in ("city_consent", "city_decline", "return", "decline", "recommend"
 
 @rules.predicate
 def checks_claims(user, application):
-    desk = State.MINISTRY_REVIEW if application.route == "ministry" else State.PROVINCE_REVIEW
-    role = Role.MINISTRY if application.route == "ministry" else Role.PROVINCE
-    return (user.is_authenticated and user.role == role
-            and application.state in (desk, State.RECOMMENDED))
+    return user.is_authenticated and (may("claim_exemption_check", application, user.role)
+                                      or may("claim_priority_check", application, user.role))
 
 
 rules.add_perm("review.claim_check", checks_claims)
@@ -32,8 +29,8 @@ rules.add_perm("review.claim_check", checks_claims)
 
 @rules.predicate
 def rechecks_claims(user, application):
-    return (user.is_authenticated and user.role == Role.NATIONAL and bool(application.exempt_category)
-            and application.state in (State.NATIONAL_REVIEW, State.RECHECK_PASSED))
+    return (user.is_authenticated and bool(application.exempt_category)
+            and may("claim_exemption_recheck", application, user.role))
 
 
 rules.add_perm("review.national_claim_check", rechecks_claims)

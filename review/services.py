@@ -10,12 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.enums import ClaimStatus, Route, State
+from applications.deadline_checks import check_package_open
+from applications.enums import ClaimStatus, State
 from applications.models import Application
 from applications.sections import SECTION_BY_KEY
 from applications.selectors import applications_for_user, reviewers_for_state
-from applications.services import check_transition, locked_application
-from applications.workflow import desk_state
+from applications.services import locked_application
+from applications.transitions import Tell, application_transition
+from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
@@ -23,7 +25,7 @@ from navportal.models import Role, User
 from navportal.notify import notify
 
 from .models import Package, PackageStatus, QuotaSlot, Recommendation
-from .quota import counts_against_quota, has_priority, priority_overrides
+from .quota import counts_against_quota, has_priority, priority_overrides, quota_usage
 from .selectors import packages_for_user
 
 
@@ -31,13 +33,16 @@ def applicant_members(application):
     return application.organisation.members.all()
 
 
-def move_state(application, actor, action, target, *, note="", fields=()):
-    from_state = application.state
-    application.state = target
-    application.lock_version += 1
-    application.save(update_fields=["state", "lock_version", "updated_at", *fields])
-    audit_record(actor=actor, action=f"application_{action}", obj=application, from_state=from_state,
-                 to_state=target, note=note)
+def tell_applicant(application, subject, body, link=None):
+    """The notification of the applicant's contact people, linking to their application (or to `link`)."""
+    return Tell(applicant_members(application), subject % {"name": application.name}, body,
+                link or f"/applications/{application.pk}/")
+
+
+def tell_desk(application, state, subject, body):
+    """The notification of the officials at whose desk the application arrives."""
+    return Tell(reviewers_for_state(application, state), subject % {"name": application.name}, body,
+                f"/review/applications/{application.pk}/")
 
 
 def required_text(value, message):
@@ -47,35 +52,32 @@ def required_text(value, message):
     return value
 
 
+def act(*, actor, application_id, action, **kwargs):
+    """Lock the application in the actor's scope and carry out `action` on it: the whole of a decision
+    that touches nothing but the application."""
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        return application_transition(actor=actor, application=application, action=action,
+                                      **{k: v(application) if callable(v) else v for k, v in kwargs.items()})
+
+
 # --- Decisions on one application ----------------------------------------------------------------
 
 def application_city_consent(*, actor, application_id, note=""):
     """The city bureau consents (同意): the application goes on to its province."""
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("city_consent", application, actor)
-        move_state(application, actor, "city_consent", transition.target, note=note)
-        notify(applicant_members(application), subject=_("The city bureau consented: %(name)s") % {"name": application.name},
-               body=_("The city bureau consented to your application; it is now with the provincial bureau."),
-               link=f"/applications/{application.pk}/")
-        notify(reviewers_for_state(application, transition.target),
-               subject=_("New application to review: %(name)s") % {"name": application.name},
-               body=_("The city bureau consented to %(name)s; it is on your desk.") % {"name": application.name},
-               link=f"/review/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="city_consent", note=note, tell=lambda a: [
+        tell_applicant(a, _("The city bureau consented: %(name)s"),
+                       _("The city bureau consented to your application; it is now with the provincial bureau.")),
+        tell_desk(a, State.PROVINCE_REVIEW, _("New application to review: %(name)s"),
+                  _("The city bureau consented to %(name)s; it is on your desk.") % {"name": a.name})])
 
 
 def application_city_decline(*, actor, application_id, reason):
     """The city bureau does not consent (不同意), with a reason the applicant sees."""
     reason = required_text(reason, _("Give the reason the applicant will see."))
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("city_decline", application, actor)
-        application.return_reason = reason
-        move_state(application, actor, "city_decline", transition.target, note=reason, fields=["return_reason"])
-        notify(applicant_members(application), subject=_("The city bureau did not consent: %(name)s")
-               % {"name": application.name}, body=reason, link=f"/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="city_decline", note=reason,
+               changes={"return_reason": reason},
+               tell=lambda a: [tell_applicant(a, _("The city bureau did not consent: %(name)s"), reason)])
 
 
 def application_return(*, actor, application_id, reason, sections=()):
@@ -84,61 +86,46 @@ def application_return(*, actor, application_id, reason, sections=()):
     The application keeps all its data; the applicant edits and resubmits, and it comes back to this desk.
     """
     reason = required_text(reason, _("Give the reason the applicant will see."))
-    unknown = [key for key in sections if key not in SECTION_BY_KEY]
-    if unknown:
+    if any(key not in SECTION_BY_KEY for key in sections):
         raise PortalError(_("Unknown section."), code="invalid")
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        check_transition("return", application, actor)
-        application.returned_from = application.state
-        application.return_reason = reason
-        application.flagged_sections = list(dict.fromkeys(sections))
-        application.submit_failed_at = None
-        move_state(application, actor, "return", State.RETURNED, note=reason,
-              fields=["returned_from", "return_reason", "flagged_sections", "submit_failed_at"])
-        notify(applicant_members(application), subject=_("Returned for revision: %(name)s") % {"name": application.name},
-               body=reason, link=f"/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="return", note=reason,
+               changes=lambda a: {"returned_from": a.state, "return_reason": reason,
+                                  "flagged_sections": list(dict.fromkeys(sections)), "submit_failed_at": None},
+               tell=lambda a: [tell_applicant(a, _("Returned for revision: %(name)s"), reason)])
 
 
 def application_decline(*, actor, application_id, reason):
     """The province or ministry does not recommend (不予推荐), with a reason the applicant sees."""
     reason = required_text(reason, _("Give the reason the applicant will see."))
-    with transaction.atomic():
-        application = locked_application(actor, application_id)
-        transition = check_transition("decline", application, actor)
-        application.return_reason = reason
-        move_state(application, actor, "decline", transition.target, note=reason, fields=["return_reason"])
-        notify(applicant_members(application), subject=_("Not recommended: %(name)s") % {"name": application.name},
-               body=reason, link=f"/applications/{application.pk}/")
-        return application
+    return act(actor=actor, application_id=application_id, action="decline", note=reason,
+               changes={"return_reason": reason},
+               tell=lambda a: [tell_applicant(a, _("Not recommended: %(name)s"), reason)])
 
 
 # --- The package ---------------------------------------------------------------------------------
 
 def _unit_of(actor):
-    if actor.role == Role.PROVINCE:
-        return {"province_id": actor.province_id}
-    if actor.role == Role.MINISTRY:
-        return {"ministry_id": actor.ministry_id}
-    raise PortalError(_("Only a provincial or ministry bureau recommends."), code="forbidden")
+    unit = Unit.of_user(actor)
+    if unit is None:
+        raise PortalError(_("Only a provincial or ministry bureau recommends."), code="forbidden")
+    return unit
 
 
 def package_get_or_create(*, actor, call):
     """The actor's bureau's package for `call`, created with its quota slots on first use."""
     unit = _unit_of(actor)
-    package = Package.objects.filter(call=call, **unit).first()
+    package = Package.objects.filter(call=call, **unit.package_fields()).first()
     if package is not None:
         return package
-    quota = call.quota if "province_id" in unit else call.ministry_quota
+    quota = call.ministry_quota if unit.is_ministry else call.quota
     try:
         with transaction.atomic():
-            package = Package.objects.create(call=call, quota=quota, **unit)
+            package = Package.objects.create(call=call, quota=quota, **unit.package_fields())
             if quota:
                 QuotaSlot.objects.bulk_create(QuotaSlot(package=package, number=n) for n in range(1, quota + 1))
     except IntegrityError:
         # Another reviewer of the same bureau created it at the same moment: use theirs.
-        package = Package.objects.get(call=call, **unit)
+        package = Package.objects.get(call=call, **unit.package_fields())
     return package
 
 
@@ -152,18 +139,7 @@ def _locked_package(actor, package_id):
 def _check_package_open(package, actor, now=None):
     if actor.role not in (Role.PROVINCE, Role.MINISTRY):
         raise PortalError(_("Only the recommending bureau changes its package."), code="forbidden")
-    if package.status != PackageStatus.OPEN:
-        raise PortalError(_("The package has been handed in and is locked; only CNIPA can reopen it."),
-                          code="locked")
-    if (now or timezone.now()) >= package.deadline():
-        raise PortalError(
-            _("The deadline (%(deadline)s) has passed; the package is locked. Only CNIPA can reopen it.")
-            % {"deadline": timezone.localtime(package.deadline()).strftime("%Y-%m-%d %H:%M")}, code="deadline")
-
-
-def _package_of(actor, application):
-    package = package_get_or_create(actor=actor, call=application.call)
-    return _locked_package(actor, package.pk)
+    check_package_open(package, now or timezone.now())
 
 
 def _take_slot(package):
@@ -183,12 +159,8 @@ def _package_and_application(actor, application_id):
     application = applications_for_user(actor).select_related("call").filter(pk=application_id).first()
     if application is None:
         raise PortalError(_("This application does not exist."), code="not_found")
-    package = package_get_or_create(actor=actor, call=application.call) if actor.role in (
-        Role.PROVINCE, Role.MINISTRY) else None
-    if package is None:
-        raise PortalError(_("Only a provincial or ministry bureau recommends."), code="forbidden")
-    package = _locked_package(actor, package.pk)
-    return package, locked_application(actor, application_id)
+    package = package_get_or_create(actor=actor, call=application.call)
+    return _locked_package(actor, package.pk), locked_application(actor, application_id)
 
 
 def application_recommend(*, actor, application_id, opinion, score=None):
@@ -198,17 +170,16 @@ def application_recommend(*, actor, application_id, opinion, score=None):
     opinion = required_text(opinion, _("Write the recommendation opinion."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
-        transition = check_transition("recommend", application, actor)
-        _check_package_open(package, actor)
+        last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
+        application_transition(actor=actor, application=application, action="recommend", package=package,
+                               note=f"rank {last + 1}")
         slot = None
         if package.quota is not None and counts_against_quota(application, package.call):
             slot = _take_slot(package)
             if slot is None:
                 raise _quota_full(package)
-        last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
         Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,
                                       opinion=opinion, slot=slot)
-        move_state(application, actor, "recommend", transition.target, note=f"rank {last + 1}")
         return application
 
 
@@ -230,11 +201,10 @@ def application_unrecommend(*, actor, application_id):
     its quota slot is freed."""
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
-        check_transition("unrecommend", application, actor)
-        _check_package_open(package, actor)
+        application_transition(actor=actor, application=application, action="unrecommend", package=package,
+                               target=Unit.of_application(application).desk_state)
         Recommendation.objects.filter(application=application, package=package).delete()
         close_rank_gaps(package)
-        move_state(application, actor, "unrecommend", desk_state(application.route))
         return application
 
 
@@ -277,11 +247,24 @@ def package_move(*, actor, package_id, recommendation_id, steps):
         return package_rank(actor=actor, package_id=package.pk, order=order)
 
 
+def check_registry_standing(application, kind):
+    """Refuse to verify a claim whose registry title ended by the call's deadline (SPEC §5)."""
+    from .registry import registry_end, registry_lookup
+
+    entry, standing = registry_lookup(application, kind=kind, on=timezone.localdate(application.call.deadline))
+    if standing in ("term_ended", "retired"):
+        raise PortalError(
+            _("The registry shows that this title ended on %(date)s, before the call's deadline: the claim "
+              "cannot be verified and does not exempt.") % {"date": registry_end(entry).isoformat()},
+            code="registry")
+
+
 def claim_check(*, actor, application_id, claim, status, note=""):
     """Verify or reject an exemption ("exemption") or local-base priority ("priority") claim.
 
     Verifying an exemption of a recommended application frees its quota slot; rejecting it makes the
     recommendation count, which is refused when no slot is free (take another recommendation back first).
+    A claim whose registry title ended by the call's deadline cannot be verified.
     """
     if claim not in ("exemption", "priority") or status not in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED):
         raise PortalError(_("Unknown claim or decision."), code="invalid")
@@ -289,17 +272,16 @@ def claim_check(*, actor, application_id, claim, status, note=""):
         note = required_text(note, _("Say why the claim is rejected."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
-        if application.state not in (State.PROVINCE_REVIEW, State.MINISTRY_REVIEW, State.RECOMMENDED) or \
-                not allowed_desk(actor, application):
-            raise PortalError(_("Claims are checked while the application is at your desk."), code="state")
         claimed = application.exempt_category if claim == "exemption" else application.local_base
         if not claimed:
             raise PortalError(_("The applicant made no such claim."), code="invalid")
-        if application.state == State.RECOMMENDED:
-            _check_package_open(package, actor)
+        if status == ClaimStatus.VERIFIED:
+            check_registry_standing(application, application.exempt_category if claim == "exemption"
+                                    else "local_base")
         old = getattr(application, f"{claim}_status")
-        setattr(application, f"{claim}_status", status)
-        setattr(application, f"{claim}_note", note)
+        application_transition(actor=actor, application=application, action=f"claim_{claim}_check",
+                               package=package, changes={f"{claim}_status": status, f"{claim}_note": note},
+                               audit_states=(old, status), note=note)
         if claim == "exemption" and application.state == State.RECOMMENDED and package.quota is not None:
             recommendation = Recommendation.objects.get(application=application)
             if counts_against_quota(application, package.call) and recommendation.slot_id is None:
@@ -310,17 +292,7 @@ def claim_check(*, actor, application_id, claim, status, note=""):
             elif not counts_against_quota(application, package.call):
                 recommendation.slot = None
             recommendation.save(update_fields=["slot"])
-        application.lock_version += 1
-        application.save(update_fields=[f"{claim}_status", f"{claim}_note", "lock_version", "updated_at"])
-        audit_record(actor=actor, action=f"claim_{claim}_check", obj=application, from_state=old, to_state=status,
-                     note=note)
         return application
-
-
-def allowed_desk(actor, application):
-    if application.route == Route.MINISTRY:
-        return actor.role == Role.MINISTRY
-    return actor.role == Role.PROVINCE
 
 
 def package_update(*, actor, package_id, justification):
@@ -368,6 +340,11 @@ def package_problems(package, recommendations, undecided, passed_over=()):
     problems = []
     if not recommendations:
         problems.append(_("Recommend at least one application."))
+    counted, _exempt, over = quota_usage(recommendations, package.call, package.quota)
+    if over:
+        problems.append(_("%(counted)d recommendations count against the quota of %(quota)d: take back %(over)d, "
+                          "or have an exemption verified.")
+                        % {"counted": counted, "quota": package.quota, "over": over})
     if undecided:
         problems.append(_("%(n)d applications at your desk are still undecided: recommend, decline or return each.")
                         % {"n": undecided})
@@ -384,35 +361,38 @@ def package_problems(package, recommendations, undecided, passed_over=()):
 def package_submit(*, actor, package_id):
     """Hand the package in to CNIPA before the deadline; it is locked afterwards.
 
-    Effects: every recommended application moves to CNIPA's re-check; audit lines for the package and
-    each application; CNIPA staff and the applicants are told.
+    Refused while anything in package_problems stands — over quota among them (after CNIPA rejected an
+    exemption and reopened the package, it cannot go back unchanged). Effects: every recommended
+    application moves to CNIPA's re-check; audit lines for the package and each application; CNIPA staff
+    and the applicants are told.
     """
     with transaction.atomic():
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
         recommendations = list(package.recommendations.select_related("application").select_for_update(
             of=("self",)).order_by("rank"))
-        undecided = applications_for_user(actor).filter(
-            call=package.call, state=desk_state(Route.MINISTRY if package.ministry_id else Route.PROVINCE)).count()
+        unit = Unit.of_package(package)
+        undecided = applications_for_user(actor).filter(call=package.call, state=unit.desk_state).count()
         passed_over = passed_over_priority(package, applications_for_user(actor))
         problems = package_problems(package, recommendations, undecided, passed_over)
         if problems:
             raise PortalError(" ".join(str(p) for p in problems), code="incomplete")
         now = timezone.now()
+        for recommendation in recommendations:
+            application = locked_application(actor, recommendation.application_id)
+            if application.state != State.RECOMMENDED:
+                continue  # after a reopening: already with CNIPA, or dropped — it stays where it is
+            application_transition(
+                actor=actor, application=application, action="hand_in", package=package, now=now,
+                note=f"rank {recommendation.rank}",
+                tell=[tell_applicant(application, _("Recommended to CNIPA: %(name)s"),
+                                     _("Your application was recommended to CNIPA, which will now re-check it."))])
         package.status = PackageStatus.SUBMITTED
         package.submitted_at = now
         package.submitted_by = actor
-        package.extended_until = None
-        package.save(update_fields=["status", "submitted_at", "submitted_by", "extended_until"])
+        package.save(update_fields=["status", "submitted_at", "submitted_by"])
         audit_record(actor=actor, action="package_submit", obj=package, from_state=PackageStatus.OPEN,
                      to_state=PackageStatus.SUBMITTED, note=f"{len(recommendations)} recommended")
-        for recommendation in recommendations:
-            application = recommendation.application
-            check_transition("hand_in", application, actor)
-            move_state(application, actor, "hand_in", State.NATIONAL_REVIEW, note=f"rank {recommendation.rank}")
-            notify(applicant_members(application), subject=_("Recommended to CNIPA: %(name)s") % {"name": application.name},
-                   body=_("Your application was recommended to CNIPA, which will now re-check it."),
-                   link=f"/applications/{application.pk}/")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
                subject=_("Recommendation package handed in: %(unit)s") % {"unit": package.unit},
                body=_("%(unit)s handed in %(n)d recommendations for “%(call)s”.")
@@ -422,7 +402,8 @@ def package_submit(*, actor, package_id):
 
 
 def package_reopen(*, actor, package_id, reason, until):
-    """CNIPA reopens a handed-in (or deadline-locked) package, with a reason, until a new moment."""
+    """CNIPA reopens a handed-in (or deadline-locked) package, with a reason, until a new moment: the
+    applications still under re-check go back into it (hand_back)."""
     reason = required_text(reason, _("Give the reason for reopening."))
     if actor.role != Role.NATIONAL:
         raise PortalError(_("Only CNIPA can reopen a package."), code="forbidden")
@@ -437,9 +418,9 @@ def package_reopen(*, actor, package_id, reason, until):
         audit_record(actor=actor, action="package_reopen", obj=package, from_state=old, to_state=PackageStatus.OPEN,
                      note=f"{reason} (until {timezone.localtime(until):%Y-%m-%d %H:%M})")
         for application in Application.objects.select_for_update().filter(
-                recommendation__package=package, state=State.NATIONAL_REVIEW):
-            move_state(application, actor, "hand_back", State.RECOMMENDED, note=reason)
-        scope = {"province_id": package.province_id} if package.province_id else {"ministry_id": package.ministry_id}
-        notify(User.objects.filter(role__in=(Role.PROVINCE, Role.MINISTRY), is_active=True, **scope),
+                recommendation__package=package, state=State.NATIONAL_REVIEW).order_by("pk"):
+            application_transition(actor=actor, application=application, action="hand_back", note=reason)
+        unit = Unit.of_package(package)
+        notify(User.objects.filter(unit.reviewers_q(), is_active=True),
                subject=_("Your package was reopened by CNIPA"), body=reason, link=f"/review/packages/{package.pk}/")
         return package

@@ -31,7 +31,7 @@ from .forms import (
 )
 from .models import Call, PackageStatus, Recommendation
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
-from .registry import registry_match
+from .registry import registry_hint
 from .selectors import packages_for_user, version_changes
 
 # The desk each role works at: the queue opens filtered to it.
@@ -155,11 +155,12 @@ def application_detail(request, pk, bound=None, status=200):
     if bound and bound[0] in claim_forms:
         claim_forms[bound[0]] = bound[1]
     recommendation = Recommendation.objects.filter(application=application).first()
-    today = timezone.localdate()
+    # The registry's word on each claim, on the call's deadline (a title ended by then does not exempt).
+    on = timezone.localdate(application.call.deadline)
     registry = {
-        "exemption": registry_match(application, kind=application.exempt_category, on=today)
+        "exemption": registry_hint(application, application.exempt_category, on)
         if application.exempt_category else None,
-        "priority": registry_match(application, kind="local_base", on=today) if application.local_base else None,
+        "priority": registry_hint(application, "local_base", on) if application.local_base else None,
     } if request.user.role in (Role.PROVINCE, Role.MINISTRY, Role.NATIONAL) else {}
     return render(request, "review/application.html", {
         "registry": registry,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from applications import services
+from applications import services, transitions
 from applications.enums import AttachmentKind
 from applications.models import Attachment
 from navportal.demo.content import TINY_PDF
@@ -35,7 +35,7 @@ def test_a_failed_transaction_removes_the_file_it_wrote(applicant, complete, mon
     def broken(**kwargs):
         raise RuntimeError("the audit write failed")
 
-    monkeypatch.setattr(services, "audit_record", broken)
+    monkeypatch.setattr(transitions, "audit_record", broken)
     with pytest.raises(RuntimeError, match="audit write failed"):
         attach(applicant, application)
     assert stored_files() == before

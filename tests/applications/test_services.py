@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from applications import services
+from applications import services, transitions
 from applications.enums import Route, State
 from applications.models import Application, ApplicationVersion
 from navportal.errors import PortalError
@@ -140,11 +140,21 @@ def test_nothing_can_be_submitted_after_the_call_deadline(applicant, complete, c
 
 def test_the_provinces_earlier_deadline_applies_to_its_applicants(applicant, ministry_unit, complete, call):
     jiangsu = Province.objects.get(code="320000")
-    ProvinceDeadline.objects.create(call=call, province=jiangsu, deadline=timezone.now() - datetime.timedelta(hours=1))
     park = complete(applicant)
+    ProvinceDeadline.objects.create(call=call, province=jiangsu, deadline=timezone.now() - datetime.timedelta(hours=1))
     with pytest.raises(PortalError) as exc:
         services.application_submit(actor=applicant, application_id=park.pk)
     assert exc.value.code == "deadline"
+
+
+def test_a_passed_provincial_deadline_also_stops_a_new_application(outsider, call):
+    """Starting an application meets the same window as submitting it: the province's own deadline too."""
+    ProvinceDeadline.objects.create(call=call, province=outsider.organisation.province,
+                                    deadline=timezone.now() - datetime.timedelta(hours=1))
+    with pytest.raises(PortalError) as exc:
+        services.application_start(actor=outsider, call=call)
+    assert exc.value.code == "deadline"
+    assert not Application.objects.filter(organisation=outsider.organisation).exists()
 
 
 def test_ministry_units_are_not_bound_by_a_provincial_deadline(ministry_unit, complete, call):
@@ -207,7 +217,7 @@ def test_a_file_written_by_a_failed_transaction_is_removed(applicant, call, monk
 
     def broken_audit(**kwargs):
         raise RuntimeError("the database went away")
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    monkeypatch.setattr(transitions, "audit_record", broken_audit)
     with pytest.raises(RuntimeError):
         services.application_attach(actor=applicant, application_id=application.pk, kind="sealed_scan",
                                     upload=SimpleUploadedFile("scan.pdf", TINY_PDF), content_type="application/pdf")

@@ -1,0 +1,116 @@
+"""The one writer of an application's changes (in the spirit of pretalx's `set_submission_state` and Zulip's
+`do_change_user_role`).
+
+Every service that changes an application — its state, a claim check, an applicant's edit — locks the row,
+then calls `application_transition`, which checks the transition table (applications.workflow: source state,
+role, desk, target), the actor's scope and the deadline, writes the change, bumps `lock_version` (the version
+every cached rendering of the application is keyed on), appends the audit line in the same transaction and
+leaves the notifications to be sent on commit. No other code writes `state` or `lock_version`.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from navportal.audit import audit_record
+from navportal.errors import PortalError
+from navportal.models import Role
+from navportal.notify import notify
+
+from .enums import State
+from .selectors import in_scope
+from .workflow import APPLICANT_DEADLINE, PACKAGE_DEADLINE, TRANSITIONS, allowed
+
+
+@dataclass(frozen=True)
+class Tell:
+    """A notification that goes with a change: written with it, mailed after commit."""
+
+    recipients: object
+    subject: str
+    body: str
+    link: str = ""
+
+
+def state_label(application, actor, state=None):
+    """The state as this actor knows it: the applicant sees its own labels (SPEC §7)."""
+    state = State(state or application.state)
+    if actor is not None and getattr(actor, "role", None) == Role.APPLICANT:
+        from .enums import APPLICANT_LABELS
+        return APPLICANT_LABELS[state]
+    return state.label
+
+
+def check_transition(action, application, actor, *, target=None):
+    """Raise PortalError unless `actor` may take `action` on `application` now; return (transition, target)."""
+    transition = TRANSITIONS[action]
+    if actor is None or not actor.is_authenticated or actor.role not in transition.roles:
+        raise PortalError(_("Your role cannot do this."), code="forbidden")
+    if not in_scope(actor, application):
+        raise PortalError(_("This application does not exist."), code="not_found")
+    if not allowed(action, application.state, actor.role, application.route):
+        raise PortalError(_("This cannot be done while the application is “%(state)s”.")
+                          % {"state": state_label(application, actor)}, code="state")
+    if transition.moves:
+        target = target or transition.target
+        if target not in transition.targets:
+            raise ValueError(f"{action}: {target!r} is not a target of the transition")
+    elif target is not None:
+        raise ValueError(f"{action} keeps the state")
+    return transition, target
+
+
+def check_deadline(transition, application, *, package=None, now):
+    """The deadline of the transition's kind (the applicant's, or the bureau's package)."""
+    from .deadline_checks import check_applicant_window, check_package_open
+
+    if transition.deadline == APPLICANT_DEADLINE:
+        check_applicant_window(application, now)
+    elif transition.deadline == PACKAGE_DEADLINE and application.state in transition.package_states:
+        if package is None:
+            raise ValueError(f"{transition.action} from {application.state} needs the (locked) package")
+        check_package_open(package, now)
+
+
+def application_transition(*, actor, application, action, target=None, changes=None, note="", package=None,
+                           audit_states=None, tell=(), expected_version=None, now=None):
+    """Carry out `action` on `application`, which the caller has row-locked in the current transaction.
+
+    target: where the application goes, for a transition with several targets (submit, unrecommend).
+    changes: other fields to write with it ({field: value}). package: the recommending bureau's package, row-
+    locked, for transitions that need it open. audit_states: (from, to) for the audit line of an in-place
+    change (a claim's old and new status). tell: notifications. expected_version: the lock_version the actor's
+    page was opened at; a change made from an older copy is refused. Returns the application.
+
+    Errors (PortalError): forbidden (role), not_found (scope), state, stale, deadline or locked.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("application_transition runs inside the transaction that locked the application")
+    now = now or timezone.now()
+    transition, target = check_transition(action, application, actor, target=target)
+    check_deadline(transition, application, package=package, now=now)
+    if expected_version is not None and expected_version != application.lock_version:
+        raise PortalError(
+            _("This application was saved elsewhere (another tab or another person) after you opened this "
+              "page. Your changes were not saved, so as not to overwrite the newer copy: copy what you "
+              "typed, reload the page, and enter it again."), code="stale")
+    from_state = application.state
+    fields = dict(changes or {})
+    if transition.moves:
+        fields["state"] = target
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.lock_version += 1
+    application.save(update_fields=[*fields, "lock_version", "updated_at"])
+    if transition.audit:
+        if transition.moves:
+            audit_from, audit_to = from_state, target
+        else:
+            audit_from, audit_to = audit_states or ("", "")
+        audit_record(actor=actor, action=transition.audit, obj=application, from_state=audit_from,
+                     to_state=audit_to, note=note)
+    for message in tell:
+        notify(message.recipients, subject=message.subject, body=message.body, link=message.link)
+    return application
