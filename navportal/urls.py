@@ -2,6 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import admin_views, audit_views, second_factor, views
+from .access import permission_required_404
+
+# Django's own password-change views, behind the same gate as every other signed-in page.
+password_change = permission_required_404("navportal.change_password")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,8 +13,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/setup/", second_factor.otp_setup, name="otp_setup"),
     path("accounts/second-factor/", second_factor.otp_verify, name="otp_verify"),
-    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/", password_change(views.PasswordChangeView.as_view()), name="password_change"),
+    path("accounts/password/done/", password_change(auth_views.PasswordChangeDoneView.as_view()),
+         name="password_change_done"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),

@@ -1,11 +1,11 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from review.models import Call
 
+from .access import permission_required_404
 from .audit import audit_record
 from .models import Message, Role
 
@@ -27,7 +27,7 @@ def home(request):
     return render(request, "home.html", {"calls": calls, "now": now})
 
 
-@login_required
+@permission_required_404("navportal.read_messages")
 def message_list(request):
     page = Paginator(Message.objects.filter(recipient=request.user), 25).get_page(request.GET.get("page"))
     unread = [m.pk for m in page.object_list if m.read_at is None]
