@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications.forms import CityField, choose_prompt
-
 from . import administration as admin
 from .access import permission_required_404
 from .errors import PortalError
+from .forms import CityField, choose_prompt
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, Ministry, Province, Role, User
 from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
 

@@ -8,7 +8,7 @@ from .access import permission_required_404
 password_change = permission_required_404("navportal.change_password")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("portal.urls")),  # the home page
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/setup/", second_factor.otp_setup, name="otp_setup"),

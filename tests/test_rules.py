@@ -167,3 +167,12 @@ def test_no_template_compares_the_role():
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"\buser\.role\b", line)]
     assert found == []
+
+
+def test_the_home_page_has_one_desk_for_every_role():
+    """portal.views.home sends a signed-in user to the first desk whose permission they hold: each role holds
+    exactly one (where each goes is in the route × role matrix)."""
+    from portal.views import DESKS
+
+    desks = {role: [name for perm, name in DESKS if user.has_perm(perm)] for role, user in users().items()}
+    assert {role: len(names) for role, names in desks.items()} == dict.fromkeys(COLUMNS, 1)
