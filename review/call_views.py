@@ -23,7 +23,7 @@ def call_list(request):
 @permission_required_404("review.manage_calls")
 def call_edit(request, pk=None):
     user = request.user
-    call = get_object_or_404(Call, pk=pk) if pk else None
+    call = get_object_or_404(Call, pk=pk) if pk is not None else None
     form = CallForm(request.POST if request.method == "POST" else None, instance=call)
     status = 200
     if request.method == "POST":
