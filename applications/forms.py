@@ -1,14 +1,12 @@
 """Forms of the applicant's side. They check input types only; rules live in services and validators."""
 
-from itertools import groupby
-
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from navportal.models import City, Ministry, Province, Role, User
+from navportal.forms import CityField, choose_prompt
+from navportal.models import Ministry, Province, Role, User
 
 from .enums import Affiliation, AttachmentKind
 from .models import Application, Organisation, ServiceRecord, StaffMember
@@ -16,36 +14,6 @@ from .sections import SECTION_BY_KEY
 from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
 from .validators import SERVICE_FIELDS, STAFF_FIELDS, normalize_credit_code
-
-
-class CityChoiceIterator(ModelChoiceIterator):
-    """Cities grouped under their province, so a long list stays readable."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for province, cities in groupby(self.queryset, key=lambda city: city.province):
-            yield (str(province), [self.choice(city) for city in cities])
-
-
-class CityField(forms.ModelChoiceField):
-    iterator = CityChoiceIterator
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=City.objects.select_related("province").order_by("code"), **kwargs)
-
-
-def choose_prompt(form):
-    """A select's empty choice says what to do (请选择) instead of Django's "---------"."""
-    for field in form.fields.values():
-        if isinstance(field, forms.ModelChoiceField):
-            if field.empty_label is not None:
-                field.empty_label = _("Choose…")
-        elif isinstance(field, forms.TypedChoiceField | forms.ChoiceField) and not isinstance(
-                field, forms.MultipleChoiceField):
-            choices = list(field.choices)
-            if choices and choices[0][0] == "" and str(choices[0][1]).strip("-") == "":
-                field.choices = [("", _("Choose…")), *choices[1:]]
 
 
 class DateInput(forms.DateInput):

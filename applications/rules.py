@@ -2,20 +2,19 @@
 
 They are derived from the transition table, so a button is shown exactly when the service would accept
 the action. Scope (which applications a user may see at all) is applications_for_user; these add the
-role and state.
+role and state. The pages' permissions come last; the role predicates are the core's (navportal/rules.py).
 """
 
 import rules
 
-from navportal.models import Role
+from navportal.rules import is_applicant, is_official
 
 from .workflow import may
 
 
 @rules.predicate
 def is_member(user, application):
-    return (user.is_authenticated and user.role == Role.APPLICANT
-            and application.organisation_id == user.organisation_id)
+    return is_applicant(user) and application.organisation_id == user.organisation_id
 
 
 def _may(action):
@@ -29,3 +28,9 @@ rules.add_perm("applications.change_application", is_member & _may("submit"))
 rules.add_perm("applications.submit_application", is_member & _may("submit"))
 rules.add_perm("applications.withdraw_application", is_member & _may("withdraw"))
 rules.add_perm("applications.reopen_application", is_member & _may("reopen"))
+
+
+# The pages (asked without an application: which ones a user reaches is applications_for_user's).
+rules.add_perm("applications.apply", is_applicant)  # the organisation's own applications: list, start, fill in, act
+rules.add_perm("applications.print_application", is_applicant | is_official)   # the printable form
+rules.add_perm("applications.download_attachment", is_applicant | is_official)  # its documents

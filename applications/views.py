@@ -2,18 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from navportal.access import get_in_scope
+from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import private_download
-from navportal.models import Role
 from review.models import Call
 
 from . import services
@@ -27,16 +24,11 @@ from .workflow import route_for
 
 
 def _scoped(request, pk):
-    """The application if the user may see it; otherwise 404, exactly as if it did not exist."""
+    """The application if the user may see it; otherwise 404, exactly as if it did not exist. On the pages of
+    applications.apply the scope is the organisation's own applications."""
     queryset = applications_for_user(request.user).select_related(
         "call", "organisation", "province", "city", "ministry")
     return get_in_scope(request, queryset, pk)
-
-
-def _own(request, pk):
-    if request.user.role != Role.APPLICANT:
-        raise Http404
-    return _scoped(request, pk)
 
 
 def register(request):
@@ -60,10 +52,8 @@ def register(request):
     return render(request, "applications/register.html", {"form": form})
 
 
-@login_required
+@permission_required_404("applications.apply")
 def application_list(request):
-    if request.user.role != Role.APPLICANT:
-        raise Http404
     applications = list(applications_for_user(request.user).select_related("call").order_by("-call__opens_at"))
     applied = {a.call_id for a in applications}
     now = timezone.now()
@@ -71,11 +61,8 @@ def application_list(request):
     return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
 
 
-@login_required
-@require_POST
+@permission_required_404("applications.apply", methods=["POST"])
 def application_start(request, call_id):
-    if request.user.role != Role.APPLICANT:
-        raise Http404
     call = get_object_or_404(Call, pk=call_id)
     try:
         application = services.application_start(actor=request.user, call=call)
@@ -85,9 +72,9 @@ def application_start(request, call_id):
     return redirect("application_tasks", pk=application.pk)
 
 
-@login_required
+@permission_required_404("applications.apply")
 def application_pledge(request, pk):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     form = PledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -114,9 +101,9 @@ def _task_list(application, content):
     return tasks, problems
 
 
-@login_required
+@permission_required_404("applications.apply")
 def application_tasks(request, pk):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     content = ApplicationContent(application)
     tasks, problems = _task_list(application, content)
     complete = sum(task["status"] == SectionStatus.COMPLETE for task in tasks)
@@ -128,9 +115,9 @@ def application_tasks(request, pk):
     })
 
 
-@login_required
+@permission_required_404("applications.apply")
 def application_section(request, pk, section_key):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     section = SECTION_BY_KEY.get(section_key)
     if section is None:
         raise Http404
@@ -205,10 +192,9 @@ def _render_section(request, application, section, form, formset, uploads, lock_
     }, status=status)
 
 
-@login_required
-@require_POST
+@permission_required_404("applications.apply", methods=["POST"])
 def application_submit(request, pk):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     try:
         problems = services.application_submit(actor=request.user, application_id=application.pk)
     except PortalError as exc:
@@ -229,10 +215,9 @@ def application_submit(request, pk):
     return redirect("application_tasks", pk=application.pk)
 
 
-@login_required
-@require_POST
+@permission_required_404("applications.apply", methods=["POST"])
 def application_withdraw(request, pk):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["reason"]))
@@ -246,10 +231,9 @@ def application_withdraw(request, pk):
     return redirect("application_tasks", pk=application.pk)
 
 
-@login_required
-@require_POST
+@permission_required_404("applications.apply", methods=["POST"])
 def application_reopen(request, pk):
-    application = _own(request, pk)
+    application = _scoped(request, pk)
     try:
         services.application_reopen(actor=request.user, application_id=application.pk)
         messages.success(request, _("The application is a draft again; submit it once more when ready."))
@@ -258,7 +242,7 @@ def application_reopen(request, pk):
     return redirect("application_tasks", pk=application.pk)
 
 
-@login_required
+@permission_required_404("applications.print_application")
 def application_print(request, pk):
     application = _scoped(request, pk)
     content = ApplicationContent(application)
@@ -268,7 +252,7 @@ def application_print(request, pk):
     })
 
 
-@login_required
+@permission_required_404("applications.download_attachment")
 def attachment_download(request, pk, kind):
     application = _scoped(request, pk)
     if kind not in AttachmentKind.values:

@@ -118,7 +118,7 @@ def targets(connections):
 
     from applications.enums import AttachmentKind, State
     from applications.models import Application
-    from navportal.management.commands.generate_national import CURRENT_DOCUMENT
+    from portal.management.commands.generate_national import CURRENT_DOCUMENT
     from navportal.models import Role, User
     from review.models import Call, Package
 

@@ -1,10 +1,10 @@
 """Pages of the system administrator (accounts and roles) and the security administrator (lockouts, second
-factors). The services are in navportal/administration.py; each page is for one role, 404 for every other."""
+factors). The services are in navportal/administration.py; each page is for one role (navportal.manage_accounts,
+navportal.manage_security), 404 for every other."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
@@ -12,13 +12,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications.forms import CityField, choose_prompt
-
 from . import administration as admin
+from .access import permission_required_404
 from .errors import PortalError
+from .forms import CityField, choose_prompt
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, Ministry, Province, Role, User
 from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
 
@@ -80,12 +79,6 @@ class AccountFilter(forms.Form):
                              choices=[("", gettext_lazy("All")), *Role.choices])
 
 
-def _only(request, role):
-    if request.user.role != role:
-        raise Http404
-    return request.user
-
-
 def _site_url(request):
     return request.build_absolute_uri("/")
 
@@ -103,9 +96,8 @@ def _accounts(data):
     return form, users
 
 
-@login_required
+@permission_required_404("navportal.manage_accounts")
 def account_list(request):
-    _only(request, Role.SYSTEM_ADMIN)
     form, users = _accounts(request.GET)
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -144,24 +136,23 @@ def _account_form(request, actor, account=None):
     return render(request, "administration/account_form.html", {"form": form, "account": account}, status=status)
 
 
-@login_required
+@permission_required_404("navportal.manage_accounts")
 def account_create(request):
-    return _account_form(request, _only(request, Role.SYSTEM_ADMIN))
+    return _account_form(request, request.user)
 
 
-@login_required
+@permission_required_404("navportal.manage_accounts")
 def account_edit(request, pk):
-    actor = _only(request, Role.SYSTEM_ADMIN)
+    actor = request.user
     account = User.objects.select_related("city__province", "province", "ministry").filter(pk=pk).first()
     if account is None or account.role not in OFFICIAL_ROLES or account.pk == actor.pk:
         raise Http404
     return _account_form(request, actor, account)
 
 
-@login_required
-@require_POST
+@permission_required_404("navportal.manage_accounts", methods=["POST"])
 def account_active(request, pk):
-    actor = _only(request, Role.SYSTEM_ADMIN)
+    actor = request.user
     account = User.objects.filter(pk=pk).exclude(role__in=ADMIN_ROLES).exclude(pk=actor.pk).first()
     if account is None:
         raise Http404
@@ -184,9 +175,9 @@ class UserSearch(forms.Form):
                         help_text=gettext_lazy("user name or name"))
 
 
-@login_required
+@permission_required_404("navportal.manage_security")
 def security_home(request):
-    actor = _only(request, Role.SECURITY_ADMIN)
+    actor = request.user
     search = UserSearch(request.GET or None)
     found = []
     if search.is_valid() and search.cleaned_data["q"].strip():
@@ -209,9 +200,8 @@ def security_home(request):
 
 def _security_action(request, work, done):
     """A security administrator's POST: the service, then its message (or the refusal's), back to the page."""
-    actor = _only(request, Role.SECURITY_ADMIN)
     try:
-        result = work(actor)
+        result = work(request.user)
     except PortalError as exc:
         messages.error(request, exc.message)
     else:
@@ -219,8 +209,7 @@ def _security_action(request, work, done):
     return redirect("security_home")
 
 
-@login_required
-@require_POST
+@permission_required_404("navportal.manage_security", methods=["POST"])
 def lockout_reset(request, pk):
     return _security_action(
         request, lambda actor: admin.lockout_reset(actor=actor, attempt_id=pk),
@@ -228,8 +217,7 @@ def lockout_reset(request, pk):
                                                                         "ip": attempt.ip_address})
 
 
-@login_required
-@require_POST
+@permission_required_404("navportal.manage_security", methods=["POST"])
 def second_factor_reset(request, pk):
     return _security_action(
         request, lambda actor: admin.second_factor_reset(actor=actor, user_id=pk),

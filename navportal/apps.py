@@ -8,3 +8,6 @@ class NavportalConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 - connects the sign-in audit receivers
+        from .converters import register_id_converter
+
+        register_id_converter()  # <id:…> in every URLconf: registered before any URLconf is read

@@ -3,16 +3,15 @@
 import datetime
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import xlsx
+from .access import permission_required_404
 from .audit import audit_record
-from .models import AuditEvent, AuditResult, Role
+from .models import AuditEvent, AuditResult
 
 EXPORT_LIMIT = 100_000
 
@@ -48,15 +47,8 @@ class AuditFilterForm(forms.Form):
         return events
 
 
-def _auditor(request):
-    if request.user.role != Role.AUDIT_ADMIN:
-        raise Http404
-    return request.user
-
-
-@login_required
+@permission_required_404("navportal.view_audit")
 def audit_list(request):
-    _auditor(request)
     form = AuditFilterForm(request.GET or None)
     events = form.apply(AuditEvent.objects.all()) if request.GET else AuditEvent.objects.all()
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
@@ -69,9 +61,9 @@ COLUMNS = [("时间", 18), ("用户", 18), ("角色", 10), ("IP", 16), ("事件"
            ("新状态", 14), ("备注", 40), ("哈希", 20)]
 
 
-@login_required
+@permission_required_404("navportal.view_audit")
 def audit_export(request):
-    user = _auditor(request)
+    user = request.user
     form = AuditFilterForm(request.GET or None)
     events = form.apply(AuditEvent.objects.all()) if request.GET else AuditEvent.objects.all()
     audit_record(actor=user, action="audit_export", note=request.GET.urlencode()[:500])

@@ -122,14 +122,6 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
-    def is_applicant(self):
-        return self.role == Role.APPLICANT
-
-    @property
-    def is_official(self):
-        return self.role in OFFICIAL_ROLES
-
-    @property
     def has_strict_password(self):
         """Officials and administrators: passwords expire after 90 days and the last five may not return."""
         return self.role in (*OFFICIAL_ROLES, *ADMIN_ROLES)

@@ -22,9 +22,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -36,17 +34,15 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
+from .access import permission_required_404
 from .audit import audit_record
-from .models import ADMIN_ROLES, OFFICIAL_ROLES, AuditResult, User
+from .models import AuditResult, User
+from .rules import needs_second_factor
 
 MAX_WRONG_CODES = 5
 WRONG_CODES_SESSION_KEY = "otp_wrong_codes"
 # A digest of the pending secret this session was shown (see totp_device_pending).
 SHOWN_SESSION_KEY = "otp_setup_shown"
-
-
-def needs_second_factor(user):
-    return user.is_authenticated and user.role in (*OFFICIAL_ROLES, *ADMIN_ROLES)
 
 
 def has_confirmed_device(user):
@@ -195,10 +191,8 @@ def _next_path(request):
 
 
 def _prepare(request):
-    """The checks both pages share: only officials and administrators (404 for applicants, as for any
-    page not meant for their role); a session that has passed already goes on."""
-    if not needs_second_factor(request.user):
-        raise Http404
+    """What both pages do first (they are for officials and administrators: navportal.use_second_factor): a
+    session that has passed already goes on."""
     if request.user.is_verified():
         return redirect(_next_path(request))
     return None
@@ -221,7 +215,7 @@ def _check(request, form, device, action):
 
 
 @never_cache
-@login_required
+@permission_required_404("navportal.use_second_factor")
 def otp_setup(request):
     done = _prepare(request)
     if done is not None:
@@ -245,7 +239,7 @@ def otp_setup(request):
 
 
 @never_cache
-@login_required
+@permission_required_404("navportal.use_second_factor")
 def otp_verify(request):
     done = _prepare(request)
     if done is not None:

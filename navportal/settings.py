@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "navportal",
     "applications",
     "review",
+    "portal",  # the home page and the demo data: what needs both apps
 ]
 
 MIDDLEWARE = [

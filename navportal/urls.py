@@ -2,15 +2,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import admin_views, audit_views, second_factor, views
+from .access import permission_required_404
+
+# Django's own password-change views, behind the same gate as every other signed-in page.
+password_change = permission_required_404("navportal.change_password")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("portal.urls")),  # the home page
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/setup/", second_factor.otp_setup, name="otp_setup"),
     path("accounts/second-factor/", second_factor.otp_verify, name="otp_verify"),
-    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/", password_change(views.PasswordChangeView.as_view()), name="password_change"),
+    path("accounts/password/done/", password_change(auth_views.PasswordChangeDoneView.as_view()),
+         name="password_change_done"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
@@ -19,11 +24,11 @@ urlpatterns = [
     path("messages/", views.message_list, name="messages"),
     path("admin/accounts/", admin_views.account_list, name="account_list"),
     path("admin/accounts/new/", admin_views.account_create, name="account_create"),
-    path("admin/accounts/<int:pk>/", admin_views.account_edit, name="account_edit"),
-    path("admin/accounts/<int:pk>/active/", admin_views.account_active, name="account_active"),
+    path("admin/accounts/<id:pk>/", admin_views.account_edit, name="account_edit"),
+    path("admin/accounts/<id:pk>/active/", admin_views.account_active, name="account_active"),
     path("admin/security/", admin_views.security_home, name="security_home"),
-    path("admin/security/lockouts/<int:pk>/reset/", admin_views.lockout_reset, name="lockout_reset"),
-    path("admin/security/users/<int:pk>/second-factor/reset/", admin_views.second_factor_reset,
+    path("admin/security/lockouts/<id:pk>/reset/", admin_views.lockout_reset, name="lockout_reset"),
+    path("admin/security/users/<id:pk>/second-factor/reset/", admin_views.second_factor_reset,
          name="second_factor_reset"),
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),

@@ -1,33 +1,14 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 
-from review.models import Call
-
+from .access import permission_required_404
 from .audit import audit_record
-from .models import Message, Role
+from .models import Message
 
 
-def home(request):
-    user = request.user
-    if user.is_authenticated:
-        if user.role == Role.APPLICANT:
-            return redirect("application_list")
-        if user.role == Role.AUDIT_ADMIN:
-            return redirect("audit_list")
-        if user.role == Role.SYSTEM_ADMIN:
-            return redirect("account_list")
-        if user.role == Role.SECURITY_ADMIN:
-            return redirect("security_home")
-        return redirect("review_queue")
-    now = timezone.now()
-    calls = Call.objects.order_by("-opens_at")[:10]
-    return render(request, "home.html", {"calls": calls, "now": now})
-
-
-@login_required
+@permission_required_404("navportal.read_messages")
 def message_list(request):
     page = Paginator(Message.objects.filter(recipient=request.user), 25).get_page(request.GET.get("page"))
     unread = [m.pk for m in page.object_list if m.read_at is None]

@@ -1,37 +1,29 @@
 """CNIPA's calls, and a province's own deadline for its applicants."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from navportal.access import permission_required_404
 from navportal.errors import PortalError
-from navportal.models import Role
 
 from .calls import CALL_FIELDS, call_save, province_deadline_set
 from .forms import CallForm, ProvinceDeadlineForm
 from .models import Call, ProvinceDeadline
 
 
-def _cnipa(request):
-    if request.user.role != Role.NATIONAL:
-        raise Http404
-    return request.user
-
-
-@login_required
+@permission_required_404("review.manage_calls")
 def call_list(request):
-    _cnipa(request)
     return render(request, "review/call_list.html", {"calls": Call.objects.order_by("-opens_at"),
                                                      "now": timezone.now()})
 
 
-@login_required
+@permission_required_404("review.manage_calls")
 def call_edit(request, pk=None):
-    user = _cnipa(request)
-    call = get_object_or_404(Call, pk=pk) if pk else None
+    user = request.user
+    call = get_object_or_404(Call, pk=pk) if pk is not None else None
     form = CallForm(request.POST if request.method == "POST" else None, instance=call)
     status = 200
     if request.method == "POST":
@@ -48,11 +40,9 @@ def call_edit(request, pk=None):
     return render(request, "review/call_edit.html", {"form": form, "call": call}, status=status)
 
 
-@login_required
+@permission_required_404("review.set_province_deadline")
 def province_deadline(request):
     user = request.user
-    if user.role != Role.PROVINCE:
-        raise Http404
     now = timezone.now()
     calls = list(Call.objects.filter(deadline__gt=now).order_by("deadline"))
     own = {d.call_id: d.deadline for d in ProvinceDeadline.objects.filter(province_id=user.province_id)}

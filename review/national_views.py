@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,16 +13,16 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from applications.enums import Route, State
 from applications.forms import DateInput
 from applications.models import Application
+from navportal.access import permission_required_404
 from navportal.audit import audit_record
 from navportal.bounds import date_bounds
 from navportal.errors import PortalError
 from navportal.files import private_download
-from navportal.models import Ministry, Province, Role
+from navportal.models import Ministry, Province
 
 from . import national
 from .models import Call, Notice, Objection, ObjectionDecision, Package, PackageStatus, Recommendation
@@ -31,13 +30,6 @@ from .quota import quota_usage
 
 # The application fields quota_usage() reads.
 QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
-
-
-
-def _cnipa(request):
-    if request.user.role != Role.NATIONAL:
-        raise Http404
-    return request.user
 
 
 def _call(request):
@@ -96,9 +88,8 @@ def dashboard_rows(call):
     return rows, totals
 
 
-@login_required
+@permission_required_404("review.view_dashboard")
 def dashboard(request):
-    _cnipa(request)
     call, calls = _call(request)
     rows, totals = dashboard_rows(call)
     # The page shows nothing but these figures: its rendering is cached under a digest of them.
@@ -115,11 +106,11 @@ def dashboard(request):
     })
 
 
-@login_required
+@permission_required_404("review.view_dashboard")
 def national_summary(request):
     from .national_exports import national_summary_response
 
-    user = _cnipa(request)
+    user = request.user
     call, _calls = _call(request)
     audit_record(actor=user, action="national_summary_export", obj=call)
     return national_summary_response(call, user)
@@ -177,15 +168,13 @@ def _notice_context(call, **forms_):
     return context
 
 
-@login_required
+@permission_required_404("review.manage_notice")
 def notice_manage(request, call_id):
-    _cnipa(request)
     call = get_object_or_404(Call, pk=call_id)
     return render(request, "review/notice_manage.html", _notice_context(call))
 
 
 def _notice_post(request, call_id, form_name, form, work, done):
-    _cnipa(request)
     call = get_object_or_404(Call, pk=call_id)
     if form.is_valid():
         try:
@@ -207,8 +196,7 @@ def _notice_id(call):
     return notice.pk
 
 
-@login_required
-@require_POST
+@permission_required_404("review.manage_notice", methods=["POST"])
 def notice_publish(request, call_id):
     return _notice_post(request, call_id, "publish_form", PublishForm(request.POST), lambda call, data:
                         national.notice_publish(actor=request.user, call=call, text=data["text"],
@@ -216,8 +204,7 @@ def notice_publish(request, call_id):
                         _("The proposed list is published; the public notice is open."))
 
 
-@login_required
-@require_POST
+@permission_required_404("review.manage_notice", methods=["POST"])
 def notice_dates(request, call_id):
     return _notice_post(request, call_id, "dates_form", DatesForm(request.POST), lambda call, data:
                         national.notice_confirm_dates(actor=request.user, notice_id=_notice_id(call),
@@ -225,8 +212,7 @@ def notice_dates(request, call_id):
                         _("The notice dates are confirmed."))
 
 
-@login_required
-@require_POST
+@permission_required_404("review.manage_notice", methods=["POST"])
 def notice_final(request, call_id):
     return _notice_post(request, call_id, "final_form", FinalForm(request.POST), lambda call, data:
                         national.final_confirm(actor=request.user, notice_id=_notice_id(call),
@@ -235,11 +221,11 @@ def notice_final(request, call_id):
                         _("The list is confirmed: the bases are designated."))
 
 
-@login_required
+@permission_required_404("review.manage_notice")
 def notice_export(request, call_id, which):
     from .national_exports import final_list_response, proposed_list_response
 
-    user = _cnipa(request)
+    user = request.user
     notice = get_object_or_404(Notice, call_id=call_id)
     if which not in ("proposed", "final") or (which == "final" and not notice.is_final):
         raise Http404
@@ -249,18 +235,15 @@ def notice_export(request, call_id, which):
 
 # --- Objections ----------------------------------------------------------------------------------
 
-@login_required
+@permission_required_404("review.manage_objections")
 def objection_detail(request, pk, form=None, status=200):
-    _cnipa(request)
     objection = get_object_or_404(Objection.objects.select_related("entry", "entry__notice", "decided_by"), pk=pk)
     return render(request, "review/objection.html", {
         "objection": objection, "form": form or DecideForm()}, status=status)
 
 
-@login_required
-@require_POST
+@permission_required_404("review.manage_objections", methods=["POST"])
 def objection_decide(request, pk):
-    _cnipa(request)
     form = DecideForm(request.POST)
     if not form.is_valid():
         return objection_detail(request, pk, form=form, status=400)
@@ -274,9 +257,9 @@ def objection_decide(request, pk):
     return redirect("objection_detail", pk=pk)
 
 
-@login_required
+@permission_required_404("review.manage_objections")
 def objection_file(request, pk, which):
-    user = _cnipa(request)
+    user = request.user
     objection = get_object_or_404(Objection, pk=pk)
     if which not in ("letter", "evidence") or not getattr(objection, which):
         raise Http404

@@ -6,8 +6,8 @@ from . import public_views
 
 urlpatterns = [
     path("notice/", public_views.notice_current, name="notice_current"),
-    path("notice/<int:call_id>/", public_views.notice_detail, name="notice_detail"),
-    path("notice/<int:call_id>/object/<int:entry_id>/", public_views.objection_create, name="objection_create"),
-    path("notice/<int:call_id>/object/done/", public_views.objection_done, name="objection_done"),
+    path("notice/<id:call_id>/", public_views.notice_detail, name="notice_detail"),
+    path("notice/<id:call_id>/object/<id:entry_id>/", public_views.objection_create, name="objection_create"),
+    path("notice/<id:call_id>/object/done/", public_views.objection_done, name="objection_done"),
     path("bases/", public_views.bases, name="bases"),
 ]

@@ -3,18 +3,15 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
 
+from navportal.access import permission_required_404
 from navportal.errors import PortalError
-from navportal.models import Role
 
 from . import registry
 from .models import RegistryKind
@@ -43,15 +40,8 @@ class RegistryImportForm(forms.Form):
         return upload
 
 
-def _cnipa(request):
-    if request.user.role != Role.NATIONAL:
-        raise Http404
-    return request.user
-
-
-@login_required
+@permission_required_404("review.manage_registry")
 def registry_list(request):
-    _cnipa(request)
     filters = RegistryFilterForm(request.GET)
     data = filters.cleaned_data if filters.is_valid() else {}
     entries = registry.registry_entries(kind=data.get("kind", ""), q=data.get("q", ""))
@@ -65,16 +55,14 @@ def registry_list(request):
         "filters": filters, "page": page, "query": query.urlencode()})
 
 
-@login_required
+@permission_required_404("review.manage_registry")
 def registry_template(request):
-    _cnipa(request)
     return registry.registry_template_response()
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@permission_required_404("review.manage_registry", methods=["GET", "POST"])
 def registry_import(request):
-    user = _cnipa(request)
+    user = request.user
     if request.method != "POST":
         return render(request, "review/registry_import.html", {"form": RegistryImportForm()})
     form = RegistryImportForm(request.POST, request.FILES)

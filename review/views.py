@@ -4,7 +4,6 @@ recommendation package. Each POST: fetch in scope (404 outside) → validate →
 import hashlib
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,17 +11,17 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from applications.enums import Route, State
 from applications.models import Application
 from applications.selectors import ApplicationContent, applications_for_user
 from applications.workflow import desk_state
-from navportal.access import get_in_scope
+from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import private_download
-from navportal.models import OFFICIAL_ROLES, Role
+from navportal.models import Role
+from navportal.rules import is_cnipa, is_recommending_bureau
 
 from . import exports, national, services
 from .forms import (
@@ -43,21 +42,14 @@ DESK = {
 }
 
 
-def _official(request):
-    if request.user.role not in OFFICIAL_ROLES:
-        raise Http404
-    return request.user
-
-
 def _scoped_application(request, pk):
-    user = _official(request)
-    return get_in_scope(request, applications_for_user(user).select_related(
+    return get_in_scope(request, applications_for_user(request.user).select_related(
         "call", "organisation", "province", "city", "ministry"), pk)
 
 
-@login_required
+@permission_required_404("review.view_queue")
 def queue(request):
-    user = _official(request)
+    user = request.user
     scope = applications_for_user(user)
     states = [s for s in State if s != State.DRAFT]
     params = request.GET.copy()
@@ -65,7 +57,7 @@ def queue(request):
         params["state"] = DESK[user.role]
     filters = QueueFilterForm(params, states=states)
     # Rendering the filter form costs more than the 50 rows: it is cached, by what it shows.
-    choices = filters.load_choices(units=user.role == Role.NATIONAL)
+    choices = filters.load_choices(units=user.has_perm("review.filter_by_unit"))
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
         "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
@@ -132,9 +124,9 @@ CONTENT_ONLY_FIELDS = (
     "integrity_declared", "declarant_name", "declaration_date")
 
 
-@login_required
+@permission_required_404("review.view_application")
 def application_detail(request, pk, bound=None, status=200):
-    user = _official(request)
+    user = request.user
     application = get_in_scope(request, applications_for_user(user).select_related(
         "call", "organisation", "province", "city", "ministry").defer(*CONTENT_ONLY_FIELDS), pk)
     # The form's content (the whole application, its rows and documents) is read only when its cached rendering
@@ -161,7 +153,7 @@ def application_detail(request, pk, bound=None, status=200):
         "exemption": registry_hint(application, application.exempt_category, on)
         if application.exempt_category else None,
         "priority": registry_hint(application, "local_base", on) if application.local_base else None,
-    } if request.user.role in (Role.PROVINCE, Role.MINISTRY, Role.NATIONAL) else {}
+    } if is_recommending_bureau(user) or is_cnipa(user) else {}
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
@@ -172,8 +164,7 @@ def application_detail(request, pk, bound=None, status=200):
     }, status=status)
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_application", methods=["POST"])
 def application_decide(request, pk, action):
     application = _scoped_application(request, pk)
     if action not in DECISIONS:
@@ -191,8 +182,7 @@ def application_decide(request, pk, action):
     return application_detail(request, pk, bound=(action, form), status=400)
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_application", methods=["POST"])
 def claim_check(request, pk, claim):
     application = _scoped_application(request, pk)
     if claim not in ("exemption", "priority", "national"):
@@ -217,14 +207,12 @@ def claim_check(request, pk, claim):
 
 # --- The package ---------------------------------------------------------------------------------
 
-@login_required
+@permission_required_404("review.view_package")
 def package_current(request):
-    """The bureau's package for the call at hand (the newest call, or ?call=)."""
-    user = _official(request)
-    if user.role == Role.NATIONAL:
+    """The bureau's package for the call at hand (the newest call, or ?call=); CNIPA has every unit's."""
+    user = request.user
+    if user.has_perm("review.list_packages"):
         return redirect("package_list")
-    if user.role not in (Role.PROVINCE, Role.MINISTRY):
-        raise Http404
     wanted = request.GET.get("call", "")
     if wanted and not (wanted.isdigit() and len(wanted) <= 18):
         raise Http404
@@ -235,13 +223,12 @@ def package_current(request):
     return redirect("package_detail", pk=package.pk)
 
 
-@login_required
+@permission_required_404("review.view_package")
 def package_list(request):
-    user = _official(request)
-    if user.role in (Role.PROVINCE, Role.MINISTRY):
+    """Every unit's package, for CNIPA; a bureau has its own."""
+    user = request.user
+    if not user.has_perm("review.list_packages"):
         return redirect("package_current")
-    if user.role != Role.NATIONAL:
-        raise Http404
     packages = packages_for_user(user).select_related("call", "province", "ministry").order_by(
         "-call__opens_at", "province__code", "ministry__code")
     page = Paginator(packages, 60).get_page(request.GET.get("page"))
@@ -249,8 +236,8 @@ def package_list(request):
 
 
 def _package(request, pk):
-    user = _official(request)
-    return get_in_scope(request, packages_for_user(user).select_related("call", "province", "ministry"), pk)
+    return get_in_scope(request, packages_for_user(request.user).select_related("call", "province", "ministry"),
+                        pk)
 
 
 def package_context(request, package, **forms):
@@ -265,7 +252,7 @@ def package_context(request, package, **forms):
     # Only what the page lists of them: names and claims.
     undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
                      .only("name", "exempt_category", "local_base").order_by("submitted_at")) \
-        if request.user.role != Role.NATIONAL else []
+        if not is_cnipa(request.user) else []
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
         recommendation.priority = has_priority(recommendation.application)
@@ -274,7 +261,7 @@ def package_context(request, package, **forms):
             prefix=f"r{recommendation.pk}", initial={"opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
-        if request.user.role != Role.NATIONAL else []
+        if not is_cnipa(request.user) else []
     editable = (request.user.has_perm("review.change_package", package) and package.status == PackageStatus.OPEN
                 and timezone.now() < package.deadline())
     return {
@@ -292,7 +279,7 @@ def package_context(request, package, **forms):
     }
 
 
-@login_required
+@permission_required_404("review.view_package")
 def package_detail(request, pk):
     package = _package(request, pk)
     return render(request, "review/package.html", package_context(request, package))
@@ -310,8 +297,7 @@ def _package_post(request, pk, work, done, anchor="", **form):
     return redirect(package.get_absolute_url() + anchor)
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_rank(request, pk):
     form = RankForm(request.POST)
     if not form.is_valid():
@@ -321,8 +307,7 @@ def package_rank(request, pk):
         actor=request.user, package_id=p.pk, order=form.cleaned_data["order"]), _("The ranking was saved."))
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_move(request, pk, recommendation_id, direction):
     steps = {"up": -1, "down": 1}.get(direction)
     if steps is None:
@@ -333,8 +318,7 @@ def package_move(request, pk, recommendation_id, direction):
         anchor=f"#move-{recommendation_id}-{direction}")
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def recommendation_update(request, pk, recommendation_id):
     package = _package(request, pk)
     recommendation = get_object_or_404(package.recommendations, pk=recommendation_id)
@@ -349,8 +333,7 @@ def recommendation_update(request, pk, recommendation_id):
         score=form.cleaned_data["score"]), _("The opinion was saved."))
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_justify(request, pk):
     form = JustificationForm(request.POST)
     if not form.is_valid():
@@ -362,8 +345,7 @@ def package_justify(request, pk):
         _("The justification was saved."), justification_form=form)
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_letter(request, pk):
     form = LetterForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -375,7 +357,7 @@ def package_letter(request, pk):
         _("The recommendation letter was uploaded."), letter_form=form)
 
 
-@login_required
+@permission_required_404("review.view_package")
 def package_letter_download(request, pk):
     package = _package(request, pk)
     if not package.letter:
@@ -384,15 +366,13 @@ def package_letter_download(request, pk):
     return private_download(package.letter, package.letter_name or "letter.pdf", "application/pdf")
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_submit(request, pk):
     return _package_post(request, pk, lambda p: services.package_submit(actor=request.user, package_id=p.pk),
                          _("The package was handed in to CNIPA. It is now locked."))
 
 
-@login_required
-@require_POST
+@permission_required_404("review.view_package", methods=["POST"])
 def package_reopen(request, pk):
     form = ReopenForm(request.POST)
     if not form.is_valid():
@@ -404,7 +384,7 @@ def package_reopen(request, pk):
         _("The package was reopened."), reopen_form=form)
 
 
-@login_required
+@permission_required_404("review.view_package")
 def package_export(request, pk):
     package = _package(request, pk)
     audit_record(actor=request.user, action="package_export", obj=package)

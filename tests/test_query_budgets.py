@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from applications.enums import Route, State
 from applications.models import Application
-from navportal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
+from portal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
 from navportal.models import Role, User
 from review.models import Call, Notice, Objection, Package
 

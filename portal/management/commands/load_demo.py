@@ -21,6 +21,7 @@ from applications import services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
 from applications.models import Application, Organisation
 from applications.sections import SECTIONS
+from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
@@ -30,7 +31,7 @@ DEMO_PASSWORD = "Demo-navportal-2026"
 # The second factor of every demo official and administrator: one published TOTP key (base32, 160 bits as
 # RFC 4226 recommends), to add to any authenticator app or to run `oathtool --totp -b <key>`.
 DEMO_TOTP_SECRET = "NAVPORTALDEMO234NAVPORTALDEMO234"
-NOTICE_2022 = Path(__file__).resolve().parents[2] / "demo" / "notice-2022-58.zh.txt"
+NOTICE_2022 = Path(demo_content.__file__).with_name("notice-2022-58.zh.txt")
 
 # (username, organisation, type, affiliation, city code, ministry code, how far the demo takes it)
 ORGANISATIONS = [

@@ -47,12 +47,13 @@ from applications.sections import SECTIONS
 from applications.selectors import application_snapshot, content_fingerprint
 from applications.workflow import FIRST_STATE, route_for
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
-from navportal.management.commands.load_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from navportal.models import AuditEvent, AuditHead, City, Ministry, Province, Role, User
 from review.models import (
     Call, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus, ProvinceDeadline,
     QuotaSlot, Recommendation, RegistryEntry, RegistryKind,
 )
+
+from .load_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 CURRENT_DOCUMENT = "国知办发运字〔生成〕1号"
 PAST_DOCUMENT = "国知办发运字〔生成〕0号"
