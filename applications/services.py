@@ -20,6 +20,7 @@ from .enums import State
 from .models import Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, reviewers_for_state
+from .validators import clean_registration, clean_rows, clean_section_values
 from .workflow import EDITABLE_STATES, TRANSITIONS, allowed, route_for, submit_target
 
 
@@ -70,8 +71,13 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
     """Register an organisation together with its contact person's applicant account.
 
     The database decides between two registrations of one credit code or e-mail at the same moment:
-    the second is refused with a message, never a server error.
+    the second is refused with a message, never a server error. What the registration form refuses is
+    refused here too, with nothing created (PortalError, code "invalid": validators.clean_registration).
     """
+    # The registration form's rules, checked here too: no caller stores what the form refuses.
+    name, credit_code, ministry, contact_name, email = clean_registration(
+        name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
+        ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
     try:
         with transaction.atomic():
             org = Organisation.objects.create(
@@ -154,12 +160,17 @@ def application_save_section(*, actor, application_id, section_key, values, rows
 
     values: field → cleaned value of the section's fields; rows: for a section with a table, the
     complete list of row dicts (it replaces the table). lock_version: the version the page was opened
-    at; if the application changed since, nothing is written.
+    at; if the application changed since, nothing is written. Values and rows are cleaned as the forms
+    clean them, rows left all blank dropped; what the forms refuse is refused here with nothing written
+    (PortalError, code "invalid": validators.clean_section_values and clean_rows).
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():
         application = locked_application(actor, application_id)
         _check_editable(application, actor, lock_version)
+        # The section form's rules, checked here too: no caller stores what the form refuses.
+        values = clean_section_values(section, values, application)
+        rows = None if rows is None else clean_rows(section.rows, rows)
         for name in section.fields:
             if name in values:
                 setattr(application, name, values[name])
