@@ -32,7 +32,10 @@ def call_list(request):
 def call_edit(request, pk=None):
     user = _cnipa(request)
     call = get_object_or_404(Call, pk=pk) if pk else None
-    form = CallForm(request.POST if request.method == "POST" else None, instance=call)
+    # Once a package exists the quotas and exempt categories are fixed (call_save refuses a change): shown,
+    # not offered.
+    fixed = call is not None and call.packages.exists()
+    form = CallForm(request.POST if request.method == "POST" else None, instance=call, fixed=fixed)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -45,7 +48,7 @@ def call_edit(request, pk=None):
                 status = 409
         else:
             status = 400
-    return render(request, "review/call_edit.html", {"form": form, "call": call}, status=status)
+    return render(request, "review/call_edit.html", {"form": form, "call": call, "fixed": fixed}, status=status)
 
 
 @login_required
