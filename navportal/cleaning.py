@@ -7,9 +7,14 @@ empty value as the column stores it). It never requires a value its column may l
 application needs is checked at submission.
 """
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import ModelChoiceField
+from django.forms.utils import from_current_timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import PortalError
@@ -26,6 +31,8 @@ def clean_field(field, value, validators=()):
         value = False  # an unticked box
     elif value is None or value == "":
         value = None if field.null else ("" if field.empty_strings_allowed else value)
+    if isinstance(field, models.DateTimeField) and type(value) is datetime.date:
+        value = datetime.datetime.combine(value, datetime.time.min)  # midnight, as the form reads a date
     if isinstance(field, models.ForeignKey):
         value = _clean_relation(field, value)
     else:
@@ -35,6 +42,8 @@ def clean_field(field, value, validators=()):
             # A value of a type the field never expects (a number for a date, a signalling NaN for a box):
             # Django's to_python lets these through as exceptions of its own.
             raise ValidationError(field.error_messages["invalid"], code="invalid", params={"value": value}) from None
+        if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+            value = from_current_timezone(value)  # a moment without a zone is local time, as the form reads it
     if value not in (None, ""):
         for validator in (*text_validators(field), *validators):
             validator(value)
