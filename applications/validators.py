@@ -74,18 +74,26 @@ def validate_not_future(value):
         raise ValidationError(_("This date lies in the future."), code="future")
 
 
+def place_errors(*, province_id, city_province_id, affiliation, ministry_given):
+    """Field → ValidationError for the unit's place and ministry: a city outside the province, a
+    ministry-affiliated unit without its ministry. Pure; a value not known (None) is not checked."""
+    errors = {}
+    if province_id is not None and city_province_id is not None and city_province_id != province_id:
+        errors["city"] = ValidationError(_("This city is not in the chosen province."), code="city_province")
+    if affiliation == Affiliation.MINISTRY and not ministry_given:
+        errors["ministry"] = ValidationError(_("Name the ministry this unit is affiliated with."), code="ministry")
+    return errors
+
+
 def check_place(*, province, city, affiliation, ministry):
     """The place and the ministry of a unit, as the registration and the basic section store them.
 
     Returns the ministry to store: none unless the unit is ministry-affiliated. Raises ValidationError
-    {field: error} for a city outside the province and for a ministry-affiliated unit without its ministry.
-    Values not given (None) are not checked against each other.
+    {field: error} for what place_errors finds.
     """
-    errors = {}
-    if province is not None and city is not None and city.province_id != province.pk:
-        errors["city"] = ValidationError(_("This city is not in the chosen province."), code="city_province")
-    if affiliation == Affiliation.MINISTRY and ministry is None:
-        errors["ministry"] = ValidationError(_("Name the ministry this unit is affiliated with."), code="ministry")
+    errors = place_errors(province_id=province.pk if province is not None else None,
+                          city_province_id=city.province_id if city is not None else None,
+                          affiliation=affiliation, ministry_given=ministry is not None)
     if errors:
         raise ValidationError(errors)
     return None if affiliation and affiliation != Affiliation.MINISTRY else ministry
@@ -225,10 +233,11 @@ def _check_basic(app, problems):
         problems.append(Problem("basic", "applicant_type", _(
             "Only provincial-level-or-above industrial parks and public-welfare institutions with "
             "patent-navigation duties may apply.")))
-    if app.affiliation == Affiliation.MINISTRY and app.ministry_id is None:
-        problems.append(Problem("basic", "ministry", _("Name the ministry this unit is affiliated with.")))
-    if app.city_id and app.province_id and app.city.province_id != app.province_id:
-        problems.append(Problem("basic", "city", _("This city is not in the chosen province.")))
+    place = place_errors(province_id=app.province_id, city_province_id=app.city.province_id if app.city_id else None,
+                         affiliation=app.affiliation, ministry_given=app.ministry_id is not None)
+    for name in ("ministry", "city"):
+        if name in place:
+            problems.append(Problem("basic", name, place[name].messages[0]))
     for field, validator in (("contact_mobile", validate_mobile), ("postcode", validate_postcode),
                              ("contact_phone", validate_landline)):
         try:
