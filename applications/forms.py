@@ -1,19 +1,21 @@
 """Forms of the applicant's side. They check input types only; rules live in services and validators."""
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from navportal.forms import CityField, choose_prompt
-from navportal.models import Ministry, Province, Role, User
+from navportal.models import Ministry, Province, User
+from navportal.text import apply_text_rules
 
 from .enums import Affiliation, AttachmentKind
 from .models import Application, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
-from .validators import SERVICE_FIELDS, STAFF_FIELDS, normalize_credit_code
+from .validators import (
+    MAX_ROWS, SERVICE_FIELDS, STAFF_FIELDS, check_password, check_place, clean_login_email, normalize_credit_code,
+)
 
 
 class DateInput(forms.DateInput):
@@ -24,14 +26,15 @@ class DateInput(forms.DateInput):
 
 
 def _check_place(form, cleaned):
-    province, city = cleaned.get("province"), cleaned.get("city")
-    if province and city and city.province_id != province.pk:
-        form.add_error("city", _("This city is not in the chosen province."))
-    affiliation, ministry = cleaned.get("affiliation"), cleaned.get("ministry")
-    if affiliation == Affiliation.MINISTRY and not ministry:
-        form.add_error("ministry", _("Name the ministry this unit is affiliated with."))
-    if affiliation and affiliation != Affiliation.MINISTRY:
-        cleaned["ministry"] = None
+    """The services' rule (validators.check_place) on the form's values, its refusals shown at their fields."""
+    try:
+        ministry = check_place(province=cleaned.get("province"), city=cleaned.get("city"),
+                               affiliation=cleaned.get("affiliation"), ministry=cleaned.get("ministry"))
+    except ValidationError as exc:
+        for name, errors in exc.error_dict.items():
+            form.add_error(name, errors)
+    else:
+        cleaned["ministry"] = ministry
 
 
 class RegistrationForm(forms.Form):
@@ -57,6 +60,8 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        apply_text_rules(self, Organisation, {"name": "name"})
+        apply_text_rules(self, User, {"contact_name": "display_name"})
         choose_prompt(self)
 
     def clean_credit_code(self):
@@ -69,7 +74,7 @@ class RegistrationForm(forms.Form):
         return code
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        email = clean_login_email(self.cleaned_data["email"])
         if User.objects.filter(username=email).exists():
             raise ValidationError(_("An account with this e-mail already exists."), code="duplicate")
         return email
@@ -81,10 +86,8 @@ class RegistrationForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords differ."))
         elif p1:
-            probe = User(username=cleaned.get("email", ""), email=cleaned.get("email", ""),
-                         display_name=cleaned.get("contact_name", ""), role=Role.APPLICANT)
             try:
-                password_validation.validate_password(p1, probe)
+                check_password(p1, email=cleaned.get("email", ""), contact_name=cleaned.get("contact_name", ""))
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
@@ -126,6 +129,7 @@ class SectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _draft(self)
+        apply_text_rules(self)
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3
@@ -168,6 +172,7 @@ class RowForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _draft(self)
+        apply_text_rules(self)
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 2
@@ -193,25 +198,15 @@ ROW_FORMS = {"staff": StaffForm, "services": ServiceForm}
 
 
 def row_formset_class(rows_name, extra=0):
-    return forms.formset_factory(ROW_FORMS[rows_name], extra=extra, can_delete=True, max_num=200,
+    return forms.formset_factory(ROW_FORMS[rows_name], extra=extra, can_delete=True, max_num=MAX_ROWS,
                                  validate_max=True)
 
 
 def formset_rows(formset):
-    """The rows to store: kept, non-empty forms in page order, with model defaults for empty values."""
-    model = formset.form._meta.model
-    rows = []
-    for form in formset.forms:
-        if formset.can_delete and form.cleaned_data.get("DELETE"):
-            continue
-        values = {}
-        for name in form._meta.fields:
-            value = form.cleaned_data.get(name)
-            field = model._meta.get_field(name)
-            values[name] = "" if value is None and not field.null else value
-        if any(v not in (None, "") for v in values.values()):
-            rows.append(values)
-    return rows
+    """The rows for the service: the forms not marked for deletion, in page order. The service stores empty
+    cells as its columns want them and drops the rows left blank (validators.clean_rows)."""
+    return [{name: form.cleaned_data.get(name) for name in form._meta.fields} for form in formset.forms
+            if not (formset.can_delete and form.cleaned_data.get("DELETE"))]
 
 
 class AttachmentField(forms.FileField):

@@ -21,6 +21,7 @@ from .enums import APPLICANT_LABELS, Affiliation, State
 from .models import Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
+from .validators import clean_registration, clean_rows, clean_section_values
 from .transitions import Tell, application_transition, check_deadline, check_transition
 from .workflow import route_for, submit_target
 
@@ -40,8 +41,13 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
     """Register an organisation together with its contact person's applicant account.
 
     The database decides between two registrations of one credit code or e-mail at the same moment:
-    the second is refused with a message, never a server error.
+    the second is refused with a message, never a server error. What the registration form refuses is
+    refused here too, with nothing created (PortalError, code "invalid": validators.clean_registration).
     """
+    # The registration form's rules, checked here too: no caller stores what the form refuses.
+    name, credit_code, ministry, contact_name, email = clean_registration(
+        name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
+        ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
     try:
         with transaction.atomic():
             org = Organisation.objects.create(
@@ -136,11 +142,17 @@ def application_save_section(*, actor, application_id, section_key, values, rows
     complete list of row dicts (it replaces the table). lock_version: the version the page was opened
     at; if the application changed since, nothing is written. A change of a claim puts it back to pending at
     every level; the organisation's identity (province, city, ministry) cannot change once it has submitted.
+    Values and rows are cleaned as the forms clean them, rows left all blank dropped; what the forms refuse is
+    refused here with nothing written (PortalError, code "invalid": validators.clean_section_values, clean_rows).
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():
         application = locked_application(actor, application_id)
         _check_pledged(application)
+        check_transition("edit", application, actor)
+        # The section form's rules, checked here too: no caller stores what the form refuses.
+        values = clean_section_values(section, values, application)
+        rows = None if rows is None else clean_rows(section.rows, rows)
         values = _identity_changes(application, {name: values[name] for name in section.fields if name in values})
         changes = {**values, **claim_resets(application, values)}
         if section_key not in application.sections_saved:

@@ -1,4 +1,8 @@
-"""Field validators and the eligibility check run at submission (SPEC §3).
+"""Field validators, what a save may store, and the eligibility check run at submission (SPEC §3).
+
+`clean_registration`, `clean_section_values` and `clean_rows` are the forms' rules for the services: a
+service runs them inside its transaction, so no caller stores what the form refuses. They never require a
+value a draft may leave empty.
 
 `eligibility_problems` is pure: it reads an application and its rows and returns every problem, each
 tied to a section and a field so the page can link to it. Drafts are saved without it; submission
@@ -8,16 +12,24 @@ refuses while it returns anything.
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 
+from navportal.cleaning import clean_field, clean_model_values, refusal
+from navportal.errors import PortalError
+
 from .enums import ELIGIBLE_TYPES, Affiliation, AttachmentKind
 
 MIN_STAFF = 5
 MIN_SERVICES = 5
+MAX_ROWS = 200  # of a table (roster, services): the formset's limit too
+STAFF_FIELDS = ("name", "department", "title", "speciality", "years", "employment")
+SERVICE_FIELDS = ("date", "client", "client_kind", "project", "navigation_type", "result_form", "effect")
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 POSTCODE_RE = re.compile(r"^\d{6}$")
@@ -62,6 +74,137 @@ def validate_not_future(value):
         raise ValidationError(_("This date lies in the future."), code="future")
 
 
+def place_errors(*, province_id, city_province_id, affiliation, ministry_given):
+    """Field → ValidationError for the unit's place and ministry: a city outside the province, a
+    ministry-affiliated unit without its ministry. Pure; a value not known (None) is not checked."""
+    errors = {}
+    if province_id is not None and city_province_id is not None and city_province_id != province_id:
+        errors["city"] = ValidationError(_("This city is not in the chosen province."), code="city_province")
+    if affiliation == Affiliation.MINISTRY and not ministry_given:
+        errors["ministry"] = ValidationError(_("Name the ministry this unit is affiliated with."), code="ministry")
+    return errors
+
+
+def check_place(*, province, city, affiliation, ministry):
+    """The place and the ministry of a unit, as the registration and the basic section store them.
+
+    Returns the ministry to store: none unless the unit is ministry-affiliated. Raises ValidationError
+    {field: error} for what place_errors finds.
+    """
+    errors = place_errors(province_id=province.pk if province is not None else None,
+                          city_province_id=city.province_id if city is not None else None,
+                          affiliation=affiliation, ministry_given=ministry is not None)
+    if errors:
+        raise ValidationError(errors)
+    return None if affiliation and affiliation != Affiliation.MINISTRY else ministry
+
+
+def _place_refusal(model, exc):
+    name, errors = next(iter(exc.error_dict.items()))
+    return refusal(model._meta.get_field(name).verbose_name, ValidationError(errors))
+
+
+def check_password(password, *, email, contact_name):
+    """Django's password validators, with the account the password is for (similar to its name or e-mail?)."""
+    from navportal.models import Role, User  # imported here: applications.models imports this module
+
+    probe = User(username=email, email=email, display_name=contact_name, role=Role.APPLICANT)
+    password_validation.validate_password(password if isinstance(password, str) else "", probe)
+
+
+def clean_login_email(email):
+    """The e-mail address an applicant logs in with, as stored: normalised, lower case, fitting the user name."""
+    from navportal.models import User
+
+    email = User.objects.normalize_email("" if email is None else str(email).strip()).lower()
+    validate_email(email)
+    MaxLengthValidator(User._meta.get_field("username").max_length)(email)
+    return email
+
+
+def clean_registration(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
+                       email, password):
+    """An organisation's registration checked as the registration form checks it (not the duplicates: the
+    database decides those). Returns (name, credit_code, ministry, contact_name, email) as stored. Raises
+    PortalError(code="invalid") naming the first refused field."""
+    from navportal.models import User
+
+    from .models import Organisation
+
+    org = clean_model_values(Organisation, {
+        "name": name, "applicant_type": applicant_type,
+        "credit_code": normalize_credit_code(credit_code) if isinstance(credit_code, str) else credit_code,
+        "affiliation": affiliation, "province": province, "city": city, "ministry": ministry})
+    try:
+        org["ministry"] = check_place(province=org["province"], city=org["city"], affiliation=org["affiliation"],
+                                      ministry=org["ministry"])
+    except ValidationError as exc:
+        raise _place_refusal(Organisation, exc) from None
+    label = _("contact person")
+    try:
+        contact_name = clean_field(User._meta.get_field("display_name"), contact_name)
+    except ValidationError as exc:
+        raise refusal(label, exc) from None
+    if not contact_name:
+        raise PortalError(_("“%(label)s” is required.") % {"label": label}, code="invalid")
+    try:
+        email = clean_login_email(email)
+    except ValidationError as exc:
+        raise refusal(_("e-mail"), exc) from None
+    try:
+        check_password(password, email=email, contact_name=contact_name)
+    except ValidationError as exc:
+        raise refusal(_("password"), exc) from None
+    return org["name"], org["credit_code"], org["ministry"], contact_name, email
+
+
+def clean_section_values(section, values, application):
+    """The values of `section` that a save stores (field → value; other keys are ignored), each cleaned as
+    the section's form cleans it: type, length, choices, the model's validators, the text rule. A draft may
+    leave any field empty but the unit's identity (name, type, affiliation, province, city), which the form
+    requires too. The basic section's place is checked against the application's other values. Raises
+    PortalError(code="invalid") naming the first refused field."""
+    model = type(application)
+    cleaned = clean_model_values(model, {name: values[name] for name in section.fields if name in values})
+    if {"province", "city", "affiliation", "ministry"} & set(cleaned):
+        place = {name: cleaned.get(name, getattr(application, name))
+                 for name in ("province", "city", "affiliation", "ministry")}
+        try:
+            ministry = check_place(**place)
+        except ValidationError as exc:
+            raise _place_refusal(model, exc) from None
+        if "ministry" in section.fields:
+            cleaned["ministry"] = ministry
+    return cleaned
+
+
+def clean_rows(kind, rows):
+    """The rows of a table (`kind`: "staff" or "services") as a save stores them: every cell cleaned as the
+    row form cleans it, a missing cell empty, and a row whose every cell is empty dropped (a blank line left
+    in the table is no row). Raises PortalError(code="invalid") naming the row and the column."""
+    from .models import ServiceRecord, StaffMember
+
+    model, fields = {"staff": (StaffMember, STAFF_FIELDS), "services": (ServiceRecord, SERVICE_FIELDS)}[kind]
+    kept = []
+    for number, row in enumerate(rows, start=1):
+        unknown = sorted(set(row) - set(fields))
+        if unknown:
+            raise PortalError(_("The table has no column “%(name)s”.") % {"name": unknown[0]}, code="invalid")
+        cells = {}
+        for name in fields:
+            field = model._meta.get_field(name)
+            try:
+                cells[name] = clean_field(field, row.get(name))
+            except ValidationError as exc:
+                raise refusal(field.verbose_name, exc, row=number) from None
+        if any(value not in (None, "") for value in cells.values()):
+            kept.append(cells)
+    if len(kept) > MAX_ROWS:
+        raise PortalError(_("A table holds at most %(max)d rows; this one has %(n)d.")
+                          % {"max": MAX_ROWS, "n": len(kept)}, code="invalid")
+    return kept
+
+
 @dataclass(frozen=True)
 class Problem:
     section: str
@@ -90,20 +233,17 @@ def _check_basic(app, problems):
         problems.append(Problem("basic", "applicant_type", _(
             "Only provincial-level-or-above industrial parks and public-welfare institutions with "
             "patent-navigation duties may apply.")))
-    if app.affiliation == Affiliation.MINISTRY and app.ministry_id is None:
-        problems.append(Problem("basic", "ministry", _("Name the ministry this unit is affiliated with.")))
-    if app.city_id and app.province_id and app.city.province_id != app.province_id:
-        problems.append(Problem("basic", "city", _("This city is not in the chosen province.")))
+    place = place_errors(province_id=app.province_id, city_province_id=app.city.province_id if app.city_id else None,
+                         affiliation=app.affiliation, ministry_given=app.ministry_id is not None)
+    for name in ("ministry", "city"):
+        if name in place:
+            problems.append(Problem("basic", name, place[name].messages[0]))
     for field, validator in (("contact_mobile", validate_mobile), ("postcode", validate_postcode),
                              ("contact_phone", validate_landline)):
         try:
             validator(getattr(app, field))
         except ValidationError as exc:
             problems.append(Problem("basic", field, exc.messages[0]))
-
-
-STAFF_FIELDS = ("name", "department", "title", "speciality", "years", "employment")
-SERVICE_FIELDS = ("date", "client", "client_kind", "project", "navigation_type", "result_form", "effect")
 
 
 def _incomplete_rows(rows, fields):

@@ -24,7 +24,10 @@ def call_list(request):
 def call_edit(request, pk=None):
     user = request.user
     call = get_object_or_404(Call, pk=pk) if pk is not None else None
-    form = CallForm(request.POST if request.method == "POST" else None, instance=call)
+    # Once a package exists the quotas and exempt categories are fixed (call_save refuses a change): shown,
+    # not offered.
+    fixed = call is not None and call.packages.exists()
+    form = CallForm(request.POST if request.method == "POST" else None, instance=call, fixed=fixed)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -37,7 +40,7 @@ def call_edit(request, pk=None):
                 status = 409
         else:
             status = 400
-    return render(request, "review/call_edit.html", {"form": form, "call": call}, status=status)
+    return render(request, "review/call_edit.html", {"form": form, "call": call, "fixed": fixed}, status=status)
 
 
 @permission_required_404("review.set_province_deadline")

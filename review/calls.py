@@ -1,36 +1,47 @@
 """Calls (申报批次): CNIPA opens and edits them; a province may set its applicants an earlier deadline."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navportal.audit import audit_record
+from navportal.bounds import datetime_bounds
+from navportal.cleaning import refusal
 from navportal.errors import PortalError
 from navportal.models import Role
 
 from .models import Call, Package, ProvinceDeadline
-
-CALL_FIELDS = ("title", "document_number", "notice_text", "opens_at", "deadline", "quota", "ministry_quota",
-               "notice_working_days", "exempt_categories")
+from .validators import CALL_FIELDS, clean_call_values
 
 
 def call_save(*, actor, call_id=None, values):
-    """Create or edit a call. The quotas cannot change once a bureau has started its package: its quota
-    slots were counted out from them."""
+    """Create (call_id None) or edit a call.
+
+    values: a value for each of CALL_FIELDS, cleaned and checked as the call form checks them
+    (validators.clean_call_values). The quotas and the exempt categories cannot change once a bureau has
+    started its package (SPEC §5): its quota slots were counted out from them.
+    Errors (PortalError, nothing stored): not CNIPA staff ("forbidden"); a value the form refuses ("invalid");
+    no such call ("not_found"); a change of the quotas or the exempt categories once a package exists ("state").
+    """
     if actor.role != Role.NATIONAL:
         raise PortalError(_("Only CNIPA staff can do this."), code="forbidden")
-    if values["deadline"] <= values["opens_at"]:
-        raise PortalError(_("The deadline must come after the opening."), code="invalid")
+    values = clean_call_values(values)
     with transaction.atomic():
         if call_id is None:
-            call = Call.objects.create(**{f: values[f] for f in CALL_FIELDS})
+            call = Call.objects.create(**values)
             audit_record(actor=actor, action="call_create", obj=call, note=call.title)
             return call
-        call = Call.objects.select_for_update().get(pk=call_id)
-        quota_changed = (values["quota"], values["ministry_quota"]) != (call.quota, call.ministry_quota)
-        if quota_changed and Package.objects.filter(call=call).exists():
-            raise PortalError(_("Recommendation packages exist already: the quotas can no longer change."),
-                              code="state")
+        call = Call.objects.select_for_update().filter(pk=call_id).first()
+        if call is None:
+            raise PortalError(_("This call does not exist."), code="not_found")
+        if Package.objects.filter(call=call).exists():
+            if (values["quota"], values["ministry_quota"]) != (call.quota, call.ministry_quota):
+                raise PortalError(_("Recommendation packages exist already: the quotas can no longer change."),
+                                  code="state")
+            if set(values["exempt_categories"]) != set(call.exempt_categories):
+                raise PortalError(_("Recommendation packages exist already: the exempt categories can no longer "
+                                    "change."), code="state")
         changes = [f for f in CALL_FIELDS if getattr(call, f) != values[f]]
         for field in changes:
             setattr(call, field, values[field])
@@ -43,6 +54,12 @@ def province_deadline_set(*, actor, call, deadline):
     """The province's internal deadline for its applicants: no later than the call's; empty removes it."""
     if actor.role != Role.PROVINCE:
         raise PortalError(_("Only a provincial bureau sets its applicants' deadline."), code="forbidden")
+    if deadline is not None:
+        try:
+            for validator in datetime_bounds():
+                validator(deadline)
+        except ValidationError as exc:
+            raise refusal(ProvinceDeadline._meta.get_field("deadline").verbose_name, exc) from None
     if deadline is not None and deadline > call.deadline:
         raise PortalError(_("The province's deadline cannot be later than the call's (%(deadline)s).")
                           % {"deadline": timezone.localtime(call.deadline).strftime("%Y-%m-%d %H:%M")},

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -6,10 +7,12 @@ from applications.enums import ApplicantType, ClaimStatus, ExemptCategory
 from applications.sections import SECTIONS
 from applications.uploads import PDF, check_upload
 
-from navportal.bounds import bound, datetime_bounds
+from navportal.bounds import datetime_bounds
 from navportal.models import Ministry, Province
+from navportal.text import apply_text_rules
 
 from .models import Call
+from .validators import CALL_FIELDS, FIXED_ONCE_PACKAGES, call_limits, check_call_dates, exempt_categories_value
 
 
 class QueueFilterForm(forms.Form):
@@ -128,23 +131,42 @@ class ReopenForm(forms.Form):
 
 
 class CallForm(forms.ModelForm):
+    """A call's fields, with call_save's rules (review/validators.py). fixed: packages of the call exist, so
+    the quotas and the exempt categories are shown but cannot be changed."""
+
     exempt_categories = forms.MultipleChoiceField(
         label=_("Exempt categories that apply"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=ExemptCategory.choices)
 
     class Meta:
         model = Call
-        fields = ("title", "document_number", "notice_text", "opens_at", "deadline", "quota", "ministry_quota",
-                  "notice_working_days", "exempt_categories")
+        fields = CALL_FIELDS
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "notice_text": forms.Textarea(attrs={"rows": 6}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, fixed=False, **kwargs):
         super().__init__(*args, **kwargs)
-        bound(self, "opens_at", "deadline")
+        apply_text_rules(self)
+        for name, validators in call_limits().items():
+            self.fields[name].validators.extend(validators)
+        if fixed:
+            for name in FIXED_ONCE_PACKAGES:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed: recommendation packages of this call exist already.")
+
+    def clean_exempt_categories(self):
+        return exempt_categories_value(self.cleaned_data["exempt_categories"])
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            check_call_dates(cleaned.get("opens_at"), cleaned.get("deadline"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
 
 
 class ProvinceDeadlineForm(forms.Form):

@@ -23,6 +23,7 @@ from navportal import xlsx
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Province, Role
+from navportal.text import validate_single_line
 
 from .models import RegistryEntry, RegistryKind
 
@@ -230,7 +231,12 @@ def _check_text(row, key, raw, *, max_length, required):
     elif len(text) > max_length:
         _problem(row, HEADERS[key], _("at most %(n)d characters.") % {"n": max_length})
     else:
-        row.values[key] = text
+        try:
+            validate_single_line(text)  # a name or a number is one line, as everywhere in the portal
+        except ValidationError as exc:
+            _problem(row, HEADERS[key], exc.messages[0])
+        else:
+            row.values[key] = text
     return text
 
 
@@ -302,7 +308,12 @@ def _check_row(number, cells, columns, provinces):
     _check_kind(row, cell("kind"))
     row.name = _check_text(row, "name", cell("name"), max_length=200, required=True)
     if "aliases" in columns:
-        row.values["aliases"] = _aliases(cell("aliases"), row.name)
+        aliases = row.values["aliases"] = _aliases(cell("aliases"), row.name)
+        try:
+            for alias in aliases:
+                validate_single_line(alias)  # one per line is fine: line breaks separate them
+        except ValidationError as exc:
+            _problem(row, HEADERS["aliases"], exc.messages[0])
     if "credit_code" in columns:
         _check_credit_code(row, cell("credit_code"))
     if "province" in columns:

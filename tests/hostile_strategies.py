@@ -3,7 +3,9 @@
 What a careless or malicious user can type or send: any Unicode text (control characters, NUL, right-to-left
 and zero-width characters), very long strings, markup, template, SQL and spreadsheet-formula look-alikes,
 numbers out of range, malformed dates, wrong values for choice fields, keys sent twice or not at all, and
-files with hostile names and contents. Strategies for a form are derived from the form's own fields.
+files with hostile names and contents. Strategies for a form are derived from the form's own fields; those for a
+service called directly (value_strategy, service_values, table_rows) from the model fields it stores into,
+with values of any Python type as a careless caller could pass them.
 """
 
 import datetime
@@ -15,13 +17,15 @@ from pathlib import Path
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from navportal.demo.content import TINY_PDF
+from navportal.text import text_validators
 from tests.conftest import outer_test_transaction
 
 # --- Running the search --------------------------------------------------------------------------------------
@@ -248,6 +252,86 @@ def sent(data, name):
     return value[-1] if isinstance(value, list) else value
 
 
+# --- Values handed to a service directly -----------------------------------------------------------------------
+
+def _stray_value():
+    """What a careless caller hands a service instead of a value of the right type."""
+    return st.one_of(st.none(), st.just(""), hostile_text(), st.integers(-(10 ** 6), 10 ** 6), st.booleans(),
+                     st.floats(allow_nan=True, allow_infinity=True), st.decimals(), st.dates(),
+                     st.lists(st.text(max_size=3), max_size=2))
+
+
+def value_strategy(field):
+    """Python values for model field `field` as a caller other than its form could pass them to a service:
+    mostly of the right type (hostile within it), sometimes of any type."""
+    if isinstance(field, models.ForeignKey):
+        # Deferred: the rows are read when the first example is drawn, inside a test with a database.
+        right = st.deferred(lambda: st.sampled_from(list(field.related_model.objects.order_by("pk")[:40])))
+    elif isinstance(field, models.BooleanField):
+        right = st.booleans()
+    elif field.choices:
+        right = st.one_of(st.sampled_from([value for value, _label in field.flatchoices]), hostile_text())
+    elif isinstance(field, models.DecimalField):
+        right = st.one_of(st.decimals(places=2, min_value=-(10 ** 11), max_value=10 ** 11), st.decimals(),
+                          hostile_number())
+    elif isinstance(field, models.DateTimeField):
+        right = st.one_of(st.datetimes(timezones=st.just(datetime.timezone.utc)), hostile_datetime())
+    elif isinstance(field, models.DateField):
+        right = st.one_of(st.dates(), hostile_date())
+    elif isinstance(field, models.IntegerField):
+        right = st.one_of(st.integers(-40000, 40000), hostile_number())
+    elif isinstance(field, models.CharField | models.TextField):
+        right = hostile_text()
+    else:
+        raise AssertionError(f"no strategy for {field!r}")
+    return st.one_of(right, right, right, _stray_value())
+
+
+@st.composite
+def service_values(draw, model, names, baseline):
+    """Keyword values for the fields `names` of `model`: the baseline (valid values) with one to three of them
+    hostile or left out."""
+    hostile_names = draw(st.sets(st.sampled_from(list(names)), min_size=1, max_size=3))
+    values = {name: baseline[name] for name in names if name in baseline and name not in hostile_names}
+    for name in sorted(hostile_names):
+        if draw(st.integers(0, 9)):
+            values[name] = draw(value_strategy(model._meta.get_field(name)))
+    return values
+
+
+@st.composite
+def table_rows(draw, model, names, baseline_rows):
+    """A table's rows for a service: the valid rows with a cell or two hostile, or a few wild rows; either way
+    now and then a row left blank."""
+    if draw(st.booleans()):
+        rows = [dict(row) for row in baseline_rows]
+        for _ in range(draw(st.integers(1, 2))):
+            row, name = draw(st.sampled_from(rows)), draw(st.sampled_from(list(names)))
+            row[name] = draw(value_strategy(model._meta.get_field(name)))
+    else:
+        rows = [{name: draw(value_strategy(model._meta.get_field(name)))
+                 for name in draw(st.sets(st.sampled_from(list(names)), min_size=1))}
+                for _ in range(draw(st.integers(0, 4)))]
+    for _ in range(draw(st.integers(0, 2))):
+        blank = draw(st.sampled_from(({}, {names[0]: ""}, {name: None for name in names}, {names[0]: " \t\r\n"})))
+        rows.insert(draw(st.integers(0, len(rows))), dict(blank))
+    return rows
+
+
+def post_value(value):
+    """A stored Python value as the form reads it back: as_post, but a moment in local time to the second."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, list):
+        return [as_post(item) for item in value]
+    return as_post(value)
+
+
+def stored_post(obj, names):
+    """POST data of the stored values of `obj`'s fields `names`."""
+    return {name: post_value(getattr(obj, name)) for name in names}
+
+
 # --- Files ---------------------------------------------------------------------------------------------------
 
 TINY_PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
@@ -319,6 +403,16 @@ def assert_stored_as_typed(obj, data, mapping):
         value = sent(data, key)
         if isinstance(value, str):
             assert getattr(obj, attribute) == value.strip(), f"{key}: {value[:80]!r} was stored differently"
+
+
+def assert_text_rule(obj):
+    """Every text stored in `obj` keeps the text rule (navportal/text.py): one line in a CharField, line breaks
+    and tabs only in a TextField."""
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(value, str):
+            for validator in text_validators(field):
+                validator(value)
 
 
 def assert_fits_columns(obj):

@@ -27,11 +27,13 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from applications import services as applicant_services
-from applications.enums import AttachmentKind
+from applications.enums import AttachmentKind, ExemptCategory
 from applications.forms import PledgeForm, RegistrationForm, row_formset_class, section_form_class
-from applications.models import Application, Attachment, Organisation
+from applications.models import Application, Attachment, Organisation, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
+from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
+from navportal.errors import PortalError
 from navportal.models import AuditEvent, City, Province, User
 from review import national
 from review import services as review_services
@@ -44,9 +46,10 @@ from review.registry import HEADERS
 from tests.conftest import attach_scan, make_applicant, version_of
 from tests.hostile_strategies import (
     FILE_CONTENTS, FORMULAS, HOSTILE_STRINGS, IMG, SAFE_FILE_NAME, SCRIPT, TINY_PNG, as_post, assert_fits_columns,
-    assert_refusal_explained, assert_stored_as_typed, field_strategy, form_strategies, hostile, hostile_datetime,
-    hostile_number, hostile_text, hostile_upload, page, post_data, rolled_back, sent, shows_error, shows_success,
-    shows_typed, text_keys, typed_keys, upload,
+    assert_refusal_explained, assert_stored_as_typed, assert_text_rule, field_strategy, form_strategies, hostile,
+    hostile_datetime, hostile_number, hostile_text, hostile_upload, page, post_data, rolled_back, sent,
+    service_values, shows_error, shows_success, shows_typed, stored_post, table_rows, text_keys, typed_keys,
+    upload, value_strategy,
 )
 
 # --- Part 1: every form, hostile input -------------------------------------------------------------------
@@ -273,6 +276,123 @@ def test_a_formset_claiming_a_million_rows_is_refused_politely(client, applicant
     assert response.status_code == 400 and shows_error(response)
     assert shows_typed(response, "知识产权部")
     assert Application.objects.get(pk=draft.pk).staff.count() == 5
+
+
+# --- The services called directly: they store only what their forms accept -------------------------------------
+
+def snapshot(application):
+    application = Application.objects.get(pk=application.pk)
+    return ({f.attname: getattr(application, f.attname) for f in Application._meta.concrete_fields
+             if f.name != "updated_at"}, list(application.staff.values()), list(application.services.values()))
+
+
+ROWS = {"staff": (StaffMember, STAFF_FIELDS, staff_rows), "services": (ServiceRecord, SERVICE_FIELDS, service_rows)}
+
+
+@pytest.mark.parametrize("section_key", [s.key for s in SECTIONS])
+@given(st.data())
+@hostile(25)
+def test_a_section_save_stores_only_what_its_form_accepts(client, applicant, draft, section_key, data):
+    """Hostile Python values straight into application_save_section: refused with a message and nothing
+    stored, or stored so that the section's form (and each row's form) accepts what was stored."""
+    section = SECTION_BY_KEY[section_key]
+    baseline = {**{name: getattr(draft, name) for name in section.fields}, **complete_values()}
+    values = data.draw(service_values(Application, section.fields, baseline))
+    rows = None
+    if section.rows:
+        model, names, valid_rows = ROWS[section.rows]
+        rows = data.draw(st.one_of(st.none(), table_rows(model, names, valid_rows(5))))
+    before = snapshot(draft)
+    with rolled_back(client):
+        try:
+            applicant_services.application_save_section(
+                actor=applicant, application_id=draft.pk, section_key=section_key, values=values, rows=rows,
+                lock_version=draft.lock_version)
+        except PortalError as exc:
+            event("refused")
+            assert exc.code == "invalid", exc.message
+            assert snapshot(draft) == before
+            return
+        event("stored")
+        application = Application.objects.get(pk=draft.pk)
+        assert_fits_columns(application)
+        assert_text_rule(application)
+        form = section_form_class(section_key)(stored_post(application, section.fields), instance=application)
+        assert form.is_valid(), form.errors
+        if rows is not None:
+            model, names, _valid = ROWS[section.rows]
+            for row in getattr(application, section.rows).all():
+                assert_fits_columns(row)
+                assert_text_rule(row)
+                assert any(getattr(row, name) not in (None, "") for name in names), "a blank row was stored"
+                row_form = row_formset_class(section.rows).form(stored_post(row, names))
+                assert row_form.is_valid(), row_form.errors
+
+
+def registration_values():
+    return {"name": "示例·新园区", "credit_code": credit_code(77), "applicant_type": "provincial_park",
+            "affiliation": "city", "ministry": None, "province": Province.objects.get(code="320000"),
+            "city": City.objects.get(code="320500"), "contact_name": "王联络", "email": "wang@example.cn",
+            "password": "Navigate-2026"}
+
+
+@given(st.data())
+@hostile(40)
+def test_registration_creates_only_what_its_form_accepts(db, client, data):
+    """Hostile Python values straight into organisation_register: refused with a message and nothing created,
+    or created with what the registration form would have created."""
+    names = ("name", "credit_code", "applicant_type", "affiliation", "ministry", "province", "city", "contact_name")
+    values = {**registration_values(), **data.draw(service_values(Organisation, names[:-1], registration_values()))}
+    if data.draw(st.booleans()):
+        values["contact_name"] = data.draw(value_strategy(User._meta.get_field("display_name")))
+    with rolled_back(client):
+        try:
+            user = applicant_services.organisation_register(**values)
+        except PortalError as exc:
+            event("refused")
+            assert exc.code == "invalid", exc.message
+            assert not Organisation.objects.exists()
+            return
+        event("created")
+        org = user.organisation
+        for obj in (org, user):
+            assert_fits_columns(obj)
+            assert_text_rule(obj)
+        form = RegistrationForm({**stored_post(org, names[:-1]), "contact_name": user.display_name,
+                                 "email": "another@example.cn", "password1": values["password"],
+                                 "password2": values["password"]})
+        assert list(form.errors) == ["credit_code"], form.errors  # taken now: by this registration
+
+
+CALL_VALUES = {"title": "2027年度国家级专利导航服务基地申报", "document_number": "国知办发运字〔2027〕1号",
+               "notice_text": "各省、自治区、直辖市知识产权局：……", "quota": 3, "ministry_quota": None,
+               "notice_working_days": 5, "exempt_categories": ["protection_centre", "pilot_base"]}
+
+
+@given(data=st.data(), edit=st.booleans())
+@hostile(40)
+def test_call_save_stores_only_what_its_form_accepts(client, reviewers, call, data, edit):
+    baseline = {**CALL_VALUES, "opens_at": call.opens_at, "deadline": call.deadline}
+    names = [name for name in CALL_FIELDS if name != "exempt_categories"]
+    values = {**baseline, **data.draw(service_values(Call, names, baseline))}
+    if data.draw(st.integers(0, 3)) == 0:
+        values["exempt_categories"] = data.draw(st.one_of(
+            st.lists(st.sampled_from(ExemptCategory.values), max_size=6), st.lists(hostile_text(), max_size=2),
+            hostile_text(), st.none()))
+    with rolled_back(client):
+        try:
+            saved = call_save(actor=reviewers["national"], call_id=call.pk if edit else None, values=values)
+        except PortalError as exc:
+            event("refused")
+            assert exc.code == "invalid", exc.message
+            assert Call.objects.count() == 1 and not AuditEvent.objects.filter(action__startswith="call_").exists()
+            return
+        event("stored")
+        saved = Call.objects.get(pk=saved.pk)
+        assert_fits_columns(saved)
+        assert_text_rule(saved)
+        form = CallForm(stored_post(saved, CALL_FIELDS), instance=saved)
+        assert form.is_valid(), form.errors
 
 
 # --- Reviewers' decisions and claim checks ---------------------------------------------------------------

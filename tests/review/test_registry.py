@@ -141,6 +141,25 @@ def test_an_exact_duplicate_and_an_unknown_category_are_refused(cnipa):
          "原国家专利导航产业发展实验区、原国家专利导航试点工程研究基地、地方专利导航服务基地."]]
 
 
+def test_a_name_or_number_of_more_than_one_line_is_refused(cnipa):
+    """A name, an alias or a document number is one line, as everywhere in the portal (navportal/text.py): a line
+    break typed into a cell (Alt+Enter) or a tab is refused, not stored; line breaks between aliases separate them."""
+    rows = [{"类别": "地方专利导航服务基地", "名称": "某地方\n专利导航服务基地", "认定文件文号": "a", "认定日期": "2020-01-01"},
+            {"类别": "地方专利导航服务基地", "名称": "某基地", "认定文件文号": "浙知发\t〔2023〕3号", "认定日期": "2020-01-01"},
+            {"类别": "地方专利导航服务基地", "名称": "另一基地", "别名": "甲\n乙\t丙", "认定文件文号": "b",
+             "认定日期": "2020-01-01"},
+            {"类别": "地方专利导航服务基地", "名称": "第三基地", "别名": "甲\r\n乙", "认定文件文号": "c",
+             "认定日期": "2020-01-01"}]
+    with translation.override("en"):
+        reports = registry.parse_registry_sheet(sheet(rows))
+    assert [r.reasons for r in reports] == [
+        ["名称: Only one line: remove the line break, tab or other control character (U+000A)."],
+        ["认定文件文号: Only one line: remove the line break, tab or other control character (U+0009)."],
+        ["别名: Only one line: remove the line break, tab or other control character (U+0009)."],
+        []]
+    assert reports[3].values["aliases"] == ["甲", "乙"]
+
+
 def test_reimport_updates_and_leaves_retirement_alone(client, cnipa):
     post(client, sheet(good_rows()))
     RegistryEntry.objects.filter(name="某专利导航实验区").update(retired_on=datetime.date(2026, 1, 1), retired_by="国知发〔2026〕1号")
