@@ -14,7 +14,9 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.models import Role
+from review import deadlines
 from review.models import Call
+from review.selectors import province_deadline_for, province_deadlines_for_organisation
 
 from . import services
 from .enums import AttachmentKind, State
@@ -66,9 +68,20 @@ def application_list(request):
         raise Http404
     applications = list(applications_for_user(request.user).select_related("call").order_by("-call__opens_at"))
     applied = {a.call_id for a in applications}
+    # The calls this organisation may still apply to, by its own deadline: the province's, if it set one.
+    own = province_deadlines_for_organisation(request.user.organisation)
     now = timezone.now()
-    open_calls = [c for c in Call.objects.filter(opens_at__lte=now, deadline__gt=now) if c.pk not in applied]
+    windows = [(call, deadlines.applicant_window(call, own.get(call.pk), now))
+               for call in Call.objects.order_by("-opens_at") if call.pk not in applied]
+    open_calls = [(call, window) for call, window in windows if window.is_open]
     return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
+
+
+def _deadline_message(window):
+    if window.not_yet_open:
+        return _("This call is not open yet.")
+    return (_("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
+            % {"deadline": timezone.localtime(window.closes_at).strftime("%Y-%m-%d %H:%M")})
 
 
 @login_required
@@ -77,6 +90,13 @@ def application_start(request, call_id):
     if request.user.role != Role.APPLICANT:
         raise Http404
     call = get_object_or_404(Call, pk=call_id)
+    # The service checks the call's own dates only; the province's earlier deadline is checked here until it
+    # does (review.deadlines.applicant_window).
+    own = province_deadlines_for_organisation(request.user.organisation).get(call.pk)
+    window = deadlines.applicant_window(call, own, timezone.now())
+    if not window.is_open:
+        messages.error(request, _deadline_message(window))
+        return redirect("application_list")
     try:
         application = services.application_start(actor=request.user, call=call)
     except PortalError as exc:
@@ -123,7 +143,7 @@ def application_tasks(request, pk):
     return render(request, "applications/tasks.html", {
         "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
         "problems": problems if application.submit_failed_at else [],
-        "deadline": services.applicant_deadline(application),
+        "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
         "versions": application.versions.all(),
     })
 
