@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from review import deadlines
 from review.models import Call
 
 from .audit import audit_record
@@ -23,8 +24,8 @@ def home(request):
             return redirect("security_home")
         return redirect("review_queue")
     now = timezone.now()
-    calls = Call.objects.order_by("-opens_at")[:10]
-    return render(request, "home.html", {"calls": calls, "now": now})
+    calls = [(call, deadlines.call_window(call, now)) for call in Call.objects.order_by("-opens_at")[:10]]
+    return render(request, "home.html", {"calls": calls})
 
 
 @login_required

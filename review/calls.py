@@ -8,6 +8,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role
 
+from . import deadlines
 from .models import Call, Package, ProvinceDeadline
 
 CALL_FIELDS = ("title", "document_number", "notice_text", "opens_at", "deadline", "quota", "ministry_quota",
@@ -43,7 +44,7 @@ def province_deadline_set(*, actor, call, deadline):
     """The province's internal deadline for its applicants: no later than the call's; empty removes it."""
     if actor.role != Role.PROVINCE:
         raise PortalError(_("Only a provincial bureau sets its applicants' deadline."), code="forbidden")
-    if deadline is not None and deadline > call.deadline:
+    if deadline is not None and not deadlines.province_deadline_fits(call, deadline):
         raise PortalError(_("The province's deadline cannot be later than the call's (%(deadline)s).")
                           % {"deadline": timezone.localtime(call.deadline).strftime("%Y-%m-%d %H:%M")},
                           code="invalid")

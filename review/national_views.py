@@ -25,7 +25,7 @@ from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.models import Ministry, Province, Role
 
-from . import national
+from . import deadlines, national
 from .models import Call, Notice, Objection, ObjectionDecision, Package, PackageStatus, Recommendation
 from .quota import quota_usage
 
@@ -169,7 +169,7 @@ def _notice_context(call, **forms_):
     else:
         entries = list(notice.entries.annotate(objection_count=Count("objections")).order_by("number"))
         context.update(
-            entries=entries, is_open=national.notice_is_open(notice),
+            entries=entries, is_open=deadlines.notice_is_open(notice, timezone.now()),
             objections=list(Objection.objects.filter(entry__notice=notice).select_related("entry")),
             dates_form=forms_.get("dates_form") or DatesForm(initial={"starts_on": notice.starts_on,
                                                                       "ends_on": notice.ends_on}),

@@ -24,7 +24,7 @@ from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.models import OFFICIAL_ROLES, Role
 
-from . import exports, national, services
+from . import deadlines, exports, national, services
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
@@ -274,10 +274,11 @@ def package_context(request, package, **forms):
     overrides = priority_overrides([r.application for r in recommendations])
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
         if request.user.role != Role.NATIONAL else []
-    editable = (request.user.has_perm("review.change_package", package) and package.status == PackageStatus.OPEN
-                and timezone.now() < package.deadline())
+    window = deadlines.package_window(package, timezone.now())
+    editable = request.user.has_perm("review.change_package", package) and window.is_open
     return {
-        "package": package, "recommendations": recommendations, "counted": counted, "exempt": exempt,
+        "package": package, "window": window, "recommendations": recommendations, "counted": counted,
+        "exempt": exempt,
         "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
