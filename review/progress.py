@@ -82,7 +82,7 @@ def unit_progress(call):
     return progress
 
 
-def totals(progress):
+def unit_totals(progress):
     """{count: its sum over the units} for the counts in TOTALLED."""
     return {name: sum(getattr(row, name) for row in progress) for name in TOTALLED}
 

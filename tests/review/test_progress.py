@@ -7,15 +7,16 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from applications.enums import Affiliation, ApplicantType
 from applications.units import MINISTRY, PROVINCE, Unit
 from navportal.models import Ministry, Province
-from review import services
+from review import national, services
 from review.deadlines import LATE, NOT_HANDED_IN, ON_TIME
 from review.models import Package
-from review.progress import totals, unit_progress, units_over_quota
+from review.progress import unit_progress, unit_totals, units_over_quota
 from tests.conftest import make_applicant
 from tests.review.test_national_exports import cnipa, nation, recommend  # noqa: F401 - fixtures
 
@@ -46,7 +47,7 @@ def test_every_figure_of_every_unit(nation, call):
     ]
     guangdong = next(row for row in progress if row.body.code == "440000")
     assert figures(guangdong) == ("广东省", 0, 0, 0, 0, 0, 0, 0, 3, NOT_HANDED_IN) and guangdong.package is None
-    assert totals(progress) == {"received": 9, "city": 1, "desk": 1, "recommended": 7, "counted": 5, "exempt": 1,
+    assert unit_totals(progress) == {"received": 9, "city": 1, "desk": 1, "recommended": 7, "counted": 5, "exempt": 1,
                                 "over": 1}
     jiangsu = progress[[p.code for p in provinces].index("320000")]
     assert (jiangsu.kind, jiangsu.handed_in, jiangsu.on_time) == (PROVINCE, True, True)
@@ -56,6 +57,16 @@ def test_every_figure_of_every_unit(nation, call):
 def test_units_over_quota(nation, call):
     assert [(row.body.name, row.counted, row.quota, row.over) for row in units_over_quota(call)] == [
         ("江苏省", 4, 3, 1)]
+    # What publishing reads today (review.national.packages_over_quota), until it switches to this.
+    assert [(row.package, row.counted, row.over) for row in units_over_quota(call)] == \
+        national.packages_over_quota(call)
+
+
+def test_the_notice_page_names_the_units_over_quota(english, client, nation, cnipa, call):
+    client.force_login(cnipa)
+    response = client.get(reverse("notice_manage", args=[call.pk]))
+    assert [row.body.name for row in response.context["over_quota"]] == ["江苏省"]
+    assert "Jiangsu is over quota (4 / 3)." in response.content.decode()
 
 
 def test_a_package_handed_in_late_and_one_reopened_since(reviewers, submitted, call):
@@ -97,7 +108,7 @@ def test_two_queries_with_one_unit_or_three(reviewers, submitted, call, django_a
     with django_assert_num_queries(2):
         three = unit_progress(call)
     assert [sum(bool(row.package) for row in rows) for rows in (one, three)] == [1, 3]
-    assert [totals(rows)["recommended"] for rows in (one, three)] == [2, 7]
+    assert [unit_totals(rows)["recommended"] for rows in (one, three)] == [2, 7]
     # What the pages show of a unit and its package is loaded: no query per row.
     with CaptureQueriesContext(connection) as shown:
         [(str(row.body), row.package and (row.package.pk, str(row.package), row.package.unit.code)) for row in three]
@@ -108,4 +119,21 @@ def test_two_queries_with_one_unit_or_three(reviewers, submitted, call, django_a
 def test_a_call_with_nothing_yet(call):
     progress = unit_progress(call)
     assert len(progress) == Province.objects.count() and not any(row.unit.is_ministry for row in progress)
-    assert set(totals(progress).values()) == {0}
+    assert set(unit_totals(progress).values()) == {0}
+
+
+def test_the_dashboards_cached_rendering_follows_the_figures(english, client, reviewers, submitted, cnipa, call):
+    """The dashboard is cached under a digest of what it shows: a new figure is a new rendering, at once."""
+    js = reviewers["province_js"]
+    package = recommend(js, [submitted(make_applicant("示例·江苏园区", "js0"))], hand_in=False)
+    client.force_login(cnipa)
+
+    def jiangsu_row():
+        body = client.get(reverse("dashboard")).content.decode()
+        return body[body.index("Jiangsu"):].split("</tr>")[0]
+
+    assert "Not handed in" in jiangsu_row()
+    Package.objects.filter(pk=package.pk).update(status="submitted", submitted_at=call.deadline)
+    assert "Late" in jiangsu_row()
+    Package.objects.filter(pk=package.pk).update(submitted_at=call.deadline - datetime.timedelta(seconds=1))
+    assert "On time" in jiangsu_row()
