@@ -29,7 +29,7 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
 )
-from .models import Call, PackageStatus, Recommendation
+from .models import Call, Recommendation
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_match
 from .selectors import packages_for_user, version_changes
