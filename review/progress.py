@@ -1,11 +1,11 @@
 """Progress per recommending unit (推荐单位) in one call: what the national dashboard, CNIPA's national summary,
 the reminders and publishing count, counted once here.
 
-`unit_progress(call)` reads two queries whatever the number of units, applications and recommendations: every
-province and ministry with its package for the call (if any), and the call's submitted applications counted by
-unit, state and claim — with the package each is recommended in. The counts are then worked out in Python by
-the rules that own them: the unit by applications.units.Unit, the quota by review.quota.quota_usage, the
-hand-in by review.deadlines.
+`unit_progress(call)` reads two queries whatever the number of units, applications and recommendations: the
+call's submitted applications counted by unit and state (on a covering index), and every province and ministry
+with its package for the call, if any, and what that package recommends. The counts are then worked out in
+Python by the rules that own them: the unit by applications.units.Unit, the quota by review.quota.quota_usage,
+the hand-in by review.deadlines.
 """
 
 from collections import Counter, defaultdict
@@ -23,8 +23,8 @@ from . import deadlines
 from .models import Package
 from .quota import quota_usage
 
-# What quota_usage reads of a recommended application, besides its state.
-CLAIM_FIELDS = ("exempt_category", "exemption_status", "national_exemption_status")
+# What quota_usage reads of a recommended application.
+QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
 # What is read of a unit's package: enough for its link, its quota and whether it was handed in on time.
 PACKAGE_FIELDS = ("id", "status", "quota", "submitted_at", "extended_until")
 BODY_FIELDS = ("id", "code", "name", "name_en")
@@ -65,13 +65,13 @@ class UnitProgress:
 def unit_progress(call):
     """One UnitProgress per recommending unit of `call`: every province, by code, then the ministries with an
     application or a package in the call, by code. Two queries."""
-    received, recommendations = _applications(call)
+    received = _received(call)
     progress = []
-    for unit, body, package in _units(call):
+    for unit, body, package, recommendations in _units(call):
         states = received.get(unit, Counter())
         if unit.is_ministry and not states and package is None:
             continue  # a ministry with nothing in this call is no unit of it
-        counted, exempt, over = quota_usage(recommendations.get(package.pk, []), call, package.quota) \
+        counted, exempt, over = quota_usage(recommendations, call, package.quota) \
             if package is not None else (0, 0, 0)
         progress.append(UnitProgress(
             unit=unit, body=body, package=package, received=states.total(), city=states[State.CITY_REVIEW],
@@ -93,28 +93,29 @@ def units_over_quota(call):
     return [row for row in unit_progress(call) if row.over]
 
 
-def _applications(call):
-    """({unit: Counter of states} of the call's submitted applications, {package id: [recommendation]} of what
-    each package recommends, each recommendation carrying what quota_usage reads of its application)."""
-    received, recommendations = defaultdict(Counter), defaultdict(list)
-    rows = (Application.objects.filter(call=call).exclude(state__in=State.NOT_SUBMITTED).order_by()
-            .values("route", "province_id", "ministry_id", "state", "recommendation__package", *CLAIM_FIELDS)
-            .annotate(n=Count("pk")))
-    for row in rows:
+def _received(call):
+    """{unit: Counter of states} of the call's submitted applications. Counted on the covering index
+    application_unit_counts (call, state, route, province, ministry) alone: an index-only scan."""
+    received = defaultdict(Counter)
+    for row in (Application.objects.filter(call=call).exclude(state__in=State.NOT_SUBMITTED).order_by()
+                .values("route", "province_id", "ministry_id", "state").annotate(n=Count("*"))):
         # City- and province-routed applications of one province come as separate rows: they add up.
         received[Unit.of(row["route"], row["province_id"], row["ministry_id"])][row["state"]] += row["n"]
-        if row["recommendation__package"] is not None:
-            claims = SimpleNamespace(state=row["state"], **{name: row[name] for name in CLAIM_FIELDS})
-            recommendations[row["recommendation__package"]].extend(
-                [SimpleNamespace(application=claims)] * row["n"])
-    return received, recommendations
+    return received
 
 
 def _units(call):
-    """(unit, body, package or None) of every province and ministry, in display order: provinces by code, then
-    ministries by code. One query: the provinces and the ministries, each joined to its package for `call` (at
-    most one, by the package's unique constraints)."""
-    columns = ("kind", *BODY_FIELDS, *(f"call_package__{name}" for name in PACKAGE_FIELDS))
+    """(unit, body, package or None, [recommendation]) of every province and ministry, in display order:
+    provinces by code, then ministries by code. Each recommendation carries what quota_usage reads of its
+    application, as plain values (hundreds of wide application rows cost more to build as model instances than to
+    count).
+
+    One query: the provinces and the ministries, each joined to its package for `call` (at most one, by the
+    package's unique constraints) and on to the package's recommendations — a row per recommendation, or one
+    for a unit whose package has none or that has no package."""
+    package_columns = [f"call_package__{name}" for name in PACKAGE_FIELDS]
+    claim_columns = [f"call_package__recommendations__application__{name}" for name in QUOTA_FIELDS]
+    columns = ("kind", *BODY_FIELDS, *package_columns, "call_package__recommendations__id", *claim_columns)
 
     def of(model, kind):
         return (model.objects.annotate(kind=Value(kind),
@@ -122,20 +123,26 @@ def _units(call):
                 .order_by().values_list(*columns))
 
     query = of(Province, PROVINCE).union(of(Ministry, MINISTRY), all=True)
-    units = []
+    units = {}
     for kind, *values in query:
-        body_values, package_values = values[:len(BODY_FIELDS)], values[len(BODY_FIELDS):]
-        model = Ministry if kind == MINISTRY else Province
-        body = _loaded(model, query.db, dict(zip(BODY_FIELDS, body_values)))
-        package = None
-        if package_values[0] is not None:
-            package = _loaded(Package, query.db, {**dict(zip(PACKAGE_FIELDS, package_values)), "call_id": call.pk,
-                                                  "province_id": None, "ministry_id": None, f"{kind}_id": body.pk})
-            package.call = call
-            setattr(package, kind, body)
-        units.append((Unit(kind, body.pk), body, package))
-    units.sort(key=lambda item: (item[0].is_ministry, item[1].code))
-    return units
+        body_values = values[:len(BODY_FIELDS)]
+        package_values = values[len(BODY_FIELDS):len(BODY_FIELDS) + len(PACKAGE_FIELDS)]
+        recommendation, *claims = values[len(BODY_FIELDS) + len(PACKAGE_FIELDS):]
+        unit = Unit(kind, body_values[0])
+        if unit not in units:
+            model = Ministry if kind == MINISTRY else Province
+            body = _loaded(model, query.db, dict(zip(BODY_FIELDS, body_values)))
+            package = None
+            if package_values[0] is not None:
+                package = _loaded(Package, query.db, {
+                    **dict(zip(PACKAGE_FIELDS, package_values)), "call_id": call.pk, "province_id": None,
+                    "ministry_id": None, f"{kind}_id": body.pk})
+                package.call = call
+                setattr(package, kind, body)
+            units[unit] = (unit, body, package, [])
+        if recommendation is not None:
+            units[unit][3].append(SimpleNamespace(application=SimpleNamespace(**dict(zip(QUOTA_FIELDS, claims)))))
+    return sorted(units.values(), key=lambda item: (item[0].is_ministry, item[1].code))
 
 
 def _loaded(model, db, values):
