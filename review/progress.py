@@ -71,8 +71,7 @@ def unit_progress(call):
         states = received.get(unit, Counter())
         if unit.is_ministry and not states and package is None:
             continue  # a ministry with nothing in this call is no unit of it
-        counted, exempt, over = quota_usage(recommendations, call, package.quota) \
-            if package is not None else (0, 0, 0)
+        counted, exempt, over = quota_usage(recommendations, call, package.quota if package is not None else None)
         progress.append(UnitProgress(
             unit=unit, body=body, package=package, received=states.total(), city=states[State.CITY_REVIEW],
             desk=sum(states[s] for s in State.RECOMMENDING_DESK),

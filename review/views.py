@@ -278,8 +278,7 @@ def package_context(request, package, **forms):
     editable = request.user.has_perm("review.change_package", package) and window.is_open
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
-        "exempt": exempt,
-        "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
+        "exempt": exempt, "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
         "problems": services.package_problems(package, recommendations, len(undecided), passed_over)
