@@ -1,7 +1,7 @@
 """The deadline refusals of the transitions: the applicant's window and the bureau's open package.
 
-The moments themselves are decided in one place (review.deadlines); this module turns them into the
-messages a user reads.
+The moments themselves are decided in one place, the pure module review.deadlines; this module turns its
+answer into the message a user reads.
 """
 
 from django.utils import timezone
@@ -15,35 +15,40 @@ def _moment(value):
 
 
 def applicant_deadline(application):
-    """The moment after which the applicant can no longer submit: the province's own deadline if it set
-    one (not for the ministry route), otherwise the call's."""
-    call = application.call
-    if application.affiliation != "ministry":
-        own = call.province_deadlines.filter(province_id=application.province_id).first()
-        if own is not None:
-            return min(own.deadline, call.deadline)
-    return call.deadline
+    """The moment from which the applicant can no longer submit (the province's own deadline where it applies)."""
+    from review import deadlines
+    from review.selectors import province_deadline_for
+
+    return deadlines.applicant_deadline(application.call, province_deadline_for(application))
+
+
+def applicant_window_message(window):
+    if window.not_yet_open:
+        return _("This call is not open yet.")
+    return (_("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
+            % {"deadline": _moment(window.closes_at)})
 
 
 def check_applicant_window(application, now):
-    if now < application.call.opens_at:
-        raise PortalError(_("This call is not open yet."), code="deadline")
-    deadline = applicant_deadline(application)
-    if now >= deadline:
-        raise PortalError(
-            _("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
-            % {"deadline": _moment(deadline)}, code="deadline")
+    """Refuse unless the applicant may start, submit or take up the application again at `now`."""
+    from review import deadlines
+    from review.selectors import province_deadline_for
+
+    window = deadlines.applicant_window(application.call, province_deadline_for(application), now)
+    if not window.is_open:
+        raise PortalError(applicant_window_message(window), code="deadline")
 
 
 def check_package_open(package, now):
     """Refuse unless the bureau may still change its package: not handed in, and before its deadline (the
     call's, or CNIPA's extension after a reopening)."""
-    from review.models import PackageStatus
+    from review import deadlines
 
-    if package.status != PackageStatus.OPEN:
+    window = deadlines.package_window(package, now)
+    if window.status == deadlines.HANDED_IN:
         raise PortalError(_("The package has been handed in and is locked; only CNIPA can reopen it."),
                           code="locked")
-    if now >= package.deadline():
+    if window.passed:
         raise PortalError(
             _("The deadline (%(deadline)s) has passed; the package is locked. Only CNIPA can reopen it.")
-            % {"deadline": _moment(package.deadline())}, code="deadline")
+            % {"deadline": _moment(window.closes_at)}, code="deadline")

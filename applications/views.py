@@ -11,7 +11,9 @@ from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import private_download
+from review import deadlines
 from review.models import Call
+from review.selectors import province_deadline_for, province_deadlines_for_organisation
 
 from . import services
 from .enums import AttachmentKind, State
@@ -56,8 +58,12 @@ def register(request):
 def application_list(request):
     applications = list(applications_for_user(request.user).select_related("call").order_by("-call__opens_at"))
     applied = {a.call_id for a in applications}
+    # The calls this organisation may still apply to, by its own deadline: the province's, if it set one.
+    own = province_deadlines_for_organisation(request.user.organisation)
     now = timezone.now()
-    open_calls = [c for c in Call.objects.filter(opens_at__lte=now, deadline__gt=now) if c.pk not in applied]
+    windows = [(call, deadlines.applicant_window(call, own.get(call.pk), now))
+               for call in Call.objects.order_by("-opens_at") if call.pk not in applied]
+    open_calls = [(call, window) for call, window in windows if window.is_open]
     return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
 
 
@@ -110,7 +116,7 @@ def application_tasks(request, pk):
     return render(request, "applications/tasks.html", {
         "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
         "problems": problems if application.submit_failed_at else [],
-        "deadline": services.applicant_deadline(application),
+        "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
         "versions": application.versions.all(),
     })
 

@@ -1,6 +1,7 @@
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from review import deadlines
 from review.models import Call
 
 # Where the home page sends a signed-in user: the first of these pages the user may open. Every role opens
@@ -20,5 +21,5 @@ def home(request):
     if user.is_authenticated:
         return redirect(next(name for perm, name in DESKS if user.has_perm(perm)))
     now = timezone.now()
-    calls = Call.objects.order_by("-opens_at")[:10]
-    return render(request, "home.html", {"calls": calls, "now": now})
+    calls = [(call, deadlines.call_window(call, now)) for call in Call.objects.order_by("-opens_at")[:10]]
+    return render(request, "home.html", {"calls": calls})

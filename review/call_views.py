@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from navportal.access import permission_required_404
 from navportal.errors import PortalError
 
+from . import deadlines
 from .calls import CALL_FIELDS, call_save, province_deadline_set
 from .forms import CallForm, ProvinceDeadlineForm
 from .models import Call, ProvinceDeadline
@@ -16,8 +17,9 @@ from .models import Call, ProvinceDeadline
 
 @permission_required_404("review.manage_calls")
 def call_list(request):
-    return render(request, "review/call_list.html", {"calls": Call.objects.order_by("-opens_at"),
-                                                     "now": timezone.now()})
+    now = timezone.now()
+    return render(request, "review/call_list.html", {
+        "calls": [(call, deadlines.call_window(call, now)) for call in Call.objects.order_by("-opens_at")]})
 
 
 @permission_required_404("review.manage_calls")
@@ -47,14 +49,17 @@ def call_edit(request, pk=None):
 def province_deadline(request):
     user = request.user
     now = timezone.now()
-    calls = list(Call.objects.filter(deadline__gt=now).order_by("deadline"))
+    # A province sets its own deadline in a call whose deadline has not passed (open or not open yet).
+    calls = [call for call in Call.objects.order_by("deadline") if not deadlines.call_window(call, now).passed]
     own = {d.call_id: d.deadline for d in ProvinceDeadline.objects.filter(province_id=user.province_id)}
     bound_call, status = None, 200
     if request.method == "POST":
         wanted = request.POST.get("call", "")
         if not (wanted.isdigit() and len(wanted) <= 18):
             raise Http404
-        bound_call = get_object_or_404(Call, pk=wanted, deadline__gt=now)
+        bound_call = next((call for call in calls if str(call.pk) == wanted), None)
+        if bound_call is None:
+            raise Http404
         form = ProvinceDeadlineForm(request.POST, prefix=str(bound_call.pk))
         if form.is_valid():
             try:

@@ -11,6 +11,7 @@ from navportal.cleaning import refusal
 from navportal.errors import PortalError
 from navportal.models import Role
 
+from . import deadlines
 from .models import Call, Package, ProvinceDeadline
 from .validators import CALL_FIELDS, clean_call_values
 
@@ -60,7 +61,7 @@ def province_deadline_set(*, actor, call, deadline):
                 validator(deadline)
         except ValidationError as exc:
             raise refusal(ProvinceDeadline._meta.get_field("deadline").verbose_name, exc) from None
-    if deadline is not None and deadline > call.deadline:
+    if deadline is not None and not deadlines.province_deadline_fits(call, deadline):
         raise PortalError(_("The province's deadline cannot be later than the call's (%(deadline)s).")
                           % {"deadline": timezone.localtime(call.deadline).strftime("%Y-%m-%d %H:%M")},
                           code="invalid")

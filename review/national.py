@@ -4,8 +4,6 @@ Same discipline as review.services: one transaction per action, row locks before
 in the same transaction, notifications after commit.
 """
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -24,11 +22,12 @@ from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
+from . import deadlines
 from .calendar import notice_period, working_days_between
 from .models import (
     RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
 )
-from .quota import quota_usage
+from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
 
 
@@ -117,22 +116,6 @@ def unit_drop(*, actor, application_id, reason):
         return application
 
 
-def packages_over_quota(call):
-    """[(package, counted, over)] for every package of the call whose counted recommendations exceed its
-    quota — after CNIPA rejected an exemption. Two queries, whatever the number of packages."""
-    packages = {p.pk: p for p in Package.objects.filter(call=call, quota__isnull=False).select_related(
-        "province", "ministry")}
-    by_package = {}
-    for recommendation in Recommendation.objects.filter(package__in=packages).select_related("application"):
-        by_package.setdefault(recommendation.package_id, []).append(recommendation)
-    result = []
-    for pk, package in packages.items():
-        counted, _exempt, over = quota_usage(by_package.get(pk, []), call, package.quota)
-        if over:
-            result.append((package, counted, over))
-    return result
-
-
 # --- The public notice ---------------------------------------------------------------------------
 
 def notice_publish(*, actor, call, text, contact, published_on=None):
@@ -154,11 +137,11 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
         if pending:
             raise PortalError(_("%(n)d recommended applications are not re-checked yet.") % {"n": pending},
                               code="pending")
-        over = packages_over_quota(call)
+        over = units_over_quota(call)
         if over:
             raise PortalError(
                 _("Over quota: %(units)s. Return the package or drop applications before publishing.")
-                % {"units": "、".join(str(p.unit) for p, _counted, _over in over)}, code="quota")
+                % {"units": "、".join(str(row.body) for row in over)}, code="quota")
         passing = list(Application.objects.select_for_update(of=("self",)).filter(
             call=call, state=State.RECHECK_PASSED).select_related("province", "recommendation").order_by(
             "province__code", "ministry__code", "recommendation__rank", "pk"))
@@ -207,19 +190,6 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
         return notice
 
 
-def notice_window(notice):
-    """The aware datetimes between which objections are accepted (whole days, Asia/Shanghai)."""
-    start = timezone.make_aware(datetime.datetime.combine(notice.starts_on, datetime.time.min))
-    end = timezone.make_aware(datetime.datetime.combine(notice.ends_on + datetime.timedelta(days=1),
-                                                        datetime.time.min))
-    return start, end
-
-
-def notice_is_open(notice, now=None):
-    start, end = notice_window(notice)
-    return not notice.is_final and start <= (now or timezone.now()) < end
-
-
 # --- Objections ----------------------------------------------------------------------------------
 
 def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="", letter=None, evidence=None,
@@ -247,7 +217,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
         if entry is None or entry.removed_at is not None:
             raise PortalError(_("This base is not on the list."), code="not_found")
         notice = entry.notice
-        if not notice_is_open(notice, now):
+        if not deadlines.notice_is_open(notice, now or timezone.now()):
             raise PortalError(
                 _("Objections are accepted only during the notice period, %(start)s to %(end)s.")
                 % {"start": notice.starts_on, "end": notice.ends_on}, code="period")
@@ -345,8 +315,7 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
         if not notice.dates_confirmed:
             raise PortalError(_("Confirm the notice dates first (the official calendar did not know the year)."),
                               code="dates")
-        _start, end = notice_window(notice)
-        if timezone.now() < end:
+        if not deadlines.notice_period_over(notice, timezone.now()):
             raise PortalError(_("The notice period ends on %(end)s; confirm the list after it.")
                               % {"end": notice.ends_on}, code="period")
         pending = Objection.objects.filter(entry__notice=notice, decision=ObjectionDecision.PENDING).count()

@@ -1,17 +1,17 @@
 """CNIPA's spreadsheets (SPEC §9): the national summary with its per-unit counts, the proposed list and the
 final list. Always in Chinese, whatever the language of the person exporting: they are official sheets."""
 
-from django.db.models import Count, F
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone, translation
 
-from applications.enums import Route, State
-from applications.models import Application
+from applications.enums import State
 from navportal import xlsx
 
+from . import deadlines
 from .exports import SUMMARY_COLUMNS, summary_row, with_counts
-from .models import Package, PackageStatus, Recommendation
-from .quota import quota_usage
+from .models import Recommendation
+from .progress import unit_progress, unit_totals
 
 # The province summary's columns, with the recommending unit after the applicant's name and the
 # re-check outcome at the end.
@@ -38,11 +38,12 @@ RECHECK_RESULT = {
 }
 
 
-def _handed_in(package, call):
-    """(推荐材料是否报送, 是否按时) of a unit's package (None: the unit has none)."""
-    if package is None or package.status != PackageStatus.SUBMITTED:
-        return "未报送", "未报送"
-    return "已报送", "按时" if package.submitted_at <= call.deadline else "逾期"
+# (推荐材料是否报送, 是否按时) by review.deadlines.hand_in_status.
+HAND_IN = {
+    deadlines.NOT_HANDED_IN: ("未报送", "未报送"),
+    deadlines.ON_TIME: ("已报送", "按时"),
+    deadlines.LATE: ("已报送", "逾期"),
+}
 
 
 def national_summary_response(call, user):
@@ -53,7 +54,7 @@ def national_summary_response(call, user):
 
 def _national_summary(call, user):
     """Written row by row (openpyxl write-only mode) and sent from a temporary file: memory stays flat whatever
-    the number of recommendations — rows are read 100 at a time and only a few counts per unit are kept."""
+    the number of recommendations — rows are read 100 at a time and none is kept."""
     workbook = xlsx.new_workbook()
     sheet = xlsx.Sheet(workbook, "全国汇总表", NATIONAL_COLUMNS, title_row=f"{call.title} 全国汇总表")
     recommendations = (
@@ -62,61 +63,34 @@ def _national_summary(call, user):
         # Provinces by code, then ministries by code; within a package, by rank.
         .order_by(F("package__province__code").asc(nulls_last=True), "package__ministry__code", "package_id",
                   "rank"))
-    # Per package: [quota, recommendations, counted, exempt], added up row by row (quota_usage of one row), so
-    # that no package's rows are held.
-    usage = {}
     for number, recommendation in enumerate(recommendations.iterator(chunk_size=100), start=1):
         package, application = recommendation.package, recommendation.application
-        counts = usage.setdefault(package.pk, [package.quota, 0, 0, 0])
-        counted, exempt, _over = quota_usage([recommendation], call, None)
-        counts[1:] = [counts[1] + 1, counts[2] + counted, counts[3] + exempt]
         # 序号 runs through the whole sheet; 推荐排序 stays the unit's own rank.
         row = summary_row(number, recommendation, call, package.quota)
         row.insert(_NAME_AT, package.unit.name)
         sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
-    usage = {pk: (n, counted, exempt, max(0, counted - quota) if quota is not None else 0)
-             for pk, (quota, n, counted, exempt) in usage.items()}
     sheet.append([])
     sheet.append(["填报人", user.display_name or user.username])
     sheet.append(["日期", timezone.localdate()])
-    _unit_sheet(workbook, call, usage)
+    _unit_sheet(workbook, call)
     return xlsx.streamed_response(workbook, f"全国汇总表-{timezone.localdate():%Y%m%d}.xlsx")
 
 
-def unit_rows(call, usage_by_package):
-    """One row per recommending unit that received a (non-draft) application or has a package in
-    `call`: provinces by code, then ministries by code. Two queries; what each package recommended comes from
-    the caller: package id → (recommendations, counted, exempt, over)."""
-    units, received = {}, {}
-    for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
-                .values("route", "province_id", "province__code", "province__name",
-                        "ministry_id", "ministry__code", "ministry__name").annotate(n=Count("*"))):
-        if row["route"] == Route.MINISTRY:
-            key, unit = ("ministry", row["ministry_id"]), (row["ministry__code"], row["ministry__name"])
-        else:
-            key, unit = ("province", row["province_id"]), (row["province__code"], row["province__name"])
-        units[key] = unit
-        received[key] = received.get(key, 0) + row["n"]
-    packages = {}
-    for package in Package.objects.filter(call=call).select_related("province", "ministry"):
-        key = ("ministry", package.ministry_id) if package.ministry_id else ("province", package.province_id)
-        packages[key] = package
-        units[key] = (package.unit.code, package.unit.name)
-    for key in sorted(units, key=lambda k: (k[0] != "province", units[k][0])):
-        package = packages.get(key)
-        recommended, counted, exempt, over = usage_by_package.get(package.pk, (0, 0, 0, 0)) if package else (
-            0, 0, 0, 0)
-        submitted, on_time = _handed_in(package, call)
-        yield [units[key][1], received.get(key, 0), recommended, counted, exempt, "是" if over else "否",
-               submitted, on_time]
+def unit_rows(call):
+    """One row per recommending unit that received a (non-draft) application or has a package in `call`:
+    provinces by code, then ministries by code (review.progress, two queries), and the totals."""
+    listed = [row for row in unit_progress(call) if row.received or row.package is not None]
+    rows = [[row.body.name, row.received, row.recommended, row.counted, row.exempt, "是" if row.over else "否",
+             *HAND_IN[row.hand_in]] for row in listed]
+    sums = unit_totals(listed)
+    return rows, [sums[name] for name in ("received", "recommended", "counted", "exempt")]
 
 
-def _unit_sheet(workbook, call, usage):
+def _unit_sheet(workbook, call):
     sheet = xlsx.Sheet(workbook, "各单位统计", UNIT_COLUMNS, title_row=f"{call.title} 各单位统计")
-    totals = [0, 0, 0, 0]
-    for row in unit_rows(call, usage):
+    rows, totals = unit_rows(call)
+    for row in rows:
         sheet.append(row)
-        totals = [a + b for a, b in zip(totals, row[1:5])]
     sheet.append(["合计", *totals])
 
 

@@ -2,7 +2,6 @@
 
 import hashlib
 from pathlib import PurePath
-from types import SimpleNamespace
 
 from django import forms
 from django.contrib import messages
@@ -14,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applications.enums import Route, State
+from applications.enums import State
 from applications.forms import DateInput
 from applications.models import Application
 from navportal.access import permission_required_404
@@ -24,12 +23,9 @@ from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.models import Ministry, Province
 
-from . import national
-from .models import Call, Notice, Objection, ObjectionDecision, Package, PackageStatus, Recommendation
-from .quota import quota_usage
-
-# The application fields quota_usage() reads.
-QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
+from . import deadlines, national
+from .models import Call, Notice, Objection, ObjectionDecision
+from .progress import unit_progress, unit_totals, units_over_quota
 
 
 def _call(request):
@@ -42,50 +38,15 @@ def _call(request):
 
 
 def dashboard_rows(call):
-    """One row per recommending unit with the counts CNIPA follows, and the totals. Four queries."""
-    counts = {}
-    for row in (Application.objects.filter(call=call).exclude(state=State.DRAFT)
-                .values("route", "province_id", "ministry_id", "state").annotate(n=Count("*"))):
-        key = ("ministry", row["ministry_id"]) if row["route"] == Route.MINISTRY else ("province", row["province_id"])
-        states = counts.setdefault(key, {})
-        # City- and province-routed applications of one province come as separate rows: add them up.
-        states[row["state"]] = states.get(row["state"], 0) + row["n"]
-    packages = {("ministry", p.ministry_id) if p.ministry_id else ("province", p.province_id): p
-                for p in Package.objects.filter(call=call)}
-    recommendations = {}
-    # Only what quota_usage reads, as plain values: hundreds of recommendations with their (wide) application
-    # rows cost more to build as model instances than to count.
-    for package_id, *claim in Recommendation.objects.filter(package__call=call).values_list(
-            "package_id", *(f"application__{name}" for name in QUOTA_FIELDS)):
-        application = SimpleNamespace(**dict(zip(QUOTA_FIELDS, claim)))
-        recommendations.setdefault(package_id, []).append(SimpleNamespace(application=application))
-    units = [(("province", p.pk), p) for p in Province.objects.all()] + \
-            [(("ministry", m.pk), m) for m in Ministry.objects.all()]
-    rows, totals = [], dict.fromkeys(("received", "city", "desk", "recommended", "counted", "exempt"), 0)
-    for key, unit in units:
-        states = counts.get(key, {})
-        package = packages.get(key)
-        if key[0] == "ministry" and not states and package is None:
-            continue  # a ministry with nothing in this call stays off the table
-        counted, exempt, over = quota_usage(recommendations.get(package.pk, []), call, package.quota) \
-            if package else (0, 0, 0)
-        if package is None or package.status != PackageStatus.SUBMITTED:
-            handed_in = "no"
-        else:
-            handed_in = "on_time" if package.submitted_at <= call.deadline else "late"
-        row = {"kind": key[0], "unit": unit, "package": package, "received": sum(states.values()),
-               "city": states.get(State.CITY_REVIEW, 0),
-               "desk": states.get(State.PROVINCE_REVIEW, 0) + states.get(State.MINISTRY_REVIEW, 0),
-               "recommended": sum(states.get(s, 0) for s in State.RECOMMENDED_ONWARD), "counted": counted,
-               "exempt": exempt, "over": over, "handed_in": handed_in,
-               "quota": package.quota if package else (call.quota if key[0] == "province" else call.ministry_quota)}
-        rows.append(row)
-        for name in totals:
-            totals[name] += row[name]
-    top = max([r["received"] for r in rows] + [1])
-    for row in rows:
-        row["bar"] = round(100 * row["received"] / top)
-    return rows, totals
+    """One row per recommending unit with the counts CNIPA follows (review.progress), and the totals. Two
+    queries."""
+    progress = unit_progress(call)
+    top = max([row.received for row in progress] + [1])
+    rows = [{"kind": row.kind, "unit": row.body, "package": row.package, "received": row.received, "city": row.city,
+             "desk": row.desk, "recommended": row.recommended, "counted": row.counted, "exempt": row.exempt,
+             "over": row.over, "handed_in": row.hand_in, "quota": row.quota, "bar": round(100 * row.received / top)}
+            for row in progress]
+    return rows, unit_totals(progress)
 
 
 @permission_required_404("review.view_dashboard")
@@ -101,8 +62,8 @@ def dashboard(request):
         "fragment_version": hashlib.sha256(repr(shown).encode()).hexdigest(),
         "call": call, "calls": calls, "rows": rows, "totals": totals,
         "over_quota": [r for r in rows if r["over"]],
-        "late": sum(r["handed_in"] == "late" for r in rows),
-        "handed_in": sum(r["handed_in"] != "no" for r in rows),
+        "late": sum(r["handed_in"] == deadlines.LATE for r in rows),
+        "handed_in": sum(r["handed_in"] != deadlines.NOT_HANDED_IN for r in rows),
     })
 
 
@@ -154,13 +115,13 @@ def _notice_context(call, **forms_):
         context.update(
             pending=Application.objects.filter(call=call, state__in=State.PENDING_RECHECK).count(),
             passing=Application.objects.filter(call=call, state=State.RECHECK_PASSED).count(),
-            over_quota=national.packages_over_quota(call),
+            over_quota=units_over_quota(call),
             publish_form=forms_.get("publish_form") or PublishForm(initial={
                 "text": DEFAULT_NOTICE_TEXT, "contact": "联系电话：010-XXXXXXXX\n电子邮箱：navigation@cnipa.gov.cn（示例）"}))
     else:
         entries = list(notice.entries.annotate(objection_count=Count("objections")).order_by("number"))
         context.update(
-            entries=entries, is_open=national.notice_is_open(notice),
+            entries=entries, is_open=deadlines.notice_is_open(notice, timezone.now()),
             objections=list(Objection.objects.filter(entry__notice=notice).select_related("entry")),
             dates_form=forms_.get("dates_form") or DatesForm(initial={"starts_on": notice.starts_on,
                                                                       "ends_on": notice.ends_on}),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from navportal.errors import PortalError
 
-from . import national
+from . import deadlines, national
 from .models import Notice, NoticeEntry
 from .public_forms import BasesFilterForm, ObjectionForm
 
@@ -23,15 +23,9 @@ from .public_forms import BasesFilterForm, ObjectionForm
 CONFLICT_CODES = {"period", "not_found", "state"}
 
 
-def _period(notice, now=None):
-    """Where the objection period stands: "open", "upcoming", "ended" or "final"."""
-    now = now or timezone.now()
-    if notice.is_final:
-        return "final"
-    if national.notice_is_open(notice, now):
-        return "open"
-    start, _end = national.notice_window(notice)
-    return "upcoming" if now < start else "ended"
+def _period(notice):
+    """Where the objection period stands now: "open", "upcoming", "ended" or "final" (review.deadlines)."""
+    return deadlines.notice_phase(notice, timezone.now())
 
 
 def _published_notice(call_id):

@@ -1,4 +1,5 @@
-"""Reads of the review side: which packages a user may see, and what changed between two versions."""
+"""Reads of the review side: which packages a user may see, a province's own deadline for its applicants, and
+what changed between two versions."""
 
 from django.core.cache import cache
 
@@ -7,7 +8,8 @@ from applications.sections import SECTION_BY_KEY, SECTIONS
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.models import Role
 
-from .models import Package
+from . import deadlines
+from .models import Package, ProvinceDeadline
 
 
 def packages_for_user(user):
@@ -21,6 +23,25 @@ def packages_for_user(user):
     if user.role == Role.NATIONAL:
         return qs
     return qs.none()
+
+
+def province_deadline_for(application):
+    """The province's own deadline for this application's applicant in its call (to pass to
+    deadlines.applicant_deadline/applicant_window), or None: the province set none, or the applicant is
+    affiliated with a central ministry. One query, none for a ministry unit."""
+    if not deadlines.province_deadline_applies(application.affiliation):
+        return None
+    return (ProvinceDeadline.objects.filter(call_id=application.call_id, province_id=application.province_id)
+            .values_list("deadline", flat=True).first())
+
+
+def province_deadlines_for_organisation(organisation):
+    """{call id: the province's own deadline} that binds `organisation`'s applications to calls it has not
+    applied to yet (empty for a ministry unit). One query, whatever the number of calls."""
+    if not deadlines.province_deadline_applies(organisation.affiliation):
+        return {}
+    return dict(ProvinceDeadline.objects.filter(province_id=organisation.province_id).values_list(
+        "call_id", "deadline"))
 
 
 def version_changes(application):

@@ -23,12 +23,12 @@ from navportal.files import private_download
 from navportal.models import Role
 from navportal.rules import is_cnipa, is_recommending_bureau
 
-from . import exports, national, services
+from . import deadlines, exports, national, services
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
 )
-from .models import Call, PackageStatus, Recommendation
+from .models import Call, Recommendation
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import packages_for_user, version_changes
@@ -262,11 +262,11 @@ def package_context(request, package, **forms):
     overrides = priority_overrides([r.application for r in recommendations])
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
         if not is_cnipa(request.user) else []
-    editable = (request.user.has_perm("review.change_package", package) and package.status == PackageStatus.OPEN
-                and timezone.now() < package.deadline())
+    window = deadlines.package_window(package, timezone.now())
+    editable = request.user.has_perm("review.change_package", package) and window.is_open
     return {
-        "package": package, "recommendations": recommendations, "counted": counted, "exempt": exempt,
-        "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
+        "package": package, "window": window, "recommendations": recommendations, "counted": counted,
+        "exempt": exempt, "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
         "problems": services.package_problems(package, recommendations, len(undecided), passed_over)

@@ -36,7 +36,7 @@ from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
 from applications.models import Application
 from navportal.demo.content import TINY_PDF
 from navportal.models import City, Ministry, Province, Role
-from review import national, services as review_services
+from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
 from tests.conftest import fill, make_applicant, make_user
 
@@ -212,5 +212,5 @@ def _check(w):
     assert (w.rec1.rank, w.rec2.rank) == (1, 2)
     assert (w.package_js.status, w.package_moe.status) == (PackageStatus.OPEN, PackageStatus.SUBMITTED)
     assert w.app_rec2.exempt_category == "protection_centre" and w.app_rec2.exemption_status == "pending"
-    assert national.notice_is_open(w.notice)
+    assert deadlines.notice_is_open(w.notice, timezone.now())
     assert not Notice.objects.filter(call=w.call_ready).exists()

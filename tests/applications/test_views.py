@@ -1,15 +1,21 @@
 """The applicant's pages through the test client: what a user types is kept, refusals are named,
 and nothing of another organisation can be reached."""
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from applications import services
 from applications.enums import AttachmentKind, State
 from applications.models import Application, Attachment
 from navportal.demo.content import TINY_PDF
-from navportal.models import AuditEvent
+from navportal.models import AuditEvent, Province
+from review.models import Call, ProvinceDeadline
 from tests.conftest import PASSWORD, make_applicant, version_of
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -293,3 +299,56 @@ def test_selects_ask_to_choose_instead_of_dashes(client, applicant, draft):
     for key in ("basic", "claims"):
         body = client.get(section_url(draft, key)).content.decode()
         assert "---------" not in body and "请选择" in body, key
+
+
+
+# --- The applicant's own deadline: the province's, if it set one -------------------------------------------
+
+def provincial_deadline(call, code, **delta):
+    return ProvinceDeadline.objects.create(call=call, province=Province.objects.get(code=code),
+                                           deadline=timezone.now() + datetime.timedelta(**delta)).deadline
+
+
+def test_a_call_past_the_provinces_own_deadline_is_not_offered_nor_started(english, client, applicant, call):
+    """Regression: the list offered calls by the call's dates only, and starting one ignored the province's
+    earlier deadline — the applicant filled a draft it could never submit."""
+    provincial_deadline(call, "320000", hours=-1)
+    client.force_login(applicant)
+    assert client.get(reverse("application_list")).context["open_calls"] == []
+    response = client.post(reverse("application_start", args=[call.pk]), follow=True)
+    assert "has passed" in " ".join(str(m) for m in response.context["messages"])
+    assert not Application.objects.exists()
+
+
+def test_the_list_shows_the_applicants_own_deadline(client, applicant, call):
+    own = provincial_deadline(call, "320000", days=3)
+    client.force_login(applicant)
+    [(offered, window)] = client.get(reverse("application_list")).context["open_calls"]
+    assert (offered, window.closes_at) == (call, own)
+    response = client.post(reverse("application_start", args=[call.pk]))
+    application = Application.objects.get(organisation=applicant.organisation)
+    assert response.url == reverse("application_tasks", args=[application.pk])
+    assert client.get(response.url).context["deadline"] == own
+
+
+def test_a_ministry_unit_ignores_its_provinces_deadline(client, ministry_unit, call):
+    provincial_deadline(call, "110000", hours=-1)  # Beijing's, where the unit sits
+    client.force_login(ministry_unit)
+    [(offered, window)] = client.get(reverse("application_list")).context["open_calls"]
+    assert (offered, window.closes_at) == (call, call.deadline)
+    response = client.post(reverse("application_start", args=[call.pk]))
+    assert Application.objects.filter(organisation=ministry_unit.organisation).exists()
+    assert client.get(response.url).context["deadline"] == call.deadline
+
+
+def test_the_list_of_calls_costs_the_same_with_more_calls(client, applicant, call, django_assert_num_queries):
+    client.force_login(applicant)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(reverse("application_list")).context["open_calls"]) == 1
+    now = timezone.now()
+    for n in range(2):
+        other = Call.objects.create(title=f"批次{n}", document_number=f"测试〔2026〕{n + 2}号",
+                                    opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=9))
+        provincial_deadline(other, "320000", days=n + 1)
+    with django_assert_num_queries(len(one)):
+        assert len(client.get(reverse("application_list")).context["open_calls"]) == 3

@@ -13,6 +13,7 @@ from navportal.demo.content import TINY_PDF
 from navportal.errors import PortalError
 from navportal.models import AuditEvent
 from review import national, services
+from review.progress import units_over_quota
 from review.models import Notice, NoticeEntry, Objection, Package, RegistryEntry
 from tests.conftest import make_applicant
 
@@ -81,13 +82,13 @@ def test_rejected_exemption_puts_the_province_over_quota_and_blocks_publishing(c
     national.national_claim_check(actor=cnipa, application_id=handed_in[3].pk, status=ClaimStatus.REJECTED,
                                   note="认定文件已过期")
     pass_all(cnipa, handed_in)
-    [(package, counted, over)] = national.packages_over_quota(call)
-    assert (counted, over) == (4, 1)
+    [row] = units_over_quota(call)
+    assert (row.counted, row.over) == (4, 1)
     with pytest.raises(PortalError) as exc:
         publish(cnipa, call)
     assert exc.value.code == "quota" and "江苏" in str(exc.value)
     national.recheck_fail(actor=cnipa, application_id=handed_in[2].pk, reason="超出名额，择优保留")
-    assert national.packages_over_quota(call) == []
+    assert units_over_quota(call) == []
     notice = publish(cnipa, call)
     assert [e.name for e in notice.entries.all()] == ["示例·江苏园区0", "示例·江苏园区1", "示例·江苏园区3"]
 

@@ -7,81 +7,67 @@ commits, so a second run — or two runs at once — the same day sends nothing 
 portal's default language (Chinese): the recipients are officials of Chinese bureaus.
 """
 
-import datetime
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from applications.enums import Route, State
-from applications.models import Application
-from navportal.models import Role, User
+from applications.units import Unit
+from navportal.models import User
 from navportal.notify import notify
+from review import deadlines
 from review.models import Call, Package, PackageStatus, ReminderLog
+from review.progress import unit_progress
 from review.services import package_get_or_create
 
 
-def _in_window(deadline, now, today, days):
-    """Not passed yet, and falls on one of the next `days` calendar days (Asia/Shanghai) or today."""
-    return deadline > now and timezone.localdate(deadline) <= today + datetime.timedelta(days=days)
+def _reviewers(unit):
+    return User.objects.filter(unit.reviewers_q(), is_active=True).order_by("pk")
 
 
-def _unit_key(route, province_id, ministry_id):
-    return ("ministry", ministry_id) if route == Route.MINISTRY else ("province", province_id)
-
-
-def _package_key(package):
-    return ("ministry", package.ministry_id) if package.ministry_id else ("province", package.province_id)
-
-
-def _reviewers(kind, pk):
-    if kind == "ministry":
-        return User.objects.filter(role=Role.MINISTRY, ministry_id=pk, is_active=True).order_by("pk")
-    return User.objects.filter(role=Role.PROVINCE, province_id=pk, is_active=True).order_by("pk")
+def _package_deadline(package):
+    return deadlines.package_deadline(package.call, package.extended_until)
 
 
 def desk_counts(calls):
-    """{(call id, (kind, unit id)): applications waiting at that bureau's desk}."""
-    counts = {}
-    for row in (Application.objects.filter(call__in=calls, state__in=State.RECOMMENDING_DESK)
-                .values("call_id", "route", "province_id", "ministry_id").annotate(n=Count("id"))):
-        key = (row["call_id"], _unit_key(row["route"], row["province_id"], row["ministry_id"]))
-        counts[key] = counts.get(key, 0) + row["n"]
-    return counts
+    """{(call id, unit): applications waiting at that bureau's desk}, for the units with any (review.progress)."""
+    return {(call.pk, row.unit): row.desk for call in calls for row in unit_progress(call) if row.desk}
 
 
 def open_packages_due(*, now, today, days):
-    """Open packages whose deadline (the call's, or CNIPA's extension) lies in the window.
+    """Open packages whose deadline (the call's, or CNIPA's extension) is due within the window
+    (deadlines.due_within).
 
     A bureau with applications at its desk but no package yet, in a call whose deadline is in the window,
     gets its package now (created as one of its reviewers would on first use), so the reminder log can
     refer to it.
     """
-    calls = [c for c in Call.objects.filter(opens_at__lte=now, deadline__gt=now)
-             if _in_window(c.deadline, now, today, days)]
-    existing = {(p.call_id, _package_key(p)) for p in Package.objects.filter(call__in=calls)}
-    for (call_id, (kind, pk)), _count in desk_counts(calls).items():
-        if (call_id, (kind, pk)) in existing:
+    # Narrowed in the database to the calls not past their deadline; review.deadlines decides.
+    calls = [c for c in Call.objects.filter(deadline__gt=now)
+             if deadlines.call_window(c, now).is_open and deadlines.due_within(c.deadline, now, today, days)]
+    existing = {(p.call_id, Unit.of_package(p)) for p in Package.objects.filter(call__in=calls)}
+    for call_id, unit in desk_counts(calls):
+        if (call_id, unit) in existing:
             continue
-        actor = _reviewers(kind, pk).first()
+        actor = _reviewers(unit).first()
         if actor is not None:  # nobody to remind otherwise
             package_get_or_create(actor=actor, call=next(c for c in calls if c.pk == call_id))
+    # Narrowed in the database to packages whose deadline may not have passed; the module decides.
     candidates = Package.objects.filter(status=PackageStatus.OPEN).filter(
         Q(call__deadline__gt=now) | Q(extended_until__gt=now)).select_related("call", "province", "ministry")
-    return [p for p in candidates.order_by("call_id", "pk") if _in_window(p.deadline(), now, today, days)]
+    return [p for p in candidates.order_by("call_id", "pk")
+            if deadlines.due_within(_package_deadline(p), now, today, days)]
 
 
 def remind(package, waiting, today):
     """Remind the bureau's active reviewers of `package`, once per day. Returns how many were told."""
-    kind, pk = _package_key(package)
-    reviewers = list(_reviewers(kind, pk))
+    reviewers = list(_reviewers(Unit.of_package(package)))
     if not reviewers:
         return 0
     call, unit = package.call, package.unit.name
-    deadline = timezone.localtime(package.deadline()).strftime("%Y-%m-%d %H:%M")
+    deadline = timezone.localtime(_package_deadline(package)).strftime("%Y-%m-%d %H:%M")
     with transaction.atomic():
         _log, created = ReminderLog.objects.get_or_create(package=package, sent_on=today)
         if not created:
@@ -108,10 +94,10 @@ class Command(BaseCommand):
     def handle(self, *args, days, **options):
         now, today = timezone.now(), timezone.localdate()
         packages = open_packages_due(now=now, today=today, days=days)
-        waiting = desk_counts({p.call_id for p in packages})
+        waiting = desk_counts({p.call for p in packages})
         sent = 0
         for package in packages:
-            told = remind(package, waiting.get((package.call_id, _package_key(package)), 0), today)
+            told = remind(package, waiting.get((package.call_id, Unit.of_package(package)), 0), today)
             if told:
                 sent += 1
                 if options["verbosity"] >= 2:
