@@ -6,7 +6,6 @@ from pathlib import PurePath
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ExemptCategory
@@ -44,12 +43,6 @@ class Call(models.Model):
     def __str__(self):
         return self.title
 
-    def is_open(self, now=None):
-        """Open for applications, by the call's own dates (an applicant's province may close earlier: see
-        review.deadlines.applicant_window). Kept for the callers not switched to review.deadlines yet."""
-        from . import deadlines  # the rules import the models, not the other way round
-
-        return deadlines.call_window(self, now or timezone.now()).is_open
 
 
 class ProvinceDeadline(models.Model):
@@ -123,12 +116,6 @@ class Package(models.Model):
     def get_absolute_url(self):
         return reverse("package_detail", args=[self.pk])
 
-    def deadline(self):
-        """The call's deadline, or CNIPA's later reopening (review.deadlines.package_deadline). Kept for the
-        callers not switched to review.deadlines yet."""
-        from . import deadlines  # the rules import the models, not the other way round
-
-        return deadlines.package_deadline(self.call, self.extended_until)
 
 
 class QuotaSlot(models.Model):

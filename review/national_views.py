@@ -21,7 +21,6 @@ from navportal.audit import audit_record
 from navportal.bounds import date_bounds
 from navportal.errors import PortalError
 from navportal.files import private_download
-from navportal.models import Ministry, Province
 
 from . import deadlines, national
 from .models import Call, Notice, Objection, ObjectionDecision

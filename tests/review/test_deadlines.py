@@ -72,10 +72,9 @@ def test_applicant_window(now, province_deadline, status):
 
 @pytest.mark.parametrize("now, status", [(OPENS - US, NOT_YET_OPEN), (OPENS, OPEN), (DEADLINE - US, OPEN),
                                          (DEADLINE, PASSED)])
-def test_the_call_window_and_call_is_open_agree(now, status):
+def test_the_call_window(now, status):
     call = a_call()
     assert deadlines.call_window(call, now).status == status
-    assert call.is_open(now) is (status == OPEN)
 
 
 @pytest.mark.parametrize("affiliation, applies", [
@@ -100,7 +99,6 @@ def test_a_provinces_deadline_is_no_later_than_the_calls(province_deadline, fits
 def test_package_deadline(extended_until, expected):
     call = a_call()
     assert deadlines.package_deadline(call, extended_until) == expected
-    assert a_package(extended_until=extended_until, call=call).deadline() == expected
 
 
 EXTENDED = DEADLINE + datetime.timedelta(days=2)
