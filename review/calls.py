@@ -46,6 +46,7 @@ def call_save(*, actor, call_id=None, values):
         changes = [f for f in CALL_FIELDS if getattr(call, f) != values[f]]
         for field in changes:
             setattr(call, field, values[field])
+        call.version += 1
         call.save()
         audit_record(actor=actor, action="call_update", obj=call, note=", ".join(changes))
         return call

@@ -30,6 +30,9 @@ class Call(models.Model):
         _("quota per ministry"), null=True, blank=True, help_text=_("Empty: ministries have no quota."))
     notice_working_days = models.PositiveSmallIntegerField(_("public notice length (working days)"), default=5)
     exempt_categories = models.JSONField(_("exempt categories that apply"), default=all_exempt_categories)
+    # Grows with every edit of the call (review.calls.call_save): the version the pages that show its title
+    # are cached under.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-opens_at"]
@@ -241,6 +244,9 @@ class Notice(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
+    # Grows with every change of the notice or its list (dates corrected, an entry removed, the list
+    # confirmed: review.national): the version the public pages are cached under.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         verbose_name = _("public notice")
@@ -336,3 +342,9 @@ class ReminderLog(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["package", "sent_on"], name="one_reminder_per_day")]
+
+
+def bump_version(obj):
+    """Move `obj`'s version counter on by one (in the database, whatever copy the caller holds)."""
+    type(obj).objects.filter(pk=obj.pk).update(version=F("version") + 1)
+    obj.version = type(obj).objects.values_list("version", flat=True).get(pk=obj.pk)

@@ -26,6 +26,7 @@ from . import deadlines
 from .calendar import notice_period, working_days_between
 from .models import (
     RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
+    bump_version,
 )
 from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
@@ -184,7 +185,8 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
                                                     "wanted": notice.call.notice_working_days}, code="invalid")
         old = f"{notice.starts_on}–{notice.ends_on}"
         notice.starts_on, notice.ends_on, notice.dates_confirmed = starts_on, ends_on, True
-        notice.save(update_fields=["starts_on", "ends_on", "dates_confirmed"])
+        notice.version += 1
+        notice.save(update_fields=["starts_on", "ends_on", "dates_confirmed", "version"])
         audit_record(actor=actor, action="notice_confirm_dates", obj=notice, from_state=old,
                      to_state=f"{starts_on}–{ends_on}")
         return notice
@@ -280,6 +282,7 @@ def objection_decide(*, actor, objection_id, decision, note):
         if decision == ObjectionDecision.UPHELD and entry.removed_at is None:
             entry.removed_at = objection.decided_at
             entry.save(update_fields=["removed_at"])
+            bump_version(entry.notice)
             application = Application.objects.select_for_update().get(pk=entry.application_id)
             if application.state == State.ON_NOTICE:
                 application_transition(actor=actor, application=application, action="objection_uphold", note=note,
@@ -323,7 +326,9 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
             raise PortalError(_("%(n)d objections are still undecided.") % {"n": pending}, code="objections")
         notice.final_document_number, notice.final_document_date = document_number, document_date
         notice.confirmed_at, notice.confirmed_by = timezone.now(), actor
-        notice.save(update_fields=["final_document_number", "final_document_date", "confirmed_at", "confirmed_by"])
+        notice.version += 1
+        notice.save(update_fields=["final_document_number", "final_document_date", "confirmed_at", "confirmed_by",
+                                   "version"])
         designated = list(Application.objects.select_for_update().filter(
             notice_entry__notice=notice, notice_entry__removed_at__isnull=True, state=State.ON_NOTICE))
         for application in designated:

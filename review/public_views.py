@@ -6,7 +6,7 @@ national.objection_submit; these views only validate the form and show its answe
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Min
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -41,22 +41,19 @@ def notice_current(request):
 
 
 # The public pages are the most requested ones and the same for everyone, so their content is cached
-# ({% cache %} in the templates), under a key that names everything the content shows. The key is read from
-# the database on every request (one query), so a change — an entry removed, the list confirmed, dates
-# corrected, a call renamed, the period opening or closing — shows at once on every server, whichever cache
-# backend is configured; nothing needs to be deleted from the cache.
+# ({% cache %} in the templates), keyed on the version counters the writers move: the notice's (review.national:
+# dates corrected, an entry removed, the list confirmed) and the call's (review.calls: its title), plus the
+# period's phase, which only the clock moves. The key is read from the database on every request (one query), so a
+# change shows at once on every server, whichever cache backend is configured; nothing is deleted from the cache.
 
 @require_safe
 def notice_detail(request, call_id):
-    notice = get_object_or_404(
-        Notice.objects.select_related("call").annotate(
-            listed=Count("entries", filter=Q(entries__removed_at__isnull=True)),
-            last_removed=Max("entries__removed_at")),
-        call_id=call_id)
+    notice = get_object_or_404(Notice.objects.select_related("call"), call_id=call_id)
     period = _period(notice)
     entries = notice.entries.filter(removed_at__isnull=True).order_by("number")  # read only when not cached
-    version = [notice.pk, notice.published_at, notice.listed, notice.last_removed, notice.starts_on, notice.ends_on,
-               notice.dates_confirmed, notice.confirmed_at, notice.call.title, period, get_language()]
+    # Every change of what the fragment shows moves one of these: the notice's version (dates, entries removed,
+    # the list confirmed), the call's (its title), and the clock (the period's phase).
+    version = [notice.pk, notice.version, notice.call.version, period, get_language()]
     return render(request, "public/notice.html", {
         "notice": notice, "call": notice.call, "entries": entries, "period": period,
         "fragment_version": "|".join(map(str, version))})
@@ -103,9 +100,9 @@ def bases(request):
     Cached like the notice: the version is what the confirmed lists hold, and the filters and page asked for.
     The form, the count and the rows are worked out only when the template renders them (a cache miss)."""
     listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
-    # A confirmed list never changes again (no objection is decided after it); its call's title may.
+    # The versions of the confirmed notices and of their calls (the titles shown).
     version = list(Notice.objects.filter(confirmed_at__isnull=False).order_by("pk").values_list(
-        "pk", "confirmed_at", "call__title"))
+        "pk", "version", "call__version"))
 
     def filters():
         # The provinces present, in the official order of their codes.

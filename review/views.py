@@ -67,10 +67,11 @@ def queue(request):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
-    # The rows show the application's own fields (any change moves updated_at), its call's title and reference
-    # names that only a migration changes: their rendering is cached under exactly those, read by a light
-    # query; the rows themselves are read only when that rendering is missing.
-    shown = page.object_list.values_list("pk", "updated_at", "call__title")
+    # The rows show the application's own fields, its call's title and reference names that only a migration
+    # changes: their rendering is cached under the version counters the writers move — each application's
+    # lock_version (applications.transitions) and its call's version (review.calls) —, read by a light query;
+    # the rows themselves are read only when that rendering is missing.
+    shown = page.object_list.values_list("pk", "lock_version", "call__version")
     rows_version = hashlib.sha256(repr([get_language(), *shown]).encode()).hexdigest()
     return render(request, "review/queue.html", {
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role],
@@ -130,12 +131,11 @@ def application_detail(request, pk, bound=None, status=200):
     application = get_in_scope(request, applications_for_user(user).select_related(
         "call", "organisation", "province", "city", "ministry").defer(*CONTENT_ONLY_FIELDS), pk)
     # The form's content (the whole application, its rows and documents) is read only when its cached rendering
-    # is missing: the rendering is cached under the application's lock_version and updated_at, which every
-    # change of the content moves (applications.services._bump; every save sets updated_at).
+    # is missing: the rendering is cached under the application's lock_version, which the one writer
+    # (applications.transitions) moves with every change of the application, its rows or its documents.
     content = SimpleLazyObject(lambda: ApplicationContent(Application.objects.select_related(
         "call", "organisation", "province", "city", "ministry").get(pk=application.pk)))
-    content_version = "|".join(map(str, [application.pk, application.lock_version, application.updated_at.isoformat(),
-                                         get_language()]))
+    content_version = "|".join(map(str, [application.pk, application.lock_version, get_language()]))
     claim_forms = {}
     if request.user.has_perm("review.claim_check", application):
         if application.exempt_category:

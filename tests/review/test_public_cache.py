@@ -3,7 +3,8 @@
 from django.urls import reverse
 
 from review import national
-from review.models import Call, NoticeEntry
+from review.calls import CALL_FIELDS, call_save
+from review.models import NoticeEntry
 from tests.review.test_national import handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 from tests.review.test_public import OBJECTOR, cnipa, open_notice, public, shift  # noqa: F401 - fixtures
 
@@ -17,8 +18,19 @@ def test_an_upheld_objection_and_a_renamed_call_show_at_once(public, cnipa, open
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="不实")
     page = public.get(url).content.decode()
     assert entries[0].name not in page and entries[1].name in page
-    Call.objects.filter(pk=call.pk).update(title="更名后的批次")
+    call_save(actor=cnipa, call_id=call.pk, values={**{f: getattr(call, f) for f in CALL_FIELDS},
+                                                    "title": "更名后的批次"})
     assert "更名后的批次" in public.get(url).content.decode()
+
+
+def test_the_cache_follows_the_version_counters_only(public, cnipa, open_notice, call):
+    """A write that bypasses the writers (and so their version counters) is not seen: the key holds nothing but
+    the versions, the clock's phase and the language — no hand-listed field."""
+    _notice, entries = open_notice
+    url = reverse("notice_detail", args=[call.pk])
+    assert entries[0].name in public.get(url).content.decode()
+    NoticeEntry.objects.filter(pk=entries[0].pk).update(name="绕过写入者的改名")
+    assert "绕过写入者的改名" not in public.get(url).content.decode()
 
 
 def test_the_period_closing_removes_the_objection_links(public, open_notice, call):
