@@ -16,7 +16,7 @@ from applications.models import Application
 from applications.sections import SECTION_BY_KEY
 from applications.selectors import applications_for_user, reviewers_for_state
 from applications.services import locked_application
-from applications.transitions import Tell, application_transition
+from applications.transitions import Tell, application_transition, check_deadline, check_transition
 from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
@@ -24,7 +24,7 @@ from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
 
-from .models import Package, PackageStatus, QuotaSlot, Recommendation
+from .models import Call, Package, PackageStatus, QuotaSlot, Recommendation
 from .quota import counts_against_quota, has_priority, priority_overrides, quota_usage
 from .selectors import packages_for_user
 
@@ -117,9 +117,12 @@ def package_get_or_create(*, actor, call):
     package = Package.objects.filter(call=call, **unit.package_fields()).first()
     if package is not None:
         return package
-    quota = call.ministry_quota if unit.is_ministry else call.quota
     try:
         with transaction.atomic():
+            # The call row is locked, and the quota read from it, so that CNIPA's edit of the call (which locks
+            # it too, and refuses a quota change once a package exists) cannot slip between the two.
+            call = Call.objects.select_for_update().get(pk=call.pk)
+            quota = call.ministry_quota if unit.is_ministry else call.quota
             package = Package.objects.create(call=call, quota=quota, **unit.package_fields())
             if quota:
                 QuotaSlot.objects.bulk_create(QuotaSlot(package=package, number=n) for n in range(1, quota + 1))
@@ -170,9 +173,12 @@ def application_recommend(*, actor, application_id, opinion, score=None):
     opinion = required_text(opinion, _("Write the recommendation opinion."))
     with transaction.atomic():
         package, application = _package_and_application(actor, application_id)
+        now = timezone.now()
+        transition, _target = check_transition("recommend", application, actor)
+        check_deadline(transition, application, package=package, now=now)
+        # The slot is taken under the package's row lock alone (the writer's audit line, which serialises every
+        # writer, comes after): tests/review/test_quota_race.py's control shows the race without that lock.
         last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
-        application_transition(actor=actor, application=application, action="recommend", package=package,
-                               note=f"rank {last + 1}")
         slot = None
         if package.quota is not None and counts_against_quota(application, package.call):
             slot = _take_slot(package)
@@ -180,7 +186,8 @@ def application_recommend(*, actor, application_id, opinion, score=None):
                 raise _quota_full(package)
         Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,
                                       opinion=opinion, slot=slot)
-        return application
+        return application_transition(actor=actor, application=application, action="recommend", package=package,
+                                      note=f"rank {last + 1}", now=now)
 
 
 def close_rank_gaps(package):

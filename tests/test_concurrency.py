@@ -114,3 +114,66 @@ def test_four_administrators_creating_one_user_name_in_different_cases_make_one_
     assert sum(isinstance(r, str) for r in results) == 1, results
     assert all(isinstance(r, PortalError) for r in results if not isinstance(r, str)), results
     assert User.objects.filter(username__iexact="nj-race").count() == 1
+
+
+def _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch):
+    """The province opens its first package (slowly) while CNIPA raises the quota a moment later."""
+    from review import services as review_services
+    from review.calls import CALL_FIELDS, call_save
+
+    original = review_services.QuotaSlot.objects.bulk_create
+
+    def slow_slots(*args, **kwargs):
+        time.sleep(0.5)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(review_services.QuotaSlot.objects, "bulk_create", slow_slots)
+
+    def province():
+        return review_services.package_get_or_create(actor=reviewers["province_js"], call=call).quota
+
+    def cnipa():
+        time.sleep(0.1)
+        return call_save(actor=reviewers["national"], call_id=call.pk,
+                         values={**{f: getattr(call, f) for f in CALL_FIELDS}, "quota": 5}).quota
+
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def run(name, target):
+        try:
+            barrier.wait()
+            results[name] = target()
+        except Exception as exc:  # noqa: BLE001 - the result is the exception
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in (("province", province), ("cnipa", cnipa))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    from review.models import Call, Package
+    return results, Call.objects.get(pk=call.pk).quota, Package.objects.get(call=call).quota
+
+
+def test_the_first_package_and_a_quota_change_never_disagree(reviewers, call, monkeypatch):
+    results, call_quota, package_quota = _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch)
+    # The package locked the call first: CNIPA's change came after it and was refused.
+    assert isinstance(results["cnipa"], PortalError) and results["cnipa"].code == "state"
+    assert call_quota == package_quota == 3
+
+
+def test_control_without_the_call_lock_the_package_keeps_a_quota_the_call_no_longer_has(reviewers, call, monkeypatch):
+    from review import services as review_services
+    from review.models import Call
+
+    class Unlocked:
+        class objects:  # noqa: N801 - stands in for the manager
+            @staticmethod
+            def select_for_update():
+                return Call.objects.all()
+    monkeypatch.setattr(review_services, "Call", Unlocked)
+    results, call_quota, package_quota = _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch)
+    assert results["cnipa"] == 5
+    assert (call_quota, package_quota) == (5, 3)
