@@ -57,8 +57,18 @@ def version_changes(application):
         raw = _raw_changes(application)
         cache.set(key, raw)
     return [(SECTION_BY_KEY[section].title,
-             Application._meta.get_field(name).verbose_name if isinstance(name, str) else f"#{name}", before, after)
+             Application._meta.get_field(name).verbose_name if isinstance(name, str) else f"#{name}",
+             _shown(name, before), _shown(name, after))
             for section, name, before, after in raw]
+
+
+def _shown(name, value):
+    """A stored choice as its label (a corrected affiliation reads "City- or county-affiliated", not "city")."""
+    if isinstance(name, str):
+        choices = dict(Application._meta.get_field(name).flatchoices)
+        if choices and value in choices:
+            return choices[value]
+    return value
 
 
 def _raw_changes(application):

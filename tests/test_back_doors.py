@@ -267,7 +267,10 @@ def test_a_corrected_affiliation_starts_again_at_the_city(signed_in, reviewers, 
 
     page = province.get(reverse("review_application", args=[application.pk])).content.decode()
     start = page.index("Changed since the previous version")
-    assert "affiliation" in page[start:page.index("</table>", start)].lower()
+    changed = page[start:page.index("</table>", start)]
+    assert "affiliation" in changed.lower()
+    # Shown as the labels the reviewer knows, not the stored values.
+    assert "Province-affiliated" in changed and "City- or county-affiliated" in changed
 
 
 # --- Break 4: an over-quota package handed in again --------------------------------------------------
