@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-bench run test test-unit test-browser test-postgres demo bench burst clean
+.PHONY: install install-bench run test test-unit test-browser test-postgres screenshots demo bench burst clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test-browser: install
 	else \
 		echo "SKIPPED the browser tests: $(CHROMIUM) is missing (apt-get install chromium)."; \
 	fi
+
+# The browser journeys, writing their screenshots into docs/screenshots (README.md shows them) on purpose.
+screenshots: install
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser -q
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser" -q

@@ -35,7 +35,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SKIP_REASON = f"{CHROMIUM} is missing: install it (apt-get install chromium fonts-noto-cjk) to run the browser tests"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to an ignored folder: tests never change tracked files. `make screenshots` points this at
+# docs/screenshots on purpose, to update the pictures README.md shows.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots")
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent
 # Every browser test module: `pytestmark = BROWSER_TEST` (live_server needs a transactional database).
@@ -187,7 +189,8 @@ def visit(page, path, check=True):
 
 
 def shot(page, name):
-    """Save a full-page screenshot to docs/screenshots/<name>.png.
+    """Save a full-page screenshot to SCREENSHOTS/<name>.png (var/screenshots, or docs/screenshots under
+    `make screenshots`).
 
     The viewport is stretched to the whole page for the shot: a plain full-page capture leaves
     `position: sticky` bars (the section form's save buttons) floating half-way down the picture.
