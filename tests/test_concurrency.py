@@ -24,19 +24,25 @@ pytestmark = [
 
 def race(n, target):
     """Run `target` in n threads released at the same moment; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
+    return race_all([target] * n)
+
+
+def race_all(targets):
+    """Run each of `targets` in its own thread, all released at the same moment; return what each returned or
+    raised, in order."""
+    barrier = threading.Barrier(len(targets))
+    results = [None] * len(targets)
 
     def run(i):
         try:
             barrier.wait()
-            results[i] = target()
+            results[i] = targets[i]()
         except Exception as exc:  # noqa: BLE001 - the result is the exception
             results[i] = exc
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(targets))]
     for t in threads:
         t.start()
     for t in threads:
@@ -136,23 +142,8 @@ def _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch):
         return call_save(actor=reviewers["national"], call_id=call.pk,
                          values={**{f: getattr(call, f) for f in CALL_FIELDS}, "quota": 5}).quota
 
-    barrier = threading.Barrier(2)
-    results = {}
-
-    def run(name, target):
-        try:
-            barrier.wait()
-            results[name] = target()
-        except Exception as exc:  # noqa: BLE001 - the result is the exception
-            results[name] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in (("province", province), ("cnipa", cnipa))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    province_result, cnipa_result = race_all([province, cnipa])
+    results = {"province": province_result, "cnipa": cnipa_result}
     from review.models import Call, Package
     return results, Call.objects.get(pk=call.pk).quota, Package.objects.get(call=call).quota
 
