@@ -21,7 +21,7 @@ from navportal.models import Ministry, Province
 
 from . import deadlines
 from .models import Package
-from .quota import quota_usage
+from .quota import over_quota, quota_usage
 
 # What quota_usage reads of a recommended application.
 QUOTA_FIELDS = ("state", "exempt_category", "exemption_status", "national_exemption_status")
@@ -67,11 +67,11 @@ def unit_progress(call):
     application or a package in the call, by code. Two queries."""
     received = _received(call)
     progress = []
-    for unit, body, package, recommendations in _units(call):
+    for unit, body, package, (counted, exempt) in _units(call):
         states = received.get(unit, Counter())
         if unit.is_ministry and not states and package is None:
             continue  # a ministry with nothing in this call is no unit of it
-        counted, exempt, over = quota_usage(recommendations, call, package.quota if package is not None else None)
+        over = over_quota(counted, package.quota if package is not None else None)
         progress.append(UnitProgress(
             unit=unit, body=body, package=package, received=states.total(), city=states[State.CITY_REVIEW],
             desk=sum(states[s] for s in State.RECOMMENDING_DESK),
@@ -104,10 +104,10 @@ def _received(call):
 
 
 def _units(call):
-    """(unit, body, package or None, [recommendation]) of every province and ministry, in display order:
-    provinces by code, then ministries by code. Each recommendation carries what quota_usage reads of its
-    application, as plain values (hundreds of wide application rows cost more to build as model instances than to
-    count).
+    """(unit, body, package or None, [counted, exempt]) of every province and ministry, in display order:
+    provinces by code, then ministries by code. Each recommendation is counted by quota_usage from what it reads
+    of the application, as plain values (hundreds of wide application rows cost more to build as model instances
+    than to count).
 
     One query: the provinces and the ministries, each joined to its package for `call` (at most one, by the
     package's unique constraints) and on to the package's recommendations — a row per recommendation, or one
@@ -123,7 +123,8 @@ def _units(call):
 
     query = of(Province, PROVINCE).union(of(Ministry, MINISTRY), all=True)
     units = {}
-    for kind, *values in query:
+    # Streamed, and each recommendation counted as it comes (no row kept): memory stays flat whatever their number.
+    for kind, *values in query.iterator(chunk_size=500):
         body_values = values[:len(BODY_FIELDS)]
         package_values = values[len(BODY_FIELDS):len(BODY_FIELDS) + len(PACKAGE_FIELDS)]
         recommendation, *claims = values[len(BODY_FIELDS) + len(PACKAGE_FIELDS):]
@@ -138,9 +139,12 @@ def _units(call):
                     "ministry_id": None, f"{kind}_id": body.pk})
                 package.call = call
                 setattr(package, kind, body)
-            units[unit] = (unit, body, package, [])
+            units[unit] = (unit, body, package, [0, 0])
         if recommendation is not None:
-            units[unit][3].append(SimpleNamespace(application=SimpleNamespace(**dict(zip(QUOTA_FIELDS, claims)))))
+            one = SimpleNamespace(application=SimpleNamespace(**dict(zip(QUOTA_FIELDS, claims))))
+            counted, exempt, _over = quota_usage([one], call, None)
+            units[unit][3][0] += counted
+            units[unit][3][1] += exempt
     return sorted(units.values(), key=lambda item: (item[0].is_ministry, item[1].code))
 
 

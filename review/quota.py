@@ -45,5 +45,9 @@ def quota_usage(recommendations, call, quota):
             counted += 1
         else:
             exempt += 1
-    over = max(0, counted - quota) if quota is not None else 0
-    return counted, exempt, over
+    return counted, exempt, over_quota(counted, quota)
+
+
+def over_quota(counted, quota):
+    """How far `counted` recommendations exceed `quota` (None: no quota)."""
+    return max(0, counted - quota) if quota is not None else 0
