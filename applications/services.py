@@ -14,6 +14,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
+from navportal.rules import is_applicant
 
 from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
@@ -69,7 +70,7 @@ def application_start(*, actor, call):
     deadline counts); the organisation already has one (the database constraint decides when two requests
     race).
     """
-    if actor.role != Role.APPLICANT:
+    if not is_applicant(actor):
         raise PortalError(_("Only an applicant's contact person can start an application."), code="forbidden")
     org = actor.organisation
     existing = Application.objects.filter(call=call, organisation=org).first()
@@ -95,7 +96,7 @@ def application_pledge(*, actor, application_id):
     """Accept the truthfulness pledge (承诺书) that opens the form. Repeating it changes nothing."""
     with transaction.atomic():
         application = locked_application(actor, application_id)
-        if actor.role != Role.APPLICANT:
+        if not is_applicant(actor):
             raise PortalError(_("Only the applicant can make this pledge."), code="forbidden")
         if application.pledged_at is not None:
             return application

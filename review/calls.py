@@ -9,7 +9,7 @@ from navportal.audit import audit_record
 from navportal.bounds import datetime_bounds
 from navportal.cleaning import refusal
 from navportal.errors import PortalError
-from navportal.models import Role
+from navportal.rules import is_cnipa, is_provincial_reviewer
 
 from . import deadlines
 from .models import Call, Package, ProvinceDeadline
@@ -25,7 +25,7 @@ def call_save(*, actor, call_id=None, values):
     Errors (PortalError, nothing stored): not CNIPA staff ("forbidden"); a value the form refuses ("invalid");
     no such call ("not_found"); a change of the quotas or the exempt categories once a package exists ("state").
     """
-    if actor.role != Role.NATIONAL:
+    if not is_cnipa(actor):
         raise PortalError(_("Only CNIPA staff can do this."), code="forbidden")
     values = clean_call_values(values)
     with transaction.atomic():
@@ -54,7 +54,7 @@ def call_save(*, actor, call_id=None, values):
 
 def province_deadline_set(*, actor, call, deadline):
     """The province's internal deadline for its applicants: no later than the call's; empty removes it."""
-    if actor.role != Role.PROVINCE:
+    if not is_provincial_reviewer(actor):
         raise PortalError(_("Only a provincial bureau sets its applicants' deadline."), code="forbidden")
     if deadline is not None:
         try:

@@ -21,6 +21,7 @@ from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
+from navportal.rules import is_cnipa
 
 from . import deadlines
 from .calendar import notice_period, working_days_between
@@ -33,7 +34,7 @@ from .services import act, check_registry_standing, close_rank_gaps, required_te
 
 
 def _national(actor):
-    if actor.role != Role.NATIONAL:
+    if not is_cnipa(actor):
         raise PortalError(_("Only CNIPA staff can do this."), code="forbidden")
 
 

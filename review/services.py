@@ -23,6 +23,7 @@ from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
+from navportal.rules import is_cnipa, is_recommending_bureau
 
 from .models import Call, Package, PackageStatus, QuotaSlot, Recommendation
 from .quota import counts_against_quota, has_priority, priority_overrides, quota_usage
@@ -140,7 +141,7 @@ def _locked_package(actor, package_id):
 
 
 def _check_package_open(package, actor, now=None):
-    if actor.role not in (Role.PROVINCE, Role.MINISTRY):
+    if not is_recommending_bureau(actor):
         raise PortalError(_("Only the recommending bureau changes its package."), code="forbidden")
     check_package_open(package, now or timezone.now())
 
@@ -412,7 +413,7 @@ def package_reopen(*, actor, package_id, reason, until):
     """CNIPA reopens a handed-in (or deadline-locked) package, with a reason, until a new moment: the
     applications still under re-check go back into it (hand_back)."""
     reason = required_text(reason, _("Give the reason for reopening."))
-    if actor.role != Role.NATIONAL:
+    if not is_cnipa(actor):
         raise PortalError(_("Only CNIPA can reopen a package."), code="forbidden")
     if until is None or until <= timezone.now():
         raise PortalError(_("Reopen until a moment in the future."), code="invalid")
