@@ -104,6 +104,10 @@ def application_transition(*, actor, application, action, target=None, changes=N
         setattr(application, name, value)
     application.lock_version += 1
     application.save(update_fields=[*fields, "lock_version", "updated_at"])
+    if transition.progress:
+        # Before the audit line: every writer takes the call's row, then the audit chain's head, in that order.
+        from review.models import bump_progress
+        bump_progress(application.call_id)
     if transition.audit:
         if transition.moves:
             audit_from, audit_to = from_state, target

@@ -39,6 +39,7 @@ class Transition:
     package_states: frozenset = frozenset()   # sources from which the bureau's package must be open
     audit: str = ""             # the audit action; "" for an unaudited change
     moves: bool = True
+    progress: bool = True       # changes what the call's progress counts (a state, a claim's status)
 
     @property
     def target(self):
@@ -46,10 +47,11 @@ class Transition:
         return next(iter(self.targets)) if len(self.targets) == 1 else None
 
 
-def _t(action, sources, targets, roles, *, desk=False, deadline="", package_states=(), audit=None):
+def _t(action, sources, targets, roles, *, desk=False, deadline="", package_states=(), audit=None, progress=None):
     targets = frozenset(targets if isinstance(targets, (set, frozenset, tuple)) else {targets}) if targets else frozenset()
     return Transition(action, frozenset(sources), targets, frozenset(roles), desk, deadline,
-                      frozenset(package_states), f"application_{action}" if audit is None else audit, bool(targets))
+                      frozenset(package_states), f"application_{action}" if audit is None else audit, bool(targets),
+                      bool(targets) if progress is None else progress)
 
 
 FIRST_STATE = {
@@ -82,9 +84,9 @@ TRANSITIONS = {t.action: t for t in (
        deadline=PACKAGE_DEADLINE, package_states={State.RECOMMENDED}),
     # The recommending bureau's check of the claims (SPEC §5), at its desk or in its open package.
     _t("claim_exemption_check", State.UNIT_CLAIM_CHECK, None, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
-       package_states={State.RECOMMENDED}, audit="claim_exemption_check"),
+       package_states={State.RECOMMENDED}, audit="claim_exemption_check", progress=True),
     _t("claim_priority_check", State.UNIT_CLAIM_CHECK, None, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
-       package_states={State.RECOMMENDED}, audit="claim_priority_check"),
+       package_states={State.RECOMMENDED}, audit="claim_priority_check", progress=True),
     # Handing in the package moves its recommendations on to CNIPA; CNIPA reopening it moves them back.
     _t("hand_in", {State.RECOMMENDED}, State.NATIONAL_REVIEW, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
        package_states={State.RECOMMENDED}),
@@ -93,7 +95,8 @@ TRANSITIONS = {t.action: t for t in (
     _t("recheck_pass", {State.NATIONAL_REVIEW}, State.RECHECK_PASSED, NATIONAL),
     _t("recheck_fail", State.NATIONAL_CLAIM_CHECK, State.RECHECK_FAILED, NATIONAL),
     _t("return_to_unit", State.NATIONAL_CLAIM_CHECK, State.RETURNED_TO_UNIT, NATIONAL),
-    _t("claim_exemption_recheck", State.NATIONAL_CLAIM_CHECK, None, NATIONAL, audit="claim_exemption_recheck"),
+    _t("claim_exemption_recheck", State.NATIONAL_CLAIM_CHECK, None, NATIONAL, audit="claim_exemption_recheck",
+       progress=True),
     # What the recommending bureau does with an application CNIPA returned to it.
     _t("unit_resubmit", {State.RETURNED_TO_UNIT}, State.NATIONAL_REVIEW, UNIT_ROLES, desk=True),
     _t("unit_drop", {State.RETURNED_TO_UNIT}, State.NOT_RECOMMENDED, UNIT_ROLES, desk=True),

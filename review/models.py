@@ -33,6 +33,10 @@ class Call(models.Model):
     # Grows with every edit of the call (review.calls.call_save): the version the pages that show its title
     # are cached under.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Grows with every state change or claim check of one of its applications (the one writer,
+    # applications.transitions) and every change of a package's standing (review.services): the version the
+    # national dashboard's figures are cached under.
+    progress_version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-opens_at"]
@@ -344,7 +348,11 @@ class ReminderLog(models.Model):
         constraints = [models.UniqueConstraint(fields=["package", "sent_on"], name="one_reminder_per_day")]
 
 
-def bump_version(obj):
+def bump_version(obj, field="version"):
     """Move `obj`'s version counter on by one (in the database, whatever copy the caller holds)."""
-    type(obj).objects.filter(pk=obj.pk).update(version=F("version") + 1)
-    obj.version = type(obj).objects.values_list("version", flat=True).get(pk=obj.pk)
+    type(obj).objects.filter(pk=obj.pk).update(**{field: F(field) + 1})
+
+
+def bump_progress(call_id):
+    """The call's progress moved (a state, a claim, a package): the dashboard's cached figures are stale."""
+    Call.objects.filter(pk=call_id).update(progress_version=F("progress_version") + 1)

@@ -27,7 +27,7 @@ from . import deadlines
 from .calendar import notice_period, working_days_between
 from .models import (
     RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
-    bump_version,
+    bump_progress, bump_version,
 )
 from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
@@ -274,6 +274,7 @@ def objection_decide(*, actor, objection_id, decision, note):
             raise PortalError(_("This objection has been decided already."), code="state")
         if objection.entry.notice.is_final:
             raise PortalError(_("The list is final."), code="state")
+        bump_progress(objection.entry.notice.call_id)  # the call's row before the audit chain's head
         objection.decision, objection.decision_note = decision, note
         objection.decided_at, objection.decided_by = timezone.now(), actor
         objection.save(update_fields=["decision", "decision_note", "decided_at", "decided_by"])

@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -55,15 +57,21 @@ def dashboard_rows(call):
 @permission_required_404("review.view_dashboard")
 def dashboard(request):
     call, calls = _call(request)
-    rows, totals = dashboard_rows(call)
-    # Not cached: its figures come from every application of the call, which no one version counter follows, and
-    # a key listing the figures by hand goes stale the day a column is added (docs/performance.md).
+    # The figures and their rendering are cached under the call's progress_version, which the one writer moves
+    # with every state change and claim check of the call's applications and review.services with every change
+    # of a package's standing; the call's own version (its title, deadline) and the calls offered; the language.
+    # The figures are worked out only on a miss.
+    progress = SimpleLazyObject(lambda: dashboard_figures(call))
+    version = [call.pk, call.progress_version, get_language(), *[(c.pk, c.version) for c in calls]]
     return render(request, "review/dashboard.html", {
-        "call": call, "calls": calls, "rows": rows, "totals": totals,
-        "over_quota": [r for r in rows if r["over"]],
-        "late": sum(r["handed_in"] == deadlines.LATE for r in rows),
-        "handed_in": sum(r["handed_in"] != deadlines.NOT_HANDED_IN for r in rows),
-    })
+        "fragment_version": "|".join(map(str, version)), "progress": progress, "call": call, "calls": calls})
+
+
+def dashboard_figures(call):
+    rows, totals = dashboard_rows(call)
+    return {"rows": rows, "totals": totals, "over_quota": [r for r in rows if r["over"]],
+            "late": sum(r["handed_in"] == deadlines.LATE for r in rows),
+            "handed_in": sum(r["handed_in"] != deadlines.NOT_HANDED_IN for r in rows)}
 
 
 @permission_required_404("review.view_dashboard")

@@ -25,7 +25,7 @@ from navportal.models import Role, User
 from navportal.notify import notify
 from navportal.rules import is_cnipa, is_recommending_bureau
 
-from .models import Call, Package, PackageStatus, QuotaSlot, Recommendation
+from .models import Call, Package, PackageStatus, QuotaSlot, Recommendation, bump_progress
 from .quota import counts_against_quota, has_priority, priority_overrides, quota_usage
 from .selectors import packages_for_user
 
@@ -125,6 +125,7 @@ def package_get_or_create(*, actor, call):
             call = Call.objects.select_for_update().get(pk=call.pk)
             quota = call.ministry_quota if unit.is_ministry else call.quota
             package = Package.objects.create(call=call, quota=quota, **unit.package_fields())
+            bump_progress(call.pk)
             if quota:
                 QuotaSlot.objects.bulk_create(QuotaSlot(package=package, number=n) for n in range(1, quota + 1))
     except IntegrityError:
@@ -377,6 +378,7 @@ def package_submit(*, actor, package_id):
     with transaction.atomic():
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
+        bump_progress(package.call_id)  # the call's row before the audit chain's head, as every writer
         recommendations = list(package.recommendations.select_related("application").select_for_update(
             of=("self",)).order_by("rank"))
         unit = Unit.of_package(package)
@@ -419,6 +421,7 @@ def package_reopen(*, actor, package_id, reason, until):
         raise PortalError(_("Reopen until a moment in the future."), code="invalid")
     with transaction.atomic():
         package = _locked_package(actor, package_id)
+        bump_progress(package.call_id)  # the call's row before the audit chain's head, as every writer
         old = package.status
         package.status = PackageStatus.OPEN
         package.extended_until = until

@@ -25,15 +25,15 @@ def test_dashboard_counts_per_unit(client, cnipa, handed_in, submitted, city_ins
                                   note="过期")
     client.force_login(cnipa)
     response = client.get(reverse("dashboard"))
-    rows = {str(r["unit"]): r for r in response.context["rows"]}
+    rows = {str(r["unit"]): r for r in response.context["progress"]["rows"]}
     jiangsu = rows["江苏省"]
     assert (jiangsu["received"], jiangsu["city"], jiangsu["recommended"], jiangsu["counted"], jiangsu["exempt"],
             jiangsu["over"], jiangsu["handed_in"]) == (5, 1, 4, 4, 0, 1, "on_time")
     assert rows["教育部"]["desk"] == 1
     assert rows["浙江省"]["received"] == 0
     assert len(rows) == 32 + 1  # every province, and the one ministry with applications
-    assert response.context["totals"]["received"] == 6
-    assert [str(r["unit"]) for r in response.context["over_quota"]] == ["江苏省"]
+    assert response.context["progress"]["totals"]["received"] == 6
+    assert [str(r["unit"]) for r in response.context["progress"]["over_quota"]] == ["江苏省"]
 
 
 def test_dashboard_query_count_does_not_grow(client, cnipa, submitted, call):
@@ -111,7 +111,7 @@ def test_dashboard_adds_up_city_and_province_routes_in_the_same_state(client, cn
             services.application_city_consent(actor=reviewers[desk], application_id=application.pk)
         services.application_decline(actor=reviewers["province_js"], application_id=application.pk, reason="择优")
     client.force_login(cnipa)
-    rows = {str(r["unit"]): r for r in client.get(reverse("dashboard")).context["rows"]}
+    rows = {str(r["unit"]): r for r in client.get(reverse("dashboard")).context["progress"]["rows"]}
     assert rows["江苏省"]["received"] == 2
 
 
