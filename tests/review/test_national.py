@@ -38,7 +38,12 @@ def handed_in(reviewers, submitted, call):
 
 
 def pass_all(cnipa, apps):
+    """CNIPA passes each application, checking first an exemption the province verified (the re-check covers it)."""
     for application in apps:
+        application = Application.objects.get(pk=application.pk)
+        if application.exemption_status == ClaimStatus.VERIFIED and \
+                application.national_exemption_status == ClaimStatus.PENDING:
+            national.national_claim_check(actor=cnipa, application_id=application.pk, status=ClaimStatus.VERIFIED)
         national.recheck_pass(actor=cnipa, application_id=application.pk)
 
 
