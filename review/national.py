@@ -202,6 +202,13 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
             raise PortalError(_("The list is final."), code="state")
         if ends_on < starts_on:
             raise PortalError(_("The notice cannot end before it starts."), code="invalid")
+        # The period starts the day after publication (SPEC §6.2): days before it were never public, so a
+        # correction cannot count them.
+        first_day = timezone.localdate(notice.published_at) + datetime.timedelta(days=1)
+        if starts_on < first_day:
+            raise PortalError(_("The notice was published on %(published)s: its period starts on %(first)s at the "
+                                "earliest.") % {"published": first_day - datetime.timedelta(days=1),
+                                                "first": first_day}, code="invalid")
         # A correction may move or lengthen the period, never shorten it below the call's working days.
         days = working_days_between(starts_on, ends_on)
         if days < notice.call.notice_working_days:

@@ -2,6 +2,8 @@
 defect, each walking the world of tests/model_world.py through the steps the model printed and asserting the
 rule the defect broke. The docstring of each names the printed sequence; the fix is in the commit that added it."""
 
+import datetime
+
 import pytest
 
 from applications.enums import ClaimStatus, State
@@ -41,3 +43,26 @@ def test_a_rejected_exemption_needs_no_second_look_to_pass(model_world):
     national.national_claim_check(actor=cnipa, application_id=suzhou_park, status=ClaimStatus.REJECTED, note="过期")
     national.recheck_pass(actor=cnipa, application_id=suzhou_park)
     assert state_of(model_world, "suzhou_park") == State.RECHECK_PASSED
+
+
+def test_corrected_notice_dates_never_start_before_the_publication(model_world, frozen_clock):
+    """state.reopen_package(bureau='jiangsu', by='cnipa', days=7); state.publish(by='cnipa');
+    state.correct_notice_dates(by='cnipa', start='day before publication', working_days=5): published on Monday
+    2026-09-21, the period was corrected to 2026-09-20 (a make-up working Sunday) – 09-24: five working days on
+    the calendar, but only three of them after the publication (SPEC §6.2: the notice starts the day after it)."""
+    cnipa = person("cnipa")
+    national.national_claim_check(actor=cnipa, application_id=model_world.applications["suzhou_park"],
+                                  status=ClaimStatus.VERIFIED)
+    for key in ("suzhou_park", "kunshan_park"):
+        national.recheck_pass(actor=cnipa, application_id=model_world.applications[key])
+    notice = national.notice_publish(actor=cnipa, call=model_world.call, text="现将拟确定名单予以公示。", contact="电话")
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2026, 9, 22), datetime.date(2026, 9, 29))
+    with pytest.raises(PortalError) as refusal:
+        national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2026, 9, 20),
+                                      ends_on=datetime.date(2026, 9, 24))
+    assert refusal.value.code == "invalid"
+    notice.refresh_from_db()
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2026, 9, 22), datetime.date(2026, 9, 29))
+    # Moving the whole period later stays possible.
+    national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2026, 9, 24),
+                                  ends_on=datetime.date(2026, 10, 8))
