@@ -6,12 +6,14 @@ import datetime
 
 import pytest
 
-from applications.enums import ClaimStatus, State
+from applications import services as applicant_services
+from applications.enums import AttachmentKind, ClaimStatus, Route, State
 from applications.models import Application
+from applications.sections import SECTION_BY_KEY
 from navportal.errors import PortalError
-from navportal.models import User
+from navportal.models import Ministry, User
 from review import national
-from tests.model_world import frozen_clock, model_world  # noqa: F401 - fixtures
+from tests.model_world import KINDS, frozen_clock, model_world, pdf  # noqa: F401 - fixtures
 
 
 def person(name):
@@ -66,3 +68,29 @@ def test_corrected_notice_dates_never_start_before_the_publication(model_world, 
     # Moving the whole period later stays possible.
     national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2026, 9, 24),
                                   ends_on=datetime.date(2026, 10, 8))
+
+
+@pytest.mark.parametrize("key, kind, route", [
+    ("suzhou_institution", "moe_unit", Route.MINISTRY),      # a city institution turns out to be a MOE unit
+    ("cas_institute", "city_institution", Route.CITY),       # a CAS unit turns out to be city-affiliated
+])
+def test_a_draft_whose_affiliation_was_corrected_can_be_submitted(model_world, key, kind, route):
+    """state.edit(applicant='suzhou_institution', by='suzhou_institution', change='type moe_unit');
+    state.submit(applicant='suzhou_institution', by='suzhou_institution', with_new_scan=True): the first
+    submission gave the organisation the draft's ministry but kept its old affiliation, which the database refuses
+    (an organisation has a ministry exactly when it is ministry-affiliated): a server error instead of a submission."""
+    user, application_id = person(key), model_world.applications[key]
+    applicant_type, affiliation, ministry = KINDS[kind]
+    application = Application.objects.get(pk=application_id)
+    values = {name: getattr(application, name) for name in SECTION_BY_KEY["basic"].fields}
+    values.update(applicant_type=applicant_type, affiliation=affiliation,
+                  ministry=Ministry.objects.get(code=ministry) if ministry else None)
+    applicant_services.application_save_section(actor=user, application_id=application_id, section_key="basic",
+                                                values=values, lock_version=application.lock_version)
+    applicant_services.application_attach(actor=user, application_id=application_id, kind=AttachmentKind.SEALED_SCAN,
+                                          upload=pdf("sealed-scan.pdf"), content_type="application/pdf")
+    assert applicant_services.application_submit(actor=user, application_id=application_id) == []
+    application = Application.objects.select_related("organisation").get(pk=application_id)
+    assert application.route == route
+    organisation = application.organisation
+    assert (organisation.affiliation, organisation.ministry_id) == (affiliation, application.ministry_id)
