@@ -64,8 +64,8 @@ from tests.model_world import (  # noqa: F401 - frozen_clock and model_world are
 
 SCALE = float(os.environ.get("MODEL_SCALE", "1"))
 SEED = int(os.environ.get("MODEL_SEED") or 20261130)
-STEPS_PER_EXAMPLE = 80
-EXAMPLES = max(1, int(60 * SCALE))
+STEPS_PER_EXAMPLE = 50
+EXAMPLES = max(1, int(96 * SCALE))
 
 # --- Names the steps are printed with -------------------------------------------------------------------------
 
@@ -104,6 +104,10 @@ EDITS = {
     "revise services": ("mechanism", {"mechanism": "需求征集—立项—管理—应用（修订）。"}),
     **{f"move to {place}": ("basic", {"place": place}) for place in PLACES},
     **{f"type {kind}": ("basic", {"kind": kind}) for kind in KINDS},
+    "fill in the whole form": ("whole", {}),
+}
+# Changes of a claim (SPEC §5: any change of category, number, date or file puts it back to pending).
+CLAIM_EDITS = {
     "exemption number": ("claims", {"exempt_document_number": "国知发〔2021〕6号"}),
     "exemption date": ("claims", {"exempt_document_date": datetime.date(2021, 5, 11)}),
     "claim protection_centre": ("claims", {"exempt_category": "protection_centre", **EXEMPTION}),
@@ -114,18 +118,17 @@ EDITS = {
     "claim local base": ("claims", dict(LOCAL_BASE)),
     "no local base": ("claims", {"local_base": False, "local_base_document_number": "",
                                  "local_base_document_date": None}),
-    "claims unchanged": ("claims", {}),
     "new exemption document": ("attach", AttachmentKind.EXEMPTION_DOCUMENT),
     "new local base document": ("attach", AttachmentKind.LOCAL_BASE_DOCUMENT),
-    "fill in the whole form": ("whole", {}),
+    "claims unchanged": ("claims", {}),
 }
 
 CITY_DECISIONS = {"consent": "city_consent", "decline": "city_decline", "return": "return"}
-BUREAU_DECISIONS = {"recommend": "recommend", "return": "return", "decline": "decline", "take back": "unrecommend",
-                    "rewrite opinion": "unrecommend", "move up": "unrecommend", "move down": "unrecommend"}
+BUREAU_DECISIONS = {"recommend": "recommend", "return": "return", "decline": "decline", "take back": "unrecommend"}
 RECHECK_OUTCOMES = {"pass": "recheck_pass", "fail": "recheck_fail", "return to unit": "return_to_unit"}
 UNIT_ANSWERS = {"resubmit": "unit_resubmit", "drop": "unit_drop"}
-PACKAGE_TASKS = ("attach letter", "rank in reverse", "justify priority", "own deadline sep 23", "own deadline sep 28",
+PACKAGE_TASKS = ("attach letter", "rank in reverse", "move the last up", "rewrite the opinions", "justify priority",
+                 "own deadline sep 23", "own deadline sep 28",
                  "own deadline oct 2")
 
 
@@ -140,39 +143,53 @@ STATS = Counter()
 
 # --- Strategies: mostly an organisation the action applies to now, and mostly the person at its desk ---------
 
+def nearest(keys, index, wanted):
+    """The first of `keys` from position `index` on (round the end) that is in `wanted`; keys[index] if none is."""
+    for offset in range(len(keys)):
+        key = keys[(index + offset) % len(keys)]
+        if key in wanted:
+            return key
+    return keys[index]
+
+
+# Each choice is a position in a fixed list, moved on to a fitting entry when the state asks for it: positions keep
+# their meaning when the shrinker removes earlier steps, so that it finds short sequences quickly.
+
 def applicant_for(*actions):
-    """An organisation's key: seven times in eight one whose application is where `actions` start from now."""
-    def choose(machine):
-        plausible = machine.plausible(actions)
-        anyone = st.sampled_from(REGISTERED)
-        pick = st.integers(0, 7).flatmap(lambda i: st.sampled_from(plausible) if i and plausible else anyone)
-        return pick.map(machine.chose)
-    return st.runner().flatmap(choose)
+    """An organisation's key: seven times in eight the first from the drawn position whose application is where
+    `actions` start from now (three of those seven, one a reviewer returned: there claims, identity and route
+    change after a check), else the organisation at that position."""
+    def pick(drawn):
+        machine, aim, index = drawn
+        wanted = machine.plausible(actions, returned=aim >= 5) if aim else ()
+        return machine.chose(nearest(REGISTERED, index, wanted))
+    return st.tuples(st.runner(), st.integers(0, 7), st.integers(0, len(REGISTERED) - 1)).map(pick)
 
 
 def at_its_desk():
     """Who acts (drawn after the organisation): three times in four whoever's desk its application is on now —
     its own contact for a draft, the city, the bureau or CNIPA —, else anyone."""
-    def choose(machine):
-        right = machine.desk_of(machine.chosen_org)
-        return st.integers(0, 3).flatmap(lambda i: st.just(right) if i else st.sampled_from(ACTORS))
-    return st.runner().flatmap(choose)
+    def pick(drawn):
+        machine, aim, index = drawn
+        return machine.desk_of(machine.chosen_org) if aim else ACTORS[index]
+    return st.tuples(st.runner(), st.integers(0, 3), st.integers(0, len(ACTORS) - 1)).map(pick)
 
 
 def its_reviewer():
-    """For a step on a bureau's package (drawn after the bureau): two times in three its reviewer, else anyone."""
-    def choose(machine):
-        right = BUREAUS[machine.chosen_bureau]
-        return st.integers(0, 2).flatmap(lambda i: st.just(right) if i else st.sampled_from(ACTORS))
-    return st.runner().flatmap(choose)
+    """For a step on a bureau's package (drawn after the bureau): three times in four its reviewer, else anyone."""
+    def pick(drawn):
+        machine, aim, index = drawn
+        return BUREAUS[machine.chosen_bureau] if aim else ACTORS[index]
+    return st.tuples(st.runner(), st.integers(0, 3), st.integers(0, len(ACTORS) - 1)).map(pick)
 
 
 def bureau():
-    return st.runner().flatmap(lambda machine: st.sampled_from(list(BUREAUS)).map(machine.chose_bureau))
+    return st.tuples(st.runner(), st.sampled_from(list(BUREAUS))).map(lambda drawn: drawn[0].chose_bureau(drawn[1]))
 
 
 def cnipa_mostly():
-    return st.integers(0, 3).flatmap(lambda i: st.just("cnipa") if i else st.sampled_from(ACTORS))
+    return st.tuples(st.integers(0, 3), st.integers(0, len(ACTORS) - 1)).map(
+        lambda drawn: "cnipa" if drawn[0] else ACTORS[drawn[1]])
 
 
 def rule(**arguments):
@@ -310,11 +327,18 @@ class Process(RuleBasedStateMachine):
     # --- Choosing --------------------------------------------------------------------------------------
 
     def any_step(self):
-        # In a fixed order: time passing first (Hypothesis draws and shrinks towards the first), then by name.
+        """A rule drawn as a position in a fixed order — time passing first (Hypothesis draws and shrinks towards
+        the first), then by name —, moved on to the next whose preconditions hold."""
         ordered = sorted(self.rules, key=lambda r: (r.function.__name__ != "time_passes", r.function.__name__))
-        valid = [rule_ for rule_ in ordered if all(holds(self) for holds in rule_.preconditions)]
-        return st.sampled_from(valid).flatmap(lambda rule_: st.fixed_dictionaries(rule_.arguments_strategies).map(
-            lambda arguments: (rule_, arguments)))
+
+        def pick(index):
+            for offset in range(len(ordered)):
+                rule_ = ordered[(index + offset) % len(ordered)]
+                if all(holds(self) for holds in rule_.preconditions):
+                    return rule_
+
+        return st.integers(0, len(ordered) - 1).map(pick).flatmap(
+            lambda rule_: st.fixed_dictionaries(rule_.arguments_strategies).map(lambda arguments: (rule_, arguments)))
 
     def chose(self, key):
         self.chosen_org = key
@@ -324,9 +348,12 @@ class Process(RuleBasedStateMachine):
         self.chosen_bureau = name
         return name
 
-    def plausible(self, actions):
+    def plausible(self, actions, returned=False):
+        """The organisations whose application is where `actions` start from (returned: of those, the ones a
+        reviewer returned, if any)."""
         sources = set().union(*(TRANSITIONS[a].sources if a in TRANSITIONS else SPECIAL_SOURCES[a] for a in actions))
-        return [key for key in ORG_KEYS if self.states.get(key) in sources]
+        found = [key for key in ORG_KEYS if self.states.get(key) in sources]
+        return [key for key in found if self.states[key] == State.RETURNED] or found if returned else found
 
     def desk_of(self, key):
         """Who decides on the organisation's application now: its own contact while it is theirs to change (or
@@ -419,12 +446,12 @@ class Process(RuleBasedStateMachine):
 
     # --- Where a run starts ------------------------------------------------------------------------------
 
-    @initialize(stage=st.sampled_from(["handed in", "on notice"]))
+    @initialize(stage=st.sampled_from(["handed in", "on notice", "notice period over"]))
     def start_from(self, stage):
-        """A run starts from the world as built (Jiangsu's package handed in) or — so that half the runs spend
-        their steps on the public notice, objections and the final list — from the list CNIPA published after
-        checking the exemption and passing the two parks still waiting."""
-        if stage == "on notice":
+        """A run starts from the world as built (Jiangsu's package handed in) or — so that most runs spend
+        steps on the public notice, objections and the final list — from the list CNIPA published after checking
+        the exemption and passing the two parks still waiting: on its first day, or once the period is over."""
+        if stage != "handed in":
             cnipa = self.user("cnipa")
             national.national_claim_check(actor=cnipa, application_id=self.app_id("suzhou_park"),
                                           status=ClaimStatus.VERIFIED)
@@ -433,7 +460,10 @@ class Process(RuleBasedStateMachine):
             for key in ("suzhou_park", "kunshan_park"):
                 national.recheck_pass(actor=cnipa, application_id=self.app_id(key))
                 self.everything_holds()
-            national.notice_publish(actor=cnipa, call=self.call, text="现将拟确定名单予以公示。", contact="运用促进司 010-00000000")
+            notice = national.notice_publish(actor=cnipa, call=self.call, text="现将拟确定名单予以公示。",
+                                             contact="运用促进司 010-00000000")
+            self.traveller.move_to(national.notice_window(notice)[0 if stage == "on notice" else 1]
+                                   + datetime.timedelta(hours=9))
         self.everything_holds()
 
     # --- The applicant's side ---------------------------------------------------------------------------
@@ -454,8 +484,10 @@ class Process(RuleBasedStateMachine):
     @rule(applicant=applicant_for("edit"), by=at_its_desk(), change=st.sampled_from(list(EDITS)))
     def edit(self, applicant, by, change):
         """Any change of the form: a section's content, identity (place — fixed once the organisation has
-        submitted —, type and affiliation), claims, documents."""
-        section, what = EDITS[change]
+        submitted —, type and affiliation), the sealed scan."""
+        self.change(applicant, by, *EDITS[change])
+
+    def change(self, applicant, by, section, what):
         if section == "attach":
             actor, application_id = self.user(by), self.app_id(applicant)
             self.attempt(lambda: applicant_services.application_attach(
@@ -486,6 +518,11 @@ class Process(RuleBasedStateMachine):
         else:
             self.save_section(applicant, by, section, **what)
 
+    @rule(applicant=applicant_for("edit"), by=at_its_desk(), change=st.sampled_from(list(CLAIM_EDITS)))
+    def change_claim(self, applicant, by, change):
+        """A change of the exemption or priority claim: its fields, or a new document."""
+        self.change(applicant, by, *CLAIM_EDITS[change])
+
     @rule(applicant=applicant_for("submit"), by=at_its_desk(), with_new_scan=st.booleans())
     def submit(self, applicant, by, with_new_scan):
         """Submit (or resubmit); with_new_scan: print, seal and upload the form first, as after any edit."""
@@ -508,9 +545,9 @@ class Process(RuleBasedStateMachine):
                 field for _name, rows_ in changed for _pk, fields in rows_ for field in fields} <= {
                 "submit_failed_at", "updated_at"}, f"a submission with problems changed {changed}"
             return
-        deadline = CALL_DEADLINE if after.route == Route.MINISTRY or after.province.code != "320000" \
-            else JIANGSU_DEADLINE
-        assert timezone.now() < deadline, f"submitted after the applicant's deadline {deadline}"
+        own = ProvinceDeadline.objects.filter(call=self.call, province_id=after.province_id).first()
+        deadline = CALL_DEADLINE if after.route == Route.MINISTRY or own is None else min(own.deadline, CALL_DEADLINE)
+        assert timezone.now() < deadline, f"submitted after the applicant's deadline {local(deadline)}"
 
     @rule(applicant=applicant_for("withdraw", "reopen"), by=at_its_desk(), undo=st.booleans())
     def withdraw(self, applicant, by, undo):
@@ -539,9 +576,8 @@ class Process(RuleBasedStateMachine):
     @rule(applicant=applicant_for(*BUREAU_DECISIONS.values()), by=at_its_desk(),
           decision=st.sampled_from(list(BUREAU_DECISIONS)))
     def bureau_decides(self, applicant, by, decision):
-        """The province or ministry: recommend, return, decline; take back, re-word or move a recommendation."""
+        """The province or ministry: recommend, return or decline; take a recommendation back."""
         actor, application_id = self.user(by), self.app_id(applicant)
-        recommendation = Recommendation.objects.filter(application_id=application_id).first()
         service = {
             "recommend": lambda: review_services.application_recommend(
                 actor=actor, application_id=application_id, opinion="同意推荐"),
@@ -550,15 +586,7 @@ class Process(RuleBasedStateMachine):
             "decline": lambda: review_services.application_decline(
                 actor=actor, application_id=application_id, reason="不予推荐"),
             "take back": lambda: review_services.application_unrecommend(actor=actor, application_id=application_id),
-            "rewrite opinion": lambda: review_services.recommendation_update(
-                actor=actor, application_id=application_id, opinion="同意推荐（修订）", score=90),
-            "move up": lambda: review_services.package_move(
-                actor=actor, package_id=recommendation.package_id if recommendation else self.world.packages["jiangsu"],
-                recommendation_id=recommendation.pk if recommendation else 0, steps=-1),
         }
-        service["move down"] = lambda: review_services.package_move(
-            actor=actor, package_id=recommendation.package_id if recommendation else self.world.packages["jiangsu"],
-            recommendation_id=recommendation.pk if recommendation else 0, steps=1)
         self.attempt(service[decision])
 
     @rule(applicant=applicant_for("claim_exemption_check"), by=at_its_desk(),
@@ -581,6 +609,17 @@ class Process(RuleBasedStateMachine):
         elif task == "rank in reverse":
             order = list(package.recommendations.order_by("-rank").values_list("pk", flat=True))
             self.attempt(lambda: review_services.package_rank(actor=actor, package_id=package.pk, order=order))
+        elif task == "move the last up":
+            last = package.recommendations.order_by("-rank").first()
+            self.attempt(lambda: review_services.package_move(
+                actor=actor, package_id=package.pk, recommendation_id=last.pk if last else 0, steps=-1))
+        elif task == "rewrite the opinions":
+            for application_id in package.recommendations.values_list("application_id", flat=True):
+                ok, _ = self.attempt(lambda: review_services.recommendation_update(
+                    actor=actor, application_id=application_id, opinion="同意推荐（修订）", score=90))
+                if not ok:
+                    return
+                self.before = snapshot(self.call)
         elif task == "justify priority":
             self.attempt(lambda: review_services.package_update(actor=actor, package_id=package.pk,
                                                                 justification="综合评分更高"))
