@@ -5,6 +5,7 @@ rule the defect broke. The docstring of each names the printed sequence; the fix
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from applications import services as applicant_services
 from applications.enums import AttachmentKind, ClaimStatus, Route, State
@@ -12,7 +13,7 @@ from applications.models import Application
 from applications.sections import SECTION_BY_KEY
 from navportal.errors import PortalError
 from navportal.models import Ministry, User
-from review import national
+from review import national, services as review_services
 from tests.model_world import KINDS, frozen_clock, model_world, pdf  # noqa: F401 - fixtures
 
 
@@ -94,3 +95,25 @@ def test_a_draft_whose_affiliation_was_corrected_can_be_submitted(model_world, k
     assert application.route == route
     organisation = application.organisation
     assert (organisation.affiliation, organisation.ministry_id) == (affiliation, application.ministry_id)
+
+
+def test_a_bureau_cannot_recommend_past_its_quota_after_cnipa_rejected_an_exemption(model_world):
+    """CNIPA rejects the 示范 park's exemption (Jiangsu is one over its quota of 2), reopens the package; Jiangsu
+    takes back the plain park — and recommended the Suzhou centre in its place: a slot was free (the rejected
+    exemption counts without holding one), so the package counted 3 again, by the bureau's own doing (SPEC §5:
+    the quota can never be exceeded)."""
+    cnipa, province, applications = person("cnipa"), person("province_js"), model_world.applications
+    national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.REJECTED,
+                                  note="认定文件已过期")
+    assert [(counted, over) for _p, counted, over in national.packages_over_quota(model_world.call)] == [(3, 1)]
+    review_services.package_reopen(actor=cnipa, package_id=model_world.packages["jiangsu"], reason="超出名额",
+                                   until=timezone.now() + datetime.timedelta(days=7))
+    review_services.application_unrecommend(actor=province, application_id=applications["kunshan_park"])
+    assert national.packages_over_quota(model_world.call) == []
+    review_services.application_city_consent(actor=person("city_suzhou"), application_id=applications["suzhou_centre"])
+    with pytest.raises(PortalError) as refusal:
+        review_services.application_recommend(actor=province, application_id=applications["suzhou_centre"],
+                                              opinion="同意推荐")
+    assert refusal.value.code == "quota"
+    assert national.packages_over_quota(model_world.call) == []
+    assert state_of(model_world, "suzhou_centre") == State.PROVINCE_REVIEW
