@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-bench run test test-unit test-browser test-postgres screenshots demo bench burst clean
+.PHONY: install install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ screenshots: install
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser" -q
+
+# The model-based test alone, ten times its budget, with a random seed (printed: a failure replays with
+# MODEL_SEED=<seed>). MODEL_SEED and MODEL_SCALE may be given; DATABASE_URL too.
+test-model: install
+	@seed=$${MODEL_SEED:-$$($(BIN)/python -c 'import secrets; print(secrets.randbelow(2**32))')}; \
+	echo "model-based test: MODEL_SEED=$$seed MODEL_SCALE=$${MODEL_SCALE:-10}"; \
+	MODEL_SEED=$$seed MODEL_SCALE=$${MODEL_SCALE:-10} $(BIN)/pytest tests/test_model_process.py -q
 
 # Throughput and latency of the main pages against the floor, on generated national-scale data (PostgreSQL on
 # 127.0.0.1:5432, database $$BENCH_DB, default navbench, recreated each run; wrk). See docs/performance.md.

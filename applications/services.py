@@ -201,12 +201,14 @@ def application_attach(*, actor, application_id, kind, upload, content_type, loc
 
 def _fix_identity(application):
     """At the organisation's first submission its place becomes fixed: the organisation takes the one it
-    submitted with."""
+    submitted with — and the affiliation that goes with its ministry (a draft may have corrected both: an
+    organisation has a ministry exactly when it is ministry-affiliated)."""
     org = application.organisation
     if identity_fixed(org):
         return
     Organisation.objects.filter(pk=org.pk).update(
-        province_id=application.province_id, city_id=application.city_id, ministry_id=application.ministry_id)
+        province_id=application.province_id, city_id=application.city_id, ministry_id=application.ministry_id,
+        affiliation=application.affiliation)
 
 
 def application_submit(*, actor, application_id):

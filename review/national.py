@@ -14,7 +14,7 @@ from applications.enums import ClaimStatus, State
 from applications.models import Application
 from applications.uploads import PDF, check_upload
 from applications.services import locked_application
-from applications.transitions import application_transition
+from applications.transitions import application_transition, check_transition
 from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
@@ -47,9 +47,19 @@ def _tell_cnipa(application, subject, body):
 # --- Re-check ------------------------------------------------------------------------------------
 
 def recheck_pass(*, actor, application_id, note=""):
-    """The application passes CNIPA's re-check (复核通过) and will stand on the proposed list."""
-    return act(actor=actor, application_id=application_id, action="recheck_pass", note=note,
-               changes={"recheck_note": note})
+    """The application passes CNIPA's re-check (复核通过) and will stand on the proposed list.
+
+    Refused while an exemption the bureau verified waits for CNIPA's own check: the re-check covers the
+    exemption (SPEC §6.1), and an exemption only the bureau verified would stand on the list outside the quota."""
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        check_transition("recheck_pass", application, actor)
+        if application.exempt_category and application.exemption_status == ClaimStatus.VERIFIED \
+                and application.national_exemption_status == ClaimStatus.PENDING:
+            raise PortalError(_("Check the exemption claim first: it does not count against the quota only once "
+                                "CNIPA has verified it too."), code="claim")
+        return application_transition(actor=actor, application=application, action="recheck_pass", note=note,
+                                      changes={"recheck_note": note})
 
 
 def recheck_fail(*, actor, application_id, reason):
@@ -177,6 +187,13 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
             raise PortalError(_("The list is final."), code="state")
         if ends_on < starts_on:
             raise PortalError(_("The notice cannot end before it starts."), code="invalid")
+        # The period starts the day after publication (SPEC §6.2): days before it were never public, so a
+        # correction cannot count them.
+        first_day = timezone.localdate(notice.published_at) + datetime.timedelta(days=1)
+        if starts_on < first_day:
+            raise PortalError(_("The notice was published on %(published)s: its period starts on %(first)s at the "
+                                "earliest.") % {"published": first_day - datetime.timedelta(days=1),
+                                                "first": first_day}, code="invalid")
         # A correction may move or lengthen the period, never shorten it below the call's working days.
         days = working_days_between(starts_on, ends_on)
         if days < notice.call.notice_working_days:

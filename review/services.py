@@ -147,8 +147,16 @@ def _check_package_open(package, actor, now=None):
     check_package_open(package, now or timezone.now())
 
 
-def _take_slot(package):
-    """A free slot of the (locked) package, or None when the quota is used up."""
+def _take_slot(package, *, adding=0):
+    """A free slot of the (locked) package, or None when the quota is used up.
+
+    The count decides, not only the slots: a recommendation whose exemption CNIPA rejected counts without
+    holding a slot, so a slot may be free while the quota is used up (`adding`: the recommendation about to
+    count that is not in the package yet)."""
+    counted, _exempt, _over = quota_usage(list(package.recommendations.select_related("application")),
+                                          package.call, package.quota)
+    if counted + adding > package.quota:
+        return None
     return QuotaSlot.objects.filter(package=package).exclude(
         pk__in=Recommendation.objects.filter(package=package, slot__isnull=False).values("slot")).first()
 
@@ -183,7 +191,7 @@ def application_recommend(*, actor, application_id, opinion, score=None):
         last = package.recommendations.order_by("-rank").values_list("rank", flat=True).first() or 0
         slot = None
         if package.quota is not None and counts_against_quota(application, package.call):
-            slot = _take_slot(package)
+            slot = _take_slot(package, adding=1)
             if slot is None:
                 raise _quota_full(package)
         Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,

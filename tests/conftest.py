@@ -28,6 +28,8 @@ from navportal.second_factor import needs_second_factor
 from review.models import Call
 
 PASSWORD = "Correct-horse-42"
+# Lines a test wants shown at the end of the run whatever the capture (the model-based test's step count and time).
+MODEL_REPORT = pytest.StashKey[list]()
 _seeds = itertools.count(1000)
 
 
@@ -245,3 +247,8 @@ def submitted(complete):
         assert services.application_submit(actor=user, application_id=application.pk) == []
         return Application.objects.get(pk=application.pk)
     return _submitted
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(MODEL_REPORT, []):
+        terminalreporter.write_line(line)

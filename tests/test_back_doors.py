@@ -302,6 +302,8 @@ def notice(reviewers, handed_in, call):  # noqa: F811
     pass_all(cnipa, handed_in)
     notice = national.notice_publish(actor=cnipa, call=call, text="现将拟确定名单予以公示。", contact="电话 010-0000",
                                      published_on=datetime.date(2025, 6, 9))
+    # Recorded as published that day too: a corrected period starts after the publication.
+    Notice.objects.filter(pk=notice.pk).update(published_at=timezone.make_aware(datetime.datetime(2025, 6, 9, 10)))
     assert (call.notice_working_days, notice.starts_on, notice.ends_on) == (
         5, datetime.date(2025, 6, 10), datetime.date(2025, 6, 16))
     return notice

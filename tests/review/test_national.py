@@ -4,6 +4,7 @@ public notice and its objections, the final confirmation."""
 import datetime
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -39,7 +40,12 @@ def handed_in(reviewers, submitted, call):
 
 
 def pass_all(cnipa, apps):
+    """CNIPA passes each application, checking first an exemption the province verified (the re-check covers it)."""
     for application in apps:
+        application = Application.objects.get(pk=application.pk)
+        if application.exemption_status == ClaimStatus.VERIFIED and \
+                application.national_exemption_status == ClaimStatus.PENDING:
+            national.national_claim_check(actor=cnipa, application_id=application.pk, status=ClaimStatus.VERIFIED)
         national.recheck_pass(actor=cnipa, application_id=application.pk)
 
 
@@ -209,16 +215,33 @@ def test_final_confirmation(cnipa, handed_in, call):
 
 def test_unknown_year_needs_cnipa_to_confirm_the_dates(cnipa, handed_in, call):
     pass_all(cnipa, handed_in)
-    notice = national.notice_publish(actor=cnipa, call=call, text="公示", contact="电话",
-                                     published_on=datetime.date(2031, 3, 6))
-    assert notice.dates_confirmed is False
-    Notice.objects.filter(pk=notice.pk).update(starts_on=datetime.date(2020, 1, 1), ends_on=datetime.date(2020, 1, 8))
+    beijing = datetime.timezone(datetime.timedelta(hours=8))
+    # Published on Thursday 2031-03-06, a year the official calendar does not know yet.
+    with time_machine.travel(datetime.datetime(2031, 3, 6, 10, tzinfo=beijing), tick=False) as clock:
+        notice = national.notice_publish(actor=cnipa, call=call, text="公示", contact="电话")
+        assert notice.dates_confirmed is False
+        clock.move_to(datetime.datetime(2031, 3, 20, 10, tzinfo=beijing))  # long after the period
+        with pytest.raises(PortalError) as exc:
+            national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="x",
+                                   document_date=timezone.localdate())
+        assert exc.value.code == "dates"
+        national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2031, 3, 7),
+                                      ends_on=datetime.date(2031, 3, 13))
+        national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="x",
+                               document_date=timezone.localdate())
+
+
+def test_corrected_notice_dates_start_after_publication(cnipa, handed_in, call):
+    """Days before the publication were never public: a correction cannot count them (found by the model)."""
+    pass_all(cnipa, handed_in)
+    notice = publish(cnipa, call)
+    published = timezone.localdate(notice.published_at)
     with pytest.raises(PortalError) as exc:
-        national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="x", document_date=timezone.localdate())
-    assert exc.value.code == "dates"
-    national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2020, 1, 1),
-                                  ends_on=datetime.date(2020, 1, 8))
-    national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="x", document_date=timezone.localdate())
+        national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=published - datetime.timedelta(days=9),
+                                      ends_on=published + datetime.timedelta(days=1))
+    assert exc.value.code == "invalid"
+    assert (Notice.objects.get(pk=notice.pk).starts_on, Notice.objects.get(pk=notice.pk).ends_on) == (
+        notice.starts_on, notice.ends_on)
 
 
 def test_the_service_checks_the_sealed_letter_itself(on_notice):

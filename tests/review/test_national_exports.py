@@ -88,9 +88,9 @@ def nation(reviewers, submitted, complete, city_institution, call, cnipa):
     national.recheck_pass(actor=cnipa, application_id=jiangsu[0].pk)
     national.recheck_pass(actor=cnipa, application_id=jiangsu[1].pk)
     national.recheck_return_to_unit(actor=cnipa, application_id=jiangsu[2].pk, reason="推荐意见缺失")
-    national.recheck_pass(actor=cnipa, application_id=jiangsu[3].pk)
     national.national_claim_check(actor=cnipa, application_id=jiangsu[3].pk, status=ClaimStatus.REJECTED,
                                   note="认定文件已过期")
+    national.recheck_pass(actor=cnipa, application_id=jiangsu[3].pk, note="认定文件已过期")
     national.recheck_fail(actor=cnipa, application_id=zhejiang[0].pk, reason="服务次数不实")
     return {"jiangsu": [fresh(a) for a in jiangsu], "zhejiang": [fresh(a) for a in zhejiang],
             "moe": fresh(moe), "cas": fresh(cas)}

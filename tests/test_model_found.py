@@ -1,0 +1,119 @@
+"""The sequences the model-based test (tests/test_model_process.py) found, kept as plain examples: one test per
+defect, each walking the world of tests/model_world.py through the steps the model printed and asserting the
+rule the defect broke. The docstring of each names the printed sequence; the fix is in the commit that added it."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from applications import services as applicant_services
+from applications.enums import AttachmentKind, ClaimStatus, Route, State
+from applications.models import Application
+from applications.sections import SECTION_BY_KEY
+from navportal.errors import PortalError
+from navportal.models import Ministry, User
+from review import national, services as review_services
+from tests.model_world import KINDS, frozen_clock, model_world, pdf  # noqa: F401 - fixtures
+
+
+def person(name):
+    return User.objects.select_related("organisation").get(username=name)
+
+
+def state_of(world, key):
+    return Application.objects.get(pk=world.applications[key]).state
+
+
+def test_cnipa_passes_an_exempt_application_only_after_checking_its_exemption(model_world):
+    """state.recheck_pass(applicant='suzhou_park', by='cnipa'): the 示范 park, whose exemption only Jiangsu had
+    verified, passed the re-check and would have stood on the list outside the quota on a claim CNIPA never
+    checked (SPEC §5 "CNIPA verifies it again", §6.1)."""
+    cnipa, suzhou_park = person("cnipa"), model_world.applications["suzhou_park"]
+    with pytest.raises(PortalError) as refusal:
+        national.recheck_pass(actor=cnipa, application_id=suzhou_park)
+    assert refusal.value.code == "claim"
+    assert state_of(model_world, "suzhou_park") == State.NATIONAL_REVIEW
+
+    national.national_claim_check(actor=cnipa, application_id=suzhou_park, status=ClaimStatus.VERIFIED)
+    national.recheck_pass(actor=cnipa, application_id=suzhou_park)
+    assert state_of(model_world, "suzhou_park") == State.RECHECK_PASSED
+
+
+def test_a_rejected_exemption_needs_no_second_look_to_pass(model_world):
+    """Control: once CNIPA rejected the exemption (the park counts against the quota), the re-check may pass it."""
+    cnipa, suzhou_park = person("cnipa"), model_world.applications["suzhou_park"]
+    national.national_claim_check(actor=cnipa, application_id=suzhou_park, status=ClaimStatus.REJECTED, note="过期")
+    national.recheck_pass(actor=cnipa, application_id=suzhou_park)
+    assert state_of(model_world, "suzhou_park") == State.RECHECK_PASSED
+
+
+def test_corrected_notice_dates_never_start_before_the_publication(model_world, frozen_clock):
+    """state.reopen_package(bureau='jiangsu', by='cnipa', days=7); state.publish(by='cnipa');
+    state.correct_notice_dates(by='cnipa', start='day before publication', working_days=5): published on Monday
+    2026-09-21, the period was corrected to 2026-09-20 (a make-up working Sunday) – 09-24: five working days on
+    the calendar, but only three of them after the publication (SPEC §6.2: the notice starts the day after it)."""
+    cnipa = person("cnipa")
+    national.national_claim_check(actor=cnipa, application_id=model_world.applications["suzhou_park"],
+                                  status=ClaimStatus.VERIFIED)
+    for key in ("suzhou_park", "kunshan_park"):
+        national.recheck_pass(actor=cnipa, application_id=model_world.applications[key])
+    notice = national.notice_publish(actor=cnipa, call=model_world.call, text="现将拟确定名单予以公示。", contact="电话")
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2026, 9, 22), datetime.date(2026, 9, 29))
+    with pytest.raises(PortalError) as refusal:
+        national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2026, 9, 20),
+                                      ends_on=datetime.date(2026, 9, 24))
+    assert refusal.value.code == "invalid"
+    notice.refresh_from_db()
+    assert (notice.starts_on, notice.ends_on) == (datetime.date(2026, 9, 22), datetime.date(2026, 9, 29))
+    # Moving the whole period later stays possible.
+    national.notice_confirm_dates(actor=cnipa, notice_id=notice.pk, starts_on=datetime.date(2026, 9, 24),
+                                  ends_on=datetime.date(2026, 10, 8))
+
+
+@pytest.mark.parametrize("key, kind, route", [
+    ("suzhou_institution", "moe_unit", Route.MINISTRY),      # a city institution turns out to be a MOE unit
+    ("cas_institute", "city_institution", Route.CITY),       # a CAS unit turns out to be city-affiliated
+])
+def test_a_draft_whose_affiliation_was_corrected_can_be_submitted(model_world, key, kind, route):
+    """state.edit(applicant='suzhou_institution', by='suzhou_institution', change='type moe_unit');
+    state.submit(applicant='suzhou_institution', by='suzhou_institution', with_new_scan=True): the first
+    submission gave the organisation the draft's ministry but kept its old affiliation, which the database refuses
+    (an organisation has a ministry exactly when it is ministry-affiliated): a server error instead of a submission."""
+    user, application_id = person(key), model_world.applications[key]
+    applicant_type, affiliation, ministry = KINDS[kind]
+    application = Application.objects.get(pk=application_id)
+    values = {name: getattr(application, name) for name in SECTION_BY_KEY["basic"].fields}
+    values.update(applicant_type=applicant_type, affiliation=affiliation,
+                  ministry=Ministry.objects.get(code=ministry) if ministry else None)
+    applicant_services.application_save_section(actor=user, application_id=application_id, section_key="basic",
+                                                values=values, lock_version=application.lock_version)
+    applicant_services.application_attach(actor=user, application_id=application_id, kind=AttachmentKind.SEALED_SCAN,
+                                          upload=pdf("sealed-scan.pdf"), content_type="application/pdf")
+    assert applicant_services.application_submit(actor=user, application_id=application_id) == []
+    application = Application.objects.select_related("organisation").get(pk=application_id)
+    assert application.route == route
+    organisation = application.organisation
+    assert (organisation.affiliation, organisation.ministry_id) == (affiliation, application.ministry_id)
+
+
+def test_a_bureau_cannot_recommend_past_its_quota_after_cnipa_rejected_an_exemption(model_world):
+    """CNIPA rejects the 示范 park's exemption (Jiangsu is one over its quota of 2), reopens the package; Jiangsu
+    takes back the plain park — and recommended the Suzhou centre in its place: a slot was free (the rejected
+    exemption counts without holding one), so the package counted 3 again, by the bureau's own doing (SPEC §5:
+    the quota can never be exceeded)."""
+    cnipa, province, applications = person("cnipa"), person("province_js"), model_world.applications
+    national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.REJECTED,
+                                  note="认定文件已过期")
+    assert [(counted, over) for _p, counted, over in national.packages_over_quota(model_world.call)] == [(3, 1)]
+    review_services.package_reopen(actor=cnipa, package_id=model_world.packages["jiangsu"], reason="超出名额",
+                                   until=timezone.now() + datetime.timedelta(days=7))
+    review_services.application_unrecommend(actor=province, application_id=applications["kunshan_park"])
+    assert national.packages_over_quota(model_world.call) == []
+    review_services.application_city_consent(actor=person("city_suzhou"), application_id=applications["suzhou_centre"])
+    with pytest.raises(PortalError) as refusal:
+        review_services.application_recommend(actor=province, application_id=applications["suzhou_centre"],
+                                              opinion="同意推荐")
+    assert refusal.value.code == "quota"
+    assert national.packages_over_quota(model_world.call) == []
+    assert state_of(model_world, "suzhou_centre") == State.PROVINCE_REVIEW
