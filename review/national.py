@@ -4,6 +4,8 @@ Same discipline as review.services: one transaction per action, row locks before
 in the same transaction, notifications after commit.
 """
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse

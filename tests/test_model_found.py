@@ -14,6 +14,7 @@ from applications.sections import SECTION_BY_KEY
 from navportal.errors import PortalError
 from navportal.models import Ministry, User
 from review import national, services as review_services
+from review.progress import units_over_quota
 from tests.model_world import KINDS, frozen_clock, model_world, pdf  # noqa: F401 - fixtures
 
 
@@ -105,15 +106,15 @@ def test_a_bureau_cannot_recommend_past_its_quota_after_cnipa_rejected_an_exempt
     cnipa, province, applications = person("cnipa"), person("province_js"), model_world.applications
     national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.REJECTED,
                                   note="认定文件已过期")
-    assert [(counted, over) for _p, counted, over in national.packages_over_quota(model_world.call)] == [(3, 1)]
+    assert [(row.counted, row.over) for row in units_over_quota(model_world.call)] == [(3, 1)]
     review_services.package_reopen(actor=cnipa, package_id=model_world.packages["jiangsu"], reason="超出名额",
                                    until=timezone.now() + datetime.timedelta(days=7))
     review_services.application_unrecommend(actor=province, application_id=applications["kunshan_park"])
-    assert national.packages_over_quota(model_world.call) == []
+    assert units_over_quota(model_world.call) == []
     review_services.application_city_consent(actor=person("city_suzhou"), application_id=applications["suzhou_centre"])
     with pytest.raises(PortalError) as refusal:
         review_services.application_recommend(actor=province, application_id=applications["suzhou_centre"],
                                               opinion="同意推荐")
     assert refusal.value.code == "quota"
-    assert national.packages_over_quota(model_world.call) == []
+    assert units_over_quota(model_world.call) == []
     assert state_of(model_world, "suzhou_centre") == State.PROVINCE_REVIEW

@@ -47,7 +47,7 @@ from navportal.audit import audit_verify
 from navportal.demo.content import service_rows, staff_rows
 from navportal.errors import PortalError
 from navportal.models import AuditEvent, AuditHead, Message, Ministry, User
-from review import calls, national, services as review_services
+from review import calls, deadlines, national, services as review_services
 from review.calendar import notice_period, working_days_between
 from review.models import (
     Notice, NoticeEntry, Objection, Package, ProvinceDeadline, QuotaSlot, Recommendation, RegistryEntry,
@@ -462,7 +462,7 @@ class Process(RuleBasedStateMachine):
                 self.everything_holds()
             notice = national.notice_publish(actor=cnipa, call=self.call, text="现将拟确定名单予以公示。",
                                              contact="运用促进司 010-00000000")
-            self.traveller.move_to(national.notice_window(notice)[0 if stage == "on notice" else 1]
+            self.traveller.move_to(deadlines.notice_window(notice.starts_on, notice.ends_on)[0 if stage == "on notice" else 1]
                                    + datetime.timedelta(hours=9))
         self.everything_holds()
 
@@ -637,7 +637,8 @@ class Process(RuleBasedStateMachine):
         ok, _ = self.attempt(lambda: review_services.package_submit(actor=actor, package_id=package.pk))
         assert not (ok and over), f"{bureau}'s package was handed in {over} over its quota"
         if ok:
-            assert timezone.now() < package.deadline(), "handed in after the package's deadline"
+            assert timezone.now() < deadlines.package_deadline(package.call, package.extended_until), \
+                "handed in after the package's deadline"
 
     # --- CNIPA's re-check ------------------------------------------------------------------------------
 
@@ -699,7 +700,7 @@ class Process(RuleBasedStateMachine):
         ok, _ = self.attempt(lambda: national.objection_submit(
             entry_id=entry.pk if entry else 0, reasons="材料与事实不符。", letter=letter, **data))
         expected = (objector in ("person", "organisation") and entry is not None and entry.removed_at is None
-                    and national.notice_is_open(notice))
+                    and deadlines.notice_is_open(notice, timezone.now()))
         assert ok == expected, f"an objection ({objector}) was {'accepted' if ok else 'refused'}; expected the opposite"
 
     @precondition(lambda self: self.has_notice)
@@ -734,7 +735,7 @@ class Process(RuleBasedStateMachine):
                                                             document_number="国知办发运字〔2026〕99号",
                                                             document_date=timezone.localdate()))
         if ok:
-            _start, end = national.notice_window(notice)
+            _start, end = deadlines.notice_window(notice.starts_on, notice.ends_on)
             assert timezone.now() >= end, "the list was confirmed before the notice period ended"
             assert not Objection.objects.filter(decision="pending").exists()
 
