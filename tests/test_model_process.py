@@ -394,14 +394,6 @@ class Process(RuleBasedStateMachine):
     def city_codes(self):
         return self.world.ids["cities"]
 
-    @property
-    def ministry_ids(self):
-        return self.world.ids["ministries"]
-
-    @property
-    def province_ids(self):
-        return self.world.ids["provinces"]
-
     # --- Reading ------------------------------------------------------------------------------------------
 
     def user(self, name):
@@ -417,9 +409,6 @@ class Process(RuleBasedStateMachine):
 
     def app_row(self, key):
         return self.before.applications.get(self.app_id(key))
-
-    def app(self, key):
-        return Application.objects.select_related("organisation").get(pk=self.app_id(key))
 
     def package_of(self, name):
         return Package.objects.select_related("call").get(pk=self.world.packages[name])
@@ -1053,5 +1042,5 @@ def test_the_process_under_random_use(model_world, frozen_clock, request):
         if os.environ.get("MODEL_VERBOSE"):
             request.config.stash[MODEL_REPORT].append(", ".join(
                 f"{k[5:]} {v}" for k, v in STATS.most_common() if k.startswith("rule:")))
-    assert STATS["steps"] >= 2000 * SCALE * 0.9, line
+    assert STATS["steps"] >= 2000 * SCALE, line  # the budget of issue 12: at least 2,000 steps
 
