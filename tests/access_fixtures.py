@@ -155,7 +155,9 @@ def build_world():
         national.recheck_pass(actor=cnipa, application_id=application.pk)
     notice = national.notice_publish(actor=cnipa, call=call_notice, text="现将拟确定名单予以公示。",
                                      contact="电话 010-0000")
-    Notice.objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=1),
+    # Published three days ago, the period running today (a correction may start from the day after publication).
+    Notice.objects.filter(pk=notice.pk).update(published_at=now - datetime.timedelta(days=3),
+                                               starts_on=today - datetime.timedelta(days=1),
                                                ends_on=today + datetime.timedelta(days=5))
     notice = Notice.objects.get(pk=notice.pk)
     entries = list(notice.entries.order_by("number"))

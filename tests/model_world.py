@@ -12,8 +12,8 @@ random steps reach the later stages too:
   other two wait for its re-check. The two quota slots are taken: CNIPA rejecting the exemption puts the
   package over quota.
 - An institution of Suzhou and one of Hangzhou wait for their city's consent; a Hangzhou park (a protection
-  centre, whose exemption Zhejiang verified) and a Ministry of Education unit (in Nanjing) wait at their
-  bureaus' desks.
+  centre, whose exemption Zhejiang verified) waits at Zhejiang's desk; the Ministry of Education returned its
+  unit (in Nanjing) to have its affiliation and type checked.
 - The rest are complete drafts (one of an ineligible type); one organisation has not registered yet.
 
 The clock stands still at START (Monday 2026-09-21, 09:00 in Beijing) until a step moves it: Jiangsu's
@@ -227,6 +227,8 @@ def build_world():
 
     packages = {bureau: review_services.package_get_or_create(actor=officials[reviewer], call=call).pk
                 for bureau, reviewer in BUREAUS.items()}
+    review_services.application_return(actor=officials["ministry_moe"], application_id=applications["moe_centre"],
+                                       reason="请核实隶属关系与主体类型。")
     review_services.claim_check(actor=officials["province_zj"], application_id=applications["hangzhou_park"],
                                 claim="exemption", status=ClaimStatus.VERIFIED)
     province = officials["province_js"]

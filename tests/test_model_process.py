@@ -1,24 +1,42 @@
 """The whole process under random use (issue 12): a model-based test that checks every invariant after every step.
 
 Hypothesis drives the real services (and the public pages) of a small world (tests/model_world.py) through
-random sequences of what people do — applicants edit, attach, submit, withdraw; cities consent; bureaus check
-claims, recommend, rank, hand in; CNIPA re-checks, publishes, decides objections and confirms the list; the
-public objects; the clock moves on across the deadlines and the notice period — with actors drawn among all
-users, so that refusals are exercised as much as successes. After every step the database is checked against
-the rules of SPEC §4–§6 (see `Process.everything_holds`); a refusal (PortalError) must have changed nothing,
-any other exception is a failure.
+random sequences of what people do — applicants register, edit any section (identity, type and affiliation,
+claims, documents), submit, withdraw, reopen; cities consent, decline, return; bureaus check claims, recommend,
+take back, rank, write their letter and justification, set their applicants' deadline, hand in and answer CNIPA's
+returns; CNIPA re-checks, checks exemptions, reopens packages, publishes, decides objections, corrects the dates
+and confirms the list; the public objects (validly or not, in the period or not); the clock moves on across
+Jiangsu's deadline, the call's and the notice period. Actors are drawn among all users, mostly the one whose
+desk it is, so that refusals are exercised as much as successes. After every step the database is checked
+(`Process.everything_holds`):
 
-A failure prints the shortest sequence Hypothesis finds, as the steps a person would take, e.g.
+- a refused step (PortalError) changed nothing: applications, organisations, documents, versions, packages,
+  recommendations, notice, entries, objections, registry, deadlines, users, audit lines, messages;
+- each change of state has exactly one audit line, from → to as observed, under a row of the transition table;
+  the audit chain holds (every new line, and audit_verify() at the end of each run); a frozen version never changes;
+- every application sits at the desk its identity and route lead to, keeps its organisation's place once that
+  has submitted, and is past the city's desk only with the city's consent after its last submission there;
+  recommendations only where the state says so, in the application's own bureau's package;
+- a claim is verified only as it was when verified (category, number, date, file); an exemption counts only when
+  verified and its registry title was live on the call's deadline, and — once re-checked — when CNIPA verified it;
+- no package goes over its quota but by CNIPA rejecting an exemption, and then it cannot be handed in nor the
+  list published; a handed-in package holds nothing merely recommended;
+- the notice lasts the call's working days on the official calendar from the day after publication; no objection
+  is accepted outside the period, and every valid one inside it is; the list is confirmed only after the period;
+- the public pages (the notice, the final list) show the listed bases only, and no personal data.
+
+Any other exception is a failure. A failure prints the shortest sequence Hypothesis finds, as steps, e.g.
 
     state = Process()
-    state.submit(applicant='nanjing_institution', by='nanjing_institution')
-    state.city_consent(applicant='nanjing_institution', by='city_nanjing')
+    state.start_from(stage='handed in')
+    state.bureau_decides(applicant='hangzhou_park', by='province_zj', decision='return')
+    state.change_claim(applicant='hangzhou_park', by='hangzhou_park', change='exemption number')
     state.teardown()
 
-`make test` runs a fixed seed and a budget of about 2,000 steps; `make test-model` runs ten times as many
-with a random seed (MODEL_SEED, MODEL_SCALE): the seed is printed, so that a failure can be replayed with
-`MODEL_SEED=<seed> MODEL_SCALE=10 .venv/bin/pytest tests/test_model_process.py`.
-"""
+(`applicant` names the organisation, `by` who acts: an organisation's key is its contact person.)
+`make test` runs a fixed seed, 96 runs of 50 steps; `make test-model` runs ten times as many with a random seed
+(MODEL_SEED, MODEL_SCALE): the seed is printed, and `MODEL_SEED=<seed> MODEL_SCALE=10 .venv/bin/pytest
+tests/test_model_process.py` replays a failure. What it found is kept in tests/test_model_found.py."""
 
 import datetime
 import functools
@@ -376,14 +394,6 @@ class Process(RuleBasedStateMachine):
     def city_codes(self):
         return self.world.ids["cities"]
 
-    @property
-    def ministry_ids(self):
-        return self.world.ids["ministries"]
-
-    @property
-    def province_ids(self):
-        return self.world.ids["provinces"]
-
     # --- Reading ------------------------------------------------------------------------------------------
 
     def user(self, name):
@@ -399,9 +409,6 @@ class Process(RuleBasedStateMachine):
 
     def app_row(self, key):
         return self.before.applications.get(self.app_id(key))
-
-    def app(self, key):
-        return Application.objects.select_related("organisation").get(pk=self.app_id(key))
 
     def package_of(self, name):
         return Package.objects.select_related("call").get(pk=self.world.packages[name])
@@ -1036,5 +1043,5 @@ def test_the_process_under_random_use(model_world, frozen_clock, request):
         if os.environ.get("MODEL_VERBOSE"):
             request.config.stash[MODEL_REPORT].append(", ".join(
                 f"{k[5:]} {v}" for k, v in STATS.most_common() if k.startswith("rule:")))
-    assert STATS["steps"] >= 2000 * SCALE * 0.9, line
+    assert STATS["steps"] >= 2000 * SCALE, line  # the budget of issue 12: at least 2,000 steps
 
