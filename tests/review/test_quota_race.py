@@ -39,8 +39,8 @@ def last_slot(submitted, call):
 def slow_slot(monkeypatch):
     original = services._take_slot
 
-    def take(package):
-        slot = original(package)
+    def take(package, **kwargs):
+        slot = original(package, **kwargs)
         time.sleep(0.3)  # the window in which another request could take the same slot
         return slot
     monkeypatch.setattr(services, "_take_slot", take)
