@@ -19,7 +19,6 @@ from navportal.errors import PortalError
 from navportal.models import Role
 from navportal.notify import notify
 
-from .enums import State
 from .selectors import in_scope
 from .workflow import APPLICANT_DEADLINE, PACKAGE_DEADLINE, TRANSITIONS, allowed
 
@@ -34,15 +33,6 @@ class Tell:
     link: str = ""
 
 
-def state_label(application, actor, state=None):
-    """The state as this actor knows it: the applicant sees its own labels (SPEC §7)."""
-    state = State(state or application.state)
-    if actor is not None and getattr(actor, "role", None) == Role.APPLICANT:
-        from .enums import APPLICANT_LABELS
-        return APPLICANT_LABELS[state]
-    return state.label
-
-
 def check_transition(action, application, actor, *, target=None):
     """Raise PortalError unless `actor` may take `action` on `application` now; return (transition, target)."""
     transition = TRANSITIONS[action]
@@ -52,7 +42,8 @@ def check_transition(action, application, actor, *, target=None):
         raise PortalError(_("This application does not exist."), code="not_found")
     if not allowed(action, application.state, actor.role, application.route):
         raise PortalError(_("This cannot be done while the application is “%(state)s”.")
-                          % {"state": state_label(application, actor)}, code="state")
+                          % {"state": application.applicant_state_label if actor.role == Role.APPLICANT
+                             else application.get_state_display()}, code="state")
     if transition.moves:
         target = target or transition.target
         if target not in transition.targets:

@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='call',
+            name='progress_version',
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name='call',
             name='version',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
