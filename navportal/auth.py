@@ -2,18 +2,21 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 
 class ScopedModelBackend(ModelBackend):
     """Every page names the signed-in user's unit in its header (User.scope_label): the province, city, ministry
-    or organisation is joined to the user's own query instead of being read by a second one on every request.
-    (Sessions signed in before this backend replaced django.contrib.auth.backends.ModelBackend sign in again.)"""
+    or organisation is joined to the user's own query instead of being read by a second one on every request,
+    and so is the count of unread messages the header shows (`user.unread_messages`, read by
+    navportal.context_processors.portal). (Sessions signed in before this backend replaced django.contrib.auth.backends.ModelBackend sign in again.)"""
 
     def get_user(self, user_id):
         User = get_user_model()
         try:
-            user = User._default_manager.select_related("province", "city", "ministry", "organisation").get(
-                pk=user_id)
+            user = User._default_manager.select_related("province", "city", "ministry", "organisation").annotate(
+                unread_messages=unread_messages()).get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
@@ -27,3 +30,11 @@ class ScopedModelBackend(ModelBackend):
 
     def get_group_permissions(self, user_obj, obj=None):
         return set()
+
+
+def unread_messages():
+    """The number of the user's unread messages, as a subquery of the user's own row."""
+    from .models import Message
+    unread = (Message.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True).order_by()
+              .values("recipient").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)

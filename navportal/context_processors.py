@@ -2,8 +2,13 @@ from .models import Message
 
 
 def portal(request):
-    """The unread-message count for the header; one query, and none for anonymous visitors."""
+    """The unread-message count for the header: read with the user's own row when the session's user was
+    loaded by navportal.auth.ScopedModelBackend (every request after signing in), else by one query; none for
+    anonymous visitors."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_messages": Message.objects.filter(recipient=user, read_at__isnull=True).count()}
+    unread = getattr(user, "unread_messages", None)
+    if unread is None:
+        unread = Message.objects.filter(recipient=user, read_at__isnull=True).count()
+    return {"unread_messages": unread}

@@ -17,3 +17,25 @@ def test_the_scope_is_read_with_the_user(official):
     user_queries = [q["sql"] for q in queries.captured_queries if 'FROM "navportal_user"' in q["sql"]]
     assert len(user_queries) == 1 and 'JOIN "navportal_province"' in user_queries[0]
     assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "navportal_province"')]
+
+
+def test_the_unread_count_is_read_with_the_user(official):
+    """The header's unread-message badge costs no query of its own: it is a subquery of the user's row."""
+    from navportal.models import Message, User
+
+    client = Client()
+    sign_in_fully(client, "prov-js")
+    user = User.objects.get(username="prov-js")
+    Message.objects.filter(recipient=user).delete()
+    Message.objects.bulk_create([Message(recipient=user, subject=f"s{i}", body="b") for i in range(3)])
+    Message.objects.create(recipient=user, subject="read", body="b", read_at="2026-01-01T00:00Z")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("review_queue")).content.decode()
+    assert 'badge bg-warning text-dark">3<span class="visually-hidden">' in page
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT COUNT(*)')
+                and '"navportal_message"' in q["sql"]]
+    user_query = next(q["sql"] for q in queries.captured_queries if 'FROM "navportal_user"' in q["sql"])
+    assert '"navportal_message"' in user_query
+    # The messages page shows them as new, then they are read: the next page has no badge.
+    client.get(reverse("messages"))
+    assert 'badge bg-warning' not in client.get(reverse("review_queue")).content.decode()
