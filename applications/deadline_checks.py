@@ -40,11 +40,17 @@ def check_applicant_window(application, now):
 
 
 def check_package_open(package, now):
-    """Refuse unless the bureau may still change its package: not handed in, and before its deadline (the
-    call's, or CNIPA's extension after a reopening)."""
+    """Refuse unless the bureau may still change its package: not handed in, before its deadline (the
+    call's, or CNIPA's extension after a reopening), and the call's proposed list not yet published (it is
+    drawn from the packages: a recommendation made after it could never reach the list)."""
     from review import deadlines
+    from review.models import Notice
 
-    window = deadlines.package_window(package, now)
+    window = deadlines.package_window(package, now,
+                                      list_published=Notice.objects.filter(call_id=package.call_id).exists())
+    if window.status == deadlines.LIST_PUBLISHED:
+        raise PortalError(_("The proposed list of this call has been published: its packages are closed."),
+                          code="locked")
     if window.status == deadlines.HANDED_IN:
         raise PortalError(_("The package has been handed in and is locked; only CNIPA can reopen it."),
                           code="locked")

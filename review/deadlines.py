@@ -27,6 +27,8 @@ OPEN = "open"
 PASSED = "passed"
 # A package handed in is locked until CNIPA reopens it, whatever the time.
 HANDED_IN = "handed_in"
+# Every package of a call whose proposed list is published is closed for good: the list is drawn from them.
+LIST_PUBLISHED = "list_published"
 
 # Whether, and when, a package was handed in (the dashboard's and the national summary's column).
 NOT_HANDED_IN = "no"
@@ -44,7 +46,7 @@ FINAL = "final"
 class Window:
     """A window seen at one moment: whether it is open and, if not, why — with the moments a message names."""
 
-    status: str                           # NOT_YET_OPEN, OPEN, PASSED or HANDED_IN
+    status: str                           # NOT_YET_OPEN, OPEN, PASSED, HANDED_IN or LIST_PUBLISHED
     opens_at: datetime.datetime | None    # None: open from the start
     closes_at: datetime.datetime          # the deadline: the first moment too late
 
@@ -116,17 +118,20 @@ def package_deadline(call, extended_until):
     return call.deadline
 
 
-def package_window(package, now):
+def package_window(package, now, *, list_published=False):
     """Whether the bureau may still change its package (`package.call` loaded): open, handed in (locked until
-    CNIPA reopens it) or its deadline passed (locked too: only CNIPA can reopen it)."""
+    CNIPA reopens it), its deadline passed (locked too: only CNIPA can reopen it), or closed for good because
+    the call's proposed list is published (`list_published`)."""
     closes_at = package_deadline(package.call, package.extended_until)
+    if list_published:
+        return Window(LIST_PUBLISHED, None, closes_at)
     if package.status != PackageStatus.OPEN:
         return Window(HANDED_IN, None, closes_at)
     return window(None, closes_at, now)
 
 
-def package_open_for_changes(package, now):
-    return package_window(package, now).is_open
+def package_open_for_changes(package, now, *, list_published=False):
+    return package_window(package, now, list_published=list_published).is_open
 
 
 def handed_in_on_time(submitted_at, call, extended_until):

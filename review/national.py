@@ -28,8 +28,8 @@ from navportal.rules import is_cnipa
 from . import deadlines
 from .calendar import notice_period, working_days_between
 from .models import (
-    RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, Recommendation,
-    bump_progress, bump_version,
+    RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus,
+    Recommendation, bump_progress, bump_version,
 )
 from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
@@ -66,12 +66,17 @@ def recheck_pass(*, actor, application_id, note=""):
 
 def recheck_fail(*, actor, application_id, reason):
     """The application fails the re-check (复核未通过), with a reason the applicant sees. Its
-    recommendation stops counting against the quota, which is how CNIPA drops one from an over-quota
-    package."""
+    recommendation stays on record (rank, opinion) but stops counting against the quota and gives its slot
+    back — which is how CNIPA drops one from an over-quota package, and what lets the bureau fill the place
+    if CNIPA reopens the package."""
     reason = required_text(reason, _("Give the reason the applicant will see."))
-    return act(actor=actor, application_id=application_id, action="recheck_fail", note=reason,
-               changes={"recheck_note": reason},
-               tell=lambda a: [tell_applicant(a, _("Not designated: %(name)s"), reason)])
+    with transaction.atomic():
+        application = locked_application(actor, application_id)
+        application_transition(actor=actor, application=application, action="recheck_fail", note=reason,
+                               changes={"recheck_note": reason},
+                               tell=[tell_applicant(application, _("Not designated: %(name)s"), reason)])
+        Recommendation.objects.filter(application=application).update(slot=None)
+        return application
 
 
 def recheck_return_to_unit(*, actor, application_id, reason):
@@ -151,6 +156,13 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
         if pending:
             raise PortalError(_("%(n)d recommended applications are not re-checked yet.") % {"n": pending},
                               code="pending")
+        now = timezone.now()
+        still_open = _packages_still_open(call, now)
+        if still_open:
+            raise PortalError(
+                _("Still open to its bureau, with recommendations not handed in: %(units)s. Publish once the "
+                  "package is handed in or its deadline has passed.")
+                % {"units": "、".join(still_open)}, code="open")
         over = units_over_quota(call)
         if over:
             raise PortalError(
@@ -161,7 +173,6 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
             "province__code", "ministry__code", "recommendation__rank", "pk"))
         if not passing:
             raise PortalError(_("No application has passed the re-check."), code="empty")
-        now = timezone.now()
         published_on = published_on or timezone.localdate(now)
         starts_on, ends_on, known = notice_period(published_on, call.notice_working_days)
         notice = Notice.objects.create(call=call, published_at=now, published_by=actor, starts_on=starts_on,
@@ -178,6 +189,17 @@ def notice_publish(*, actor, call, text, contact, published_on=None):
                                _("Your application is on the public notice from %(start)s to %(end)s.")
                                % {"start": starts_on, "end": ends_on}, reverse("notice_detail", args=[call.pk]))])
         return notice
+
+
+def _packages_still_open(call, now):
+    """The units whose package its bureau may still change now and that holds recommendations not handed in:
+    publishing then would leave them off the list for good (a package CNIPA reopened, or one before the call's
+    deadline)."""
+    packages = Package.objects.filter(call=call, status=PackageStatus.OPEN,
+                                      recommendations__application__state=State.RECOMMENDED).select_related(
+        "call", "province", "ministry").distinct().order_by("pk")
+    return [str(package.province or package.ministry) for package in packages
+            if not deadlines.package_window(package, now).passed]
 
 
 def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):

@@ -25,7 +25,7 @@ from navportal.models import Role, User
 from navportal.notify import notify
 from navportal.rules import is_cnipa, is_recommending_bureau
 
-from .models import Call, Package, PackageStatus, QuotaSlot, Recommendation, bump_progress
+from .models import Call, Notice, Package, PackageStatus, QuotaSlot, Recommendation, bump_progress
 from .quota import counts_against_quota, has_priority, priority_overrides, quota_usage
 from .selectors import packages_for_user
 
@@ -429,6 +429,9 @@ def package_reopen(*, actor, package_id, reason, until):
         raise PortalError(_("Reopen until a moment in the future."), code="invalid")
     with transaction.atomic():
         package = _locked_package(actor, package_id)
+        if Notice.objects.filter(call_id=package.call_id).exists():
+            raise PortalError(_("The proposed list has been published: the packages of this call can no longer "
+                                "be reopened."), code="state")
         bump_progress(package.call_id)  # the call's row before the audit chain's head, as every writer
         old = package.status
         package.status = PackageStatus.OPEN

@@ -28,7 +28,7 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
 )
-from .models import Call, Recommendation
+from .models import Call, Notice
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import packages_for_user, version_changes
@@ -128,8 +128,11 @@ CONTENT_ONLY_FIELDS = (
 @permission_required_404("review.view_application")
 def application_detail(request, pk, bound=None, status=200):
     user = request.user
+    # What the page shows outside the cached content, its recommendation (one at most) included, in one query
+    # of as few tables as that needs: on a new database connection each table joined costs more to plan than to
+    # read (docs/performance.md).
     application = get_in_scope(request, applications_for_user(user).select_related(
-        "call", "organisation", "province", "city", "ministry").defer(*CONTENT_ONLY_FIELDS), pk)
+        "call", "organisation", "recommendation").defer(*CONTENT_ONLY_FIELDS), pk)
     # The form's content (the whole application, its rows and documents) is read only when its cached rendering
     # is missing: the rendering is cached under the application's lock_version, which the one writer
     # (applications.transitions) moves with every change of the application, its rows or its documents.
@@ -146,7 +149,7 @@ def application_detail(request, pk, bound=None, status=200):
         claim_forms["national"] = ClaimForm(prefix="national")
     if bound and bound[0] in claim_forms:
         claim_forms[bound[0]] = bound[1]
-    recommendation = Recommendation.objects.filter(application=application).first()
+    recommendation = getattr(application, "recommendation", None)
     # The registry's word on each claim, on the call's deadline (a title ended by then does not exempt).
     on = timezone.localdate(application.call.deadline)
     registry = {
@@ -262,7 +265,8 @@ def package_context(request, package, **forms):
     overrides = priority_overrides([r.application for r in recommendations])
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
         if not is_cnipa(request.user) else []
-    window = deadlines.package_window(package, timezone.now())
+    window = deadlines.package_window(package, timezone.now(),
+                                      list_published=Notice.objects.filter(call_id=package.call_id).exists())
     editable = request.user.has_perm("review.change_package", package) and window.is_open
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
@@ -275,7 +279,8 @@ def package_context(request, package, **forms):
             initial={"justification": package.priority_justification}),
         "letter_form": forms.get("letter_form") or LetterForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
-        "can_reopen": request.user.has_perm("review.reopen_package", package),
+        "can_reopen": request.user.has_perm("review.reopen_package", package)
+        and window.status != deadlines.LIST_PUBLISHED,
     }
 
 

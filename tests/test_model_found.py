@@ -14,6 +14,7 @@ from applications.sections import SECTION_BY_KEY
 from navportal.errors import PortalError
 from navportal.models import Ministry, User
 from review import national, services as review_services
+from review.models import Recommendation
 from review.progress import units_over_quota
 from tests.model_world import KINDS, frozen_clock, model_world, pdf  # noqa: F401 - fixtures
 
@@ -118,3 +119,81 @@ def test_a_bureau_cannot_recommend_past_its_quota_after_cnipa_rejected_an_exempt
     assert refusal.value.code == "quota"
     assert units_over_quota(model_world.call) == []
     assert state_of(model_world, "suzhou_centre") == State.PROVINCE_REVIEW
+
+
+def _reopen(world, cnipa, days=7):
+    review_services.package_reopen(actor=cnipa, package_id=world.packages["jiangsu"], reason="请调整推荐",
+                                   until=timezone.now() + datetime.timedelta(days=days))
+
+
+def test_an_application_that_failed_the_recheck_gives_its_quota_slot_back(model_world):
+    """state.recheck(applicant='kunshan_park', by='cnipa', outcome='fail'); state.reopen_package(bureau='jiangsu',
+    by='cnipa', days=7); state.city_decides(applicant='suzhou_centre', by='city_suzhou', decision='consent');
+    state.bureau_decides(applicant='suzhou_centre', by='province_js', decision='recommend'): the failed park no
+    longer counted (the package showed 1 of 2), yet it still held its slot, so the recommendation was refused as
+    "quota used up" — the count and the slots disagreed."""
+    cnipa, province, applications = person("cnipa"), person("province_js"), model_world.applications
+    national.recheck_fail(actor=cnipa, application_id=applications["kunshan_park"], reason="不符合条件")
+    assert Recommendation.objects.get(application_id=applications["kunshan_park"]).slot_id is None
+    _reopen(model_world, cnipa)
+    review_services.application_city_consent(actor=person("city_suzhou"), application_id=applications["suzhou_centre"])
+    review_services.application_recommend(actor=province, application_id=applications["suzhou_centre"],
+                                          opinion="同意推荐")
+    assert state_of(model_world, "suzhou_centre") == State.RECOMMENDED
+    assert units_over_quota(model_world.call) == []
+    # The failed park stays on record in the package, and the quota still holds: nothing more fits.
+    assert state_of(model_world, "kunshan_park") == State.RECHECK_FAILED
+
+
+def test_publishing_waits_for_a_reopened_package(model_world):
+    """state.reopen_package(bureau='jiangsu', by='cnipa', days=7); state.recheck(applicant='nanjing_park', ...)
+    state.publish(by='cnipa'): the two parks handed back to Jiangsu were merely recommended again, so nothing was
+    "pending re-check" and the list was published without them — they could never reach it."""
+    cnipa, province, applications = person("cnipa"), person("province_js"), model_world.applications
+    _reopen(model_world, cnipa)
+    assert state_of(model_world, "suzhou_park") == State.RECOMMENDED
+    with pytest.raises(PortalError) as refusal:
+        national.notice_publish(actor=cnipa, call=model_world.call, text="公示", contact="电话")
+    assert refusal.value.code == "open"
+    assert "江苏" in refusal.value.message
+    # Handed in again, the two are under re-check: publishing waits for that; then it lists all three.
+    review_services.package_submit(actor=province, package_id=model_world.packages["jiangsu"])
+    with pytest.raises(PortalError) as refusal:
+        national.notice_publish(actor=cnipa, call=model_world.call, text="公示", contact="电话")
+    assert refusal.value.code == "pending"
+    national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.VERIFIED)
+    for key in ("suzhou_park", "kunshan_park"):
+        national.recheck_pass(actor=cnipa, application_id=applications[key])
+    notice = national.notice_publish(actor=cnipa, call=model_world.call, text="公示", contact="电话")
+    assert notice.entries.count() == 3
+
+
+def test_a_reopened_package_that_lapsed_does_not_hold_up_the_list(model_world, frozen_clock):
+    """Control: once the reopening's deadline has passed without a hand-in, the package is locked and the list
+    can be published (without the applications the bureau did not hand in again)."""
+    cnipa, applications = person("cnipa"), model_world.applications
+    _reopen(model_world, cnipa, days=2)
+    frozen_clock.shift(datetime.timedelta(days=9))  # past the reopening and the call's deadline
+    notice = national.notice_publish(actor=cnipa, call=model_world.call, text="公示", contact="电话")
+    assert [entry.application_id for entry in notice.entries.all()] == [applications["nanjing_park"]]
+
+
+def test_the_packages_close_when_the_list_is_published(model_world):
+    """state.publish(by='cnipa'); state.bureau_decides(applicant='hangzhou_park', by='province_zj',
+    decision='recommend'); state.reopen_package(bureau='jiangsu', by='cnipa', days=7): after publication Zhejiang
+    still recommended into its open package, and CNIPA could reopen Jiangsu's — recommendations that could never
+    reach the list, which is drawn once."""
+    cnipa, applications = person("cnipa"), model_world.applications
+    national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.VERIFIED)
+    for key in ("suzhou_park", "kunshan_park"):
+        national.recheck_pass(actor=cnipa, application_id=applications[key])
+    national.notice_publish(actor=cnipa, call=model_world.call, text="公示", contact="电话")
+    with pytest.raises(PortalError) as refusal:
+        review_services.application_recommend(actor=person("province_zj"), application_id=applications["hangzhou_park"],
+                                              opinion="同意推荐")
+    assert refusal.value.code == "locked"
+    assert state_of(model_world, "hangzhou_park") == State.PROVINCE_REVIEW
+    with pytest.raises(PortalError) as refusal:
+        review_services.package_reopen(actor=cnipa, package_id=model_world.packages["jiangsu"], reason="请调整",
+                                       until=timezone.now() + datetime.timedelta(days=7))
+    assert refusal.value.code == "state"
