@@ -1,7 +1,9 @@
 """Spreadsheets that open cleanly in Excel and WPS, written row by row (openpyxl's write-only mode).
 
 User text is always written as text: a name such as "=HYPERLINK(…)" or "+86 …" stays a string and is
-never evaluated as a formula. Dates are real dates with a date format; headers are frozen.
+never evaluated as a formula. Dates are real dates with a date format. Every sheet is ready to sort and to
+print: the header is frozen and carries an autofilter, the header rows repeat on every printed page, the
+sheet is fitted to the page's width on A4, in landscape when its columns are wider than a portrait page.
 """
 
 import datetime
@@ -15,11 +17,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
 WRAP = Alignment(wrap_text=True, vertical="top")
+# About how many characters of column width fit across an A4 page in portrait (fitted to the page's width,
+# slightly smaller): a sheet wider than that prints in landscape.
+PORTRAIT_WIDTH = 110
 
 
 class Sheet:
@@ -29,13 +35,25 @@ class Sheet:
         self.ws = workbook.create_sheet(title=title[:31])
         for index, (_header, width) in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
-        # The sheet's top (views, widths) is written with the first row: set everything before appending.
-        self.ws.freeze_panes = "A3" if title_row else "A2"
+        # The sheet's top (views, widths, fitting to the page) is written with the first row: set it before appending.
+        header_row = 2 if title_row else 1
+        self.ws.freeze_panes = f"A{header_row + 1}"
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
         if title_row:
             cell = WriteOnlyCell(self.ws, value=title_row)
             cell.font = Font(bold=True, size=14)
             self.ws.append([cell])
         self.ws.append([self._header(header) for header, _width in columns])
+        # Its tail (filter, page set-up) is written when the workbook is saved: the filter grows with every row.
+        last_column = get_column_letter(len(columns))
+        self.header_row, self.rows, self.last_column = header_row, 0, last_column
+        self.ws.print_title_rows = f"1:{header_row}"
+        self.ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        wide = sum(width for _header, width in columns) > PORTRAIT_WIDTH
+        self.ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE if wide else Worksheet.ORIENTATION_PORTRAIT
+        self.ws.page_setup.fitToWidth, self.ws.page_setup.fitToHeight = 1, 0  # as wide as the page, as long as it takes
+        self.ws.print_options.gridLines = True
+        self._filter()
 
     def _header(self, value):
         cell = WriteOnlyCell(self.ws, value=value)
@@ -58,8 +76,15 @@ class Sheet:
             cell.number_format = "yyyy-mm-dd"
         return cell
 
-    def append(self, values):
+    def append(self, values, *, filtered=True):
+        """Add a row; `filtered=False` for a row after the table (a total, a signature) that sorting must not move."""
         self.ws.append([self.cell(v) for v in values])
+        if filtered:
+            self.rows += 1
+            self._filter()
+
+    def _filter(self):
+        self.ws.auto_filter.ref = f"A{self.header_row}:{self.last_column}{self.header_row + max(self.rows, 1)}"
 
 
 def new_workbook():

@@ -65,8 +65,8 @@ def _package_summary(package, user):
     sheet = xlsx.Sheet(workbook, "推荐汇总表", SUMMARY_COLUMNS, title_row=f"{package.call.title} 推荐汇总表（{unit}）")
     for row in summary_rows(package):
         sheet.append(row)
-    sheet.append([])
-    sheet.append(["推荐单位", unit])
-    sheet.append(["填报人", user.display_name or user.username])
-    sheet.append(["日期", timezone.localdate()])
+    sheet.append([], filtered=False)
+    sheet.append(["推荐单位", unit], filtered=False)
+    sheet.append(["填报人", user.display_name or user.username], filtered=False)
+    sheet.append(["日期", timezone.localdate()], filtered=False)
     return xlsx.response(workbook, f"推荐汇总表-{unit}-{timezone.localdate():%Y%m%d}.xlsx")

@@ -12,6 +12,7 @@ from . import deadlines
 from .exports import SUMMARY_COLUMNS, summary_row, with_counts
 from .models import Recommendation
 from .progress import unit_progress, unit_totals
+from .selectors import with_final_numbers
 
 # The province summary's columns, with the recommending unit after the applicant's name and the
 # re-check outcome at the end.
@@ -69,17 +70,17 @@ def _national_summary(call, user):
         row = summary_row(number, recommendation, call, package.quota)
         row.insert(_NAME_AT, package.unit.name)
         sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
-    sheet.append([])
-    sheet.append(["填报人", user.display_name or user.username])
-    sheet.append(["日期", timezone.localdate()])
+    sheet.append([], filtered=False)
+    sheet.append(["填报人", user.display_name or user.username], filtered=False)
+    sheet.append(["日期", timezone.localdate()], filtered=False)
     _unit_sheet(workbook, call)
     return xlsx.streamed_response(workbook, f"全国汇总表-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def unit_rows(call):
-    """One row per recommending unit that received a (non-draft) application or has a package in `call`:
-    provinces by code, then ministries by code (review.progress, two queries), and the totals."""
-    listed = [row for row in unit_progress(call) if row.received or row.package is not None]
+    """One row per recommending unit of `call` — every province, a ministry once it has an application or a
+    package —, provinces by code, then ministries by code (review.progress, two queries), and the totals."""
+    listed = unit_progress(call)
     rows = [[row.body.name, row.received, row.recommended, row.counted, row.exempt, "是" if row.over else "否",
              *HAND_IN[row.hand_in]] for row in listed]
     sums = unit_totals(listed)
@@ -91,18 +92,23 @@ def _unit_sheet(workbook, call):
     rows, totals = unit_rows(call)
     for row in rows:
         sheet.append(row)
-    sheet.append(["合计", *totals])
+    sheet.append(["合计", *totals], filtered=False)
 
 
 # --- The lists attached to the notice ------------------------------------------------------------
 
 def _list_workbook(notice, title):
+    """The bases still on the list, numbered as the public page numbers them: during the notice by their
+    numbers on the proposed list (which objections name), once confirmed 1 to n (review.selectors.
+    with_final_numbers)."""
     workbook = xlsx.new_workbook()
     sheet = xlsx.Sheet(workbook, title, LIST_COLUMNS, title_row=title)
-    # Numbered afresh: a base removed after an upheld objection leaves no gap in the attached list.
     entries = notice.entries.filter(removed_at__isnull=True).order_by("number")
-    for number, entry in enumerate(entries, start=1):
-        sheet.append([number, entry.name, entry.province_name, entry.industry])
+    if notice.is_final:
+        entries = with_final_numbers(entries)
+    for entry in entries:
+        sheet.append([entry.final_number if notice.is_final else entry.number, entry.name, entry.province_name,
+                      entry.industry])
     return workbook, sheet
 
 
@@ -119,6 +125,6 @@ def final_list_response(notice):
         raise Http404("The list is not confirmed yet.")
     with translation.override("zh-hans"):
         workbook, sheet = _list_workbook(notice, "国家级专利导航服务基地名单")
-        sheet.append([])
-        sheet.append([f"依据：{notice.final_document_number}（{notice.final_document_date:%Y-%m-%d}）"])
+        sheet.append([], filtered=False)
+        sheet.append([f"依据：{notice.final_document_number}（{notice.final_document_date:%Y-%m-%d}）"], filtered=False)
         return xlsx.response(workbook, f"国家级专利导航服务基地名单-{notice.final_document_date:%Y%m%d}.xlsx")

@@ -18,6 +18,7 @@ from navportal.errors import PortalError
 from . import deadlines, national
 from .models import Notice, NoticeEntry
 from .public_forms import BasesFilterForm, ObjectionForm
+from .selectors import with_final_numbers
 
 # A refusal because of the moment or the list (not the input) conflicts with the state: 409; the rest is 400.
 CONFLICT_CODES = {"period", "not_found", "state"}
@@ -51,6 +52,8 @@ def notice_detail(request, call_id):
     notice = get_object_or_404(Notice.objects.select_related("call"), call_id=call_id)
     period = _period(notice)
     entries = notice.entries.filter(removed_at__isnull=True).order_by("number")  # read only when not cached
+    if notice.is_final:
+        entries = with_final_numbers(entries)  # numbered as on the final list
     # Every change of what the fragment shows moves one of these: the notice's version (dates, entries removed,
     # the list confirmed), the call's (its title), and the clock (the period's phase).
     version = [notice.pk, notice.version, notice.call.version, period, get_language()]
@@ -113,7 +116,7 @@ def bases(request):
     filters = SimpleLazyObject(filters)
 
     def page():
-        rows = filters.apply(listed).select_related("notice", "notice__call").only(
+        rows = with_final_numbers(filters.apply(listed)).select_related("notice", "notice__call").only(
             "pk", "number", "name", "province_name", "industry", "notice__id", "notice__final_document_number",
             "notice__final_document_date", "notice__call__id", "notice__call__title",
             "notice__call__opens_at").order_by("-notice__call__opens_at", "notice_id", "number")

@@ -2,6 +2,7 @@
 what changed between two versions."""
 
 from django.core.cache import cache
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 
 from applications.models import Application
 from applications.sections import SECTION_BY_KEY, SECTIONS
@@ -9,7 +10,7 @@ from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.models import Role
 
 from . import deadlines
-from .models import Package, ProvinceDeadline
+from .models import NoticeEntry, Package, ProvinceDeadline
 
 
 def packages_for_user(user):
@@ -23,6 +24,17 @@ def packages_for_user(user):
     if user.role == Role.NATIONAL:
         return qs
     return qs.none()
+
+
+def with_final_numbers(entries):
+    """`entries` (of confirmed notices) with `final_number`: their place on the final list, 1 to n without the
+    gaps that bases removed after an upheld objection leave in the proposed list's numbers — the number the
+    public pages and the final list's spreadsheet both show, whatever filters a page applies. A subquery of the
+    same query."""
+    before = (NoticeEntry.objects.filter(notice=OuterRef("notice"), removed_at__isnull=True,
+                                         number__lte=OuterRef("number"))
+              .order_by().values("notice").annotate(n=Count("pk")).values("n"))
+    return entries.annotate(final_number=Subquery(before, output_field=IntegerField()))
 
 
 def province_deadline_for(application):

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from applications.enums import Affiliation, ApplicantType, ClaimStatus, ExemptCa
 from applications.models import Application
 from navportal.demo.content import TINY_PDF
 from review import national, services
+from navportal.models import Province
 from review.models import Notice, Package
 from review.national_exports import final_list_response, national_summary_response, proposed_list_response
 from tests.conftest import make_applicant
@@ -149,18 +151,22 @@ def test_per_unit_sheet(nation, cnipa, call):
     assert sheet.freeze_panes == "A3"
     assert values(sheet, 2) == ["推荐单位", "收到申请数", "推荐数", "占用名额数", "免占名额数", "是否超出名额",
                                 "推荐材料是否报送", "是否按时"]
-    rows = [values(sheet, n) for n in range(3, sheet.max_row + 1)]
-    assert rows == [
-        # Four handed in plus the city-route application still with the city; CNIPA's rejection of the
-        # exemption makes four count against a quota of three.
-        ["江苏省", 5, 4, 4, 0, "是", "已报送", "按时"],
-        # The draft is not received; the failed recommendation no longer counts; handed in after the deadline.
-        ["浙江省", 2, 2, 0, 1, "否", "已报送", "逾期"],
-        # Ministries by code: CAS has an application at its desk and no package, MOE an open package.
-        ["中国科学院", 1, 0, 0, 0, "否", "未报送", "未报送"],
-        ["教育部", 1, 1, 1, 0, "否", "未报送", "未报送"],
-        ["合计", 9, 7, 5, 1, None, None, None],
-    ]  # Guangdong, with a draft only, is not a unit of this call
+    rows = {values(sheet, n)[0]: values(sheet, n) for n in range(3, sheet.max_row + 1)}
+    # Four handed in plus the city-route application still with the city; CNIPA's rejection of the
+    # exemption makes four count against a quota of three.
+    assert rows["江苏省"] == ["江苏省", 5, 4, 4, 0, "是", "已报送", "按时"]
+    # The draft is not received; the failed recommendation no longer counts; handed in after the deadline.
+    assert rows["浙江省"] == ["浙江省", 2, 2, 0, 1, "否", "已报送", "逾期"]
+    # Ministries by code: CAS has an application at its desk and no package, MOE an open package.
+    assert rows["中国科学院"] == ["中国科学院", 1, 0, 0, 0, "否", "未报送", "未报送"]
+    assert rows["教育部"] == ["教育部", 1, 1, 1, 0, "否", "未报送", "未报送"]
+    # Every province is listed, one that sent nothing too (Guangdong has a draft only), so that CNIPA sees
+    # who is missing; a ministry with nothing in the call is no unit of it.
+    assert rows["广东省"] == ["广东省", 0, 0, 0, 0, "否", "未报送", "未报送"]
+    names = [values(sheet, n)[0] for n in range(3, sheet.max_row + 1)]
+    assert names[:Province.objects.count()] == list(Province.objects.order_by("code").values_list("name", flat=True))
+    assert names[Province.objects.count():] == ["中国科学院", "教育部", "合计"]
+    assert rows["合计"] == ["合计", 9, 7, 5, 1, None, None, None]
 
 
 def test_summary_queries_do_not_grow_with_packages(reviewers, submitted, call, cnipa):
@@ -176,7 +182,8 @@ def test_summary_queries_do_not_grow_with_packages(reviewers, submitted, call, c
         second = book(national_summary_response(call, cnipa))
     assert Package.objects.count() == 3
     assert [first["全国汇总表"].max_row, second["全国汇总表"].max_row] == [2 + 2 + 3, 2 + 7 + 3]
-    assert [first["各单位统计"].max_row, second["各单位统计"].max_row] == [2 + 1 + 1, 2 + 3 + 1]
+    provinces = Province.objects.count()
+    assert [first["各单位统计"].max_row, second["各单位统计"].max_row] == [2 + provinces + 1, 2 + provinces + 1 + 1]
     assert len(one) == len(three) <= 3
 
 
@@ -207,11 +214,14 @@ def notice(reviewers, submitted, complete, cnipa, call):
 
 
 LIST_HEADERS = ["序号", "基地名称（申报主体）", "所在省份", "重点产业领域"]
-LISTED = [
+# On the proposed list the bases keep the numbers they were published with (objections name them); the final
+# list numbers them 1 to n.
+PROPOSED = [
     [1, "示例·江苏园区0", "江苏省", "集成电路；生物医药"],
-    [2, "示例·江苏园区2", "江苏省", "集成电路；生物医药"],
-    [3, "=HYPERLINK(\"http://x\")", "浙江省", "+新能源汽车"],
+    [3, "示例·江苏园区2", "江苏省", "集成电路；生物医药"],
+    [4, "=HYPERLINK(\"http://x\")", "浙江省", "+新能源汽车"],
 ]
+LISTED = [[number, *row[1:]] for number, row in enumerate(PROPOSED, start=1)]
 
 
 def test_proposed_list(notice):
@@ -220,7 +230,7 @@ def test_proposed_list(notice):
     assert sheet["A1"].value == "国家级专利导航服务基地拟确定名单"
     assert sheet.freeze_panes == "A3"
     assert values(sheet, 2) == LIST_HEADERS
-    assert [values(sheet, n) for n in range(3, sheet.max_row + 1)] == LISTED  # the removed base is gone
+    assert [values(sheet, n) for n in range(3, sheet.max_row + 1)] == PROPOSED  # the removed base is gone
     assert sheet["B5"].data_type == "s" and sheet["D5"].data_type == "s"
 
 
@@ -237,3 +247,53 @@ def test_final_list_only_once_confirmed(notice, cnipa):
     assert values(sheet, 2) == LIST_HEADERS
     rows = [values(sheet, n) for n in range(3, sheet.max_row + 1)]
     assert rows == [*LISTED, [None] * 4, ["依据：国知办发运字〔2026〕9号（2026-03-02）", None, None, None]]
+
+
+def test_the_final_list_is_numbered_alike_on_the_pages_and_in_the_sheet(notice, cnipa):
+    """The public notice (once final), the list of bases and the spreadsheet give each base the same number."""
+    import re
+
+    today = timezone.localdate()
+    Notice.objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=12),
+                                               ends_on=today - datetime.timedelta(days=5))
+    national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
+                           document_date=datetime.date(2026, 3, 2))
+    notice = Notice.objects.get(pk=notice.pk)
+    public = Client()
+    sheet = book(final_list_response(notice)).active
+    in_sheet = [(row[0], row[1]) for row in (values(sheet, n) for n in range(3, 3 + len(LISTED)))]
+    assert in_sheet == [(row[0], row[1]) for row in LISTED]
+
+    def numbered(html):
+        return [(int(n), name.replace("&quot;", '"')) for n, name in re.findall(r"<tr><td>(\d+)</td>\s*<td>([^<]+)</td>",
+                                                                               re.sub(r">\s+<", "><", html))]
+
+    assert numbered(public.get("/bases/").content.decode()) == in_sheet
+    assert numbered(public.get(f"/notice/{notice.call_id}/").content.decode()) == in_sheet
+    # Filtered to one province, a base keeps its number.
+    zhejiang = numbered(public.get("/bases/?province=浙江省").content.decode())
+    assert zhejiang == [(3, '=HYPERLINK("http://x")')]
+
+
+def test_every_sheet_is_ready_to_sort_and_print(nation, cnipa, call):
+    """Autofilter over the table (not the lines after it), the header frozen and repeated on every printed page,
+    fitted to the page's width on A4, landscape when wide."""
+    summary = book(national_summary_response(call, cnipa))
+    national_sheet, units = summary["全国汇总表"], summary["各单位统计"]
+    for sheet in (national_sheet, units):
+        assert sheet.freeze_panes == "A3"
+        assert sheet.print_title_rows == "$1:$2"
+        assert sheet.page_setup.paperSize == 9  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert national_sheet.page_setup.orientation == "landscape"
+    assert units.page_setup.orientation == "portrait"
+    # The filter covers the header and the rows, not the signature lines or the total under them.
+    assert national_sheet.auto_filter.ref == f"A2:{national_sheet.cell(2, national_sheet.max_column).column_letter}" \
+        f"{national_sheet.max_row - 3}"
+    assert units.auto_filter.ref == f"A2:H{units.max_row - 1}"
+
+
+def test_the_lists_are_ready_to_sort_and_print(notice):
+    proposed = book(proposed_list_response(notice)).active
+    assert proposed.auto_filter.ref == "A2:D5" and proposed.page_setup.orientation == "portrait"
