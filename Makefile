@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8000
 
 .PHONY: install install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst clean
 
@@ -27,7 +28,7 @@ demo: install
 	$(BIN)/python manage.py load_demo
 
 run: demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite: unit and view tests, then the browser journeys when Chromium is installed.
 test: test-unit test-browser

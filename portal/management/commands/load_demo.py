@@ -10,10 +10,12 @@ import base64
 import datetime
 from pathlib import Path
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -74,11 +76,18 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             # Demo accounts share one published password: they must never exist in production.
             raise CommandError("load_demo refuses to run with DEBUG off (production settings).")
-        with transaction.atomic():
-            self.users()
-            call_2022, demo_call = self.calls()
-        for username, *rest in ORGANISATIONS:
-            self.organisation(username, *rest, call=demo_call)
+        # The notifications the demo's submissions and decisions write stay in the portal (每个账户的“消息”);
+        # their e-mails are kept back, not printed or sent.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            with transaction.atomic():
+                self.users()
+                call_2022, demo_call = self.calls()
+            for username, *rest in ORGANISATIONS:
+                self.organisation(username, *rest, call=demo_call)
+            if mail.outbox:
+                self.stdout.write(f"{len(mail.outbox)} notifications are in the demo accounts' messages (their "
+                                  "e-mails were not sent).")
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready. Every demo account's password is {DEMO_PASSWORD}; officials and administrators "
             f"add the TOTP key {DEMO_TOTP_SECRET} to an authenticator app (see README.md)."))
