@@ -40,6 +40,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from applications.models import Application, Organisation
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import City, Province, Role, User
+from portal.models import BureauContact
 from review import national
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
@@ -365,6 +366,16 @@ ROUTES = [
                     state=lambda w: list(ProvinceDeadline.objects.filter(
                         call=w.call, province=w.users["prov_in"].province).values_list("deadline", flat=True)),
                     expect=row("login 404  404  404  404  .    302  404  404  404  404  404  404"))),
+
+    # --- The help page and its contacts: public; each province keeps its own, CNIPA its own (and any) ------
+    Route("help", None, ("GET",), PUBLIC),
+    Route("contact_edit", None, ("GET", "POST"),
+          row("login 404  404  404  404  200  200  404  404  200  404  404  404"),
+          post=Post(lambda w: {"office": "矩阵·运用促进处", "phone": "025-12345678", "email": "", "address": ""},
+                    "prov_in", 302,
+                    state=lambda w: list(BureauContact.objects.filter(
+                        province=w.users["prov_in"].province).values_list("office", flat=True)),
+                    expect=row("login 404  404  404  404  .    302  404  404  302  404  404  404"))),
 
     # --- CNIPA: dashboard, notice, objections ---------------------------------------------------
     Route("dashboard", None, ("GET",), CNIPA_ONLY),

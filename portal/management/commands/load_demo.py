@@ -27,6 +27,8 @@ from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
+from portal.models import BureauContact
+from portal.services import contact_save
 from review.models import Call
 
 DEMO_PASSWORD = "Demo-navportal-2026"
@@ -82,6 +84,7 @@ class Command(BaseCommand):
             mail.outbox = []
             with transaction.atomic():
                 self.users()
+                self.contacts()
                 call_2022, demo_call = self.calls()
             for username, *rest in ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
@@ -104,6 +107,19 @@ class Command(BaseCommand):
             TOTPDevice.objects.create(user=user, name="demo", confirmed=True,
                                       key=base64.b32decode(DEMO_TOTP_SECRET).hex())
         return user
+
+    def contacts(self):
+        """The help page's contacts: CNIPA's department and a few provincial bureaus (fictional numbers)."""
+        cnipa = User.objects.get(username="cnipa")
+        for code, office, phone in ((None, "国家知识产权局知识产权运用促进司（示例）", "010-00000000"),
+                                    ("320000", "江苏省知识产权局运用促进处（示例）", "025-00000000"),
+                                    ("330000", "浙江省知识产权局运用促进处（示例）", "0571-00000000"),
+                                    ("440000", "广东省知识产权局运用促进处（示例）", "020-00000000")):
+            province = Province.objects.get(code=code) if code else None
+            if not BureauContact.objects.filter(province=province, national=province is None).exists():
+                contact_save(actor=cnipa, province=province, values={
+                    "office": office, "phone": phone, "email": f"contact-{code or 'cnipa'}@example.cn",
+                    "address": ""})
 
     def users(self):
         self.user("cnipa", Role.NATIONAL, "国家局运用促进司（示例）")
