@@ -32,3 +32,23 @@ def test_every_demo_account_is_listed_in_the_readme(settings, db):
     missing = [name for name in User.objects.values_list("username", flat=True)
                if name not in listed and not re.fullmatch(r"prov-\d\d", name)]
     assert missing == []
+
+
+def test_the_demo_shows_a_call_on_public_notice_with_objections(settings, db):
+    """A second demo call is on notice today, with a dismissed and an undecided objection."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from review import deadlines
+    from review.models import Notice, Objection
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    notice = Notice.objects.select_related("call").get(call__document_number="示例〔2026〕2号")
+    assert deadlines.notice_is_open(notice, timezone.now())
+    assert notice.call.deadline < notice.published_at
+    assert notice.entries.count() == 3
+    assert sorted(Objection.objects.filter(entry__notice=notice).values_list("decision", flat=True)) == [
+        "dismissed", "pending"]
+    page = Client().get(f"/notice/{notice.call_id}/").content.decode()
+    assert "示例·扬州国家高新技术产业开发区" in page

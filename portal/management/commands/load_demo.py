@@ -29,7 +29,11 @@ from navportal.models import City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
 from portal.models import BureauContact
 from portal.services import contact_save
-from review.models import Call
+from review import national
+from review import services as review_services
+from review.calendar import notice_period
+from review.calls import call_save
+from review.models import Call, all_exempt_categories
 
 DEMO_PASSWORD = "Demo-navportal-2026"
 # The second factor of every demo official and administrator: one published TOTP key (base32, 160 bits as
@@ -62,6 +66,17 @@ ORGANISATIONS = [
      "320100", None, "submitted-exempt"),
 ]
 
+# The second demo call, on public notice: three Jiangsu parks (username, …, as ORGANISATIONS).
+NOTICE_CALL = "示例〔2026〕2号"
+NOTICE_ORGANISATIONS = [
+    ("yangzhou@example.cn", "示例·扬州国家高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "321000",
+     None, "submitted"),
+    ("xuzhou@example.cn", "示例·徐州经济技术开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320300",
+     None, "submitted"),
+    ("taizhou@example.cn", "示例·泰州医药高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "321200",
+     None, "submitted"),
+]
+
 CITY_REVIEWERS = [("city-nanjing", "320100"), ("city-suzhou", "320500"), ("city-hangzhou", "330100"),
                   ("city-guangzhou", "440100")]
 MINISTRY_REVIEWERS = [("ministry-moe", "moe"), ("ministry-cas", "cas")]
@@ -88,6 +103,7 @@ class Command(BaseCommand):
                 call_2022, demo_call = self.calls()
             for username, *rest in ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
+            self.call_on_notice()
             if mail.outbox:
                 self.stdout.write(f"{len(mail.outbox)} notifications are in the demo accounts' messages (their "
                                   "e-mails were not sent).")
@@ -149,11 +165,58 @@ class Command(BaseCommand):
                 hour=0, minute=0, second=0, microsecond=0)})
         return call_2022, demo_call
 
+    def call_on_notice(self):
+        """A second demo call, already on public notice with objections, so that every stage can be seen at
+        once: three Jiangsu parks submitted, recommended, handed in and passed by CNIPA; the list published a
+        few days ago (its period includes today), two objections of which CNIPA dismissed one; then CNIPA moved
+        the call's deadline to before the publication, where it belongs. Every step is a service call."""
+        if Call.objects.filter(document_number=NOTICE_CALL).exists():
+            return
+        cnipa, province = User.objects.get(username="cnipa"), User.objects.get(username="prov-32")
+        now = timezone.now()
+        today = timezone.localdate(now)
+        # The latest publication day whose period (from the next day, the call's working days) includes today.
+        published_on = next(day for day in (today - datetime.timedelta(days=n) for n in range(1, 15))
+                            if notice_period(day, 5)[0] <= today <= notice_period(day, 5)[1])
+        values = {"title": "国家级专利导航服务基地申报（示例·公示中批次）", "document_number": NOTICE_CALL,
+                  "notice_text": "本批次为演示数据：名单正在公示，可在公示页面提出异议。", "opens_at": now - datetime.timedelta(days=60),
+                  "deadline": now + datetime.timedelta(hours=2), "quota": 3, "ministry_quota": None,
+                  "notice_working_days": 5, "exempt_categories": all_exempt_categories()}
+        call = call_save(actor=cnipa, values=values)
+        for username, *rest in NOTICE_ORGANISATIONS:
+            self.organisation(username, *rest, call=call)
+        applications = list(Application.objects.filter(call=call).order_by("pk"))
+        for application in applications:
+            review_services.application_recommend(actor=province, application_id=application.pk,
+                                                  opinion="符合申报条件，同意推荐。（示例）")
+        package = review_services.package_get_or_create(actor=province, call=call)
+        review_services.package_attach_letter(actor=province, package_id=package.pk,
+                                              upload=SimpleUploadedFile("推荐函（示例）.pdf", TINY_PDF, "application/pdf"))
+        review_services.package_submit(actor=province, package_id=package.pk)
+        for application in applications:
+            national.recheck_pass(actor=cnipa, application_id=application.pk, note="复核通过。（示例）")
+        notice = national.notice_publish(actor=cnipa, call=call, text="经推荐和复核，现将拟确定名单予以公示。（示例）",
+                                         contact="联系电话：010-00000000；电子邮箱：contact-cnipa@example.cn",
+                                         published_on=published_on)
+        first, second = notice.entries.order_by("number")[:2]
+        dismissed = national.objection_submit(
+            entry_id=first.pk, kind="person", name="张某某（示例）", phone="13800000000", email="objector@example.cn",
+            signature="张某某（示例）", reasons="该单位所报服务案例与实际不符。（示例）")
+        national.objection_submit(
+            entry_id=second.pk, kind="organisation", name="某某科技有限公司（示例）", phone="025-00000000",
+            email="legal@example.cn", reasons="该园区专职人员数量存疑。（示例）",
+            letter=SimpleUploadedFile("异议函（示例）.pdf", TINY_PDF, "application/pdf"))
+        national.objection_decide(actor=cnipa, objection_id=dismissed.pk, decision="dismissed",
+                                  note="经核实，所报服务案例属实，异议不成立。（示例）")
+        closed = timezone.make_aware(datetime.datetime.combine(published_on - datetime.timedelta(days=1),
+                                                               datetime.time(18, 0)))
+        call_save(actor=cnipa, call_id=call.pk, values={**values, "opens_at": call.opens_at, "deadline": closed})
+
     def organisation(self, username, name, applicant_type, affiliation, city_code, ministry_code, stage, *, call):
         if User.objects.filter(username=username).exists():
             return
         city = City.objects.select_related("province").get(code=city_code)
-        seed = 100 + [o[0] for o in ORGANISATIONS].index(username)
+        seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS].index(username)
         with transaction.atomic():
             org = Organisation.objects.create(
                 name=name, credit_code=credit_code(seed), applicant_type=applicant_type, affiliation=affiliation,
