@@ -114,19 +114,24 @@ def _entry(event, for_applicant):
                       note=_note(event) if show_note else "")
 
 
+def submission_note(note):
+    """A submission's note ("version 2; route city → province") in words."""
+    parts = []
+    if version := _VERSION.match(note):
+        parts.append(str(_("Version %(n)s") % {"n": version.group(1)}))
+    if route := _ROUTE.search(note):
+        labels = dict(Route.choices)
+        parts.append(str(_("route changed: %(before)s → %(after)s")
+                         % {"before": labels.get(route.group(1), ""), "after": labels.get(route.group(2), "")}))
+    return "; ".join(parts)
+
+
 def _note(event):
     """The note as a reader reads it: the opinion or reason as written, with the writers' internal notes (the
     version number, a change of route, a claim's outcome) put in words."""
     note = event.note
     if event.action == "application_submit":
-        parts = []
-        if version := _VERSION.match(note):
-            parts.append(str(_("Version %(n)s") % {"n": version.group(1)}))
-        if route := _ROUTE.search(note):
-            labels = dict(Route.choices)
-            parts.append(str(_("route changed: %(before)s → %(after)s")
-                             % {"before": labels.get(route.group(1), ""), "after": labels.get(route.group(2), "")}))
-        return "; ".join(parts)
+        return submission_note(note)
     if event.action.startswith("claim_"):
         outcome = dict(ClaimStatus.choices).get(event.to_state, "")
         return " — ".join(str(part) for part in (outcome, note) if part)
