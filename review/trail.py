@@ -28,7 +28,7 @@ class Step:
 
 
 STEPS = {
-    "application_submit": Step(_("Submitted"), applicant=True),
+    "application_submit": Step(_("Application submitted"), applicant=True),
     "application_withdraw": Step(_("Withdrawn by the applicant"), applicant=True, applicant_note=True),
     "application_reopen": Step(_("Taken up again as a draft"), applicant=True),
     "application_city_consent": Step(_("City bureau consented"), applicant=True, tone="positive"),
