@@ -14,6 +14,7 @@ from navportal.files import private_download
 from review import deadlines
 from review.models import Call
 from review.selectors import province_deadline_for, province_deadlines_for_organisation
+from review.trail import application_trail
 
 from . import services
 from .enums import AttachmentKind, State
@@ -118,6 +119,7 @@ def application_tasks(request, pk):
         "problems": problems if application.submit_failed_at else [],
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
         "versions": application.versions.all(),
+        "trail": application_trail(application, for_applicant=True),
     })
 
 

@@ -40,6 +40,7 @@ class Transition:
     audit: str = ""             # the audit action; "" for an unaudited change
     moves: bool = True
     progress: bool = True       # changes what the call's progress counts (a state, a claim's status)
+    undo: bool = False          # takes back a decision: only the desk that decided it (deciding_role) may
 
     @property
     def target(self):
@@ -47,11 +48,12 @@ class Transition:
         return next(iter(self.targets)) if len(self.targets) == 1 else None
 
 
-def _t(action, sources, targets, roles, *, desk=False, deadline="", package_states=(), audit=None, progress=None):
+def _t(action, sources, targets, roles, *, desk=False, deadline="", package_states=(), audit=None, progress=None,
+       undo=False):
     targets = frozenset(targets if isinstance(targets, (set, frozenset, tuple)) else {targets}) if targets else frozenset()
     return Transition(action, frozenset(sources), targets, frozenset(roles), desk, deadline,
                       frozenset(package_states), f"application_{action}" if audit is None else audit, bool(targets),
-                      bool(targets) if progress is None else progress)
+                      bool(targets) if progress is None else progress, undo)
 
 
 FIRST_STATE = {
@@ -87,6 +89,15 @@ TRANSITIONS = {t.action: t for t in (
        package_states={State.RECOMMENDED}, audit="claim_exemption_check", progress=True),
     _t("claim_priority_check", State.UNIT_CLAIM_CHECK, None, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
        package_states={State.RECOMMENDED}, audit="claim_priority_check", progress=True),
+    # A consent or decline given by mistake, taken back by the desk that gave it while the recommending bureau's
+    # package is open (SPEC §4): the consent while the province has not decided (the application is still at its
+    # desk), a decline back to the desk that declined.
+    _t("city_consent_withdraw", {State.PROVINCE_REVIEW}, State.CITY_REVIEW, {Role.CITY}, undo=True,
+       deadline=PACKAGE_DEADLINE, package_states={State.PROVINCE_REVIEW}),
+    _t("city_decline_withdraw", {State.CITY_DECLINED}, State.CITY_REVIEW, {Role.CITY}, undo=True,
+       deadline=PACKAGE_DEADLINE, package_states={State.CITY_DECLINED}),
+    _t("decline_withdraw", {State.NOT_RECOMMENDED}, State.RECOMMENDING_DESK, UNIT_ROLES, undo=True,
+       deadline=PACKAGE_DEADLINE, package_states={State.NOT_RECOMMENDED}),
     # Handing in the package moves its recommendations on to CNIPA; CNIPA reopening it moves them back.
     _t("hand_in", {State.RECOMMENDED}, State.NATIONAL_REVIEW, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
        package_states={State.RECOMMENDED}),
@@ -141,11 +152,23 @@ def responsible_role(state, route):
     return None
 
 
+def deciding_role(state, route):
+    """The role whose decision put an application in `state` and may take it back: the city for its decline, and
+    for its consent while the application waits at the province; the recommending bureau for its decline."""
+    if state == State.CITY_DECLINED or (state == State.PROVINCE_REVIEW and route == Route.CITY):
+        return Role.CITY
+    if state == State.NOT_RECOMMENDED:
+        return Role.MINISTRY if route == Route.MINISTRY else Role.PROVINCE
+    return None
+
+
 def allowed(action, state, role, route=None):
     """Whether `role` may take `action` on an application in `state` (routed `route`)."""
     transition = TRANSITIONS[action]
     if state not in transition.sources or role not in transition.roles:
         return False
+    if transition.undo:
+        return route is None or deciding_role(state, route) == role
     if not transition.desk:
         return True
     if route is None and state in (State.RECOMMENDED, State.RETURNED_TO_UNIT):

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from . import xlsx
 from .access import permission_required_404
 from .audit import audit_record
+from .audit_labels import (
+    action_choices, action_label, note_text, object_choices, object_label, result_label, role_label, state_label,
+)
 from .models import AuditEvent, AuditResult
 
 EXPORT_LIMIT = 100_000
@@ -20,10 +23,16 @@ class AuditFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     username = forms.CharField(label=_("user name"), required=False, max_length=150)
-    action = forms.CharField(label=_("event"), required=False, max_length=60)
+    action = forms.ChoiceField(label=_("event"), required=False)
     result = forms.ChoiceField(label=_("result"), required=False, choices=[("", _("All")), *AuditResult.choices])
-    obj = forms.CharField(label=_("object"), required=False, max_length=80,
-                          help_text=_("e.g. applications.application#12"))
+    kind = forms.ChoiceField(label=_("object"), required=False)
+    number = forms.CharField(label=_("object number"), required=False, max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Chosen by their names: the codes are the trail's, not the reader's.
+        self.fields["action"].choices = [("", _("All")), *sorted(action_choices(), key=lambda c: str(c[1]))]
+        self.fields["kind"].choices = [("", _("All")), *sorted(object_choices(), key=lambda c: str(c[1]))]
 
     def apply(self, events):
         if not self.is_valid():
@@ -38,12 +47,13 @@ class AuditFilterForm(forms.Form):
         if data["username"]:
             events = events.filter(username__iexact=data["username"].strip())
         if data["action"]:
-            events = events.filter(action__startswith=data["action"].strip())
+            events = events.filter(action=data["action"])
         if data["result"]:
             events = events.filter(result=data["result"])
-        if data["obj"]:
-            kind, _sep, pk = data["obj"].strip().partition("#")
-            events = events.filter(object_type=kind, **({"object_id": pk} if pk else {}))
+        if data["kind"]:
+            events = events.filter(object_type=data["kind"])
+        if data["number"]:
+            events = events.filter(object_id=data["number"].strip())
         return events
 
 
@@ -52,9 +62,22 @@ def audit_list(request):
     form = AuditFilterForm(request.GET or None)
     events = form.apply(AuditEvent.objects.all()) if request.GET else AuditEvent.objects.all()
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.labels = labelled(event)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def labelled(event):
+    """The event's codes in words (navportal.audit_labels): what the pages and the export show."""
+    labels = {
+        "action": action_label(event.action), "result": result_label(event.result), "role": role_label(event.role),
+        "object": object_label(event.object_type, event.object_id),
+        "from": state_label(event.from_state, event.object_type), "to": state_label(event.to_state, event.object_type),
+        "note": note_text(event.note, event.action),
+    }
+    return {key: str(value) for key, value in labels.items()}
 
 
 COLUMNS = [("时间", 18), ("用户", 18), ("角色", 10), ("IP", 16), ("事件", 22), ("结果", 8), ("对象", 28), ("原状态", 14),
@@ -71,7 +94,8 @@ def audit_export(request):
         workbook = xlsx.new_workbook()
         sheet = xlsx.Sheet(workbook, "审计日志", COLUMNS)
         for event in events.order_by("id")[:EXPORT_LIMIT].iterator(chunk_size=2000):
-            sheet.append([timezone.localtime(event.at), event.username, event.role, event.ip or "", event.action,
-                          event.result, f"{event.object_type}#{event.object_id}" if event.object_type else "",
-                          event.from_state, event.to_state, event.note, event.hash[:16]])
+            labels = labelled(event)
+            sheet.append([timezone.localtime(event.at), event.username, labels["role"], event.ip or "",
+                          labels["action"], labels["result"], labels["object"], labels["from"], labels["to"],
+                          labels["note"], event.hash[:16]])
         return xlsx.response(workbook, f"审计日志-{timezone.localdate():%Y%m%d}.xlsx")

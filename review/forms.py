@@ -77,6 +77,11 @@ class ConsentForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class TakeBackForm(forms.Form):
+    reason = forms.CharField(label=_("Why the decision is taken back (recorded in the decision trail)"),
+                             widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
 class ReturnForm(ReasonForm):
     sections = forms.MultipleChoiceField(
         label=_("Sections to revise (optional)"), required=False, widget=forms.CheckboxSelectMultiple,

@@ -46,6 +46,21 @@ def _tell_cnipa(application, subject, body):
                 body, f"/review/applications/{application.pk}/")
 
 
+def tell_chain(application, subject, body):
+    """The notification of the desks the application came up through (SPEC: outcomes go back up the chain): its
+    recommending bureau and, for a city-routed one, the city that consented."""
+    from django.db.models import Q
+
+    from applications.enums import Route
+    from applications.transitions import Tell
+
+    desks = Unit.of_application(application).reviewers_q()
+    if application.route == Route.CITY:
+        desks |= Q(role=Role.CITY, city_id=application.city_id)
+    return Tell(User.objects.filter(desks, is_active=True), subject % {"name": application.name}, body,
+                f"/review/applications/{application.pk}/")
+
+
 # --- Re-check ------------------------------------------------------------------------------------
 
 def recheck_pass(*, actor, application_id, note=""):
@@ -74,21 +89,20 @@ def recheck_fail(*, actor, application_id, reason):
         application = locked_application(actor, application_id)
         application_transition(actor=actor, application=application, action="recheck_fail", note=reason,
                                changes={"recheck_note": reason},
-                               tell=[tell_applicant(application, _("Not designated: %(name)s"), reason)])
+                               tell=[tell_applicant(application, _("Not designated: %(name)s"), reason),
+                                     tell_chain(application, _("Failed CNIPA's re-check: %(name)s"),
+                                                _("CNIPA's re-check found that %(name)s does not pass. Reason: "
+                                                  "%(reason)s") % {"name": application.name, "reason": reason})])
         Recommendation.objects.filter(application=application).update(slot=None)
         return application
 
 
 def recheck_return_to_unit(*, actor, application_id, reason):
     """Send the application back to its recommending bureau (退回推荐单位) to correct or withdraw it."""
-    from applications.transitions import Tell
-
     reason = required_text(reason, _("Say what the bureau should correct."))
     return act(actor=actor, application_id=application_id, action="return_to_unit", note=reason,
                changes={"recheck_note": reason},
-               tell=lambda a: [Tell(User.objects.filter(Unit.of_application(a).reviewers_q(), is_active=True),
-                                    _("Returned by CNIPA: %(name)s") % {"name": a.name}, reason,
-                                    f"/review/applications/{a.pk}/")])
+               tell=lambda a: [tell_chain(a, _("Returned by CNIPA: %(name)s"), reason)])
 
 
 def national_claim_check(*, actor, application_id, status, note=""):
@@ -330,7 +344,11 @@ def objection_decide(*, actor, objection_id, decision, note):
             if application.state == State.ON_NOTICE:
                 application_transition(actor=actor, application=application, action="objection_uphold", note=note,
                                        changes={"recheck_note": note},
-                                       tell=[tell_applicant(application, _("Not designated: %(name)s"), note)])
+                                       tell=[tell_applicant(application, _("Not designated: %(name)s"), note),
+                                             tell_chain(application, _("Objection upheld: %(name)s"),
+                                                        _("CNIPA upheld an objection to %(name)s, which leaves the "
+                                                          "list and is not designated. Reasons: %(note)s")
+                                                        % {"name": application.name, "note": note})])
         _mail_objector(objection, _("The outcome of your objection"),
                        _("Your objection to %(name)s was %(decision)s. %(note)s")
                        % {"name": entry.name, "decision": objection.get_decision_display(), "note": note})
@@ -380,7 +398,11 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
                                        application, _("Designated a national-level patent navigation service base: "
                                                       "%(name)s"),
                                        _("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number},
-                                       reverse("bases"))])
+                                       reverse("bases")),
+                                   tell_chain(application, _("Designated: %(name)s"),
+                                              _("%(name)s was designated a national-level patent navigation service "
+                                                "base by %(doc)s.") % {"name": application.name,
+                                                                       "doc": document_number})])
         retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date)
         audit_record(actor=actor, action="final_confirm", obj=notice,
                      note=f"{document_number} {document_date}: {len(designated)} bases, {retired} titles retired")

@@ -29,6 +29,16 @@ rules.add_perm("review.claim_check", checks_claims)
 
 
 @rules.predicate
+def takes_back(user, application):
+    """The desk that consented or declined may take its decision back (the deadline is the service's)."""
+    return user.is_authenticated and any(may(action, application, user.role) for action in (
+        "city_consent_withdraw", "city_decline_withdraw", "decline_withdraw"))
+
+
+rules.add_perm("review.take_back", takes_back)
+
+
+@rules.predicate
 def rechecks_claims(user, application):
     return (user.is_authenticated and bool(application.exempt_category)
             and may("claim_exemption_recheck", application, user.role))

@@ -3,8 +3,9 @@ what changed between two versions."""
 
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.utils.translation import gettext as _
 
-from applications.models import Application
+from applications.models import Application, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.models import Role
@@ -63,23 +64,30 @@ def version_changes(application):
     are never changed and a new one is made only at a submission, which moves the application's lock_version:
     the comparison is cached under (application, lock_version), the labels put in afresh in the active language.
     """
-    key = f"version-changes:{application.pk}:{application.lock_version}"
+    key = f"version-changes-rows:{application.pk}:{application.lock_version}"
     raw = cache.get(key)
     if raw is None:
         raw = _raw_changes(application)
         cache.set(key, raw)
     return [(SECTION_BY_KEY[section].title,
-             Application._meta.get_field(name).verbose_name if isinstance(name, str) else f"#{name}",
-             _shown(name, before), _shown(name, after))
+             Application._meta.get_field(name).verbose_name if isinstance(name, str)
+             else _("Row %(n)d") % {"n": name},
+             _shown(name, before, section), _shown(name, after, section))
             for section, name, before, after in raw]
 
 
-def _shown(name, value):
-    """A stored choice as its label (a corrected affiliation reads "City- or county-affiliated", not "city")."""
-    if isinstance(name, str):
-        choices = dict(Application._meta.get_field(name).flatchoices)
-        if choices and value in choices:
-            return choices[value]
+def _shown(name, value, section):
+    """A stored value as the reader reads it: a choice as its label (a corrected affiliation reads "City- or
+    county-affiliated", not "city"), yes or no for a tick box, a table row with its choices' labels (a client
+    kind reads "Industry authority", not "authority")."""
+    if not isinstance(name, str):
+        return _row_text(value, SECTION_BY_KEY[section].rows)
+    field = Application._meta.get_field(name)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    choices = dict(field.flatchoices)
+    if choices and value in choices:
+        return choices[value]
     return value
 
 
@@ -95,16 +103,24 @@ def _raw_changes(application):
             if old.get(name) != new.get(name):
                 changes.append((section.key, name, old.get(name), new.get(name)))
         if section.rows:
-            fields = STAFF_FIELDS if section.rows == "staff" else SERVICE_FIELDS
             before, after = old.get(section.rows, []), new.get(section.rows, [])
             for number in range(max(len(before), len(after))):
                 a = before[number] if number < len(before) else None
                 b = after[number] if number < len(after) else None
                 if a != b:
-                    changes.append((section.key, number + 1, _row_text(a, fields), _row_text(b, fields)))
+                    changes.append((section.key, number + 1, a, b))
     return changes
 
 
-def _row_text(row, fields):
-    return "; ".join(str(row.get(f) or "") for f in fields) if row else "—"
+def _row_text(row, kind):
+    """One row of the roster or the services table, its choices as their labels."""
+    if not row:
+        return "—"
+    model, fields = {"staff": (StaffMember, STAFF_FIELDS), "services": (ServiceRecord, SERVICE_FIELDS)}[kind]
+    shown = []
+    for name in fields:
+        value = row.get(name)
+        choices = dict(model._meta.get_field(name).flatchoices)
+        shown.append(str(choices.get(value, value) if choices and value else value or ""))
+    return "; ".join(shown)
 

@@ -103,6 +103,49 @@ def application_decline(*, actor, application_id, reason):
                tell=lambda a: [tell_applicant(a, _("Not recommended: %(name)s"), reason)])
 
 
+# --- Taking back a decision given by mistake ---------------------------------------------------------
+
+def _unit_package_then_application(actor, application_id):
+    """Lock the recommending bureau's package (for the deadline: a decision is taken back only while it is open),
+    then the application — the order every package change keeps. A bureau with no package yet has an open one
+    by definition: an unsaved stand-in answers the deadline check (the call's deadline)."""
+    application = applications_for_user(actor).select_related("call").filter(pk=application_id).first()
+    if application is None:
+        raise PortalError(_("This application does not exist."), code="not_found")
+    fields = Unit.of_application(application).package_fields()
+    package = Package.objects.select_for_update().select_related("call").filter(
+        call=application.call, **fields).first() or Package(call=application.call, status=PackageStatus.OPEN, **fields)
+    return package, locked_application(actor, application_id)
+
+
+def application_take_back(*, actor, application_id, reason):
+    """The desk that consented or declined takes its decision back (SPEC §4: a consent or decline given by
+    mistake), until the recommending bureau's package is handed in or its deadline passes:
+    - the city's consent, while the application still waits at the province: back to the city's desk;
+    - the city's decline: back to the city's desk;
+    - the province's or ministry's decline (不予推荐): back to its desk.
+    Audited with the reason; the applicant (who was told of the decision) and, for a consent, the province (at
+    whose desk it was) are told. Errors (PortalError): required, forbidden, not_found, state, locked, deadline."""
+    reason = required_text(reason, _("Say why the decision is taken back."))
+    with transaction.atomic():
+        package, application = _unit_package_then_application(actor, application_id)
+        state = application.state
+        action = {State.PROVINCE_REVIEW: "city_consent_withdraw", State.CITY_DECLINED: "city_decline_withdraw",
+                  State.NOT_RECOMMENDED: "decline_withdraw"}.get(state, "decline_withdraw")
+        target = Unit.of_application(application).desk_state if action == "decline_withdraw" else None
+        tell = [tell_applicant(application, _("A decision on your application was taken back: %(name)s"),
+                               _("The bureau took back its decision on your application, which is under review "
+                                 "again. You will be told of the new decision."))]
+        if action == "city_consent_withdraw":
+            tell.append(tell_desk(application, State.PROVINCE_REVIEW,
+                                  _("The city bureau took back its consent: %(name)s"),
+                                  _("The city bureau took back its consent to %(name)s, which has left your desk "
+                                    "and is with the city again. Reason: %(reason)s")
+                                  % {"name": application.name, "reason": reason}))
+        return application_transition(actor=actor, application=application, action=action, target=target,
+                                      package=package, note=reason, changes={"return_reason": ""}, tell=tell)
+
+
 # --- The package ---------------------------------------------------------------------------------
 
 def _unit_of(actor):
@@ -196,8 +239,9 @@ def application_recommend(*, actor, application_id, opinion, score=None):
                 raise _quota_full(package)
         Recommendation.objects.create(package=package, application=application, rank=last + 1, score=score,
                                       opinion=opinion, slot=slot)
+        # The opinion is the decision's own word: the decision trail (review.trail) shows it with the decision.
         return application_transition(actor=actor, application=application, action="recommend", package=package,
-                                      note=f"rank {last + 1}", now=now)
+                                      note=opinion, now=now)
 
 
 def close_rank_gaps(package):

@@ -26,12 +26,13 @@ from navportal.rules import is_cnipa, is_recommending_bureau
 from . import deadlines, exports, national, services
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
-    ReopenForm, ReturnForm,
+    ReopenForm, ReturnForm, TakeBackForm,
 )
 from .models import Call, Notice
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import packages_for_user, version_changes
+from .trail import application_trail
 
 # The desk each role works at: the queue opens filtered to it.
 DESK = {
@@ -105,7 +106,12 @@ DECISIONS = {
         actor=actor, application_id=pk, note=data["note"]), _("Handed back in to CNIPA.")),
     "unit_drop": (ReasonForm, lambda actor, pk, data: national.unit_drop(
         actor=actor, application_id=pk, reason=data["reason"]), _("The recommendation was withdrawn.")),
+    "take_back": (TakeBackForm, lambda actor, pk, data: services.application_take_back(
+        actor=actor, application_id=pk, reason=data["reason"]),
+        _("The decision was taken back; the application is at the desk again.")),
 }
+# Decisions after which the reviewer stays on the application (the others go back to the queue).
+STAY = {"recommend", "take_back"}
 
 
 def _decision_forms(request, application, bound=None):
@@ -162,6 +168,7 @@ def application_detail(request, pk, bound=None, status=200):
         "application": application, "content": content, "content_version": content_version,
         "versions": application.versions.all(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
+        "trail": application_trail(application),
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),
     }, status=status)
@@ -181,7 +188,7 @@ def application_decide(request, pk, action):
             messages.error(request, exc.message)
             return application_detail(request, pk, bound=(action, form), status=409)
         messages.success(request, done)
-        return redirect("review_queue") if action != "recommend" else redirect("review_application", pk=pk)
+        return redirect("review_queue") if action not in STAY else redirect("review_application", pk=pk)
     return application_detail(request, pk, bound=(action, form), status=400)
 
 

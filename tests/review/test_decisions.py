@@ -107,8 +107,9 @@ def test_changes_since_the_last_version_field_by_field(reviewers, on_desk, city_
     applicant.application_submit(actor=city_institution, application_id=app.pk)
     changes = [(str(section), str(label), after) for section, label, _, after in version_changes(app)]
     plan, goals = str(SECTION_BY_KEY["plan"].title), str(Application._meta.get_field("plan_goals").verbose_name)
-    assert [c for c in changes if c[1] != "#6"] == [(plan, goals, "新目标")]
-    assert [c[1] for c in changes if c[1] == "#6"] == ["#6"]
+    assert [c for c in changes if c[1] != "第 6 行"] == [(plan, goals, "新目标")]
+    # The new roster row by its number, its employment by the choice's label, not its code ("part").
+    assert [(c[1], c[2].endswith("; 兼职")) for c in changes if c[1] == "第 6 行"] == [("第 6 行", True)]
 
 
 def test_the_comparison_is_cached_until_the_next_submission(reviewers, on_desk, city_institution,
