@@ -14,7 +14,8 @@ from .sections import SECTION_BY_KEY
 from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
 from .validators import (
-    MAX_ROWS, SERVICE_FIELDS, STAFF_FIELDS, check_password, check_place, clean_login_email, normalize_credit_code,
+    MAX_ROWS, MAX_YEARS, SERVICE_FIELDS, STAFF_FIELDS, check_password, check_place, clean_login_email,
+    normalize_credit_code, sensible_years,
 )
 
 
@@ -231,6 +232,13 @@ class StaffForm(RowForm):
     class Meta:
         model = StaffMember
         fields = STAFF_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model's range and wording (validators.sensible_years), not the form's own check of the column.
+        years = self.fields["years"]
+        years.validators = list(sensible_years)
+        years.widget.attrs.update(min=0, max=MAX_YEARS)
 
 
 class ServiceForm(RowForm):
