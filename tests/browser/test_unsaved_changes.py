@@ -65,30 +65,31 @@ def test_a_page_shown_again_with_entries_not_saved_asks_before_leaving(page, app
     assert leave(page, "main .sticky-actions a") == "beforeunload"
 
 
-def visible_columns(page):
-    """For each cell of the first services row: is it wholly on screen, with no scrolling of the page or of the
+def visible_columns(page, rows):
+    """For each cell of the first row of table `rows`: is it wholly on screen, with no scrolling of the page or of the
     table's box?"""
     return page.evaluate("""() => {
         const box = document.querySelector("#rows .table-responsive");
         const frame = box.getBoundingClientRect();
         const width = Math.min(document.documentElement.clientWidth, frame.right);
         return [box.scrollWidth <= box.clientWidth, ...Array.from(
-            document.querySelectorAll("#services-rows tr:first-child td")).map(td => {
+            document.querySelectorAll("#%s-rows tr:first-child td")).map(td => {
                 const r = td.getBoundingClientRect();
                 return r.width > 0 && r.left >= Math.max(0, frame.left) && r.right <= width; })];
-    }""")
+    }""" % rows)
 
 
+@pytest.mark.parametrize("key, rows, columns", [("department", "staff", 6), ("mechanism", "services", 7)])
 @pytest.mark.parametrize("viewport, name", [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_every_column_of_the_services_table_is_on_screen(browser, live_server, applicant, complete, viewport, name):
+def test_every_column_of_a_table_of_rows_is_on_screen(browser, live_server, applicant, complete, viewport, name,
+                                                      key, rows, columns):
     application = complete(applicant, scan=False)
     page = new_page(browser, live_server, viewport)
     try:
         log_in(page, applicant.username)
-        visit(page, f"/applications/{application.pk}/sections/mechanism/")
-        columns = visible_columns(page)
-        assert columns == [True] * 9  # the box does not scroll; seven columns and "remove" on screen
-        shot(page, f"section-mechanism-{name}-zh")
+        visit(page, f"/applications/{application.pk}/sections/{key}/")
+        # The box does not scroll; every column and "remove" is on screen.
+        assert visible_columns(page, rows) == [True] * (1 + columns + 1)
     finally:
         page.context.close()
 
