@@ -8,13 +8,14 @@ from navportal.forms import CityField, choose_prompt
 from navportal.models import Ministry, Province, User
 from navportal.text import apply_text_rules
 
-from .enums import Affiliation, AttachmentKind
+from .enums import Affiliation, AttachmentKind, ExemptCategory
 from .models import Application, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
 from .validators import (
-    MAX_ROWS, SERVICE_FIELDS, STAFF_FIELDS, check_password, check_place, clean_login_email, normalize_credit_code,
+    MAX_ROWS, MAX_YEARS, SERVICE_FIELDS, STAFF_FIELDS, check_password, check_place, clean_login_email,
+    normalize_credit_code, sensible_years,
 )
 
 
@@ -111,6 +112,9 @@ def _draft(form):
 
 IDENTITY_FIELDS = ("name", "applicant_type", "affiliation", "province", "city")
 FIXED_PLACE_FIELDS = ("province", "city", "ministry")
+# Where the unit stands, in pairs stored only together, so that no save pairs a province with another
+# province's city, or a ministry affiliation with no ministry (validators.check_place).
+PLACE_PAIRS = (("province", "city"), ("affiliation", "ministry"))
 
 WIDGETS = {
     "department_founded": DateInput(),
@@ -149,6 +153,7 @@ class SectionForm(forms.ModelForm):
                     "Fixed since your organisation's first submission. To change it, write to your provincial "
                     "intellectual property office (for a ministry: CNIPA).")
         choose_prompt(self)
+        _explicit_claims(self)
 
     def clean(self):
         cleaned = super().clean()
@@ -158,6 +163,47 @@ class SectionForm(forms.ModelForm):
         if "city" in self.fields:
             _check_place(self, cleaned)
         return cleaned
+
+    def savable_values(self):
+        """The values a draft save stores: every field the form accepted (call after is_valid()).
+
+        A refused field keeps its error and what the user typed, and is not stored. The place is stored in
+        pairs (PLACE_PAIRS): when one of a pair is refused, the other is withheld too and told why — unless it
+        was left empty and is not asked (the ministry of a unit not affiliated with one) — so that the page
+        names exactly what was not stored.
+        """
+        withheld = set()
+        for pair in PLACE_PAIRS:
+            names = [name for name in pair if name in self.fields and not self.fields[name].disabled]
+            refused = [name for name in names if name in self.errors]
+            if not refused:
+                continue
+            withheld.update(names)
+            for name in names:
+                asked = name != "ministry" or self.data.get(self.add_prefix("affiliation")) == Affiliation.MINISTRY \
+                    or self.data.get(self.add_prefix(name))
+                if name not in self.errors and asked:
+                    self.add_error(name, _("Not saved: it is saved together with “%(other)s”, which needs "
+                                           "correcting.") % {"other": self.fields[refused[0]].label})
+        return {name: self.cleaned_data[name] for name in self._meta.fields
+                if name in self.cleaned_data and name not in withheld}
+
+
+def _explicit_claims(form):
+    """Section 6 asks each claim as a choice with "no claim" spelt out, instead of an empty select and an
+    unticked box that leave the applicant wondering whether the answer was recorded."""
+    if "exempt_category" in form.fields:
+        field = form.fields["exempt_category"]
+        field.choices = [("", _("No exemption claimed (counts against the province's quota)")),
+                         *ExemptCategory.choices]
+        field.widget = forms.RadioSelect(choices=field.choices)
+    if "local_base" in form.fields:
+        old = form.fields["local_base"]
+        form.fields["local_base"] = forms.TypedChoiceField(
+            label=old.label, required=False, widget=forms.RadioSelect, empty_value=False,
+            coerce=lambda value: value in (True, "True"),
+            choices=[(False, _("No priority claimed")),
+                     (True, _("Priority claimed: we are a designated local patent navigation service base"))])
 
 
 def section_form_class(section_key):
@@ -179,12 +225,20 @@ class RowForm(forms.ModelForm):
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
             field.widget.attrs.setdefault("aria-label", str(field.label))
+        choose_prompt(self)
 
 
 class StaffForm(RowForm):
     class Meta:
         model = StaffMember
         fields = STAFF_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model's range and wording (validators.sensible_years), not the form's own check of the column.
+        years = self.fields["years"]
+        years.validators = list(sensible_years)
+        years.widget.attrs.update(min=0, max=MAX_YEARS)
 
 
 class ServiceForm(RowForm):
@@ -203,8 +257,13 @@ def row_formset_class(rows_name, extra=0):
 
 
 def formset_rows(formset):
-    """The rows for the service: the forms not marked for deletion, in page order. The service stores empty
-    cells as its columns want them and drops the rows left blank (validators.clean_rows)."""
+    """The rows for the service (call after is_valid()): the forms not marked for deletion, in page order, each
+    with the cells its form accepted — a refused cell is left empty, keeps its error and what the user typed on
+    the page, and is not stored. The service stores empty cells as its columns want them and drops the rows
+    left blank (validators.clean_rows). None — the table stays as it is — when the table as a whole is refused
+    (more rows than allowed, a tampered management form): formset.non_form_errors() says why."""
+    if formset.non_form_errors():
+        return None
     return [{name: form.cleaned_data.get(name) for name in form._meta.fields} for form in formset.forms
             if not (formset.can_delete and form.cleaned_data.get("DELETE"))]
 

@@ -17,7 +17,7 @@ from .enums import (
 )
 from navportal.choices import ChoiceDisplayMixin
 
-from .validators import validate_credit_code
+from .validators import not_negative, sensible_years, validate_credit_code
 
 
 class Organisation(models.Model):
@@ -104,10 +104,10 @@ class Application(ChoiceDisplayMixin, models.Model):
 
     # 4. Basic conditions.
     funding_amount = models.DecimalField(_("annual funding (10,000 yuan)"), max_digits=12, decimal_places=2,
-                                         null=True, blank=True)
+                                         null=True, blank=True, validators=[not_negative])
     funding_source = models.TextField(_("source of funding"), blank=True)
     office_area = models.DecimalField(_("office space (m²)"), max_digits=10, decimal_places=2,
-                                      null=True, blank=True)
+                                      null=True, blank=True, validators=[not_negative])
     office_address = models.CharField(_("office address"), max_length=200, blank=True)
     data_resources = models.TextField(_("data resources (databases, platforms)"), blank=True)
 
@@ -160,6 +160,11 @@ class Application(ChoiceDisplayMixin, models.Model):
                                    & Q(priority_status__in=ClaimStatus.values)
                                    & Q(national_exemption_status__in=ClaimStatus.values),
                                    name="application_claim_status_known"),
+            # Amounts and areas are never negative (validators.not_negative says so to the user first).
+            models.CheckConstraint(condition=Q(funding_amount__gte=0) | Q(funding_amount__isnull=True),
+                                   name="application_funding_not_negative"),
+            models.CheckConstraint(condition=Q(office_area__gte=0) | Q(office_area__isnull=True),
+                                   name="application_office_area_not_negative"),
         ]
         indexes = [
             models.Index(fields=["call", "province", "state"]),
@@ -185,7 +190,10 @@ class StaffMember(ChoiceDisplayMixin, models.Model):
     department = models.CharField(_("department"), max_length=100, blank=True)
     title = models.CharField(_("position / title"), max_length=100, blank=True)
     speciality = models.CharField(_("speciality"), max_length=100, blank=True)
-    years = models.PositiveSmallIntegerField(_("years in patent navigation"), null=True, blank=True)
+    # Positive: the database refuses a negative count itself. A constraint for the upper bound would cost a
+    # query per row when the roster's forms validate; the validator keeps it.
+    years = models.PositiveSmallIntegerField(_("years in patent navigation"), null=True, blank=True,
+                                             validators=sensible_years)
     employment = models.CharField(_("full- or part-time"), max_length=4, choices=Employment.choices, blank=True)
 
     class Meta:

@@ -145,6 +145,8 @@ def application_save_section(*, actor, application_id, section_key, values, rows
     every level; the organisation's identity (province, city, ministry) cannot change once it has submitted.
     Values and rows are cleaned as the forms clean them, rows left all blank dropped; what the forms refuse is
     refused here with nothing written (PortalError, code "invalid": validators.clean_section_values, clean_rows).
+    The page stores every value its form accepted by passing only those (forms.SectionForm.savable_values,
+    formset_rows) and shows the refused ones, as typed, with their reasons; rows=None leaves the table as it is.
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():

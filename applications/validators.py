@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, validate_email
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
@@ -52,6 +52,21 @@ def validate_credit_code(value):
         raise ValidationError(
             _("A unified social credit code has 18 characters: digits and capital letters other than "
               "I, O, S, V and Z."), code="credit_code_format") from None
+
+
+MAX_YEARS = 60  # of a person's patent-navigation work: more is a typing error
+
+
+def not_negative(value):
+    """An amount, an area: zero or more (a database check holds it too)."""
+    if value is not None and value < 0:
+        raise ValidationError(_("This cannot be negative: enter 0 or more."), code="negative")
+
+
+# One message for both ends; it names MAX_YEARS. A MinValueValidator replaces Django's own range check of the
+# column, and its wording, rather than adding to it.
+YEARS_MESSAGE = _("Enter a whole number of years from 0 to 60.")
+sensible_years = [MinValueValidator(0, message=YEARS_MESSAGE), MaxValueValidator(MAX_YEARS, message=YEARS_MESSAGE)]
 
 
 def validate_mobile(value):

@@ -148,6 +148,8 @@ def application_section(request, pk, section_key):
 
 
 def _save_section(request, application, section, form_class):
+    """Store every value the page's forms accept and every valid upload; re-show the page with what was not
+    stored, as typed and with its reason. The service checks again what it is given (validators)."""
     form = form_class(request.POST, instance=application)
     formset = row_formset_class(section.rows)(request.POST, prefix=section.rows) if section.rows else None
     uploads = AttachmentsForm(request.POST, request.FILES, kinds=section.attachments)
@@ -155,14 +157,17 @@ def _save_section(request, application, section, form_class):
         lock_version = int(request.POST.get("lock_version", ""))
     except ValueError:
         lock_version = -1
-    fields_ok = form.is_valid() and (formset is None or formset.is_valid())
+    form_ok = form.is_valid()
+    rows_ok = formset is None or formset.is_valid()  # both checked: each names its own refusals
+    fields_ok = form_ok and rows_ok
+    saved_at = None
     try:
-        if fields_ok:
-            saved = services.application_save_section(
-                actor=request.user, application_id=application.pk, section_key=section.key,
-                values={name: form.cleaned_data.get(name) for name in section.fields},
-                rows=formset_rows(formset) if formset is not None else None, lock_version=lock_version)
-            lock_version = saved.lock_version
+        saved = services.application_save_section(
+            actor=request.user, application_id=application.pk, section_key=section.key,
+            values=form.savable_values(), rows=formset_rows(formset) if formset is not None else None,
+            lock_version=lock_version)
+        lock_version = saved.lock_version
+        saved_at = timezone.localtime()
         # A file that passed its checks is kept even when another field on the page was wrong.
         for kind, upload in uploads.valid_uploads():
             attachment = services.application_attach(
@@ -174,7 +179,7 @@ def _save_section(request, application, section, form_class):
         messages.error(request, exc.message)
         fields_ok = False
     if fields_ok and not uploads.errors:
-        messages.success(request, _("Saved at %(time)s.") % {"time": timezone.localtime().strftime("%H:%M:%S")})
+        messages.success(request, _("Saved at %(time)s.") % {"time": saved_at.strftime("%H:%M:%S")})
         if "add_row" in request.POST:
             return redirect(f"{request.path}?add=1#rows")
         if "save_next" in request.POST:
@@ -185,10 +190,11 @@ def _save_section(request, application, section, form_class):
         return redirect(request.path)
     application.refresh_from_db()
     return _render_section(request, application, section, form, formset, uploads, lock_version, True,
-                           status=400)
+                           status=400, saved_at=saved_at)
 
 
-def _render_section(request, application, section, form, formset, uploads, lock_version, editable, status=200):
+def _render_section(request, application, section, form, formset, uploads, lock_version, editable, status=200,
+                    saved_at=None):
     attachments = {a.kind: a for a in application.attachments.all()}
     upload_rows = [(uploads[kind], attachments.get(kind)) for kind in section.attachments]
     following = [s for s in SECTIONS if s.number == section.number + 1]
@@ -197,6 +203,8 @@ def _render_section(request, application, section, form, formset, uploads, lock_
         "formset": formset, "uploads": uploads, "upload_rows": upload_rows, "lock_version": lock_version,
         "editable": editable, "next_section": following[0] if following else None,
         "fingerprint": ApplicationContent(application).fingerprint if section.key == "declaration" else "",
+        # Re-shown after a save: when the valid entries were stored (None: nothing was).
+        "saved_at": saved_at, "unsaved": status != 200,
     }, status=status)
 
 

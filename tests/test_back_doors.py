@@ -75,7 +75,9 @@ def section_url(application, key):
 
 def as_posted(value):
     if isinstance(value, bool):
-        return "on" if value else None
+        # The local-base claim is a pair of radios (True/False); a checkbox takes "True" too and is not posted
+        # unticked.
+        return "True" if value else "False"
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
@@ -89,8 +91,7 @@ def section_post(application, key, **changes):
     data = {"lock_version": application.lock_version}
     for name in SECTION_BY_KEY[key].fields:
         value = as_posted(getattr(application, Application._meta.get_field(name).attname))
-        if value is not None:  # an unticked checkbox is not posted
-            data[name] = value
+        data[name] = value
     for name, value in changes.items():
         value = as_posted(value)
         if value is None:

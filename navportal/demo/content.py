@@ -39,7 +39,7 @@ def complete_values(today=None):
 
 def staff_rows(n=5):
     return [{"name": f"示例人员{i}", "department": "知识产权运营部", "title": "专利分析师", "speciality": "集成电路",
-             "years": 3 + i, "employment": "full" if i % 2 else "part"} for i in range(1, n + 1)]
+             "years": 3 + i % 10, "employment": "full" if i % 2 else "part"} for i in range(1, n + 1)]
 
 
 def service_rows(n=5, today=None):

@@ -111,10 +111,13 @@
     if (target) { target.focus(); }
   }
 
-  // Warn before leaving a form with unsaved typing.
+  // Ask before leaving a form with unsaved changes: once a field changed, or from the start on a page shown
+  // again with entries that were not saved (data-unsaved). Saving the form itself is no leaving.
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
-    var dirty = false;
-    form.addEventListener("input", function () { dirty = true; });
+    var dirty = form.hasAttribute("data-unsaved");
+    var changed = function () { dirty = true; };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
     form.addEventListener("submit", function () { dirty = false; });
     window.addEventListener("beforeunload", function (event) {
       if (dirty) { event.preventDefault(); event.returnValue = ""; }

@@ -75,7 +75,11 @@ def test_city_outside_the_province_is_named_and_input_kept(client, applicant, dr
     assert response.status_code == 400
     assert response.context["form"].errors["city"]
     assert "typed address 1" in response.content.decode()
-    assert Application.objects.get(pk=draft.pk).address == ""
+    # The rest of the section is stored; the place is not, as a whole (never a city of another province).
+    stored = Application.objects.get(pk=draft.pk)
+    assert (stored.address, stored.province_id, stored.city_id) == ("typed address 1", draft.province_id,
+                                                                     draft.city_id)
+    assert set(response.context["form"].errors) == {"city", "province"}
 
 
 def test_upload_kept_when_another_field_is_wrong(client, applicant, draft):
@@ -296,9 +300,12 @@ def test_selects_ask_to_choose_instead_of_dashes(client, applicant, draft):
     assert "---------" not in client.get(reverse("register")).content.decode()
     client.force_login(applicant)
     services.application_pledge(actor=applicant, application_id=draft.pk)
-    for key in ("basic", "claims"):
+    # The rows' selects too (client kind, navigation type, full- or part-time), in the rows shown and in the
+    # template a new row is made from.
+    for key in ("basic", "department", "mechanism"):
         body = client.get(section_url(draft, key)).content.decode()
         assert "---------" not in body and "请选择" in body, key
+    assert "---------" not in client.get(section_url(draft, "claims")).content.decode()
 
 
 
