@@ -23,13 +23,14 @@ from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
+from navportal.references import reference_take
 from navportal.rules import is_cnipa
 
 from . import deadlines
 from .calendar import notice_period, working_days_between
 from .models import (
-    RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus,
-    Recommendation, bump_progress, bump_version,
+    OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
+    Package, PackageStatus, Recommendation, bump_progress, bump_version,
 )
 from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
@@ -274,7 +275,8 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
         except ValidationError as exc:
             raise PortalError(exc.messages[0], code="file") from None
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
-                              signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip)
+                              signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
+                              reference=reference_take(OBJECTION_SERIES, now=now))
         if letter:
             objection.letter.save(letter.name, letter, save=False)
             track(objection.letter)
@@ -282,13 +284,17 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             objection.evidence.save(evidence.name, evidence, save=False)
             track(objection.evidence)
         objection.save()
-        audit_record(actor=None, action="objection_submit", obj=objection, note=f"{entry.name} · {kind}")
+        audit_record(actor=None, action="objection_submit", obj=objection,
+                     note=f"{objection.reference} · {entry.name} · {kind}")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
                subject=_("New objection to %(name)s") % {"name": entry.name},
-               body=_("An objection was received during the public notice."),
+               body=_("An objection was received during the public notice (reference number %(reference)s).")
+               % {"reference": objection.reference},
                link=reverse("objection_detail", args=[objection.pk]))
-        _mail_objector(objection, _("Your objection was received"),
-                       _("We received your objection to %(name)s. You will be told the outcome.") % {"name": entry.name})
+        _mail_objector(objection, _("Your objection was received (%(reference)s)") % {"reference": objection.reference},
+                       _("We received your objection to %(name)s. Its reference number is %(reference)s; please "
+                         "quote it when you contact CNIPA. You will be told the outcome.")
+                       % {"name": entry.name, "reference": objection.reference})
         return objection
 
 

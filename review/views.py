@@ -161,6 +161,8 @@ def application_detail(request, pk, bound=None, status=200):
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
         "versions": application.versions.all(),
+        # The submission this desk is looking at, with its reference number (受理编号).
+        "current_version": application.versions.only("number", "reference").order_by("-number").first(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),
