@@ -24,7 +24,7 @@ from navportal.errors import PortalError
 from navportal.files import private_download
 
 from . import deadlines, national, previews
-from .confirm import ConfirmedForm, confirm_or_preview, render_preview
+from .confirm import confirm_or_preview, render_preview
 from .models import Call, Notice, Objection, ObjectionDecision
 from .progress import unit_progress, unit_totals, units_over_quota
 
@@ -87,7 +87,7 @@ def national_summary(request):
 
 # --- The notice ----------------------------------------------------------------------------------
 
-class PublishForm(ConfirmedForm):
+class PublishForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Notice text"), widget=forms.Textarea(attrs={"rows": 6}))
     contact = forms.CharField(label=gettext_lazy("How to object (address, telephone, e-mail)"),
                               widget=forms.Textarea(attrs={"rows": 3}))
@@ -98,13 +98,13 @@ class DatesForm(forms.Form):
     ends_on = forms.DateField(label=gettext_lazy("Notice ends"), widget=DateInput(), validators=date_bounds())
 
 
-class FinalForm(ConfirmedForm):
+class FinalForm(forms.Form):
     document_number = forms.CharField(label=gettext_lazy("Confirming document number"), max_length=100)
     document_date = forms.DateField(label=gettext_lazy("Document date"), widget=DateInput(),
                                     validators=date_bounds())
 
 
-class DecideForm(ConfirmedForm):
+class DecideForm(forms.Form):
     decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
         (ObjectionDecision.UPHELD, ObjectionDecision.UPHELD.label),
         (ObjectionDecision.DISMISSED, ObjectionDecision.DISMISSED.label)])
@@ -178,9 +178,9 @@ def notice_publish(request, call_id):
         plan = previews.publish_plan(call, text=data["text"], contact=data["contact"])
         return render_preview(request, plan, title=_("Preview: publishing the proposed list"),
                               action=reverse("notice_publish", args=[call.pk]), status=status, call=call,
-                              hidden={"text": data["text"], "contact": data["contact"]},
+                              hidden={name: request.POST.get(name, "") for name in ("text", "contact")},
                               back=reverse("notice_manage", args=[call.pk]))
-    return confirm_or_preview(request, form, preview, lambda confirmed: national.notice_publish(
+    return confirm_or_preview(request, preview, lambda confirmed: national.notice_publish(
         actor=request.user, call=call, text=data["text"], contact=data["contact"], confirmed=confirmed),
         _("The proposed list is published; the public notice is open."), reverse("notice_manage", args=[call.pk]))
 
@@ -210,10 +210,10 @@ def notice_final(request, call_id):
                                    document_date=data["document_date"])
         return render_preview(request, plan, title=_("Preview: confirming the final list"),
                               action=reverse("notice_final", args=[call.pk]), status=status, call=call,
-                              hidden={"document_number": data["document_number"],
-                                      "document_date": data["document_date"].isoformat()},
+                              hidden={name: request.POST.get(name, "") for name in ("document_number",
+                                                                                      "document_date")},
                               back=reverse("notice_manage", args=[call.pk]))
-    return confirm_or_preview(request, form, preview, lambda confirmed: national.final_confirm(
+    return confirm_or_preview(request, preview, lambda confirmed: national.final_confirm(
         actor=request.user, notice_id=notice.pk, document_number=data["document_number"],
         document_date=data["document_date"], confirmed=confirmed),
         _("The list is confirmed: the bases are designated."), reverse("notice_manage", args=[call.pk]))
@@ -265,9 +265,9 @@ def objection_decide(request, pk):
         plan = previews.objection_plan(objection, decision=data["decision"], note=data["note"])
         return render_preview(request, plan, title=_("Preview: upholding the objection"),
                               action=reverse("objection_decide", args=[pk]), status=status, objection=objection,
-                              call=objection.entry.notice.call, hidden={"decision": data["decision"], "note": data["note"]},
+                              call=objection.entry.notice.call, hidden={name: request.POST.get(name, "") for name in ("decision", "note")},
                               back=reverse("objection_detail", args=[pk]))
-    return confirm_or_preview(request, form, preview, decide, done, reverse("objection_detail", args=[pk]))
+    return confirm_or_preview(request, preview, decide, done, reverse("objection_detail", args=[pk]))
 
 
 @permission_required_404("review.manage_objections")

@@ -25,7 +25,7 @@ from navportal.models import Role
 from navportal.rules import is_cnipa, is_recommending_bureau
 
 from . import deadlines, exports, national, previews, services
-from .confirm import ConfirmedForm, confirm_or_preview, render_preview
+from .confirm import confirm_or_preview, render_preview
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm,
@@ -379,15 +379,12 @@ def package_letter_download(request, pk):
 def package_submit(request, pk):
     """The hand-in's preview (review.previews.hand_in_plan), then, with its digest confirmed, the hand-in."""
     package = _package(request, pk)
-    form = ConfirmedForm(request.POST)
-    form.is_valid()  # one optional hidden field: never invalid, only cleaned
-
     def preview(status):
         plan = previews.hand_in_plan(package, request.user)
         return render_preview(request, plan, title=_("Preview: handing in the recommendation package"),
                               action=reverse("package_submit", args=[package.pk]), status=status, package=package,
                               hidden={}, back=package.get_absolute_url())
-    return confirm_or_preview(request, form, preview, lambda confirmed: services.package_submit(
+    return confirm_or_preview(request, preview, lambda confirmed: services.package_submit(
         actor=request.user, package_id=package.pk, confirmed=confirmed),
         _("The package was handed in to CNIPA. It is now locked."), package.get_absolute_url())
 
