@@ -265,7 +265,8 @@ def objection_decide(request, pk):
         plan = previews.objection_plan(objection, decision=data["decision"], note=data["note"])
         return render_preview(request, plan, title=_("Preview: upholding the objection"),
                               action=reverse("objection_decide", args=[pk]), status=status, objection=objection,
-                              call=objection.entry.notice.call, hidden={name: request.POST.get(name, "") for name in ("decision", "note")},
+                              call=objection.entry.notice.call,
+                              hidden={name: request.POST.get(name, "") for name in ("decision", "note")},
                               back=reverse("objection_detail", args=[pk]))
     return confirm_or_preview(request, preview, decide, done, reverse("objection_detail", args=[pk]))
 

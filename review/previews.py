@@ -201,7 +201,8 @@ def final_plan(notice, *, document_number, document_date, now=None, lock=False):
                                                 "%(name)s"),
                 _("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, reverse("bases")))
             for e in entries if e.application_id in designated]
-    removed = [Row(e.number, e.name, e.province_name, e.industry) for e in entries if e.application_id not in designated]
+    removed = [Row(e.number, e.name, e.province_name, e.industry) for e in entries
+               if e.application_id not in designated]
     retiring = list(titles_to_retire(RETIRED_WITH_FINAL_LIST).order_by("kind", "name"))
     sends = [row.send for row in rows]
     return Plan("final_confirm", rows, sends, refusals, {
