@@ -252,6 +252,10 @@ class Attachment(models.Model):
         return self.original_name
 
 
+# The series of the submissions' reference numbers (申报): SB-2026-000123.
+SUBMISSION_SERIES = "SB"
+
+
 class ApplicationVersion(models.Model):
     """The content as submitted, frozen: resubmissions are compared against it field by field."""
 
@@ -260,6 +264,9 @@ class ApplicationVersion(models.Model):
     submitted_at = models.DateTimeField()
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     data = models.JSONField()
+    # The reference number (受理编号) of this submission, given when the version is created
+    # (navportal.references): what the applicant quotes on the telephone, and what the mail and every desk show.
+    reference = models.CharField(_("reference number"), max_length=20, unique=True)
 
     class Meta:
         ordering = ["application", "number"]

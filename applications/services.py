@@ -14,12 +14,15 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
+from navportal.references import reference_take
 from navportal.rules import is_applicant
 
 from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
 from .enums import APPLICANT_LABELS, Affiliation, State
-from .models import Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember
+from .models import (
+    SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
+)
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
 from .validators import clean_registration, clean_rows, clean_section_values
@@ -238,23 +241,27 @@ def application_submit(*, actor, application_id):
         note = "" if not application.route or application.route == route else \
             f"route {application.route} → {route}"
         number = application.versions.count() + 1
+        reference = reference_take(SUBMISSION_SERIES, now=now)
         ApplicationVersion.objects.create(
             application=application, number=number, submitted_at=now, submitted_by=actor,
-            data=content.snapshot)
+            data=content.snapshot, reference=reference)
         _fix_identity(application)
         application_transition(
             actor=actor, application=application, action="submit", target=target, now=now,
             changes={"route": route, "submitted_at": now, "submit_failed_at": None, "returned_from": "",
                      "flagged_sections": []},
-            note=f"version {number}" + (f"; {note}" if note else ""),
+            note=f"version {number}, {reference}" + (f"; {note}" if note else ""),
             tell=[Tell(application.organisation.members.all(),
                        _("Application submitted: %(name)s") % {"name": application.name},
-                       _("Your application to “%(call)s” was submitted and is now: %(state)s.")
-                       % {"call": application.call, "state": APPLICANT_LABELS[target]}, f"/applications/{application.pk}/"),
+                       _("Your application to “%(call)s” was submitted and is now: %(state)s. Its reference "
+                         "number is %(reference)s; please quote it when you contact the bureau.")
+                       % {"call": application.call, "state": APPLICANT_LABELS[target], "reference": reference},
+                       f"/applications/{application.pk}/"),
                   Tell(reviewers_for_state(application, target),
                        _("New application to review: %(name)s") % {"name": application.name},
-                       _("%(name)s submitted an application to “%(call)s”; it is on your desk.")
-                       % {"name": application.name, "call": application.call},
+                       _("%(name)s submitted an application to “%(call)s” (reference number %(reference)s); it "
+                         "is on your desk.") % {"name": application.name, "call": application.call,
+                                                "reference": reference},
                        f"/review/applications/{application.pk}/")])
         return []
 

@@ -227,7 +227,10 @@ def application_submit(request, pk):
     if problems:
         messages.error(request, _("The application was not submitted; the problems are listed below."))
         return redirect(f"/applications/{application.pk}/#problems")
-    messages.success(request, _("Submitted. You will be told of every decision by e-mail and here."))
+    reference = application.versions.order_by("-number").values_list("reference", flat=True).first()
+    messages.success(request, _("Submitted. Its reference number is %(reference)s; please quote it when you contact "
+                                "the bureau. You will be told of every decision by e-mail and here.")
+                     % {"reference": reference})
     return redirect("application_tasks", pk=application.pk)
 
 

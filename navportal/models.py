@@ -229,3 +229,19 @@ class Message(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number (受理编号) given in one series and year: SB-2026-000123 is the 123rd of
+    series SB in 2026. The row is locked while a number is taken (navportal.references), so numbers are
+    given one at a time, without gaps in a committed year; the unique reference fields are the last guard."""
+
+    series = models.CharField(max_length=4)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_reference_counter")]
+
+    def __str__(self):
+        return f"{self.series}-{self.year}: {self.last}"

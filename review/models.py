@@ -301,6 +301,10 @@ def objection_path(instance, filename):
     return f"objections/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()[:5]}"
 
 
+# The series of the objections' reference numbers (异议): YY-2026-000045.
+OBJECTION_SERIES = "YY"
+
+
 class Objection(models.Model):
     """A written objection under real name to one listed base (SPEC §6.3). Never public."""
 
@@ -314,6 +318,9 @@ class Objection(models.Model):
     reasons = models.TextField(_("reasons"))
     evidence = models.FileField(_("evidence"), upload_to=objection_path, blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # The reference number (受理编号) given when the objection is accepted (navportal.references): shown to the
+    # objector, mailed, and quoted by CNIPA.
+    reference = models.CharField(_("reference number"), max_length=20, unique=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     decision = models.CharField(_("decision"), max_length=10, choices=ObjectionDecision.choices,
                                 default=ObjectionDecision.PENDING)

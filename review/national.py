@@ -23,15 +23,15 @@ from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import notify
+from navportal.references import reference_take
 from navportal.rules import is_cnipa
 
 from . import deadlines
-from .calendar import notice_period, working_days_between
+from .calendar import working_days_between
 from .models import (
-    RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus,
-    Recommendation, bump_progress, bump_version,
+    OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
+    Package, PackageStatus, Recommendation, bump_progress, bump_version,
 )
-from .progress import units_over_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
 
 
@@ -49,15 +49,11 @@ def _tell_cnipa(application, subject, body):
 def tell_chain(application, subject, body):
     """The notification of the desks the application came up through (SPEC: outcomes go back up the chain): its
     recommending bureau and, for a city-routed one, the city that consented."""
-    from django.db.models import Q
-
-    from applications.enums import Route
     from applications.transitions import Tell
 
-    desks = Unit.of_application(application).reviewers_q()
-    if application.route == Route.CITY:
-        desks |= Q(role=Role.CITY, city_id=application.city_id)
-    return Tell(User.objects.filter(desks, is_active=True), subject % {"name": application.name}, body,
+    from .previews import chain_desks
+
+    return Tell(chain_desks([application])[application.pk], subject % {"name": application.name}, body,
                 f"/review/applications/{application.pk}/")
 
 
@@ -151,69 +147,37 @@ def unit_drop(*, actor, application_id, reason):
 
 # --- The public notice ---------------------------------------------------------------------------
 
-def notice_publish(*, actor, call, text, contact, published_on=None):
-    """Publish the proposed list (拟确定名单) and open the public notice.
+def notice_publish(*, actor, call, text, contact, published_on=None, confirmed=None):
+    """Publish the proposed list (拟确定名单) and open the public notice — exactly as review.previews.publish_plan
+    works it out (the page shows that plan first; `confirmed`: the digest of the plan the user confirmed).
 
     Preconditions: every recommended application re-checked (none under re-check or with its bureau), no
-    package over quota, at least one passing application, no notice yet. Effects: the passing
-    applications are frozen as entries (by province, then rank) and go on notice; the period is counted
-    on the official calendar; applicants are told.
+    package over quota or still open, at least one passing application, no notice yet; the plan unchanged
+    since the preview ("changed"). Effects: the passing applications are frozen as entries (by province, then
+    rank) and go on notice; the period is counted on the official calendar; applicants are told.
     """
+    from .previews import publish_plan
+
     _national(actor)
     text = required_text(text, _("Write the text of the notice."))
     contact = required_text(contact, _("Say how to object: address, telephone, e-mail."))
     with transaction.atomic():
         call = type(call).objects.select_for_update().get(pk=call.pk)
-        if Notice.objects.filter(call=call).exists():
-            raise PortalError(_("The proposed list of this call has been published already."), code="state")
-        pending = Application.objects.filter(call=call, state__in=State.PENDING_RECHECK).count()
-        if pending:
-            raise PortalError(_("%(n)d recommended applications are not re-checked yet.") % {"n": pending},
-                              code="pending")
         now = timezone.now()
-        still_open = _packages_still_open(call, now)
-        if still_open:
-            raise PortalError(
-                _("Still open to its bureau, with recommendations not handed in: %(units)s. Publish once the "
-                  "package is handed in or its deadline has passed.")
-                % {"units": "、".join(still_open)}, code="open")
-        over = units_over_quota(call)
-        if over:
-            raise PortalError(
-                _("Over quota: %(units)s. Return the package or drop applications before publishing.")
-                % {"units": "、".join(str(row.body) for row in over)}, code="quota")
-        passing = list(Application.objects.select_for_update(of=("self",)).filter(
-            call=call, state=State.RECHECK_PASSED).select_related("province", "recommendation").order_by(
-            "province__code", "ministry__code", "recommendation__rank", "pk"))
-        if not passing:
-            raise PortalError(_("No application has passed the re-check."), code="empty")
-        published_on = published_on or timezone.localdate(now)
-        starts_on, ends_on, known = notice_period(published_on, call.notice_working_days)
+        plan = publish_plan(call, text=text, contact=contact, now=now, published_on=published_on, lock=True)
+        plan.check(confirmed)
+        starts_on, ends_on, known = plan.facts["starts_on"], plan.facts["ends_on"], plan.facts["dates_known"]
         notice = Notice.objects.create(call=call, published_at=now, published_by=actor, starts_on=starts_on,
                                        ends_on=ends_on, dates_confirmed=known, text=text, contact=contact)
         NoticeEntry.objects.bulk_create(
-            NoticeEntry(notice=notice, application=application, number=number, name=application.name,
-                        province_name=application.province.name, industry=application.industry_fields)
-            for number, application in enumerate(passing, start=1))
+            NoticeEntry(notice=notice, application=row.application, number=row.number, name=row.name,
+                        province_name=row.province, industry=row.industry) for row in plan.rows)
         audit_record(actor=actor, action="notice_publish", obj=notice,
-                     note=f"{len(passing)} bases, {starts_on}–{ends_on}{'' if known else ' (dates to confirm)'}")
-        for application in passing:
-            application_transition(actor=actor, application=application, action="publish", now=now, tell=[
-                tell_applicant(application, _("On public notice: %(name)s"),
-                               _("Your application is on the public notice from %(start)s to %(end)s.")
-                               % {"start": starts_on, "end": ends_on}, reverse("notice_detail", args=[call.pk]))])
+                     note=f"{len(plan.rows)} bases, {starts_on}–{ends_on}{'' if known else ' (dates to confirm)'}")
+        for row in plan.rows:
+            application_transition(actor=actor, application=row.application, action="publish", now=now,
+                                   tell=row.tells)
         return notice
-
-
-def _packages_still_open(call, now):
-    """The units whose package its bureau may still change now and that holds recommendations not handed in:
-    publishing then would leave them off the list for good (a package CNIPA reopened, or one before the call's
-    deadline)."""
-    packages = Package.objects.filter(call=call, status=PackageStatus.OPEN,
-                                      recommendations__application__state=State.RECOMMENDED).select_related(
-        "call", "province", "ministry").distinct().order_by("pk")
-    return [str(package.province or package.ministry) for package in packages
-            if not deadlines.package_window(package, now).passed]
 
 
 def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
@@ -288,7 +252,8 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
         except ValidationError as exc:
             raise PortalError(exc.messages[0], code="file") from None
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
-                              signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip)
+                              signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
+                              reference=reference_take(OBJECTION_SERIES, now=now))
         if letter:
             objection.letter.save(letter.name, letter, save=False)
             track(objection.letter)
@@ -296,13 +261,17 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             objection.evidence.save(evidence.name, evidence, save=False)
             track(objection.evidence)
         objection.save()
-        audit_record(actor=None, action="objection_submit", obj=objection, note=f"{entry.name} · {kind}")
+        audit_record(actor=None, action="objection_submit", obj=objection,
+                     note=f"{objection.reference} · {entry.name} · {kind}")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
                subject=_("New objection to %(name)s") % {"name": entry.name},
-               body=_("An objection was received during the public notice."),
+               body=_("An objection was received during the public notice (reference number %(reference)s).")
+               % {"reference": objection.reference},
                link=reverse("objection_detail", args=[objection.pk]))
-        _mail_objector(objection, _("Your objection was received"),
-                       _("We received your objection to %(name)s. You will be told the outcome.") % {"name": entry.name})
+        _mail_objector(objection, _("Your objection was received (%(reference)s)") % {"reference": objection.reference},
+                       _("We received your objection to %(name)s. Its reference number is %(reference)s; please "
+                         "quote it when you contact CNIPA. You will be told the outcome.")
+                       % {"name": entry.name, "reference": objection.reference})
         return objection
 
 
@@ -314,8 +283,14 @@ def _mail_objector(objection, subject, body):
                                             fail_silently=True))
 
 
-def objection_decide(*, actor, objection_id, decision, note):
-    """CNIPA decides an objection: upheld (the base leaves the list) or dismissed. The objector is told."""
+def objection_decide(*, actor, objection_id, decision, note, confirmed=None):
+    """CNIPA decides an objection: upheld (the base leaves the list) or dismissed. The objector is told.
+
+    What it does is review.previews.objection_plan's; the page previews an upheld objection first, and
+    `confirmed` is the digest of the plan the user confirmed (refused as "changed" when it no longer holds).
+    """
+    from .previews import objection_plan
+
     _national(actor)
     note = required_text(note, _("Give the reasons for the decision."))
     if decision not in (ObjectionDecision.UPHELD, ObjectionDecision.DISMISSED):
@@ -325,45 +300,39 @@ def objection_decide(*, actor, objection_id, decision, note):
             pk=objection_id).first()
         if objection is None:
             raise PortalError(_("This objection does not exist."), code="not_found")
-        if objection.decision != ObjectionDecision.PENDING:
-            raise PortalError(_("This objection has been decided already."), code="state")
-        if objection.entry.notice.is_final:
-            raise PortalError(_("The list is final."), code="state")
+        plan = objection_plan(objection, decision=decision, note=note)
+        plan.check(confirmed)
         bump_progress(objection.entry.notice.call_id)  # the call's row before the audit chain's head
         objection.decision, objection.decision_note = decision, note
         objection.decided_at, objection.decided_by = timezone.now(), actor
         objection.save(update_fields=["decision", "decision_note", "decided_at", "decided_by"])
         audit_record(actor=actor, action="objection_decide", obj=objection, from_state=ObjectionDecision.PENDING,
                      to_state=decision, note=note)
-        entry = objection.entry
-        if decision == ObjectionDecision.UPHELD and entry.removed_at is None:
+        entry, row = objection.entry, plan.rows[0]
+        if row.extra["leaves"]:
             entry.removed_at = objection.decided_at
             entry.save(update_fields=["removed_at"])
             bump_version(entry.notice)
             application = Application.objects.select_for_update().get(pk=entry.application_id)
             if application.state == State.ON_NOTICE:
                 application_transition(actor=actor, application=application, action="objection_uphold", note=note,
-                                       changes={"recheck_note": note},
-                                       tell=[tell_applicant(application, _("Not designated: %(name)s"), note),
-                                             tell_chain(application, _("Objection upheld: %(name)s"),
-                                                        _("CNIPA upheld an objection to %(name)s, which leaves the "
-                                                          "list and is not designated. Reasons: %(note)s")
-                                                        % {"name": application.name, "note": note})])
-        _mail_objector(objection, _("The outcome of your objection"),
-                       _("Your objection to %(name)s was %(decision)s. %(note)s")
-                       % {"name": entry.name, "decision": objection.get_decision_display(), "note": note})
+                                       changes={"recheck_note": note}, tell=row.tells)
+        objector = plan.facts["objector"]
+        _mail_objector(objection, objector.subject, objector.body)
         return objection
 
 
 # --- The final list ------------------------------------------------------------------------------
 
-def final_confirm(*, actor, notice_id, document_number, document_date):
-    """Confirm the list by a document (发文予以确定) once the period is over and every objection decided.
+def final_confirm(*, actor, notice_id, document_number, document_date, confirmed=None):
+    """Confirm the list by a document (发文予以确定) once the period is over and every objection decided — exactly
+    as review.previews.final_plan works it out (`confirmed`: the digest of the plan the user confirmed).
 
     Effects: the bases on the list become national-level patent navigation service bases; the titles
     原国家专利导航产业发展实验区 and 原国家专利导航试点工程研究基地 are marked retired in the registry
     with the document; the applicants are told.
     """
+    from .previews import final_plan
     from .registry import registry_retire
 
     _national(actor)
@@ -374,36 +343,19 @@ def final_confirm(*, actor, notice_id, document_number, document_date):
         notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
         if notice is None:
             raise PortalError(_("This notice does not exist."), code="not_found")
-        if notice.is_final:
-            raise PortalError(_("The list has been confirmed already."), code="state")
-        if not notice.dates_confirmed:
-            raise PortalError(_("Confirm the notice dates first (the official calendar did not know the year)."),
-                              code="dates")
-        if not deadlines.notice_period_over(notice, timezone.now()):
-            raise PortalError(_("The notice period ends on %(end)s; confirm the list after it.")
-                              % {"end": notice.ends_on}, code="period")
-        pending = Objection.objects.filter(entry__notice=notice, decision=ObjectionDecision.PENDING).count()
-        if pending:
-            raise PortalError(_("%(n)d objections are still undecided.") % {"n": pending}, code="objections")
+        plan = final_plan(notice, document_number=document_number, document_date=document_date,
+                          now=timezone.now(), lock=True)
+        plan.check(confirmed)
         notice.final_document_number, notice.final_document_date = document_number, document_date
         notice.confirmed_at, notice.confirmed_by = timezone.now(), actor
         notice.version += 1
         notice.save(update_fields=["final_document_number", "final_document_date", "confirmed_at", "confirmed_by",
                                    "version"])
-        designated = list(Application.objects.select_for_update().filter(
-            notice_entry__notice=notice, notice_entry__removed_at__isnull=True, state=State.ON_NOTICE))
-        for application in designated:
-            application_transition(actor=actor, application=application, action="designate", note=document_number,
-                                   tell=[tell_applicant(
-                                       application, _("Designated a national-level patent navigation service base: "
-                                                      "%(name)s"),
-                                       _("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number},
-                                       reverse("bases")),
-                                   tell_chain(application, _("Designated: %(name)s"),
-                                              _("%(name)s was designated a national-level patent navigation service "
-                                                "base by %(doc)s.") % {"name": application.name,
-                                                                       "doc": document_number})])
-        retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date)
+        for row in plan.rows:
+            application_transition(actor=actor, application=row.application, action="designate", note=document_number,
+                                   tell=row.tells)
+        retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date,
+                                  only=plan.facts["retiring_ids"])
         audit_record(actor=actor, action="final_confirm", obj=notice,
-                     note=f"{document_number} {document_date}: {len(designated)} bases, {retired} titles retired")
+                     note=f"{document_number} {document_date}: {len(plan.rows)} bases, {retired} titles retired")
         return notice

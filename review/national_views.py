@@ -23,7 +23,8 @@ from navportal.bounds import date_bounds
 from navportal.errors import PortalError
 from navportal.files import private_download
 
-from . import deadlines, national
+from . import deadlines, national, previews
+from .confirm import confirm_or_preview, render_preview
 from .models import Call, Notice, Objection, ObjectionDecision
 from .progress import unit_progress, unit_totals, units_over_quota
 
@@ -166,10 +167,22 @@ def _notice_id(call):
 
 @permission_required_404("review.manage_notice", methods=["POST"])
 def notice_publish(request, call_id):
-    return _notice_post(request, call_id, "publish_form", PublishForm(request.POST), lambda call, data:
-                        national.notice_publish(actor=request.user, call=call, text=data["text"],
-                                                contact=data["contact"]),
-                        _("The proposed list is published; the public notice is open."))
+    call = get_object_or_404(Call, pk=call_id)
+    form = PublishForm(request.POST)
+    if not form.is_valid() or "edit" in request.POST:
+        return render(request, "review/notice_manage.html", _notice_context(call, publish_form=form),
+                      status=200 if form.is_valid() else 400)
+    data = form.cleaned_data
+
+    def preview(status):
+        plan = previews.publish_plan(call, text=data["text"], contact=data["contact"])
+        return render_preview(request, plan, title=_("Preview: publishing the proposed list"),
+                              action=reverse("notice_publish", args=[call.pk]), status=status, call=call,
+                              hidden={name: request.POST.get(name, "") for name in ("text", "contact")},
+                              back=reverse("notice_manage", args=[call.pk]))
+    return confirm_or_preview(request, preview, lambda confirmed: national.notice_publish(
+        actor=request.user, call=call, text=data["text"], contact=data["contact"], confirmed=confirmed),
+        _("The proposed list is published; the public notice is open."), reverse("notice_manage", args=[call.pk]))
 
 
 @permission_required_404("review.manage_notice", methods=["POST"])
@@ -182,11 +195,28 @@ def notice_dates(request, call_id):
 
 @permission_required_404("review.manage_notice", methods=["POST"])
 def notice_final(request, call_id):
-    return _notice_post(request, call_id, "final_form", FinalForm(request.POST), lambda call, data:
-                        national.final_confirm(actor=request.user, notice_id=_notice_id(call),
-                                               document_number=data["document_number"],
-                                               document_date=data["document_date"]),
-                        _("The list is confirmed: the bases are designated."))
+    call = get_object_or_404(Call, pk=call_id)
+    form = FinalForm(request.POST)
+    notice = Notice.objects.filter(call=call).first()
+    if not form.is_valid() or notice is None:
+        if notice is None:
+            messages.error(request, _("The proposed list of this call has not been published."))
+        return render(request, "review/notice_manage.html", _notice_context(call, final_form=form),
+                      status=400 if not form.is_valid() else 409)
+    data = form.cleaned_data
+
+    def preview(status):
+        plan = previews.final_plan(notice, document_number=data["document_number"],
+                                   document_date=data["document_date"])
+        return render_preview(request, plan, title=_("Preview: confirming the final list"),
+                              action=reverse("notice_final", args=[call.pk]), status=status, call=call,
+                              hidden={name: request.POST.get(name, "") for name in ("document_number",
+                                                                                      "document_date")},
+                              back=reverse("notice_manage", args=[call.pk]))
+    return confirm_or_preview(request, preview, lambda confirmed: national.final_confirm(
+        actor=request.user, notice_id=notice.pk, document_number=data["document_number"],
+        document_date=data["document_date"], confirmed=confirmed),
+        _("The list is confirmed: the bases are designated."), reverse("notice_manage", args=[call.pk]))
 
 
 @permission_required_404("review.manage_notice")
@@ -212,17 +242,33 @@ def objection_detail(request, pk, form=None, status=200):
 
 @permission_required_404("review.manage_objections", methods=["POST"])
 def objection_decide(request, pk):
+    """Dismissing is recorded at once; upholding (the base leaves the list) is previewed first."""
     form = DecideForm(request.POST)
     if not form.is_valid():
         return objection_detail(request, pk, form=form, status=400)
-    try:
-        national.objection_decide(actor=request.user, objection_id=pk, decision=form.cleaned_data["decision"],
-                                  note=form.cleaned_data["note"])
-    except PortalError as exc:
-        messages.error(request, exc.message)
-        return objection_detail(request, pk, form=form, status=409)
-    messages.success(request, _("The decision was recorded and the objector told."))
-    return redirect("objection_detail", pk=pk)
+    data = form.cleaned_data
+    objection = get_object_or_404(Objection.objects.select_related("entry", "entry__notice"), pk=pk)
+    decide = lambda confirmed: national.objection_decide(  # noqa: E731
+        actor=request.user, objection_id=pk, decision=data["decision"], note=data["note"], confirmed=confirmed)
+    done = _("The decision was recorded and the objector told.")
+    if data["decision"] != ObjectionDecision.UPHELD:
+        try:
+            decide(None)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            return objection_detail(request, pk, form=form, status=409)
+        messages.success(request, done)
+        return redirect("objection_detail", pk=pk)
+
+    def preview(status):
+        objection.refresh_from_db()
+        plan = previews.objection_plan(objection, decision=data["decision"], note=data["note"])
+        return render_preview(request, plan, title=_("Preview: upholding the objection"),
+                              action=reverse("objection_decide", args=[pk]), status=status, objection=objection,
+                              call=objection.entry.notice.call,
+                              hidden={name: request.POST.get(name, "") for name in ("decision", "note")},
+                              back=reverse("objection_detail", args=[pk]))
+    return confirm_or_preview(request, preview, decide, done, reverse("objection_detail", args=[pk]))
 
 
 @permission_required_404("review.manage_objections")

@@ -74,7 +74,7 @@ def objection_create(request, call_id, entry_id):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                national.objection_submit(
+                objection = national.objection_submit(
                     entry_id=entry.pk, kind=data["kind"], name=data["name"], phone=data["phone"],
                     email=data["email"], reasons=data["reasons"], signature=data["signature"],
                     letter=data["letter"], evidence=data["evidence"], ip=request.META.get("REMOTE_ADDR"))
@@ -82,6 +82,8 @@ def objection_create(request, call_id, entry_id):
                 form.add_error(None, exc.message)
                 status = 409 if exc.code in CONFLICT_CODES else 400
             else:
+                # The confirmation page shows the reference number to this visitor only (not in the address).
+                request.session["objection_reference"] = objection.reference
                 return redirect("objection_done", call_id=notice.call_id)
     else:
         form = ObjectionForm()
@@ -93,7 +95,8 @@ def objection_create(request, call_id, entry_id):
 @require_safe
 def objection_done(request, call_id):
     notice = _published_notice(call_id)
-    return render(request, "public/objection_done.html", {"notice": notice, "call": notice.call})
+    return render(request, "public/objection_done.html", {
+        "notice": notice, "call": notice.call, "reference": request.session.get("objection_reference", "")})
 
 
 @require_safe

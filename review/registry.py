@@ -407,13 +407,21 @@ def registry_import(*, actor, rows, file_name=""):
     return created, updated
 
 
-def registry_retire(*, kinds, document, on):
-    """Mark every entry of `kinds` not yet retired as retired on `on` by `document` (SPEC §6.5).
+def titles_to_retire(kinds):
+    """The entries of `kinds` not yet retired: what confirming the final list retires (its preview lists them)."""
+    return RegistryEntry.objects.filter(kind__in=list(kinds), retired_on__isnull=True)
+
+
+def registry_retire(*, kinds, document, on, only=None):
+    """Mark every entry of `kinds` not yet retired as retired on `on` by `document` (SPEC §6.5); `only`: just
+    these of them (the ids the confirmed preview listed).
 
     Called inside the final-list confirmation, whose transaction and audit line cover it. Returns the count.
     """
-    return RegistryEntry.objects.filter(kind__in=list(kinds), retired_on__isnull=True).update(
-        retired_on=on, retired_by=document)
+    entries = titles_to_retire(kinds)
+    if only is not None:
+        entries = entries.filter(pk__in=only)
+    return entries.update(retired_on=on, retired_by=document)
 
 
 # --- Reading the registry -------------------------------------------------------------------------

@@ -419,47 +419,38 @@ def package_problems(package, recommendations, undecided, passed_over=()):
     return problems
 
 
-def package_submit(*, actor, package_id):
-    """Hand the package in to CNIPA before the deadline; it is locked afterwards.
+def package_submit(*, actor, package_id, confirmed=None):
+    """Hand the package in to CNIPA before the deadline; it is locked afterwards — exactly as
+    review.previews.hand_in_plan works it out (the page shows that plan first; `confirmed`: its digest).
 
     Refused while anything in package_problems stands — over quota among them (after CNIPA rejected an
-    exemption and reopened the package, it cannot go back unchanged). Effects: every recommended
-    application moves to CNIPA's re-check; audit lines for the package and each application; CNIPA staff
-    and the applicants are told.
+    exemption and reopened the package, it cannot go back unchanged) — and when the plan changed since the
+    preview ("changed"). Effects: every recommended application moves to CNIPA's re-check; audit lines for the
+    package and each application; CNIPA staff and the applicants are told.
     """
+    from .previews import hand_in_plan
+
     with transaction.atomic():
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
         bump_progress(package.call_id)  # the call's row before the audit chain's head, as every writer
-        recommendations = list(package.recommendations.select_related("application").select_for_update(
-            of=("self",)).order_by("rank"))
-        unit = Unit.of_package(package)
-        undecided = applications_for_user(actor).filter(call=package.call, state=unit.desk_state).count()
-        passed_over = passed_over_priority(package, applications_for_user(actor))
-        problems = package_problems(package, recommendations, undecided, passed_over)
-        if problems:
-            raise PortalError(" ".join(str(p) for p in problems), code="incomplete")
         now = timezone.now()
-        for recommendation in recommendations:
-            application = locked_application(actor, recommendation.application_id)
-            if application.state != State.RECOMMENDED:
+        plan = hand_in_plan(package, actor, now=now, lock=True)
+        plan.check(confirmed)
+        for row in plan.rows:
+            if row.send is None:
                 continue  # after a reopening: already with CNIPA, or dropped — it stays where it is
-            application_transition(
-                actor=actor, application=application, action="hand_in", package=package, now=now,
-                note=f"rank {recommendation.rank}",
-                tell=[tell_applicant(application, _("Recommended to CNIPA: %(name)s"),
-                                     _("Your application was recommended to CNIPA, which will now re-check it."))])
+            application = locked_application(actor, row.application.pk)
+            application_transition(actor=actor, application=application, action="hand_in", package=package, now=now,
+                                   note=f"rank {row.number}", tell=[row.send.tell])
         package.status = PackageStatus.SUBMITTED
         package.submitted_at = now
         package.submitted_by = actor
         package.save(update_fields=["status", "submitted_at", "submitted_by"])
         audit_record(actor=actor, action="package_submit", obj=package, from_state=PackageStatus.OPEN,
-                     to_state=PackageStatus.SUBMITTED, note=f"{len(recommendations)} recommended")
-        notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
-               subject=_("Recommendation package handed in: %(unit)s") % {"unit": package.unit},
-               body=_("%(unit)s handed in %(n)d recommendations for “%(call)s”.")
-               % {"unit": package.unit, "n": len(recommendations), "call": package.call},
-               link=f"/review/packages/{package.pk}/")
+                     to_state=PackageStatus.SUBMITTED, note=f"{len(plan.rows)} recommended")
+        cnipa = plan.facts["cnipa"]
+        notify(cnipa.recipients, subject=cnipa.subject, body=cnipa.body, link=cnipa.link)
         return package
 
 

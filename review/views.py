@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
@@ -23,7 +24,8 @@ from navportal.files import private_download
 from navportal.models import Role
 from navportal.rules import is_cnipa, is_recommending_bureau
 
-from . import deadlines, exports, national, services
+from . import deadlines, exports, national, previews, services
+from .confirm import confirm_or_preview, render_preview
 from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm, TakeBackForm,
@@ -167,6 +169,8 @@ def application_detail(request, pk, bound=None, status=200):
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
         "versions": application.versions.all(),
+        # The submission this desk is looking at, with its reference number (受理编号).
+        "current_version": application.versions.only("number", "reference").order_by("-number").first(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "trail": application_trail(application),
         "claim_forms": claim_forms, "recommendation": recommendation,
@@ -380,8 +384,16 @@ def package_letter_download(request, pk):
 
 @permission_required_404("review.view_package", methods=["POST"])
 def package_submit(request, pk):
-    return _package_post(request, pk, lambda p: services.package_submit(actor=request.user, package_id=p.pk),
-                         _("The package was handed in to CNIPA. It is now locked."))
+    """The hand-in's preview (review.previews.hand_in_plan), then, with its digest confirmed, the hand-in."""
+    package = _package(request, pk)
+    def preview(status):
+        plan = previews.hand_in_plan(package, request.user)
+        return render_preview(request, plan, title=_("Preview: handing in the recommendation package"),
+                              action=reverse("package_submit", args=[package.pk]), status=status, package=package,
+                              hidden={}, back=package.get_absolute_url())
+    return confirm_or_preview(request, preview, lambda confirmed: services.package_submit(
+        actor=request.user, package_id=package.pk, confirmed=confirmed),
+        _("The package was handed in to CNIPA. It is now locked."), package.get_absolute_url())
 
 
 @permission_required_404("review.view_package", methods=["POST"])

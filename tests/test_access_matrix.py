@@ -41,7 +41,7 @@ from applications.models import Application, Organisation
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import City, Province, Role, User
 from portal.models import BureauContact
-from review import national
+from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
     JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
@@ -337,7 +337,8 @@ ROUTES = [
           row("login 404  404  404  404  404  404  200  404  200  404  404  404"), download=SECRET_PDF,
           secrets=lambda w: [MOE_LETTER_NAME]),
     Route("package_submit", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
-          post=Post(lambda w: {}, "prov_in", 302, expect=PACKAGE_POST,
+          post=Post(lambda w: {"confirmed": previews.hand_in_plan(Package.objects.select_related("call").get(
+              pk=w.package_js.pk), w.users["prov_in"]).digest}, "prov_in", 302, expect=PACKAGE_POST,
                     state=lambda w: Package.objects.values_list("status", flat=True).get(pk=w.package_js.pk))),
     # Only CNIPA reopens; Jiangsu sees its package but is refused (409).
     Route("package_reopen", lambda w: {"pk": w.package_js.pk}, ("POST",), POST_ONLY,
@@ -382,7 +383,8 @@ ROUTES = [
     Route("national_summary", None, ("GET",), CNIPA_ONLY, download=b"PK"),
     Route("notice_manage", lambda w: {"call_id": w.call_notice.pk}, ("GET",), CNIPA_ONLY),
     Route("notice_publish", lambda w: {"call_id": w.call_ready.pk}, ("POST",), POST_ONLY,
-          post=Post(lambda w: {"text": "现予以公示。", "contact": "电话 010-0000"}, "cnipa", 302, expect=CNIPA_POST,
+          post=Post(lambda w: {"text": "现予以公示。", "contact": "电话 010-0000", "confirmed": previews.publish_plan(
+              w.call_ready, text="现予以公示。", contact="电话 010-0000").digest}, "cnipa", 302, expect=CNIPA_POST,
                     state=lambda w: Notice.objects.filter(call=w.call_ready).exists())),
     Route("notice_dates", lambda w: {"call_id": w.call_notice.pk}, ("POST",), POST_ONLY,
           post=Post(lambda w: {"starts_on": str(timezone.localdate(w.notice.published_at) + datetime.timedelta(days=1)),
@@ -390,7 +392,10 @@ ROUTES = [
                     state=lambda w: Notice.objects.values_list("starts_on", "ends_on").get(pk=w.notice.pk),
                     expect=CNIPA_POST)),
     Route("notice_final", lambda w: {"call_id": w.call_notice.pk}, ("POST",), POST_ONLY,
-          post=Post(lambda w: {"document_number": "国知办发运字〔2026〕9号", "document_date": str(timezone.localdate())},
+          post=Post(lambda w: {"document_number": "国知办发运字〔2026〕9号", "document_date": str(timezone.localdate()),
+                               "confirmed": previews.final_plan(Notice.objects.get(pk=w.notice.pk),
+                                                                document_number="国知办发运字〔2026〕9号",
+                                                                document_date=timezone.localdate()).digest},
                     "cnipa", 302, prepare=close_notice_period, expect=CNIPA_POST,
                     state=lambda w: Notice.objects.values_list("confirmed_at", flat=True).get(pk=w.notice.pk))),
     Route("notice_export", lambda w: {"call_id": w.call_notice.pk, "which": "proposed"}, ("GET",), CNIPA_ONLY,

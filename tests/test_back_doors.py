@@ -287,7 +287,13 @@ def test_an_over_quota_package_cannot_be_handed_in_again(signed_in, reviewers, h
     assert response.status_code == 302
     assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
 
+    # The preview says why, before any click that does something, and offers no confirmation.
     response = signed_in(province).post(reverse("package_submit", args=[package.pk]))
+    assert response.status_code == 200 and 'id="preview-confirm"' not in response.content.decode()
+    refusals = " ".join(r.message for r in response.context["plan"].refusals)
+    assert "3" in refusals and "quota" in refusals.lower()
+    # A confirmation forged anyway is refused by the service, with the same words.
+    response = signed_in(province).post(reverse("package_submit", args=[package.pk]), {"confirmed": "0" * 32})
     assert response.status_code == 409
     assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
     message = messages_of(response)

@@ -207,6 +207,17 @@ def shot(page, name):
     return path
 
 
+def shot_phone(page, name, width=390):
+    """A screenshot of the page as a phone shows it (the same page, narrowed), then back to the former width."""
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 844})
+    try:
+        check_page(page)
+        return shot(page, name)
+    finally:
+        page.set_viewport_size(viewport)
+
+
 def submit(page, button, check=True):
     """Click a button that posts a form and wait until the resulting page (after any redirect) is loaded;
     then check the page shown."""

@@ -44,6 +44,9 @@ def test_ministry_recommends_its_unit_and_hands_in(page, reviewers, ministry_uni
                                                   "buffer": TINY_PDF}])
     submit(page, f"form[action$='/packages/{package.pk}/letter/'] button")
     submit(page, f"form[action$='/packages/{package.pk}/submit/'] button")
+    assert page.locator("#preview-table tbody tr").count() == 1  # the preview: no quota for a ministry
+    assert zh("No quota applies to this package.") in page.locator("[data-quota]").inner_text()
+    submit(page, "#preview-confirm")
     assert zh("The package was handed in to CNIPA. It is now locked.") in page.locator(".messages .alert-success").inner_text()
 
     package = Package.objects.get(pk=package.pk)

@@ -19,7 +19,7 @@ from review.models import Notice, Objection, ObjectionDecision
 from tests.review.test_national import cnipa, handed_in  # noqa: F401 (fixtures)
 
 from .conftest import (
-    BROWSER_TEST, check_page, enrol, log_in, new_page, shot, submit, tidy_call, visit, zh,
+    BROWSER_TEST, check_page, enrol, log_in, new_page, shot, shot_phone, submit, tidy_call, visit, zh,
 )
 
 pytestmark = BROWSER_TEST
@@ -100,8 +100,19 @@ def test_cnipa_rechecks_publishes_decides_and_confirms(page, browser, live_serve
     # --- Publish the proposed list --------------------------------------------------------------
     visit(page, f"/review/calls/{call.pk}/notice/")
     submit(page, f"form[action$='/notice/publish/'] button")
+    # The preview: the exact list, the dates the calendar computes, who is told — and nothing published yet.
+    preview = page.locator("#preview-table").inner_text()
+    assert page.locator("#preview-table tbody tr").count() == 3
+    assert all(name in preview for name in (NAMES[0], NAMES[1], NAMES[3])) and NAMES[2] not in preview
+    assert page.locator("#preview-sends-table tbody tr").count() == 3
+    period = page.locator("[data-period] strong").inner_text()
+    assert not Notice.objects.filter(call=call).exists()
+    shot(page, "notice-publish-preview")
+    shot_phone(page, "notice-publish-preview-phone")
+    submit(page, "#preview-confirm")
     assert zh("The proposed list is published; the public notice is open.") in page.locator(".alert-success").inner_text()
     notice = Notice.objects.get(call=call)
+    assert period == f"{notice.starts_on:%Y-%m-%d} — {notice.ends_on:%Y-%m-%d}"
     entries = list(notice.entries.order_by("number"))
     assert [e.name for e in entries] == [NAMES[0], NAMES[1], NAMES[3]]
     assert notice.starts_on == timezone.localdate() + datetime.timedelta(days=1) or not notice.dates_confirmed
@@ -161,6 +172,10 @@ def test_cnipa_rechecks_publishes_decides_and_confirms(page, browser, live_serve
         submit(page, f"form[action$='/notice/dates/'] button")
     page.fill("[name=document_number]", DOCUMENT)
     submit(page, f"form[action$='/notice/final/'] button")
+    assert page.locator("#preview-table tbody tr").count() == 3 and DOCUMENT in page.locator("main").inner_text()
+    assert not Notice.objects.get(pk=notice.pk).is_final
+    shot(page, "final-list-preview")
+    submit(page, "#preview-confirm")
     assert zh("The list is confirmed: the bases are designated.") in page.locator(".alert-success").first.inner_text()
     assert set(Application.objects.filter(pk__in=[e.application_id for e in entries])
                .values_list("state", flat=True)) == {State.DESIGNATED}

@@ -19,7 +19,7 @@ from review.models import Package, PackageStatus
 from tests.conftest import make_applicant
 
 from .conftest import (
-    BROWSER_TEST, check_page, enrol, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
+    BROWSER_TEST, check_page, enrol, log_in, log_out, new_page, shot, shot_phone, submit, tidy_call, visit, zh,
 )
 
 pytestmark = BROWSER_TEST
@@ -171,7 +171,13 @@ def test_province_returns_verifies_ranks_and_hands_in(page, browser, live_server
     problems = page.locator("section[aria-labelledby=submit-title] .alert-warning li")
     assert problems.count() == 2, problems.all_inner_texts()
     submit(page, f"form[action$='/packages/{package.pk}/submit/'] button")
+    # The preview says the same two things in plain words and offers no confirmation.
+    assert page.locator("#preview-refusals li").count() == 2 and page.locator("#preview-confirm").count() == 0
     assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
+    shot(page, "package-hand-in-preview-refused")
+    with page.expect_navigation():
+        page.locator("main a.btn-link", has_text=zh("Back without doing anything")).click()
+    check_page(page)
     page.fill("[name=justification]", "苏州工业园区集成电路产业基础最强，经局务会研究排在首位。")
     submit(page, f"form[action$='/packages/{package.pk}/justification/'] button")
     assert Package.objects.get(pk=package.pk).priority_justification.startswith("苏州工业园区")
@@ -189,6 +195,13 @@ def test_province_returns_verifies_ranks_and_hands_in(page, browser, live_server
     shot(page, "ranking-with-quota")
 
     submit(page, f"form[action$='/packages/{package.pk}/submit/'] button")
+    # The preview: the ranking as it goes to CNIPA, the quota, the letter, who is told; nothing handed in yet.
+    ranked = [row.inner_text() for row in page.locator("#preview-table tbody tr").all()]
+    assert len(ranked) == 4 and "推荐函.pdf" in page.locator("main").inner_text()
+    assert Package.objects.get(pk=package.pk).status == PackageStatus.OPEN
+    shot(page, "package-hand-in-preview")
+    shot_phone(page, "package-hand-in-preview-phone")
+    submit(page, "#preview-confirm")
     assert zh("The package was handed in to CNIPA. It is now locked.") in page.locator(".alert-success").inner_text()
 
     # --- Locked: no control changes it any more -------------------------------------------------

@@ -78,7 +78,10 @@ def test_publish_through_the_page(client, cnipa, handed_in, call):
     assert response.context["passing"] == 4 and response.context["pending"] == 0
     response = client.post(reverse("notice_publish", args=[call.pk]), {"text": "", "contact": "电话"})
     assert response.status_code == 400 and not Notice.objects.exists()
-    client.post(reverse("notice_publish", args=[call.pk]), {"text": "公示", "contact": "电话"})
+    preview = client.post(reverse("notice_publish", args=[call.pk]), {"text": "公示", "contact": "电话"})
+    assert preview.status_code == 200 and not Notice.objects.exists()
+    client.post(reverse("notice_publish", args=[call.pk]), {"text": "公示", "contact": "电话",
+                                                            "confirmed": preview.context["plan"].digest})
     assert Notice.objects.get().entries.count() == 4
 
 

@@ -41,15 +41,16 @@ from applications.enums import (
     Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ExemptCategory, Route, State,
 )
 from applications.models import (
-    Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
+    SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
 )
 from applications.sections import SECTIONS
 from applications.selectors import application_snapshot, content_fingerprint
 from applications.workflow import FIRST_STATE, route_for
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
 from navportal.models import AuditEvent, AuditHead, City, Ministry, Province, Role, User
+from navportal.references import references_reserve
 from review.models import (
-    Call, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus, ProvinceDeadline,
+    OBJECTION_SERIES, Call, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus, ProvinceDeadline,
     QuotaSlot, Recommendation, RegistryEntry, RegistryKind,
 )
 
@@ -458,6 +459,7 @@ class Command(BaseCommand):
         Attachment.objects.bulk_create(attachments, batch_size=2000)
         for attachment in attachments:
             default_storage.save(attachment.file.name, ContentFile(TINY_PDF))
+        number_in_bulk(versions, SUBMISSION_SERIES, lambda version: version.submitted_at)
         ApplicationVersion.objects.bulk_create(versions, batch_size=500)
         Application.objects.bulk_update([a for a in apps if a.submitted_at], ["submitted_at"], batch_size=1000)
         return apps
@@ -558,6 +560,8 @@ class Command(BaseCommand):
                     decided_at=app.moments.get("objection_uphold") or (submitted + datetime.timedelta(days=1))
                     if decided else None, decided_by=actor if decided else None)
                 objections.append(objection)
+        # auto_now_add is set only on insert: the reference's year is the day the objection is dated.
+        number_in_bulk(objections, OBJECTION_SERIES, lambda objection: objection.decided_at or timezone.now())
         Objection.objects.bulk_create(objections, batch_size=1000)
         for objection in objections:
             if objection.decided_at:
@@ -593,3 +597,13 @@ class Command(BaseCommand):
         AuditEvent.objects.bulk_create(rows, batch_size=2000)
         head.last_hash = previous
         head.save(update_fields=["last_hash"])
+
+
+def number_in_bulk(rows, series, moment):
+    """Give each row its reference number (受理编号), in the order of `moment` within each year."""
+    by_year = {}
+    for row in sorted(rows, key=moment):
+        by_year.setdefault(timezone.localdate(moment(row)).year, []).append(row)
+    for year, rows_of_year in by_year.items():
+        for row, reference in zip(rows_of_year, references_reserve(series, year, len(rows_of_year))):
+            row.reference = reference
