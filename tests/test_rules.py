@@ -113,7 +113,7 @@ PAGE_PARTS = {"review.filter_by_unit", "review.list_packages"}
 
 # The views anyone may open (each does what it needs for a signed-in visitor itself), by URL name.
 PUBLIC = {
-    "home",                                       # the public calls, or a signed-in user's desk
+    "home", "help",                               # the public calls and how to apply, or a signed-in user's desk
     "login", "logout", "register",
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "set_language",
