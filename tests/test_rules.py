@@ -92,6 +92,7 @@ PAGE_TABLE = {
     "review.manage_notice":               ".    .    .    .    1    .    .    .",
     "review.manage_objections":           ".    .    .    .    1    .    .    .",
     "review.manage_registry":             ".    .    .    .    1    .    .    .",
+    "portal.edit_contacts":               ".    .    1    .    1    .    .    .",
 }
 
 
