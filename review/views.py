@@ -168,7 +168,7 @@ def application_detail(request, pk, bound=None, status=200):
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
-        "versions": application.versions.all(),
+        "versions": application.versions.only("number", "submitted_at", "reference"),
         # The submission this desk is looking at, with its reference number (受理编号).
         "current_version": application.versions.only("number", "reference").order_by("-number").first(),
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
