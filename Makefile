@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: install install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst clean
+.PHONY: install system-check system-packages install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,browser]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: system-check $(STAMP)
+
+# What the portal needs from Debian: pango for WeasyPrint (the form as a PDF) and the CJK fonts it lays the form
+# out in (without them every Chinese character of the PDF is a blank box). `make system-packages` installs them.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+system-check:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing="$$missing libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -q 'Noto Serif CJK SC' || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		echo "MISSING Debian packages for the form's PDF:$$missing"; \
+		echo "  install them with: make system-packages   (or: apt-get install$$missing)"; \
+		exit 1; \
+	fi
+
+system-packages:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)

@@ -252,6 +252,10 @@ class Attachment(models.Model):
         return self.original_name
 
 
+def version_pdf_path(instance, filename):
+    return f"applications/{instance.application_id}/versions/{uuid.uuid4().hex}.pdf"
+
+
 # The series of the submissions' reference numbers (申报): SB-2026-000123.
 SUBMISSION_SERIES = "SB"
 
@@ -267,6 +271,12 @@ class ApplicationVersion(models.Model):
     # The reference number (受理编号) of this submission, given when the version is created
     # (navportal.references): what the applicant quotes on the telephone, and what the mail and every desk show.
     reference = models.CharField(_("reference number"), max_length=20, unique=True)
+    # The print view exactly as submitted (its check code included), frozen in the submission's transaction; the
+    # PDF is laid out from it after the commit (a second or so that no submission waits for, or loses by),
+    # or again on the first download if that failed (pdf_failed_at says when it last did).
+    print_html = models.TextField(blank=True)
+    pdf = models.FileField(upload_to=version_pdf_path, blank=True)
+    pdf_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["application", "number"]

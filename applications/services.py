@@ -6,6 +6,9 @@ records the audit line in the same transaction and leaves notifications to be se
 user can act on are raised as PortalError with a translated message.
 """
 
+import logging
+
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +20,7 @@ from navportal.models import Role, User
 from navportal.references import reference_take
 from navportal.rules import is_applicant
 
+from . import printing
 from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
 from .enums import APPLICANT_LABELS, Affiliation, State
@@ -30,6 +34,8 @@ from .transitions import Tell, application_transition, check_deadline, check_tra
 from .workflow import route_for, submit_target
 
 __all__ = ["applicant_deadline", "check_transition", "locked_application"]
+
+logger = logging.getLogger(__name__)
 
 
 def locked_application(actor, application_id):
@@ -242,9 +248,14 @@ def application_submit(*, actor, application_id):
             f"route {application.route} → {route}"
         number = application.versions.count() + 1
         reference = reference_take(SUBMISSION_SERIES, now=now)
-        ApplicationVersion.objects.create(
+        version = ApplicationVersion.objects.create(
             application=application, number=number, submitted_at=now, submitted_by=actor,
-            data=content.snapshot, reference=reference)
+            data=content.snapshot, reference=reference,
+            # The document as submitted, frozen here (a template's rendering, milliseconds); its PDF is laid out
+            # after the commit: that takes most of a second, too long to hold the row and reference locks for.
+            print_html=printing.print_html(application, content=content, printed_at=timezone.localtime(now)))
+        # robust: whatever goes wrong there is logged, never turned into an error for a submission that stands.
+        transaction.on_commit(lambda: version_pdf_make(version_id=version.pk, quietly=True), robust=True)
         _fix_identity(application)
         application_transition(
             actor=actor, application=application, action="submit", target=target, now=now,
@@ -264,6 +275,45 @@ def application_submit(*, actor, application_id):
                                                 "reference": reference},
                        f"/review/applications/{application.pk}/")])
         return []
+
+
+def version_pdf_make(*, version_id, quietly=False):
+    """Lay out the PDF of a submitted version from its frozen print view and keep it with the version.
+
+    Called after the submission's commit, and on a download of a version whose PDF is missing. Nothing to do when
+    the version has its PDF. The layout runs outside any transaction (it takes most of a second); the file and
+    the row are then written under the version's row lock, so two callers at once keep one file. A failure is
+    recorded on the version (pdf_failed_at) and logged; it raises PortalError (code "pdf"), or returns the
+    version without its PDF when `quietly` (after a commit: the submission stands, the download tries again).
+    """
+    version = ApplicationVersion.objects.only("pk", "pdf", "print_html").get(pk=version_id)
+    if version.pdf:
+        return version
+    if not version.print_html:
+        # Submitted before the form was kept as a document: its content is in `data`, but no page was frozen, and
+        # a page laid out today would not be the one that was printed and sealed.
+        raise PortalError(_("No PDF was kept for this version: it was submitted before the portal kept them."),
+                          code="no_document")
+    try:
+        pdf = printing.html_to_pdf(version.print_html)
+    except Exception:
+        logger.exception("The PDF of application version %s could not be laid out", version_id)
+        ApplicationVersion.objects.filter(pk=version_id, pdf="").update(pdf_failed_at=timezone.now())
+        if quietly:
+            return version
+        raise PortalError(_("The PDF of this version could not be made just now; please try again later. The "
+                            "submission itself is not affected."), code="pdf") from None
+    with file_writing_transaction() as track:
+        version = ApplicationVersion.objects.select_for_update().select_related("application").get(pk=version_id)
+        if version.pdf:
+            return version  # another request laid it out meanwhile
+        version.pdf.save(f"{version.reference}.pdf", ContentFile(pdf), save=False)
+        track(version.pdf)
+        version.pdf_failed_at = None
+        version.save(update_fields=["pdf", "pdf_failed_at"])
+        audit_record(actor=None, action="version_pdf_make", obj=version.application,
+                     note=f"version {version.number}, {version.reference}")
+    return version
 
 
 def application_withdraw(*, actor, application_id, reason=""):

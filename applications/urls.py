@@ -14,6 +14,9 @@ urlpatterns = [
     path("applications/<id:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("applications/<id:pk>/reopen/", views.application_reopen, name="application_reopen"),
     path("applications/<id:pk>/print/", views.application_print, name="application_print"),
+    path("applications/<id:pk>/print.pdf", views.application_print_pdf, name="application_print_pdf"),
+    path("applications/<id:pk>/versions/<id:number>.pdf", views.application_version_pdf,
+         name="application_version_pdf"),
     path("applications/<id:pk>/attachments/<slug:kind>/", views.attachment_download,
          name="attachment_download"),
 ]

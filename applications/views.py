@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,14 +17,13 @@ from review.models import Call
 from review.selectors import province_deadline_for, province_deadlines_for_organisation
 from review.trail import application_trail
 
-from . import services
+from . import printing, services
 from .enums import AttachmentKind, State
 from .forms import (
     AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user
-from .workflow import route_for
 
 
 def _scoped(request, pk):
@@ -118,7 +118,7 @@ def application_tasks(request, pk):
         "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
         "problems": problems if application.submit_failed_at else [],
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
-        "versions": application.versions.all(),
+        "versions": application.versions.only("number", "submitted_at", "reference"),
         "trail": application_trail(application, for_applicant=True),
     })
 
@@ -264,11 +264,41 @@ def application_reopen(request, pk):
 @permission_required_404("applications.print_application")
 def application_print(request, pk):
     application = _scoped(request, pk)
+    return render(request, "applications/print.html", printing.print_context(application))
+
+
+@permission_required_404("applications.print_application")
+def application_print_pdf(request, pk):
+    """The print view as a PDF, laid out on the server: the same page in every browser, with the check code of
+    the content as it is now."""
+    application = _scoped(request, pk)
     content = ApplicationContent(application)
-    return render(request, "applications/print.html", {
-        "application": application, "content": content, "printed_at": timezone.localtime(),
-        "route": application.route or route_for(application.applicant_type, application.affiliation),
-    })
+    pdf = printing.application_pdf(application, content=content)
+    return _pdf_response(pdf, f"{_('Application form')}-{content.fingerprint}.pdf")
+
+
+@permission_required_404("applications.print_application")
+def application_version_pdf(request, pk, number):
+    """The PDF of a submitted version, as kept since its submission: what the sealed scan is compared with."""
+    application = _scoped(request, pk)
+    version = get_object_or_404(application.versions.only("pk", "number", "reference", "pdf"), number=number)
+    if not version.pdf:
+        try:
+            version = services.version_pdf_make(version_id=version.pk)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            back = "application_tasks" if request.user.has_perm("applications.apply") else "review_application"
+            return redirect(back, pk=application.pk)
+    audit_record(actor=request.user, action="attachment_download", obj=application,
+                 note=f"version {version.number} PDF, {version.reference}")
+    return private_download(version.pdf, f"{version.reference}.pdf", "application/pdf")
+
+
+def _pdf_response(pdf, filename):
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @permission_required_404("applications.download_attachment")

@@ -16,6 +16,7 @@ ACTIONS = {
     "application_pledge": _("Truthfulness pledge accepted"),
     "application_attach": _("Document attached"),
     "attachment_download": _("Document downloaded"),
+    "version_pdf_make": _("PDF of the submitted version made"),
     # The decisions on an application (as the decision trail names them).
     **{action: step.label for action, step in STEPS.items()},
     # The recommendation package.

@@ -93,7 +93,7 @@ def _shown(name, value, section):
 
 def _raw_changes(application):
     """(section key, field name or row number, before, after) of the last two versions."""
-    versions = list(application.versions.order_by("-number")[:2])
+    versions = list(application.versions.defer("print_html").order_by("-number")[:2])
     if len(versions) < 2:
         return []
     new, old = versions[0].data, versions[1].data

@@ -165,12 +165,14 @@ def application_detail(request, pk, bound=None, status=200):
         if application.exempt_category else None,
         "priority": registry_hint(application, "local_base", on) if application.local_base else None,
     } if is_recommending_bureau(user) or is_cnipa(user) else {}
+    # Every submitted version, oldest first (the model's ordering): each with its PDF, the last one the current.
+    versions = list(application.versions.only("number", "submitted_at", "reference"))
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
-        "versions": application.versions.all(),
+        "versions": versions,
         # The submission this desk is looking at, with its reference number (受理编号).
-        "current_version": application.versions.only("number", "reference").order_by("-number").first(),
+        "current_version": versions[-1] if versions else None,
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
         "trail": application_trail(application),
         "claim_forms": claim_forms, "recommendation": recommendation,

@@ -51,7 +51,10 @@ def test_each_submission_gets_its_own_reference_shown_and_mailed(client, applica
         (1, first), (2, f"SB-{year}-000002")]
     client.force_login(province)
     page = client.get(reverse("review_application", args=[application.pk])).content.decode()
-    assert f"SB-{year}-000002" in page and first not in page
+    # The heading names the current one; the list of versions (each with its kept PDF) names both.
+    heading, versions = page.split('class="reference-number"')[1:2], page.split("versions/1.pdf")[0][-400:]
+    assert references_in(heading[0])[0] == f"SB-{year}-000002"
+    assert first in versions and f"SB-{year}-000002" in page.split("versions/1.pdf")[1]
 
 
 def test_a_refused_submission_takes_no_number(client, applicant, complete):
