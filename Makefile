@@ -17,16 +17,21 @@ $(STAMP): pyproject.toml
 install: system-check $(STAMP)
 
 # What the portal needs from Debian: pango for WeasyPrint (the form as a PDF) and the CJK fonts it lays the form
-# out in (without them every Chinese character of the PDF is a blank box). `make system-packages` installs them.
+# out in (without them every Chinese character of the PDF is a blank box). Run as root (as on this project's
+# machines), make installs what is missing; otherwise it names the packages (`make system-packages` as root).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 system-check:
 	@missing=""; \
 	ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0"; \
 	ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' || missing="$$missing libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -q 'Noto Serif CJK SC' || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing the Debian packages the form's PDF needs:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null && missing=""; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 		echo "MISSING Debian packages for the form's PDF:$$missing"; \
-		echo "  install them with: make system-packages   (or: apt-get install$$missing)"; \
+		echo "  install them as root with: make system-packages   (or: apt-get install$$missing)"; \
 		exit 1; \
 	fi
 
