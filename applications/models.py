@@ -272,8 +272,8 @@ class ApplicationVersion(models.Model):
     # (navportal.references): what the applicant quotes on the telephone, and what the mail and every desk show.
     reference = models.CharField(_("reference number"), max_length=20, unique=True)
     # The print view exactly as submitted (its check code included), frozen in the submission's transaction; the
-    # PDF is laid out from it after the commit (a second or so that no submission waits for, or loses by),
-    # or again on the first download if that failed (pdf_failed_at says when it last did).
+    # PDF is laid out from it on the first download and kept (a second or more of CPU that no submission waits
+    # for); pdf_failed_at says when a layout last failed (the next download tries again).
     print_html = models.TextField(blank=True)
     pdf = models.FileField(upload_to=version_pdf_path, blank=True)
     pdf_failed_at = models.DateTimeField(null=True, blank=True)

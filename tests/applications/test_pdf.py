@@ -68,15 +68,20 @@ def test_the_pdf_of_a_draft_is_the_owners_alone(client, applicant, outsider, rev
         assert client.get(url).status_code == 404, user
 
 
-def test_a_submission_keeps_the_pdf_of_its_version(applicant, complete, django_capture_on_commit_callbacks):
+def test_a_submission_freezes_its_document_and_the_first_download_keeps_its_pdf(client, applicant, complete):
+    """The submission freezes the page as submitted (no layout: it would hold up the submission); the first
+    download lays the PDF out from it and keeps it with the version."""
     application = complete(applicant)
     fingerprint = ApplicationContent(application).fingerprint
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.application_submit(actor=applicant, application_id=application.pk) == []
+    assert services.application_submit(actor=applicant, application_id=application.pk) == []
     version = ApplicationVersion.objects.get(application=application)
+    assert NAME in version.print_html and fingerprint in version.print_html and not version.pdf
+    client.force_login(applicant)
+    text = text_of(pdf_of(client.get(reverse("application_version_pdf", args=[application.pk, 1]))))
+    version.refresh_from_db()
     assert version.pdf and version.pdf_failed_at is None
     with version.pdf.open("rb") as stream:
-        text = text_of(PdfReader(stream))
+        assert text_of(PdfReader(stream)) == text
     assert NAME in text and fingerprint in text and content_fingerprint(version.data) == fingerprint
 
 
@@ -100,23 +105,25 @@ def test_the_kept_pdf_is_the_version_as_submitted_not_as_edited_since(
     assert ApplicationVersion.objects.get(application=application, number=1).pdf  # kept for the next download
 
 
-def test_a_failed_layout_loses_no_submission_and_the_download_makes_it_again(
-        client, applicant, complete, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_failed_layout_is_said_plainly_and_the_next_download_makes_it(client, applicant, complete, monkeypatch):
     application = complete(applicant)
+    assert services.application_submit(actor=applicant, application_id=application.pk) == []
+    client.force_login(applicant)
+    url = reverse("application_version_pdf", args=[application.pk, 1])
 
     def broken(*args, **kwargs):
         raise OSError("no pango")
 
     with monkeypatch.context() as patched:
         patched.setattr(weasyprint.HTML, "write_pdf", broken)
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.application_submit(actor=applicant, application_id=application.pk) == []
+        response = client.get(url, follow=True)
+    assert response.redirect_chain[0][0] == reverse("application_tasks", args=[application.pk])
+    assert "提交本身不受影响" in response.content.decode() or "not affected" in response.content.decode()
     assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW
     version = ApplicationVersion.objects.get(application=application)
     assert not version.pdf and version.pdf_failed_at is not None
 
-    client.force_login(applicant)
-    assert NAME in text_of(pdf_of(client.get(reverse("application_version_pdf", args=[application.pk, 1]))))
+    assert NAME in text_of(pdf_of(client.get(url)))
     version.refresh_from_db()
     assert version.pdf and version.pdf_failed_at is None
 
