@@ -81,6 +81,9 @@ TRANSITIONS = {t.action: t for t in (
     _t("decline", State.RECOMMENDING_DESK, State.NOT_RECOMMENDED, UNIT_ROLES, desk=True),
     _t("recommend", State.RECOMMENDING_DESK, State.RECOMMENDED, UNIT_ROLES, desk=True,
        deadline=PACKAGE_DEADLINE, package_states=State.RECOMMENDING_DESK),
+    # The bureau revises a recommendation's opinion or score while its package is open (a line of the trail).
+    _t("revise_opinion", {State.RECOMMENDED}, None, UNIT_ROLES, desk=True, deadline=PACKAGE_DEADLINE,
+       package_states={State.RECOMMENDED}, audit="recommendation_update"),
     # Taking a recommendation back while the package is open: back to the bureau's desk.
     _t("unrecommend", {State.RECOMMENDED}, State.RECOMMENDING_DESK, UNIT_ROLES, desk=True,
        deadline=PACKAGE_DEADLINE, package_states={State.RECOMMENDED}),

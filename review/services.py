@@ -279,7 +279,10 @@ def recommendation_update(*, actor, application_id, opinion, score=None):
             opinion=opinion, score=score)
         if not updated:
             raise PortalError(_("This application is not in the package."), code="state")
-        audit_record(actor=actor, action="recommendation_update", obj=application, note=opinion[:200])
+        # Through the writer: the revised opinion is a line of the application's trail, which the detail page
+        # caches under the application's lock_version.
+        application_transition(actor=actor, application=application, action="revise_opinion", package=package,
+                               note=opinion[:200])
 
 
 def package_rank(*, actor, package_id, order):

@@ -4,6 +4,7 @@ recommendation package. Each POST: fetch in scope (404 outside) → validate →
 import hashlib
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -165,8 +166,13 @@ def application_detail(request, pk, bound=None, status=200):
         if application.exempt_category else None,
         "priority": registry_hint(application, "local_base", on) if application.local_base else None,
     } if is_recommending_bureau(user) or is_cnipa(user) else {}
-    # Every submitted version, oldest first (the model's ordering): each with its PDF, the last one the current.
-    versions = list(application.versions.only("number", "submitted_at", "reference"))
+    # Every submitted version, oldest first (the model's ordering): each with its PDF, the last one the current;
+    # and the decision trail. Both change only with the application — a submission, a decision, a revised
+    # opinion —, that is, only when the one writer moves its lock_version: they are cached under it.
+    versions, trail = cache.get_or_set(
+        f"review-detail:{application.pk}:{application.lock_version}:{get_language()}",
+        lambda: (list(application.versions.only("number", "submitted_at", "reference")),
+                 application_trail(application)), 600)
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
@@ -174,7 +180,7 @@ def application_detail(request, pk, bound=None, status=200):
         # The submission this desk is looking at, with its reference number (受理编号).
         "current_version": versions[-1] if versions else None,
         "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
-        "trail": application_trail(application),
+        "trail": trail,
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),
     }, status=status)

@@ -113,27 +113,36 @@ def _object(notice):
                                      email="wang@example.cn", signature="王某某", reasons="不实。", now=moment)
 
 
-def test_the_trail_costs_one_query_whatever_its_length(client, reviewers, city_routed, django_assert_num_queries):
+def test_the_trail_is_read_once_per_change_and_costs_nothing_after(client, reviewers, city_routed,
+                                                                     django_assert_num_queries):
+    """The trail (and the versions) are cached under the application's lock_version: read in one query after a
+    change, whatever the trail's length, then from the cache; a new decision shows at once."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    def audit_queries(queries):
+        return [q for q in queries if "navportal_auditevent" in q["sql"]]
 
     cnipa = reviewers["national"]
     hand_in(reviewers["province_js"])
     client.force_login(cnipa)
     url = reverse("review_application", args=[city_routed.pk])
-    client.get(url)  # fills the cached content
-    connection.queries_log.clear()  # a full (capped) log would capture nothing
-    with CaptureQueriesContext(connection) as short:
-        response = client.get(url)
-    assert response.status_code == 200, response
-    queries = list(short.captured_queries)   # read before the log is cleared again
-    national.recheck_return_to_unit(actor=cnipa, application_id=city_routed.pk, reason="请核实")
-    national.unit_resubmit(actor=reviewers["province_js"], application_id=city_routed.pk, note="已核实")
-    client.get(url)
     connection.queries_log.clear()
-    with django_assert_num_queries(len(queries)):
+    with CaptureQueriesContext(connection) as first:
         client.get(url)
-    assert len([q for q in queries if "navportal_auditevent" in q["sql"]]) == 1
+    assert len(audit_queries(first.captured_queries)) == 1
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get(url).status_code == 200
+    assert audit_queries(warm.captured_queries) == []
+    warm_count = len(warm.captured_queries)  # read before the log is cleared again
+    national.recheck_return_to_unit(actor=cnipa, application_id=city_routed.pk, reason="请核实此项")
+    national.unit_resubmit(actor=reviewers["province_js"], application_id=city_routed.pk, note="已核实")
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as changed:
+        page = client.get(url).content.decode()
+    assert len(audit_queries(changed.captured_queries)) == 1 and "请核实此项" in page
+    with django_assert_num_queries(warm_count):
+        client.get(url)
 
 
 # --- Outcomes up the chain ---------------------------------------------------------------------------------
