@@ -32,6 +32,7 @@ from .models import (
     OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
     Package, PackageStatus, Recommendation, bump_progress, bump_version,
 )
+from .quota import counts_against_quota
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
 
 
@@ -117,10 +118,15 @@ def national_claim_check(*, actor, application_id, status, note=""):
             raise PortalError(_("The applicant made no such claim."), code="invalid")
         if status == ClaimStatus.VERIFIED:
             check_registry_standing(application, application.exempt_category)
-        return application_transition(
+        application_transition(
             actor=actor, application=application, action="claim_exemption_recheck",
             changes={"national_exemption_status": status, "recheck_note": note or application.recheck_note},
             audit_states=(application.national_exemption_status, status), note=note)
+        if not counts_against_quota(application, application.call):
+            # Exempt, verified at both levels: its recommendation holds no quota slot (as a failed re-check gives
+            # its slot back), so that the count and the slots agree when the package is reopened.
+            Recommendation.objects.filter(application=application).update(slot=None)
+        return application
 
 
 def unit_resubmit(*, actor, application_id, note=""):
