@@ -42,6 +42,7 @@ import datetime
 import functools
 import logging
 import os
+import random
 import sys
 import time
 from collections import Counter
@@ -110,6 +111,9 @@ OBJECTOR_DATA = ("异议人", "13712345678", "objector@mail.example.cn", "021-55
                  "13787654321", "other@mail.example.cn", "异议单位")
 
 
+# The statuses of a claim, at the bureau and at CNIPA.
+CLAIM_STATUSES = {"exemption": ("exemption_status", "national_exemption_status"), "priority": ("priority_status",)}
+
 # Where a run starts (Process.start_from): the call's stage, and what more waits at the desks.
 STAGES = ["handed in", "exemption rejected", "on notice", "notice period over"]
 DESKS = ["as built", "suzhou_centre consented, jiangsu_institution submitted",
@@ -169,15 +173,27 @@ REFUSALS_REPORTED = {"registry": "an ended title refused", "open": "publishing w
 
 # --- Strategies: mostly an organisation the action applies to now, and mostly the person at its desk ---------
 
-def among(keys, index, wanted):
-    """The (index mod n)-th of the n `keys` that are in `wanted` (each as likely as the others: those of a desk
-    are often neighbours in `keys`); keys[index mod len(keys)] if none is."""
-    fitting = [key for key in keys if key in wanted] or keys
-    return fitting[index % len(fitting)]
+def ring(keys, laps=4, order=20261130):
+    """`keys` in `laps` fixed shuffled orders one after the other: a position on it, moved on to the first fitting
+    key (`nearest`), picks each of a few fitting keys about as often, whatever their places in `keys`."""
+    shuffle = random.Random(order)
+    return [key for _lap in range(laps) for key in shuffle.sample(keys, len(keys))]
 
 
-# Each choice is a position drawn among the fitting entries of a fixed list, in its order: the shrinker moves it
-# towards the first of them.
+def nearest(keys, index, wanted):
+    """The first of `keys` from position `index` on (round the end) that is in `wanted`; keys[index] if none is."""
+    for offset in range(len(keys)):
+        key = keys[(index + offset) % len(keys)]
+        if key in wanted:
+            return key
+    return keys[index]
+
+
+# Each choice is a position in a fixed list, moved on to a fitting entry when the state asks for it: positions keep
+# their meaning when the shrinker removes earlier steps, so that it finds short sequences quickly.
+APPLICANT_RING = ring(REGISTERED)
+BUREAU_RING = ring(list(BUREAUS))
+
 
 def applicant_for(*actions, returned=3, having=None):
     """An organisation's key: seven times in eight one whose application is where `actions` start from now
@@ -186,8 +202,8 @@ def applicant_for(*actions, returned=3, having=None):
     def pick(drawn):
         machine, aim, index = drawn
         wanted = machine.plausible(actions, returned=aim > 7 - returned, having=having) if aim else ()
-        return machine.chose(among(REGISTERED, index, wanted))
-    return st.tuples(st.runner(), st.integers(0, 7), st.integers(0, 59)).map(pick)
+        return machine.chose(nearest(APPLICANT_RING, index, wanted))
+    return st.tuples(st.runner(), st.integers(0, 7), st.integers(0, len(APPLICANT_RING) - 1)).map(pick)
 
 
 def at_its_desk():
@@ -206,7 +222,7 @@ def its_claim():
         row = machine.app_row(machine.chosen_org) if machine.before else None
         made = [claim for claim, column in (("exemption", "exempt_category"), ("priority", "local_base"))
                 if row and row[column]] if aim else []
-        return among(["exemption", "priority"], index, made)
+        return nearest(["exemption", "priority"], index, made)
     return st.tuples(st.runner(), st.integers(0, 3), st.integers(0, 1)).map(pick)
 
 
@@ -224,8 +240,8 @@ def bureau(where=None):
     def pick(drawn):
         machine, aim, index = drawn
         wanted = machine.packages_where(where) if aim and where else ()
-        return machine.chose_bureau(among(list(BUREAUS), index, wanted))
-    return st.tuples(st.runner(), st.integers(0, 3), st.integers(0, 11)).map(pick)
+        return machine.chose_bureau(nearest(BUREAU_RING, index, wanted))
+    return st.tuples(st.runner(), st.integers(0, 3), st.integers(0, len(BUREAU_RING) - 1)).map(pick)
 
 
 def mostly_true():
@@ -296,6 +312,8 @@ def differences(before, after):
     """The tables (and rows) in which two snapshots differ."""
     found = []
     for name, old in vars(before).items():
+        if name.startswith("_"):
+            continue  # derived from the others
         new = getattr(after, name)
         if old == new:
             continue
@@ -376,15 +394,18 @@ class Process(RuleBasedStateMachine):
     # --- Choosing --------------------------------------------------------------------------------------
 
     def any_step(self):
-        """A rule drawn as a position among those whose preconditions hold, in a fixed order — time passing first
-        (Hypothesis draws and shrinks towards the first), then by name —, each as likely as the others."""
+        """A rule drawn as a position in a fixed order — time passing first (Hypothesis draws and shrinks towards
+        the first), then by name —, moved on by a stride of seven to one whose preconditions hold: the rules
+        waiting for the notice, neighbours by name, pass their turn to rules far apart."""
         ordered = sorted(self.rules, key=lambda r: (r.function.__name__ != "time_passes", r.function.__name__))
 
         def pick(index):
-            enabled = [rule_ for rule_ in ordered if all(holds(self) for holds in rule_.preconditions)]
-            return enabled[index % len(enabled)]
+            for offset in [7 * step for step in range(len(ordered))] + list(range(len(ordered))):
+                rule_ = ordered[(index + offset) % len(ordered)]
+                if all(holds(self) for holds in rule_.preconditions):
+                    return rule_
 
-        return st.integers(0, 999).map(pick).flatmap(
+        return st.integers(0, len(ordered) - 1).map(pick).flatmap(
             lambda rule_: st.fixed_dictionaries(rule_.arguments_strategies).map(lambda arguments: (rule_, arguments)))
 
     def chose(self, key):
@@ -907,8 +928,9 @@ class Process(RuleBasedStateMachine):
         assert head == self.last_hash, "the audit head does not point at the newest line"
 
     def check_step(self, before, after, events):
-        """What one step may have changed: every state change one audit line and a row of the table; a frozen
-        version unchanged; no package over its quota but by CNIPA rejecting an exemption."""
+        """What one step may have changed: every state change one audit line and a row of the table; a changed
+        claim pending at every level; no package changed once the list is published; a frozen version unchanged;
+        no package over its quota but by CNIPA rejecting an exemption."""
         by_app = {}
         for event in events:
             if event["object_type"] == "applications.application" and event["to_state"] in State.values \
@@ -935,17 +957,27 @@ class Process(RuleBasedStateMachine):
             assert transition is not None and old["state"] in transition.sources \
                 and row["state"] in transition.targets, \
                 f"{self.name(app_id)}: {old['state']} → {row['state']} by {line['action']} is no row of the table"
+        for app_id, row in after.applications.items():
+            # Any change of a claim (category, number, date, file) puts it back to pending at every level (SPEC §5).
+            if app_id not in before.applications:
+                continue
+            for claim, statuses in CLAIM_STATUSES.items():
+                if self.claim_in(before, app_id, claim) != self.claim_in(after, app_id, claim):
+                    kept = {status: row[status] for status in statuses if row[status] != ClaimStatus.PENDING}
+                    assert not kept, f"{self.name(app_id)}: its {claim} claim changed, yet it stayed {kept}"
         if before.notices:
             # The list is drawn once from the packages (SPEC §6.2): after its publication none of them changes.
-            for package_id in after.packages:
-                pairs = [(before.packages[package_id], after.packages[package_id])] + [
-                    (before.recommendations.get(pk), after.recommendations.get(pk))
-                    for pk in before.recommendations.keys() | after.recommendations.keys()
-                    if (before.recommendations.get(pk) or after.recommendations[pk])["package_id"] == package_id]
-                changed = [(field, (old or {}).get(field), (new or {}).get(field)) for old, new in pairs
-                           if old != new for field in (old or new) if (old or {}).get(field) != (new or {}).get(field)]
-                assert not changed, f"{self.bureau_name(package_id)}'s package changed after the list was published: " \
-                                    f"{changed[:4]}"
+            for package_id, package in after.packages.items():
+                old = before.packages[package_id]
+                changed = [f"its {field} changed" for field in package if package[field] != old[field]]
+                for pk in before.recommendations.keys() | after.recommendations.keys():
+                    was, now = before.recommendations.get(pk), after.recommendations.get(pk)
+                    if (was or now)["package_id"] == package_id and was != now:
+                        who = self.name((was or now)["application_id"])
+                        changed.append(f"{who} recommended" if was is None else f"{who} taken out" if now is None
+                                       else f"{who}'s {', '.join(f for f in now if now[f] != was[f])} changed")
+                assert not changed, \
+                    f"{self.bureau_name(package_id)}'s package changed after the list was published: {changed}"
         for version_id, version in after.versions.items():
             assert before.versions.get(version_id, version) == version, "a version row changed"
         with connection.cursor() as cursor:
@@ -1126,10 +1158,14 @@ class Process(RuleBasedStateMachine):
         return next((name for name, pk in self.world.packages.items() if pk == package_id), package_id)
 
     def claim_in(self, snap, app_id, claim):
+        """The claim in the snapshot: its fields and its documents (the files indexed once per snapshot)."""
+        if "_claim_files" not in vars(snap):
+            snap._claim_files = {}
+            for pk, attachment in sorted(snap.attachments.items()):
+                key = (attachment["application_id"], attachment["kind"])
+                snap._claim_files[key] = snap._claim_files.get(key, ()) + ((pk, attachment["file"]),)
         row = snap.applications[app_id]
-        files = sorted((pk, a["file"]) for pk, a in snap.attachments.items()
-                       if a["application_id"] == app_id and a["kind"] == CLAIM_FILES[claim])
-        return tuple(row[f] for f in CLAIM_FIELDS[claim]), tuple(files)
+        return tuple(row[f] for f in CLAIM_FIELDS[claim]), snap._claim_files.get((app_id, CLAIM_FILES[claim]), ())
 
     def registry_standing(self, app_id, row, kind, on):
         key = (app_id, row["name"], kind)
