@@ -72,8 +72,6 @@ from review.calendar import notice_period, working_days_between
 from review.models import (
     Notice, NoticeEntry, Objection, Package, ProvinceDeadline, QuotaSlot, Recommendation, RegistryEntry,
 )
-from review.quota import counts_against_quota, is_exempt, quota_usage
-from review.registry import registry_lookup
 from tests.conftest import MODEL_REPORT, outer_test_transaction
 from tests.model_world import (  # noqa: F401 - frozen_clock and model_world are fixtures
     BUREAUS, CALL_DEADLINE, CLAIM_FIELDS, CLAIM_FILES, EXEMPTION, JIANGSU_DEADLINE, KINDS, LOCAL_BASE, ORG_BY_KEY, ORGS,
@@ -327,8 +325,24 @@ def differences(before, after):
     return found
 
 
-def app_like(row):
-    return SimpleNamespace(**row)
+def exempt_by_rule(row, call):
+    """SPEC §5, written out here rather than taken from the code under test: a claim of a category the call grants,
+    verified by the bureau and not rejected by CNIPA (whose own check must be a verification by the re-check:
+    checked apart)."""
+    return (bool(row["exempt_category"]) and row["exemption_status"] == ClaimStatus.VERIFIED
+            and row["national_exemption_status"] != ClaimStatus.REJECTED
+            and row["exempt_category"] in call.exempt_categories)
+
+
+def counts_by_rule(row, call):
+    """A recommendation counts against the quota unless it was dropped (failed, not recommended after a return,
+    objection upheld) or is exempt."""
+    return row["state"] not in State.DROPPED and not exempt_by_rule(row, call)
+
+
+def as_date(value):
+    """A date column as read raw (text on SQLite)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def local(day_or_moment):
@@ -366,7 +380,6 @@ class Process(RuleBasedStateMachine):
         self.versions = {}            # version id → its data, as first seen (frozen)
         self.verified = dict(self.world.verified)   # (org, claim level) → the claim as it was when verified
         self.windows = []             # the notice periods as they were over time (start, end)
-        self.standing = {}
         self.public_seen = None
         self.refusal = None
         self.step_name = "start_from"
@@ -883,13 +896,14 @@ class Process(RuleBasedStateMachine):
         return bool(self.before and self.before.notices)
 
     def over(self, package_id, snap=None):
+        """How far the package's counted recommendations exceed its quota (SPEC §5, by the rule written out here)."""
         snap = snap or self.before
         package = snap.packages[package_id]
         if package["quota"] is None:
             return 0
-        recommendations = [SimpleNamespace(application=app_like(snap.applications[r["application_id"]]))
-                           for r in snap.recommendations.values() if r["package_id"] == package_id]
-        return quota_usage(recommendations, self.call, package["quota"])[2]
+        counted = sum(counts_by_rule(snap.applications[r["application_id"]], self.call)
+                      for r in snap.recommendations.values() if r["package_id"] == package_id)
+        return max(0, counted - package["quota"])
 
     def everything_holds(self):
         snap = snapshot(self.call)
@@ -1053,18 +1067,17 @@ class Process(RuleBasedStateMachine):
                     assert key in self.verified, f"{who}: the {level} claim is verified, but nobody verified it"
                     assert self.claim_in(snap, app_id, claim) == self.verified[key], \
                         f"{who}: the {level} claim changed since it was verified, yet it is still verified"
-            application = app_like(row)
-            if is_exempt(application, call) and state not in State.DROPPED:
-                standing = self.registry_standing(app_id, row, row["exempt_category"], deadline_day)
-                assert standing not in ("term_ended", "retired"), \
-                    f"{who}: exempt on a registry title that had {standing} by the call's deadline"
-                if state in (State.RECHECK_PASSED, State.ON_NOTICE, State.DESIGNATED):
-                    assert row["national_exemption_status"] == ClaimStatus.VERIFIED, \
-                        f"{who}: {state} and exempt from the quota on a claim CNIPA never verified"
+            # SPEC §5: a title ended by the call's deadline cannot be verified (at either level) and does not exempt.
+            if ClaimStatus.VERIFIED in (row["exemption_status"], row["national_exemption_status"]):
+                assert self.title_standing(snap, row, row["exempt_category"], deadline_day) != "ended", \
+                    f"{who}: its exemption is verified on a registry title that ended by the call's deadline"
+            if exempt_by_rule(row, call) and state in (State.RECHECK_PASSED, State.ON_NOTICE, State.DESIGNATED):
+                assert row["national_exemption_status"] == ClaimStatus.VERIFIED, \
+                    f"{who}: {state} and exempt from the quota on a claim CNIPA never verified"
             if row["priority_status"] == ClaimStatus.VERIFIED:
                 assert row["local_base"], f"{who}: a verified priority without a local-base claim"
-                standing = self.registry_standing(app_id, row, "local_base", deadline_day)
-                assert standing not in ("term_ended", "retired"), f"{who}: priority on an ended local-base title"
+                assert self.title_standing(snap, row, "local_base", deadline_day) != "ended", \
+                    f"{who}: priority verified on a local-base title that ended by the call's deadline"
         # Packages: within quota but by CNIPA's rejection; a handed-in package holds nothing merely recommended.
         for package_id, package in snap.packages.items():
             over = self.over(package_id, snap)
@@ -1120,7 +1133,7 @@ class Process(RuleBasedStateMachine):
             row = snap.applications[recommendation["application_id"]]
             package = snap.packages[recommendation["package_id"]]
             who, state, slot = self.name(row["id"]), row["state"], recommendation["slot_id"]
-            counted = state not in State.DROPPED and counts_against_quota(app_like(row), self.call)
+            counted = counts_by_rule(row, self.call)
             if slot is not None:
                 assert slots[slot]["package_id"] == recommendation["package_id"], \
                     f"{who} holds a quota slot of another package"
@@ -1167,12 +1180,18 @@ class Process(RuleBasedStateMachine):
         row = snap.applications[app_id]
         return tuple(row[f] for f in CLAIM_FIELDS[claim]), snap._claim_files.get((app_id, CLAIM_FILES[claim]), ())
 
-    def registry_standing(self, app_id, row, kind, on):
-        key = (app_id, row["name"], kind)
-        if key not in self.standing:
-            self.standing[key] = registry_lookup(Application.objects.select_related("organisation").get(pk=app_id),
-                                                 kind=kind, on=on)[1]
-        return self.standing[key]
+    def title_standing(self, snap, row, kind, on):
+        """The registry's word on the application's body for `kind` on day `on`, read from the registry's rows (by
+        the organisation's credit code): None when it lists no such title, "live", or "ended" (its term over
+        before `on`, or retired by then)."""
+        code = snap.organisations[row["organisation_id"]]["credit_code"]
+        titles = [e for e in snap.registry.values()
+                  if e["kind"] == kind and e["credit_code"] == code and as_date(e["designated_on"]) <= on]
+        if not titles:
+            return None
+        return "live" if any((e["retired_on"] is None or as_date(e["retired_on"]) > on)
+                             and (e["term_ends_on"] is None or as_date(e["term_ends_on"]) >= on)
+                             for e in titles) else "ended"
 
     def city_consents(self, events):
         """Per application: the audit id of its last submission into the city's desk and of the city's last
