@@ -17,10 +17,16 @@ desk it is, so that refusals are exercised as much as successes. After every ste
 - every application sits at the desk its identity and route lead to, keeps its organisation's place once that
   has submitted, and is past the city's desk only with the city's consent after its last submission there;
   recommendations only where the state says so, in the application's own bureau's package;
-- a claim is verified only as it was when verified (category, number, date, file); an exemption counts only when
-  verified and its registry title was live on the call's deadline, and — once re-checked — when CNIPA verified it;
+- a claim is verified only as it was when verified (category, number, date, file), and a step that changes a
+  claim leaves it pending at every level; a registry title ended by the call's deadline is verified at neither
+  level; an exemption counts only when verified, and — once re-checked — when CNIPA verified it (the exemption,
+  the quota count and the registry's standing by the rule of SPEC §5 as written out here, not by the code under
+  test);
 - no package goes over its quota but by CNIPA rejecting an exemption, and then it cannot be handed in nor the
-  list published; a handed-in package holds nothing merely recommended;
+  list published; a handed-in package holds nothing merely recommended; a package has its quota's slots, and a
+  recommendation holds one only while it counts, and counts without one only after CNIPA rejected its exemption;
+- the list is drawn once: after its publication no package or recommendation changes, nothing waits for the
+  re-check, and an application still merely recommended was in a package its bureau could no longer change;
 - the notice lasts the call's working days on the official calendar from the day after publication; no objection
   is accepted outside the period, and every valid one inside it is; the list is confirmed only after the period;
 - the public pages (the notice, the final list) show the listed bases only, and no personal data.
@@ -28,12 +34,14 @@ desk it is, so that refusals are exercised as much as successes. After every ste
 Any other exception is a failure. A failure prints the shortest sequence Hypothesis finds, as steps, e.g.
 
     state = Process()
-    state.start_from(stage='handed in')
-    state.bureau_decides(applicant='hangzhou_park', by='province_zj', decision='return')
-    state.change_claim(applicant='hangzhou_park', by='hangzhou_park', change='exemption number')
+    state.start_from(stage='handed in', desks='as built')
+    state.correct_identity(applicant='moe_centre', by='moe_centre', kind='national_park', resubmit=True)
     state.teardown()
 
-(`applicant` names the organisation, `by` who acts: an organisation's key is its contact person.)
+(`applicant` names the organisation, `by` who acts: an organisation's key is its contact person; the stages are
+described at `Process.start_from`.) The line the run prints counts, besides steps and time, the runs that reached
+each stage of the process and met each guard the model must keep exercising (an ended title refused, a corrected
+route restarted, ...): a change that makes one of them rare weakens the test.
 `make test` runs a fixed seed, 96 runs of 50 steps; `make test-model` runs ten times as many with a random seed
 (MODEL_SEED, MODEL_SCALE): the seed is printed, and `MODEL_SEED=<seed> MODEL_SCALE=10 .venv/bin/pytest
 tests/test_model_process.py` replays a failure. What it found is kept in tests/test_model_found.py."""
