@@ -199,8 +199,6 @@ def test_the_packages_close_when_the_list_is_published(model_world):
     assert refusal.value.code == "state"
 
 
-@pytest.mark.xfail(strict=True, reason="national_claim_check verifying an exemption leaves the recommendation its "
-                   "quota slot: the count and the slots disagree again (open defect, found by the model)")
 def test_an_exemption_cnipa_verifies_gives_its_quota_slot_back(model_world):
     """SEQUENCE: CNIPA rejected the 示范 park's exemption (it counts without a slot, Jiangsu one over its quota) and
     reopened the package; Jiangsu took back the plain park (its slot free) and checked the exemption again (the park
@@ -218,7 +216,7 @@ def test_an_exemption_cnipa_verifies_gives_its_quota_slot_back(model_world):
     review_services.application_decline(actor=province, application_id=applications["kunshan_park"], reason="不予推荐")
     review_services.package_submit(actor=province, package_id=model_world.packages["jiangsu"])
     national.national_claim_check(actor=cnipa, application_id=applications["suzhou_park"], status=ClaimStatus.VERIFIED)
-    # Exempt now, the park should hold no slot (the model's invariant): today it keeps it.
+    # Exempt now, the park holds no slot (the model's invariant).
     assert Recommendation.objects.get(application_id=applications["suzhou_park"]).slot_id is None
     _reopen(model_world, cnipa)
     assert units_over_quota(model_world.call) == []
