@@ -31,7 +31,9 @@ desk it is, so that refusals are exercised as much as successes. After every ste
   is accepted outside the period, and every valid one inside it is; the list is confirmed only after the period;
 - the public pages (the notice, the final list) show the listed bases only, and no personal data.
 
-Any other exception is a failure. A failure prints the shortest sequence Hypothesis finds, as steps, e.g.
+Any other exception is a failure. A failure prints the sequence Hypothesis shrank it to and, below it, the
+shortest sequence found by replaying those steps by name while leaving out ever more of them (`shortest`: a run
+costs too much for Hypothesis' own shrinker, given MODEL_SHRINK_SECONDS, default 60, to get far), e.g.
 
     state = Process()
     state.start_from(stage='handed in', desks='as built')
@@ -51,6 +53,7 @@ import functools
 import logging
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -62,6 +65,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import engine
 from hypothesis.internal.conjecture.engine import ConjectureRunner
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule as hypothesis_rule, run_state_machine_as_test
 
@@ -266,6 +270,7 @@ def rule(**arguments):
         @functools.wraps(function)
         def step(self, **kwargs):
             self.step_name = function.__name__
+            self.trace.append((function.__name__, kwargs))
             function(self, **kwargs)
             self.everything_holds()
         return hypothesis_rule(**arguments)(step)
@@ -364,6 +369,7 @@ class Process(RuleBasedStateMachine):
 
     world = None       # set by the test: the world built for this test function
     traveller = None   # the frozen clock
+    latest = None      # the run begun last: after a failure, the one Hypothesis replayed as its shortest
 
     def __init__(self):
         super().__init__()
@@ -392,6 +398,8 @@ class Process(RuleBasedStateMachine):
         self.refusal = None
         self.step_name = "start_from"
         self.exercised = set()        # what a guard had to refuse, or a change it had to make (the report)
+        self.trace = []               # the steps taken, as (method, arguments): replayed by `shortest`
+        Process.latest = self
         STATS["examples"] += 1
         self.everything_holds()
 
@@ -551,6 +559,7 @@ class Process(RuleBasedStateMachine):
         - Zhejiang returned the Hangzhou park, whose exemption it had verified: the claim, the identity and the
           route may change before it is resubmitted (as the Ministry of Education's unit, returned as built, may)."""
         STATS[f"start: {stage}, {desks}"] += 1
+        self.trace.append(("start_from", {"stage": stage, "desks": desks}))
         cnipa = self.user("cnipa")
         if desks == DESKS[1]:
             self.prepare(lambda: review_services.application_city_consent(
@@ -1251,6 +1260,75 @@ class Process(RuleBasedStateMachine):
             assert not leaked, f"the public {label} page shows personal data: {leaked}"
 
 
+# --- A failure, shortened ----------------------------------------------------------------------------------
+#
+# Hypothesis shrinks a failing run by drawing it again with smaller choices; a run of this process costs some
+# 0.3 s, so its shrinker, given its own five minutes, still leaves twenty or thirty steps, most of which do not
+# matter. After it (given SHRINK_SECONDS), the steps it found are replayed as they were taken, by name, leaving out
+# ever fewer of them at a time while the run still fails the same way (delta debugging, Zeller 2002), and the
+# start is made as plain as it can be: what remains is printed with the failure.
+
+SHRINK_SECONDS = float(os.environ.get("MODEL_SHRINK_SECONDS", "60"))
+
+
+def failure_of(error):
+    """What a failure is, for `shortest` to keep: its kind and the first line of its message without the values
+    it quotes (ids, rows and numbers vary between replays)."""
+    text = (str(error).splitlines() or [""])[0]
+    return type(error).__name__, re.sub(r"\{.*?\}|\[.*?\]|\(.*?\)|'.*?'|\d+", "…", text)[:160]
+
+
+def replay(steps):
+    """Run `steps` (start_from's first) as a fresh run; the failure they end in, or None."""
+    machine = Process()
+    try:
+        for name, arguments in steps:
+            getattr(machine, name)(**arguments)
+    except Exception as error:  # noqa: BLE001 - any failure is what is sought
+        failure = error
+    else:
+        failure = None
+    try:
+        machine.teardown()
+    except Exception as error:  # noqa: BLE001
+        failure = failure or error
+    return failure
+
+
+def shortest(steps, wanted, seconds=120):
+    """The fewest of `steps` that still end in the failure `wanted` (failure_of), found within `seconds`."""
+    give_up = time.perf_counter() + seconds
+
+    def fails(candidate):
+        found = replay(candidate)
+        return found is not None and failure_of(found) == wanted
+
+    start, rest = steps[0], list(steps[1:])
+    chunk = max(1, len(rest) // 2)
+    while rest and time.perf_counter() < give_up:
+        removed, index = False, len(rest) - chunk
+        while index >= 0 and time.perf_counter() < give_up:   # from the end: the failing step is the last
+            candidate = rest[:index] + rest[index + chunk:]
+            if fails([start] + candidate):
+                rest, removed = candidate, True
+            index -= chunk
+        if chunk == 1 and not removed:
+            break
+        chunk = chunk if removed else max(1, chunk // 2)
+    starts = [("start_from", {"stage": stage, "desks": desks}) for stage in STAGES for desks in DESKS]
+    for plain in starts[:starts.index(start)] if start in starts else []:   # the plainest start that still fails
+        if time.perf_counter() < give_up and fails([plain] + rest):
+            return [plain] + rest
+    return [start] + rest
+
+
+def as_program(steps):
+    """Steps as Hypothesis prints them."""
+    return "\n".join(["state = Process()"] + [
+        f"state.{name}({', '.join(f'{key}={value!r}' for key, value in arguments.items())})"
+        for name, arguments in steps] + ["state.teardown()"])
+
+
 # --- The test ---------------------------------------------------------------------------------------------
 
 def test_the_process_under_random_use(model_world, frozen_clock, request, monkeypatch):
@@ -1263,6 +1341,10 @@ def test_the_process_under_random_use(model_world, frozen_clock, request, monkey
     # it be renamed, its own generation applies.)
     if hasattr(ConjectureRunner, "generate_mutations_from"):
         monkeypatch.setattr(ConjectureRunner, "generate_mutations_from", lambda runner, data: None)
+    # Hypothesis' own shrinking, cut to SHRINK_SECONDS (an internal: should it be renamed, its five minutes apply);
+    # `shortest` finishes the work.
+    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", SHRINK_SECONDS, raising=False)
+    Process.latest = None
     started = time.perf_counter()
     try:
         run_state_machine_as_test(seed(SEED)(lambda: Process()), settings=settings(
@@ -1270,6 +1352,13 @@ def test_the_process_under_random_use(model_world, frozen_clock, request, monkey
             derandomize=False, report_multiple_bugs=False, print_blob=False,
             phases=(Phase.explicit, Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck)), _min_steps=1)
+    except Exception as error:
+        found = Process.latest.trace if Process.latest else []
+        if found:
+            steps = shortest(found, failure_of(error))
+            error.add_note(f"Shortest sequence found ({len(steps) - 1} steps, of the {len(found) - 1} Hypothesis "
+                           f"left):\n{as_program(steps)}")
+        raise
     finally:
         elapsed = time.perf_counter() - started
         line = (f"model-based test (MODEL_SEED={SEED}, MODEL_SCALE={SCALE:g}): {STATS['steps']} steps in "
@@ -1283,3 +1372,24 @@ def test_the_process_under_random_use(model_world, frozen_clock, request, monkey
                 f"{k[7:]} {v}" for k, v in sorted(STATS.items()) if k.startswith("start: ")))
     assert STATS["steps"] >= 2000 * SCALE, line  # the budget of issue 12: at least 2,000 steps
 
+
+
+def test_a_failure_is_shortened_to_the_steps_that_matter(model_world, frozen_clock, monkeypatch):
+    """`shortest` at work on a guard removed as by mistake (a changed claim no longer reset to pending): of a run
+    with steps around it, the start and the one change of the claim remain."""
+    Process.world, Process.traveller = model_world, frozen_clock
+    monkeypatch.setattr(applicant_services, "claim_resets", lambda application, values: {})
+    start = ("start_from", {"stage": "on notice", "desks": DESKS[2]})
+    steps = [start,
+             ("time_passes", {"amount": "1 day"}),
+             ("edit", {"applicant": "nanjing_park", "by": "nanjing_park", "change": "revise plan"}),
+             ("publish", {"by": "cnipa"}),
+             ("change_claim", {"applicant": "hangzhou_park", "by": "hangzhou_park", "change": "no exemption"}),
+             ("time_passes", {"amount": "2 hours"}),
+             ("bureau_decides", {"applicant": "suzhou_park", "by": "province_js", "decision": "take back"})]
+    failure = replay(steps)
+    assert isinstance(failure, AssertionError) and "its exemption claim changed" in str(failure), failure
+    found = shortest(steps, failure_of(failure))
+    assert found == [("start_from", {"stage": "handed in", "desks": DESKS[2]}), steps[4]], as_program(found)
+    assert as_program(found).splitlines()[2] == (
+        "state.change_claim(applicant='hangzhou_park', by='hangzhou_park', change='no exemption')")
