@@ -131,14 +131,17 @@ def account_update(*, actor, user_id, display_name, email, role, scope):
 
 
 def account_set_active(*, actor, user_id, active):
-    """Disable or re-enable a business account. A disabled user is signed out at the next request."""
+    """Disable or re-enable a business account. Disabling ends the account's sessions for good (their hash no
+    longer matches: signed out at the next request, and still after the account is enabled again)."""
     _require_role(actor, Role.SYSTEM_ADMIN)
     with transaction.atomic():
         user = _managed(actor, user_id, editable_roles=(Role.APPLICANT, *OFFICIAL_ROLES))
         if user.is_active == active:
             return user
         user.is_active = active
-        user.save(update_fields=["is_active"])
+        if not active:
+            user.sessions_epoch += 1
+        user.save(update_fields=["is_active", "sessions_epoch"])
         states = ("disabled", "active")
         audit_record(actor=actor, action="account_enable" if active else "account_disable", obj=user,
                      from_state=states[not active], to_state=states[active], note=user.username)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +90,9 @@ class User(AbstractUser):
         Ministry, verbose_name=_("ministry"), null=True, blank=True, on_delete=models.PROTECT)
     display_name = models.CharField(_("name"), max_length=60, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Moved on whenever the account's sessions must end for good (it is disabled): part of the hash each session
+    # carries, so every session signed in before no longer matches, whatever happens to the account afterwards.
+    sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -120,6 +124,17 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash (of the password, so a new password ends the other sessions), with the sessions'
+        epoch: disabling the account ends its sessions, and enabling it again does not revive them. Epoch 0 gives
+        Django's own hash (sessions signed in before the epoch existed stay valid). Django's get_session_auth_hash
+        and its fallbacks for SECRET_KEY_FALLBACKS both call this method."""
+        if not self.sessions_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "navportal.models.User.get_session_auth_hash"
+        return salted_hmac(key_salt, f"{self.password}:{self.sessions_epoch}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
     @property
     def has_strict_password(self):

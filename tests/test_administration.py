@@ -146,6 +146,21 @@ def test_a_disabled_user_is_signed_out_at_once_and_can_sign_in_again_when_enable
     assert last_event("account_enable").to_state == "active"
 
 
+def test_a_disabled_accounts_sessions_stay_ended_when_it_is_enabled_again(as_sysadmin, applicant):
+    """Disabling ends the account's sessions for good: enabling it again does not bring them back (it signs in
+    anew); its other users' sessions are untouched."""
+    session, bystander = Client(), Client()
+    session.force_login(applicant)
+    bystander.force_login(make_user("other-applicant", Role.NATIONAL))
+    assert session.get("/applications/").status_code == 200
+    as_sysadmin.post(f"/admin/accounts/{applicant.pk}/active/", {"active": "0"})
+    as_sysadmin.post(f"/admin/accounts/{applicant.pk}/active/", {"active": "1"})
+    response = session.get("/applications/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert bystander.get("/review/").status_code in (200, 302) and "_auth_user_id" in bystander.session
+    assert signs_in(applicant)
+
+
 def test_the_account_list_filters_and_its_query_count_does_not_grow(as_sysadmin, django_assert_num_queries):
     for n in range(3):
         make_user(f"few-{n}", Role.NATIONAL)
@@ -260,3 +275,11 @@ def test_the_administrators_searches_survive_hostile_input(client, sysadmin, sec
     assert response.status_code == 200
     client.force_login(secadmin)
     assert client.get("/admin/security/", {"q": q}).status_code == 200
+
+
+def test_sessions_signed_in_before_the_epoch_existed_stay_valid(applicant):
+    """Epoch 0 gives Django's own session hash: deploying the epoch signs nobody out; a moved epoch changes it."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+    assert applicant.get_session_auth_hash() == AbstractBaseUser.get_session_auth_hash(applicant)
+    applicant.sessions_epoch = 1
+    assert applicant.get_session_auth_hash() != AbstractBaseUser._get_session_auth_hash(applicant)
