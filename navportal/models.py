@@ -89,6 +89,8 @@ class User(AbstractUser):
         Ministry, verbose_name=_("ministry"), null=True, blank=True, on_delete=models.PROTECT)
     display_name = models.CharField(_("name"), max_length=60, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # The language the user last chose or signed in with: their mails are written in it (navportal.notify).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name = _("user")

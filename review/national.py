@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.enums import ClaimStatus, State
 from applications.models import Application
@@ -22,7 +24,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
-from navportal.notify import notify
+from navportal.notify import lazy_text, mail_person, notify
 from navportal.references import reference_take
 from navportal.rules import is_cnipa
 
@@ -259,6 +261,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             raise PortalError(exc.messages[0], code="file") from None
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
+                              language=get_language() or "",
                               reference=reference_take(OBJECTION_SERIES, now=now))
         if letter:
             objection.letter.save(letter.name, letter, save=False)
@@ -282,11 +285,11 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
 
 
 def _mail_objector(objection, subject, body):
-    from django.conf import settings
-    from django.core.mail import send_mail
-    address = objection.email
-    transaction.on_commit(lambda: send_mail(str(subject), str(body), settings.DEFAULT_FROM_EMAIL, [address],
-                                            fail_silently=True))
+    """The objector's mail, written to the outbox in the transaction under way, in the language they objected
+    in. An address with a line break is refused by the outbox (navportal.mail), the objection kept."""
+    mail_person(objection.email, language=objection.language, subject=subject, body=body,
+                link=reverse("notice_detail", args=[objection.entry.notice.call_id]), about=objection,
+                recipient_name=objection.name, name=objection.entry.name)
 
 
 def objection_decide(*, actor, objection_id, decision, note, confirmed=None):
