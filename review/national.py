@@ -45,7 +45,7 @@ def _national(actor):
 
 def _tell_cnipa(application, subject, body):
     from applications.transitions import Tell
-    return Tell(User.objects.filter(role=Role.NATIONAL, is_active=True), subject % {"name": application.name},
+    return Tell(User.objects.filter(role=Role.NATIONAL, is_active=True), lazy_text(subject, name=application.name),
                 body, f"/review/applications/{application.pk}/")
 
 
@@ -56,7 +56,7 @@ def tell_chain(application, subject, body):
 
     from .previews import chain_desks
 
-    return Tell(chain_desks([application])[application.pk], subject % {"name": application.name}, body,
+    return Tell(chain_desks([application])[application.pk], lazy_text(subject, name=application.name), body,
                 f"/review/applications/{application.pk}/")
 
 
@@ -88,8 +88,8 @@ def recheck_fail(*, actor, application_id, reason):
         application = locked_application(actor, application_id)
         application_transition(actor=actor, application=application, action="recheck_fail", note=reason,
                                changes={"recheck_note": reason},
-                               tell=[tell_applicant(application, _("Not designated: %(name)s"), reason),
-                                     tell_chain(application, _("Failed CNIPA's re-check: %(name)s"),
+                               tell=[tell_applicant(application, gettext_lazy("Not designated: %(name)s"), reason),
+                                     tell_chain(application, gettext_lazy("Failed CNIPA's re-check: %(name)s"),
                                                 _("CNIPA's re-check found that %(name)s does not pass. Reason: "
                                                   "%(reason)s") % {"name": application.name, "reason": reason})])
         Recommendation.objects.filter(application=application).update(slot=None)
@@ -101,7 +101,7 @@ def recheck_return_to_unit(*, actor, application_id, reason):
     reason = required_text(reason, _("Say what the bureau should correct."))
     return act(actor=actor, application_id=application_id, action="return_to_unit", note=reason,
                changes={"recheck_note": reason},
-               tell=lambda a: [tell_chain(a, _("Returned by CNIPA: %(name)s"), reason)])
+               tell=lambda a: [tell_chain(a, gettext_lazy("Returned by CNIPA: %(name)s"), reason)])
 
 
 def national_claim_check(*, actor, application_id, status, note=""):
@@ -134,7 +134,7 @@ def national_claim_check(*, actor, application_id, status, note=""):
 def unit_resubmit(*, actor, application_id, note=""):
     """The bureau hands an application CNIPA returned to it back in, corrected."""
     return act(actor=actor, application_id=application_id, action="unit_resubmit", note=note,
-               tell=lambda a: [_tell_cnipa(a, _("Handed back in: %(name)s"), note)])
+               tell=lambda a: [_tell_cnipa(a, gettext_lazy("Handed back in: %(name)s"), note)])
 
 
 def unit_drop(*, actor, application_id, reason):
@@ -144,7 +144,7 @@ def unit_drop(*, actor, application_id, reason):
         application = locked_application(actor, application_id)
         application_transition(actor=actor, application=application, action="unit_drop", note=reason,
                                changes={"return_reason": reason},
-                               tell=[tell_applicant(application, _("Not recommended: %(name)s"), reason)])
+                               tell=[tell_applicant(application, gettext_lazy("Not recommended: %(name)s"), reason)])
         recommendation = Recommendation.objects.select_related("package").filter(application=application).first()
         if recommendation is not None:
             package = Package.objects.select_for_update().get(pk=recommendation.package_id)
@@ -277,10 +277,11 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                body=_("An objection was received during the public notice (reference number %(reference)s).")
                % {"reference": objection.reference},
                link=reverse("objection_detail", args=[objection.pk]))
-        _mail_objector(objection, _("Your objection was received (%(reference)s)") % {"reference": objection.reference},
-                       _("We received your objection to %(name)s. Its reference number is %(reference)s; please "
-                         "quote it when you contact CNIPA. You will be told the outcome.")
-                       % {"name": entry.name, "reference": objection.reference})
+        _mail_objector(objection, lazy_text(gettext_lazy("Your objection was received (%(reference)s)"),
+                                            reference=objection.reference),
+                       lazy_text(gettext_lazy("We received your objection to %(name)s. Its reference number is "
+                                              "%(reference)s; please quote it when you contact CNIPA. You will be "
+                                              "told the outcome."), name=entry.name, reference=objection.reference))
         return objection
 
 

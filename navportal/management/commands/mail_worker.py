@@ -41,7 +41,11 @@ class Command(BaseCommand):
                 (locked,) = cursor.fetchone()
             if not locked:
                 return self._taken(once)
-            return self._run(once, sleep)
+            try:
+                return self._run(once, sleep)
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_KEY])
         lock_name = os.path.join(settings.VAR_DIR, "mail-worker")
         try:
             with FileLock(lock_name):
