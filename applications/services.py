@@ -2,7 +2,7 @@
 
 Every function locks the application row and hands the change to the one writer,
 applications.transitions.application_transition, which checks role, scope, state and deadline, writes,
-records the audit line in the same transaction and leaves notifications to be sent on commit. Errors a
+records the audit line and the notifications (mails into the outbox) in the same transaction. Errors a
 user can act on are raised as PortalError with a translated message.
 """
 

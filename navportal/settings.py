@@ -278,6 +278,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each layout step at INFO and, at WARNING, every screen-only rule of print.css it skips.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
-                # post_office reports each round at INFO; navportal.mail_worker prints what it did.
-                "post_office": {"level": "WARNING"}},
+                # post_office reports each round at INFO (mail_worker prints what it did); a handler of ours
+                # keeps it from installing its own, unredacted one.
+                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

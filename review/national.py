@@ -1,7 +1,7 @@
 """CNIPA's side (SPEC §6): re-check, the proposed list and its public notice, objections, the final list.
 
 Same discipline as review.services: one transaction per action, row locks before checks, the audit line
-in the same transaction, notifications after commit.
+in the same transaction, notifications (mails into the outbox) with it.
 """
 
 import datetime

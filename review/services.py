@@ -3,7 +3,7 @@
 Locking policy (after pretix's): a change that touches a package's recommendations locks the package row
 first, then the application row — always in that order, so two reviewers cannot deadlock — and checks
 the quota only after both locks are held. Each function is one transaction that checks role, scope,
-state and deadline, writes the audit line and leaves notifications to be sent on commit.
+state and deadline, writes the audit line and writes the notifications (mails into the outbox) in the same transaction.
 """
 
 from django.db import IntegrityError, transaction
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applications.deadline_checks import check_package_open
+from applications.deadline_checks import applicant_deadline, check_package_open
 from applications.enums import ClaimStatus, State
 from applications.models import Application
 from applications.sections import SECTION_BY_KEY
@@ -35,16 +35,23 @@ def applicant_members(application):
     return application.organisation.members.all()
 
 
-def tell_applicant(application, subject, body, link=None):
+def _moment(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def tell_applicant(application, subject, body, link=None, todo=""):
     """The notification of the applicant's contact people, linking to their application (or to `link`)."""
     return Tell(applicant_members(application), lazy_text(subject, name=application.name), body,
-                link or f"/applications/{application.pk}/")
+                link or f"/applications/{application.pk}/", todo)
 
 
 def tell_desk(application, state, subject, body):
-    """The notification of the officials at whose desk the application arrives."""
+    """The notification of the officials at whose desk the application arrives: to decide on it before the
+    call's deadline for the recommendations."""
     return Tell(reviewers_for_state(application, state), lazy_text(subject, name=application.name), body,
-                f"/review/applications/{application.pk}/")
+                f"/review/applications/{application.pk}/",
+                lazy_text(gettext_lazy("Examine it and decide in the portal; recommendations are due by %(deadline)s."),
+                          deadline=_moment(application.call.deadline)))
 
 
 def required_text(value, message):
@@ -93,7 +100,10 @@ def application_return(*, actor, application_id, reason, sections=()):
     return act(actor=actor, application_id=application_id, action="return", note=reason,
                changes=lambda a: {"returned_from": a.state, "return_reason": reason,
                                   "flagged_sections": list(dict.fromkeys(sections)), "submit_failed_at": None},
-               tell=lambda a: [tell_applicant(a, gettext_lazy("Returned for revision: %(name)s"), reason)])
+               tell=lambda a: [tell_applicant(
+                   a, gettext_lazy("Returned for revision: %(name)s"), reason, todo=lazy_text(
+                       gettext_lazy("Revise the application as asked and submit it again before %(deadline)s."),
+                       deadline=_moment(applicant_deadline(a))))])
 
 
 def application_decline(*, actor, application_id, reason):

@@ -266,3 +266,22 @@ def test_one_worker_at_a_time(smtp, settings, tmp_path):
     out = io.StringIO()
     call_command("mail_worker", "--once", stdout=out)
     assert "1 sent" in out.getvalue() and len(smtp.received) == 1
+
+
+def test_a_return_says_what_to_do_and_by_when_in_chinese(smtp, reviewers, city_institution, submitted):
+    from applications.deadline_checks import applicant_deadline
+    from django.utils import timezone
+
+    smtp.start()
+    application = submitted(city_institution)
+    Email.objects.all().delete()
+    services.application_return(actor=reviewers["city_nanjing"], application_id=application.pk, reason="请补充服务记录。")
+    run_worker()
+    ((_f, _rcpts, message),) = [r for r in smtp.received if r[1] == [city_institution.email]]
+    deadline = timezone.localtime(applicant_deadline(application)).strftime("%Y-%m-%d %H:%M")
+    reference = application.versions.get().reference
+    assert subject(message).startswith("【国家级专利导航服务基地】") and subject(message).endswith(
+        f"{application.name}（{reference}）")
+    body = message.get_content()
+    assert "请补充服务记录。" in body and f"请按要求修改申请，并于 {deadline} 前重新提交。" in body
+    assert f"http://127.0.0.1:8000/applications/{application.pk}/" in body
