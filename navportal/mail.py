@@ -104,9 +104,10 @@ def _refuse(message, problem):
     email = Email.objects.create(
         from_email=settings.DEFAULT_FROM_EMAIL, to=[], subject=_one_line(message.subject)[:989],
         message=message.body, status=STATUS.failed, number_of_retries=0)
-    recipients = ", ".join(repr(str(a)) for a in (*message.to, *message.cc, *message.bcc))
+    # The recipients only as a count: an address typed by the public is not shown to the administrator.
+    count = len([*message.to, *message.cc, *message.bcc])
     Log.objects.create(email=email, status=STATUS.failed, exception_type=REFUSED,
-                       message=f"Refused before queueing: {problem}. Recipients as given: {recipients}")
+                       message=f"Refused before queueing: {problem} ({count} recipient(s) given).")
     logger.warning("mail #%s refused before queueing: %s", email.pk, problem)
     return email
 

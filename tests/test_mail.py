@@ -285,3 +285,12 @@ def test_a_return_says_what_to_do_and_by_when_in_chinese(smtp, reviewers, city_i
     body = message.get_content()
     assert "请补充服务记录。" in body and f"请按要求修改申请，并于 {deadline} 前重新提交。" in body
     assert f"http://127.0.0.1:8000/applications/{application.pk}/" in body
+
+
+def test_the_mail_page_masks_an_objectors_address(smtp, on_notice_public, client):
+    notice, entry = on_notice_public
+    national.objection_submit(entry_id=entry.pk, kind="person", name="王某", phone="13912345678",
+                              email="wang@example.cn", reasons="理由。", signature="王某", now=during(notice))
+    client.force_login(make_user("sysadmin-mail", Role.SYSTEM_ADMIN))
+    page = client.get(reverse("mail_list")).content.decode()
+    assert "w***@example.cn" in page and "wang@example.cn" not in page
