@@ -50,7 +50,11 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 
+# The mail worker (docs/mail.md) runs in the background beside runserver and stops with it; with no
+# EMAIL_HOST it prints each mail to this console.
 run: demo
+	@$(BIN)/python manage.py mail_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite: unit and view tests, then the browser journeys when Chromium is installed.

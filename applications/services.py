@@ -2,7 +2,7 @@
 
 Every function locks the application row and hands the change to the one writer,
 applications.transitions.application_transition, which checks role, scope, state and deadline, writes,
-records the audit line in the same transaction and leaves notifications to be sent on commit. Errors a
+records the audit line and the notifications (mails into the outbox) in the same transaction. Errors a
 user can act on are raised as PortalError with a translated message.
 """
 
@@ -12,11 +12,13 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
+from navportal.notify import lazy_text
 from navportal.references import reference_take
 from navportal.rules import is_applicant
 
@@ -262,17 +264,19 @@ def application_submit(*, actor, application_id):
             changes={"route": route, "submitted_at": now, "submit_failed_at": None, "returned_from": "",
                      "flagged_sections": []},
             note=f"version {number}, {reference}" + (f"; {note}" if note else ""),
+            # Lazy texts: each recipient's mail is written in their own language (navportal.notify).
             tell=[Tell(application.organisation.members.all(),
-                       _("Application submitted: %(name)s") % {"name": application.name},
-                       _("Your application to “%(call)s” was submitted and is now: %(state)s. Its reference "
-                         "number is %(reference)s; please quote it when you contact the bureau.")
-                       % {"call": application.call, "state": APPLICANT_LABELS[target], "reference": reference},
+                       lazy_text(gettext_lazy("Application submitted: %(name)s"), name=application.name),
+                       lazy_text(gettext_lazy("Your application to “%(call)s” was submitted and is now: %(state)s. "
+                                              "Its reference number is %(reference)s; please quote it when you "
+                                              "contact the bureau."),
+                                 call=application.call.title, state=APPLICANT_LABELS[target], reference=reference),
                        f"/applications/{application.pk}/"),
                   Tell(reviewers_for_state(application, target),
-                       _("New application to review: %(name)s") % {"name": application.name},
-                       _("%(name)s submitted an application to “%(call)s” (reference number %(reference)s); it "
-                         "is on your desk.") % {"name": application.name, "call": application.call,
-                                                "reference": reference},
+                       lazy_text(gettext_lazy("New application to review: %(name)s"), name=application.name),
+                       lazy_text(gettext_lazy("%(name)s submitted an application to “%(call)s” (reference number "
+                                              "%(reference)s); it is on your desk."),
+                                 name=application.name, call=application.call.title, reference=reference),
                        f"/review/applications/{application.pk}/")])
         return []
 

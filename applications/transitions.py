@@ -5,7 +5,7 @@ Every service that changes an application — its state, a claim check, an appli
 then calls `application_transition`, which checks the transition table (applications.workflow: source state,
 role, desk, target), the actor's scope and the deadline, writes the change, bumps `lock_version` (the version
 every cached rendering of the application is keyed on), appends the audit line in the same transaction and
-leaves the notifications to be sent on commit. No other code writes `state` or `lock_version`.
+writes the notifications (the mails into the outbox) in the same transaction. No other code writes `state` or `lock_version`.
 """
 
 from dataclasses import dataclass
@@ -25,12 +25,15 @@ from .workflow import APPLICANT_DEADLINE, PACKAGE_DEADLINE, TRANSITIONS, allowed
 
 @dataclass(frozen=True)
 class Tell:
-    """A notification that goes with a change: written with it, mailed after commit."""
+    """A notification that goes with a change: the in-portal message and the mail's outbox row are written
+    with it (navportal.notify). subject, body and todo (what to do, by when) are lazy texts, written in each
+    recipient's language."""
 
     recipients: object
     subject: str
     body: str
     link: str = ""
+    todo: str = ""
 
 
 def check_transition(action, application, actor, *, target=None):
@@ -107,5 +110,6 @@ def application_transition(*, actor, application, action, target=None, changes=N
         audit_record(actor=actor, action=transition.audit, obj=application, from_state=audit_from,
                      to_state=audit_to, note=note)
     for message in tell:
-        notify(message.recipients, subject=message.subject, body=message.body, link=message.link)
+        notify(message.recipients, subject=message.subject, body=message.body, link=message.link,
+               todo=message.todo, about=application)
     return application

@@ -80,7 +80,8 @@ class AccountFilter(forms.Form):
 
 
 def _site_url(request):
-    return request.build_absolute_uri("/")
+    """The portal's address for the links in mails: one setting, never the request's Host header."""
+    return settings.SITE_URL + "/"
 
 
 def _accounts(data):

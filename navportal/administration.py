@@ -45,7 +45,8 @@ def set_password_link(user, site_url):
 
 
 def send_welcome(user, site_url):
-    """The new official's e-mail: who made the account, for which role, and the link to set a password."""
+    """The new official's e-mail: who made the account, for which role, and the link to set a password.
+    Written to the outbox: call it inside the transaction that makes the account."""
     with translation.override("zh-hans"):
         context = {"user": user, "link": set_password_link(user, site_url),
                    "days": settings.PASSWORD_RESET_TIMEOUT // 86400}
@@ -108,7 +109,9 @@ def account_create(*, actor, username, display_name, email, role, scope, site_ur
     with transaction.atomic():
         user = new_account(actor=actor, username=username, display_name=display_name, email=email, role=role,
                            scope=scope)
-        transaction.on_commit(lambda: send_welcome(user, site_url))
+        # Queued in the account's own transaction (navportal.mail): no account without its mail, and an SMTP
+        # server that is down only delays the mail — the worker sends it when the server is back.
+        send_welcome(user, site_url)
     return user
 
 

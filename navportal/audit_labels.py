@@ -30,12 +30,15 @@ _ACTIONS = {
     "account_disable": _("Account disabled"),
     "access_denied": _("Access refused (outside the user's scope)"),
     "audit_export": _("Audit trail exported"),
+    "mail_resend": _("Mail sent again"),
 }
 _STATES = {
     "enrolled": _("enrolled"),
     "none": _("none"),
     "locked": _("locked"),
     "unlocked": _("unlocked"),
+    "failed": _("failed"),
+    "queued": _("queued"),
 }
 _TERMS = {}      # codes the writers put in notes ("sealed_scan: scan.pdf", "某某 · person")
 _NOTES = {}      # action → a function that puts its notes in words

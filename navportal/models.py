@@ -93,6 +93,8 @@ class User(AbstractUser):
     # Moved on whenever the account's sessions must end for good (it is disabled): part of the hash each session
     # carries, so every session signed in before no longer matches, whatever happens to the account afterwards.
     sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The language the user last chose or signed in with: their mails are written in it (navportal.notify).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name = _("user")

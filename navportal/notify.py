@@ -1,24 +1,157 @@
-"""Notifications: an in-portal message written with the change, and its e-mail sent after commit.
+"""Notifications: an in-portal message and an e-mail, both written in the transaction of the change.
 
-The message rows live in the same transaction as the decision, so a rolled-back decision leaves no
-message; the e-mail goes out only once the decision is committed, so nobody is told of a change that
-did not happen.
+The message rows and the mail's outbox row (navportal.mail) live in the same transaction as the decision: a
+rolled-back decision leaves neither, a committed one has both, and the mail worker sends it afterwards.
+
+Each mail is written in its recipient's language (User.language; a member of the public: the language they
+objected in), from templates/mail/, in the portal's formal voice: the application's name and reference
+number, what happened, what to do and by when, and an absolute link (settings.SITE_URL). For that the
+texts are given lazily — `lazy_text(gettext_lazy("… %(name)s"), name=…)` — and read once per language.
+
+One decision, one mail: within one transaction a later notification about the same thing (`about`: an
+application, an objection) to the same person replaces the earlier one, so a decision taken back or redone
+before the commit never sends two mails that contradict each other.
 """
 
+import threading
+
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
 
 from .models import Message
 
+# The languages a mail can be written in; anything else falls back to the portal's default.
+MAIL_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
-def notify(recipients, *, subject, body, link=""):
+
+def _format(message, params):
+    return str(message) % {key: str(value) if isinstance(value, Promise) else value for key, value in params.items()}
+
+
+_lazy_format = lazy(_format, str)
+
+
+def lazy_text(message, **params):
+    """A translatable text with its values, translated each time it is read: `message` % params, in the
+    language active then. (`gettext_lazy("…") % {…}` would translate at once, in the actor's language.)"""
+    return _lazy_format(message, params)
+
+
+def language_of(user):
+    """The language to write to `user` in: their own, else the portal's default."""
+    language = getattr(user, "language", "") or ""
+    return language if language in MAIL_LANGUAGES else settings.LANGUAGE_CODE
+
+
+def absolute_url(link):
+    """A link in a mail: the portal's address (SITE_URL) in front of a path; an absolute URL as it is."""
+    if not link:
+        return settings.SITE_URL + "/"
+    if link.startswith("/"):
+        return settings.SITE_URL + link
+    return link
+
+
+def _moment(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def compose_mail(template, *, to, language, subject_template=None, **context):
+    """A Django EmailMessage rendered from templates/mail/<template>.txt (body) and <template>_subject.txt,
+    in `language`. Values that are lazy texts are read in that language."""
+    with translation.override(language):
+        context = {key: str(value) if isinstance(value, Promise) else value for key, value in context.items()}
+        subject = render_to_string(f"mail/{subject_template or template}_subject.txt", context)
+        body = render_to_string(f"mail/{template}.txt", context)
+    # A subject is one line: the template's own line breaks go; a line break in a value is left for the
+    # outbox to refuse (navportal.mail.header_problem), never silently folded into a header.
+    subject = subject.strip().replace("\n\n", " ")
+    return EmailMessage(subject, body.strip() + "\n", settings.DEFAULT_FROM_EMAIL, [to])
+
+
+# The mails queued in the transaction under way, by (address, topic): the one to replace when the same
+# person is told about the same thing again before the commit.
+_local = threading.local()
+
+
+def _topics():
+    """The registry of the transaction under way, or None outside one. The transaction is the outermost
+    atomic block that is not a test case's (tests run inside one that never commits)."""
+    connection = transaction.get_connection()
+    block = next((b for b in connection.atomic_blocks if not b._from_testcase), None)
+    if block is None:
+        return None
+    current = getattr(_local, "topics", None)
+    if current is None or current[0] is not block:
+        current = _local.topics = (block, {})
+    return current[1]
+
+
+def queue_mail(message, *, topic=""):
+    """Write `message` (a Django EmailMessage) to the outbox in the transaction under way, replacing a mail
+    about the same `topic` to the same address queued earlier in it."""
+    from post_office.models import Email
+
+    topics = _topics() if topic else None
+    key = (tuple(message.to), topic)
+    if topics is not None and key in topics:
+        earlier_mail, earlier_messages = topics.pop(key)
+        if earlier_mail is not None:
+            Email.objects.filter(pk=earlier_mail).delete()
+        Message.objects.filter(pk__in=earlier_messages).delete()
+    message.send()
+    row = getattr(message, "outbox_email", None)
+    if topics is not None:
+        topics[key] = (row.pk if row is not None else None, [])
+    return row
+
+
+def _reference(about):
+    """The reference number (受理编号) of an application's latest submission, or an objection's."""
+    if about is None:
+        return ""
+    if hasattr(about, "versions"):
+        return about.versions.order_by("-number").values_list("reference", flat=True).first() or ""
+    return getattr(about, "reference", "") or ""
+
+
+def notify(recipients, *, subject, body, link="", about=None, todo=""):
+    """Tell `recipients` (users; inactive ones and duplicates skipped) that something happened.
+
+    subject, body, todo: texts, lazy (lazy_text / gettext_lazy) to be written in each recipient's language.
+    about: the application (or objection) concerned — its name and reference number go in the mail, and it
+    is the topic a later notification in the same transaction replaces. todo: what the recipient should do,
+    and by when.
+    """
     recipients = [user for user in dict.fromkeys(recipients) if user is not None and user.is_active]
     if not recipients:
         return
-    Message.objects.bulk_create(
-        Message(recipient=user, subject=subject, body=body, link=link) for user in recipients)
-    mails = [(str(subject), f"{body}\n\n{link}".strip(), settings.DEFAULT_FROM_EMAIL, [user.email])
-             for user in recipients if user.email]
-    if mails:
-        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+    topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
+    reference = _reference(about)
+    messages = Message.objects.bulk_create(
+        Message(recipient=user, subject=str(subject)[:200], body=str(body), link=link) for user in recipients)
+    topics = _topics() if topic else None
+    for user, portal_message in zip(recipients, messages):
+        if not user.email:
+            continue
+        mail = compose_mail("notification", to=user.email, language=language_of(user), recipient=user,
+                            subject=subject, body=body, todo=todo, url=absolute_url(link),
+                            name=getattr(about, "name", ""), reference=reference)
+        queue_mail(mail, topic=topic)
+        if topics is not None and portal_message.pk is not None:
+            topics[((user.email,), topic)][1].append(portal_message.pk)
+
+
+def mail_person(address, *, language, subject, body, link="", about=None, recipient_name="", name=""):
+    """A mail to someone without an account (an objector), in `language`: about `about` (its reference
+    number), concerning the application called `name`."""
+    language = language if language in MAIL_LANGUAGES else settings.LANGUAGE_CODE
+    mail = compose_mail("notification", to=address, language=language, recipient=None,
+                        recipient_name=recipient_name, subject=subject, body=body, todo="", url=absolute_url(link),
+                        name=name, reference=_reference(about))
+    topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
+    return queue_mail(mail, topic=topic)

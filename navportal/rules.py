@@ -56,5 +56,6 @@ rules.add_perm("navportal.read_messages", is_signed_in)           # the in-porta
 rules.add_perm("navportal.change_password", is_signed_in)         # the password change and its done page
 rules.add_perm("navportal.use_second_factor", needs_second_factor)  # enrolling the authenticator, the code
 rules.add_perm("navportal.manage_accounts", is_sysadmin)          # officials' accounts, roles and scopes
+rules.add_perm("navportal.manage_mail", is_sysadmin)              # the outbox: each mail's status, resend
 rules.add_perm("navportal.manage_security", is_secadmin)          # lockouts, lost authenticators
 rules.add_perm("navportal.view_audit", is_auditadmin)             # the audit trail and its export

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "post_office",  # the mail outbox (navportal/mail.py, docs/mail.md)
     "navportal",
     "applications",
     "review",
@@ -231,17 +232,38 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # --- E-mail ---------------------------------------------------------------------------------------
+# Every mail is a row of the outbox (django-post-office), written in the transaction of the change it reports;
+# `manage.py mail_worker` sends the rows through MAIL_DELIVERY_BACKEND (SMTP when EMAIL_HOST is set, the
+# console otherwise), with retries. docs/mail.md.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "navportal@localhost")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")) or any(c in SITE_URL for c in " \r\n?#"):
+    raise ImproperlyConfigured(f"SITE_URL must be an absolute http(s):// address; got {SITE_URL!r}")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    MAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = "navportal.mail.OutboxBackend"
+POST_OFFICE = {
+    "BACKENDS": {"default": MAIL_DELIVERY_BACKEND},
+    "DEFAULT_PRIORITY": "medium",       # queued, never sent inside the request ("now" would)
+    "MAX_RETRIES": env_int("MAIL_MAX_RETRIES", 6),
+    # The first retry after RETRY_INTERVAL; navportal.mail doubles it after each further failure.
+    "RETRY_INTERVAL": datetime.timedelta(seconds=env_int("MAIL_RETRY_SECONDS", 60)),
+    "MESSAGE_ID_ENABLED": True,         # the Message-ID is fixed when the mail is queued, the same on every try
+    "MESSAGE_ID_FQDN": SITE_URL.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0],
+    "LOG_LEVEL": 2,                     # a log row for every try, sent or failed
+    "THREADS_PER_PROCESS": 1,
+    "BATCH_SIZE": 100,
+}
+MAIL_WORKER_SLEEP = env_int("MAIL_WORKER_SLEEP", 5)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -255,5 +277,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each layout step at INFO and, at WARNING, every screen-only rule of print.css it skips.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
+                # post_office reports each round at INFO (mail_worker prints what it did); a handler of ours
+                # keeps it from installing its own, unredacted one.
+                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

@@ -7,13 +7,22 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .audit import audit_record, client_ip
-from .models import AuditResult
+from .models import AuditResult, User
+
+
+def remember_language(user, language):
+    """Keep the language the user works in, for the mails written to them (navportal.notify)."""
+    if user.pk and language and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 @receiver(user_logged_in)
 def audit_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session["signed_in_at"] = timezone.now().timestamp()
+    if request is not None:
+        remember_language(user, getattr(request, "LANGUAGE_CODE", ""))
     audit_record(actor=user, action="login")
 
 

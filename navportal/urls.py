@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import admin_views, audit_views, second_factor, views
+from . import admin_views, audit_views, mail_views, second_factor, views
 from .access import permission_required_404
 
 # Django's own password-change views, behind the same gate as every other signed-in page.
@@ -16,7 +17,8 @@ urlpatterns = [
     path("accounts/password/", password_change(views.PasswordChangeView.as_view()), name="password_change"),
     path("accounts/password/done/", password_change(auth_views.PasswordChangeDoneView.as_view()),
          name="password_change_done"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(
+        extra_email_context={"site_url": settings.SITE_URL}), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
@@ -26,12 +28,15 @@ urlpatterns = [
     path("admin/accounts/new/", admin_views.account_create, name="account_create"),
     path("admin/accounts/<id:pk>/", admin_views.account_edit, name="account_edit"),
     path("admin/accounts/<id:pk>/active/", admin_views.account_active, name="account_active"),
+    path("admin/mail/", mail_views.mail_list, name="mail_list"),
+    path("admin/mail/<id:pk>/resend/", mail_views.mail_resend, name="mail_resend"),
     path("admin/security/", admin_views.security_home, name="security_home"),
     path("admin/security/lockouts/<id:pk>/reset/", admin_views.lockout_reset, name="lockout_reset"),
     path("admin/security/users/<id:pk>/second-factor/reset/", admin_views.second_factor_reset,
          name="second_factor_reset"),
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),
+    path("i18n/setlang/", views.set_language, name="set_language"),  # Django's, remembering the choice
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("review.public_urls")),
     path("", include("applications.urls")),

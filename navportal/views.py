@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -34,3 +35,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         audit_record(actor=form.user, action="password_reset")
         return response
+
+
+def set_language(request):
+    """Django's language switch; a signed-in user's choice is also kept for their mails (User.language)."""
+    from django.views.i18n import set_language as django_set_language
+
+    from .signals import remember_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        remember_language(request.user, language)
+    return response

@@ -322,6 +322,8 @@ class Objection(models.Model):
     # objector, mailed, and quoted by CNIPA.
     reference = models.CharField(_("reference number"), max_length=20, unique=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The language of the page the objector objected from: the mails to them are written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     decision = models.CharField(_("decision"), max_length=10, choices=ObjectionDecision.choices,
                                 default=ObjectionDecision.PENDING)
     decision_note = models.TextField(_("reasons for the decision"), blank=True)

@@ -1,7 +1,7 @@
 """CNIPA's side (SPEC §6): re-check, the proposed list and its public notice, objections, the final list.
 
 Same discipline as review.services: one transaction per action, row locks before checks, the audit line
-in the same transaction, notifications after commit.
+in the same transaction, notifications (mails into the outbox) with it.
 """
 
 import datetime
@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.enums import ClaimStatus, State
 from applications.models import Application
@@ -22,7 +24,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
-from navportal.notify import notify
+from navportal.notify import lazy_text, mail_person, notify
 from navportal.references import reference_take
 from navportal.rules import is_cnipa
 
@@ -43,7 +45,7 @@ def _national(actor):
 
 def _tell_cnipa(application, subject, body):
     from applications.transitions import Tell
-    return Tell(User.objects.filter(role=Role.NATIONAL, is_active=True), subject % {"name": application.name},
+    return Tell(User.objects.filter(role=Role.NATIONAL, is_active=True), lazy_text(subject, name=application.name),
                 body, f"/review/applications/{application.pk}/")
 
 
@@ -54,7 +56,7 @@ def tell_chain(application, subject, body):
 
     from .previews import chain_desks
 
-    return Tell(chain_desks([application])[application.pk], subject % {"name": application.name}, body,
+    return Tell(chain_desks([application])[application.pk], lazy_text(subject, name=application.name), body,
                 f"/review/applications/{application.pk}/")
 
 
@@ -86,8 +88,8 @@ def recheck_fail(*, actor, application_id, reason):
         application = locked_application(actor, application_id)
         application_transition(actor=actor, application=application, action="recheck_fail", note=reason,
                                changes={"recheck_note": reason},
-                               tell=[tell_applicant(application, _("Not designated: %(name)s"), reason),
-                                     tell_chain(application, _("Failed CNIPA's re-check: %(name)s"),
+                               tell=[tell_applicant(application, gettext_lazy("Not designated: %(name)s"), reason),
+                                     tell_chain(application, gettext_lazy("Failed CNIPA's re-check: %(name)s"),
                                                 _("CNIPA's re-check found that %(name)s does not pass. Reason: "
                                                   "%(reason)s") % {"name": application.name, "reason": reason})])
         Recommendation.objects.filter(application=application).update(slot=None)
@@ -99,7 +101,7 @@ def recheck_return_to_unit(*, actor, application_id, reason):
     reason = required_text(reason, _("Say what the bureau should correct."))
     return act(actor=actor, application_id=application_id, action="return_to_unit", note=reason,
                changes={"recheck_note": reason},
-               tell=lambda a: [tell_chain(a, _("Returned by CNIPA: %(name)s"), reason)])
+               tell=lambda a: [tell_chain(a, gettext_lazy("Returned by CNIPA: %(name)s"), reason)])
 
 
 def national_claim_check(*, actor, application_id, status, note=""):
@@ -132,7 +134,7 @@ def national_claim_check(*, actor, application_id, status, note=""):
 def unit_resubmit(*, actor, application_id, note=""):
     """The bureau hands an application CNIPA returned to it back in, corrected."""
     return act(actor=actor, application_id=application_id, action="unit_resubmit", note=note,
-               tell=lambda a: [_tell_cnipa(a, _("Handed back in: %(name)s"), note)])
+               tell=lambda a: [_tell_cnipa(a, gettext_lazy("Handed back in: %(name)s"), note)])
 
 
 def unit_drop(*, actor, application_id, reason):
@@ -142,7 +144,7 @@ def unit_drop(*, actor, application_id, reason):
         application = locked_application(actor, application_id)
         application_transition(actor=actor, application=application, action="unit_drop", note=reason,
                                changes={"return_reason": reason},
-                               tell=[tell_applicant(application, _("Not recommended: %(name)s"), reason)])
+                               tell=[tell_applicant(application, gettext_lazy("Not recommended: %(name)s"), reason)])
         recommendation = Recommendation.objects.select_related("package").filter(application=application).first()
         if recommendation is not None:
             package = Package.objects.select_for_update().get(pk=recommendation.package_id)
@@ -259,6 +261,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             raise PortalError(exc.messages[0], code="file") from None
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
+                              language=get_language() or "",
                               reference=reference_take(OBJECTION_SERIES, now=now))
         if letter:
             objection.letter.save(letter.name, letter, save=False)
@@ -274,19 +277,20 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                body=_("An objection was received during the public notice (reference number %(reference)s).")
                % {"reference": objection.reference},
                link=reverse("objection_detail", args=[objection.pk]))
-        _mail_objector(objection, _("Your objection was received (%(reference)s)") % {"reference": objection.reference},
-                       _("We received your objection to %(name)s. Its reference number is %(reference)s; please "
-                         "quote it when you contact CNIPA. You will be told the outcome.")
-                       % {"name": entry.name, "reference": objection.reference})
+        _mail_objector(objection, lazy_text(gettext_lazy("Your objection was received (%(reference)s)"),
+                                            reference=objection.reference),
+                       lazy_text(gettext_lazy("We received your objection to %(name)s. Its reference number is "
+                                              "%(reference)s; please quote it when you contact CNIPA. You will be "
+                                              "told the outcome."), name=entry.name, reference=objection.reference))
         return objection
 
 
 def _mail_objector(objection, subject, body):
-    from django.conf import settings
-    from django.core.mail import send_mail
-    address = objection.email
-    transaction.on_commit(lambda: send_mail(str(subject), str(body), settings.DEFAULT_FROM_EMAIL, [address],
-                                            fail_silently=True))
+    """The objector's mail, written to the outbox in the transaction under way, in the language they objected
+    in. An address with a line break is refused by the outbox (navportal.mail), the objection kept."""
+    mail_person(objection.email, language=objection.language, subject=subject, body=body,
+                link=reverse("notice_detail", args=[objection.entry.notice.call_id]), about=objection,
+                recipient_name=objection.name, name=objection.entry.name)
 
 
 def objection_decide(*, actor, objection_id, decision, note, confirmed=None):

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.enums import Route, State
 from applications.models import Application
@@ -25,6 +26,7 @@ from applications.selectors import applications_for_user
 from applications.transitions import Tell
 from applications.units import Unit
 from navportal.errors import PortalError
+from navportal.notify import lazy_text
 from navportal.models import Role, User
 from navportal.rules import is_cnipa
 
@@ -118,7 +120,7 @@ def _cnipa_staff():
 def _applicant_send(application, subject, body, link=None):
     """The message to an applicant's contact people (their members, prefetched by the caller)."""
     return Send(_("Contact people of %(name)s") % {"name": application.name},
-                _active(application.organisation.members.all()), subject % {"name": application.name}, body,
+                _active(application.organisation.members.all()), lazy_text(subject, name=application.name), body,
                 link or f"/applications/{application.pk}/")
 
 
@@ -138,7 +140,7 @@ def chain_desks(applications):
 
 def _chain_send(application, desks, subject, body):
     return Send(_("The bureaus %(name)s came through") % {"name": application.name}, desks,
-                subject % {"name": application.name}, body, f"/review/applications/{application.pk}/")
+                lazy_text(subject, name=application.name), body, f"/review/applications/{application.pk}/")
 
 
 # --- Publishing the proposed list (SPEC §6.2) ------------------------------------------------------
@@ -175,7 +177,7 @@ def publish_plan(call, *, text, contact, now=None, published_on=None, lock=False
     starts_on, ends_on, known = notice_period(published_on, call.notice_working_days)
     rows = [Row(number, application.name, application.province.name, application.industry_fields, application,
                 {"unit": str(application.ministry or application.province)},
-                _applicant_send(application, _("On public notice: %(name)s"),
+                _applicant_send(application, gettext_lazy("On public notice: %(name)s"),
                                 _("Your application is on the public notice from %(start)s to %(end)s.")
                                 % {"start": starts_on, "end": ends_on}, reverse("notice_detail", args=[call.pk])))
             for number, application in enumerate(passing, start=1)]
@@ -227,7 +229,7 @@ def final_plan(notice, *, document_number, document_date, now=None, lock=False):
                 designated[e.application_id], _("Designated a national-level patent navigation service base: "
                                                 "%(name)s"),
                 _("CNIPA confirmed the list by %(doc)s.") % {"doc": document_number}, reverse("bases")),
-                chain=_chain_send(designated[e.application_id], desks[e.application_id], _("Designated: %(name)s"),
+                chain=_chain_send(designated[e.application_id], desks[e.application_id], gettext_lazy("Designated: %(name)s"),
                                   _("%(name)s was designated a national-level patent navigation service base by "
                                     "%(doc)s.") % {"name": e.name, "doc": document_number}))
             for e in entries if e.application_id in designated]
@@ -274,7 +276,7 @@ def hand_in_plan(package, actor, *, now=None, lock=False):
         rows.append(Row(r.rank, application.name, str(package.unit), application.industry_fields, application, {
             "city": str(application.city), "counts": counts_against_quota(application, package.call),
             "priority": has_priority(application), "score": r.score, "opinion": r.opinion, "moves": moves},
-            _applicant_send(application, _("Recommended to CNIPA: %(name)s"),
+            _applicant_send(application, gettext_lazy("Recommended to CNIPA: %(name)s"),
                             _("Your application was recommended to CNIPA, which will now re-check it."))
             if moves else None))
     cnipa = Send(_("CNIPA staff"), _cnipa_staff(),
@@ -305,8 +307,8 @@ def objection_plan(objection, *, decision, note):
     application = Application.objects.prefetch_related("organisation__members").get(pk=entry.application_id)
     told = leaves and application.state == State.ON_NOTICE
     row = Row(entry.number, entry.name, entry.province_name, entry.industry, application, {"leaves": leaves},
-              _applicant_send(application, _("Not designated: %(name)s"), note) if told else None,
-              _chain_send(application, chain_desks([application])[application.pk], _("Objection upheld: %(name)s"),
+              _applicant_send(application, gettext_lazy("Not designated: %(name)s"), note) if told else None,
+              _chain_send(application, chain_desks([application])[application.pk], gettext_lazy("Objection upheld: %(name)s"),
                           _("CNIPA upheld an objection to %(name)s, which leaves the list and is not designated. "
                             "Reasons: %(note)s") % {"name": application.name, "note": note}) if told else None)
     objector = Send(_("The objector (%(email)s)") % {"email": objection.email}, [],
@@ -318,6 +320,6 @@ def objection_plan(objection, *, decision, note):
 
 def objector_outcome(objection, decision, note):
     """The subject and body of the mail that tells the objector the decision."""
-    return (_("The outcome of your objection (%(reference)s)") % {"reference": objection.reference},
-            _("Your objection to %(name)s was %(decision)s. %(note)s")
-            % {"name": objection.entry.name, "decision": ObjectionDecision(decision).label, "note": note})
+    return (lazy_text(gettext_lazy("The outcome of your objection (%(reference)s)"), reference=objection.reference),
+            lazy_text(gettext_lazy("Your objection to %(name)s was %(decision)s. %(note)s"), name=objection.entry.name,
+                      decision=ObjectionDecision(decision).label, note=note))

@@ -3,14 +3,15 @@
 Locking policy (after pretix's): a change that touches a package's recommendations locks the package row
 first, then the application row — always in that order, so two reviewers cannot deadlock — and checks
 the quota only after both locks are held. Each function is one transaction that checks role, scope,
-state and deadline, writes the audit line and leaves notifications to be sent on commit.
+state and deadline, writes the audit line and writes the notifications (mails into the outbox) in the same transaction.
 """
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from applications.deadline_checks import check_package_open
+from applications.deadline_checks import applicant_deadline, check_package_open
 from applications.enums import ClaimStatus, State
 from applications.models import Application
 from applications.sections import SECTION_BY_KEY
@@ -22,7 +23,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
-from navportal.notify import notify
+from navportal.notify import lazy_text, notify
 from navportal.rules import is_cnipa, is_recommending_bureau
 
 from .models import Call, Notice, Package, PackageStatus, QuotaSlot, Recommendation, bump_progress
@@ -34,16 +35,23 @@ def applicant_members(application):
     return application.organisation.members.all()
 
 
-def tell_applicant(application, subject, body, link=None):
+def _moment(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def tell_applicant(application, subject, body, link=None, todo=""):
     """The notification of the applicant's contact people, linking to their application (or to `link`)."""
-    return Tell(applicant_members(application), subject % {"name": application.name}, body,
-                link or f"/applications/{application.pk}/")
+    return Tell(applicant_members(application), lazy_text(subject, name=application.name), body,
+                link or f"/applications/{application.pk}/", todo)
 
 
 def tell_desk(application, state, subject, body):
-    """The notification of the officials at whose desk the application arrives."""
-    return Tell(reviewers_for_state(application, state), subject % {"name": application.name}, body,
-                f"/review/applications/{application.pk}/")
+    """The notification of the officials at whose desk the application arrives: to decide on it before the
+    call's deadline for the recommendations."""
+    return Tell(reviewers_for_state(application, state), lazy_text(subject, name=application.name), body,
+                f"/review/applications/{application.pk}/",
+                lazy_text(gettext_lazy("Examine it and decide in the portal; recommendations are due by %(deadline)s."),
+                          deadline=_moment(application.call.deadline)))
 
 
 def required_text(value, message):
@@ -67,9 +75,9 @@ def act(*, actor, application_id, action, **kwargs):
 def application_city_consent(*, actor, application_id, note=""):
     """The city bureau consents (同意): the application goes on to its province."""
     return act(actor=actor, application_id=application_id, action="city_consent", note=note, tell=lambda a: [
-        tell_applicant(a, _("The city bureau consented: %(name)s"),
+        tell_applicant(a, gettext_lazy("The city bureau consented: %(name)s"),
                        _("The city bureau consented to your application; it is now with the provincial bureau.")),
-        tell_desk(a, State.PROVINCE_REVIEW, _("New application to review: %(name)s"),
+        tell_desk(a, State.PROVINCE_REVIEW, gettext_lazy("New application to review: %(name)s"),
                   _("The city bureau consented to %(name)s; it is on your desk.") % {"name": a.name})])
 
 
@@ -78,7 +86,7 @@ def application_city_decline(*, actor, application_id, reason):
     reason = required_text(reason, _("Give the reason the applicant will see."))
     return act(actor=actor, application_id=application_id, action="city_decline", note=reason,
                changes={"return_reason": reason},
-               tell=lambda a: [tell_applicant(a, _("The city bureau did not consent: %(name)s"), reason)])
+               tell=lambda a: [tell_applicant(a, gettext_lazy("The city bureau did not consent: %(name)s"), reason)])
 
 
 def application_return(*, actor, application_id, reason, sections=()):
@@ -92,7 +100,10 @@ def application_return(*, actor, application_id, reason, sections=()):
     return act(actor=actor, application_id=application_id, action="return", note=reason,
                changes=lambda a: {"returned_from": a.state, "return_reason": reason,
                                   "flagged_sections": list(dict.fromkeys(sections)), "submit_failed_at": None},
-               tell=lambda a: [tell_applicant(a, _("Returned for revision: %(name)s"), reason)])
+               tell=lambda a: [tell_applicant(
+                   a, gettext_lazy("Returned for revision: %(name)s"), reason, todo=lazy_text(
+                       gettext_lazy("Revise the application as asked and submit it again before %(deadline)s."),
+                       deadline=_moment(applicant_deadline(a))))])
 
 
 def application_decline(*, actor, application_id, reason):
@@ -100,7 +111,7 @@ def application_decline(*, actor, application_id, reason):
     reason = required_text(reason, _("Give the reason the applicant will see."))
     return act(actor=actor, application_id=application_id, action="decline", note=reason,
                changes={"return_reason": reason},
-               tell=lambda a: [tell_applicant(a, _("Not recommended: %(name)s"), reason)])
+               tell=lambda a: [tell_applicant(a, gettext_lazy("Not recommended: %(name)s"), reason)])
 
 
 # --- Taking back a decision given by mistake ---------------------------------------------------------
@@ -133,7 +144,7 @@ def application_take_back(*, actor, application_id, reason):
         action = {State.PROVINCE_REVIEW: "city_consent_withdraw", State.CITY_DECLINED: "city_decline_withdraw",
                   State.NOT_RECOMMENDED: "decline_withdraw"}.get(state, "decline_withdraw")
         target = Unit.of_application(application).desk_state if action == "decline_withdraw" else None
-        tell = [tell_applicant(application, _("A decision on your application was taken back: %(name)s"),
+        tell = [tell_applicant(application, gettext_lazy("A decision on your application was taken back: %(name)s"),
                                _("The bureau took back its decision on your application, which is under review "
                                  "again. You will be told of the new decision."))]
         if action == "city_consent_withdraw":

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from post_office.models import STATUS, Email
 
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
@@ -72,6 +73,7 @@ class World:
     objection_org: Objection
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
+    failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -187,6 +189,10 @@ def build_world():
     # The second factor the security administrator may reset (the other officials get theirs when they sign in).
     TOTPDevice.objects.create(user=users["city_out"], name="matrix", confirmed=True)
 
+    # A mail that failed for good: the system administrator may queue it again.
+    failed_mail = Email.objects.create(from_email="navportal@localhost", to=["gone@example.cn"], subject="矩阵·失败",
+                                       message="…", status=STATUS.failed, number_of_retries=6)
+
     world = World(
         users=users, owners=owners, call=call, call_notice=call_notice, call_ready=call_ready,
         app_city=Application.objects.get(pk=app_city.pk), app_draft=Application.objects.get(pk=app_draft.pk),
@@ -197,7 +203,7 @@ def build_world():
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
         notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset,
-        lockout=lockout)
+        lockout=lockout, failed_mail=failed_mail)
     _check(world)
     return world
 

@@ -26,6 +26,7 @@ from navportal.demo.content import TINY_PDF, complete_values, credit_code, servi
 from navportal.models import City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
 from review.models import Call
+from tests.mail_helpers import DeliveredMail
 
 PASSWORD = "Correct-horse-42"
 # Lines a test wants shown at the end of the run whatever the capture (the model-based test's step count and time).
@@ -39,6 +40,23 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _mail_through_the_outbox(settings):
+    """Mail goes through the outbox as in production (pytest-django puts Django's locmem backend in its
+    place): every mail is a row of the outbox, and the worker (`deliver_mail`) delivers into locmem."""
+    settings.EMAIL_BACKEND = "navportal.mail.OutboxBackend"
+    settings.POST_OFFICE = {**settings.POST_OFFICE,
+                            "BACKENDS": {"default": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
+@pytest.fixture
+def mailoutbox(_mail_through_the_outbox):
+    from django.core import mail
+
+    mail.outbox = []
+    return DeliveredMail()
 
 
 @pytest.fixture

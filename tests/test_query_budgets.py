@@ -22,6 +22,7 @@ from applications.enums import Route, State
 from applications.models import Application
 from portal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
 from navportal.models import Role, User
+from post_office.models import STATUS, Email, Log
 from review.models import Call, Notice, Objection, Package
 
 BUDGET = 25
@@ -55,6 +56,14 @@ class World:
         self.applicant = User.objects.get(organisation=self.draft.organisation)
         self.notice = Notice.objects.get(call=self.call)
         self.objection = Objection.objects.filter(entry__notice=self.notice).order_by("pk").first()
+        # The outbox: sent, failed after tries and waiting mails, each with its log (the generator sends none).
+        for i in range(n // 8):
+            status = (STATUS.sent, STATUS.failed, STATUS.requeued)[i % 3]
+            mail = Email.objects.create(from_email="navportal@localhost", to=[f"r{i}@example.cn"], subject=f"邮件 {i}",
+                                        message="…", status=status, number_of_retries=i % 3)
+            Log.objects.bulk_create(Log(email=mail, status=STATUS.sent if status == STATUS.sent else STATUS.failed,
+                                        message="" if status == STATUS.sent else "Connection refused",
+                                        exception_type="") for _ in range(1 + i % 3))
 
 
 # page → (who asks, which URL); None: anonymous.
@@ -80,6 +89,7 @@ PAGES = {
     "registry": lambda w: (w.cnipa, reverse("registry_list")),
     "audit trail": lambda w: (w.auditor, reverse("audit_list")),
     "accounts (system administrator)": lambda w: (w.sysadmin, reverse("account_list")),
+    "mail (system administrator)": lambda w: (w.sysadmin, reverse("mail_list")),
     "security (security administrator)": lambda w: (w.secadmin, reverse("security_home") + "?q=prov"),
     "audit trail (xlsx)": lambda w: (w.auditor, reverse("audit_export")),
     "messages": lambda w: (w.province, reverse("messages")),

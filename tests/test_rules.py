@@ -76,6 +76,7 @@ PAGE_TABLE = {
     "navportal.change_password":          "1    1    1    1    1    1    1    1",
     "navportal.use_second_factor":        ".    1    1    1    1    1    1    1",
     "navportal.manage_accounts":          ".    .    .    .    .    1    .    .",
+    "navportal.manage_mail":              ".    .    .    .    .    1    .    .",
     "navportal.manage_security":          ".    .    .    .    .    .    1    .",
     "navportal.view_audit":               ".    .    .    .    .    .    .    1",
     "applications.apply":                 "1    .    .    .    .    .    .    .",

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.utils import timezone
+from post_office.models import Email
 
 from applications import services, transitions
 from applications.enums import Route, State
@@ -14,6 +15,7 @@ from navportal.errors import PortalError
 from navportal.models import AuditEvent, Message, Province
 from review.models import ProvinceDeadline
 from tests.conftest import version_of
+from tests.mail_helpers import deliver_mail
 
 
 def audit_actions(application):
@@ -98,11 +100,25 @@ def test_submission_is_routed_frozen_audited_and_notified(request, reviewers, su
     assert Message.objects.filter(recipient__in=others).count() == 0
 
 
-def test_notification_mail_is_sent_after_commit(applicant, reviewers, complete, django_capture_on_commit_callbacks):
+def test_notification_mail_is_queued_with_the_change_and_sent_by_the_worker(applicant, reviewers, complete,
+                                                                            django_capture_on_commit_callbacks):
     application = complete(applicant)
     with django_capture_on_commit_callbacks(execute=True):
         services.application_submit(actor=applicant, application_id=application.pk)
-    assert sorted(m.to[0] for m in mail.outbox) == ["park@example.cn", "prov-js@example.cn"]
+    # Written in the submission's transaction, nothing sent from the request itself.
+    assert sorted(address for email in Email.objects.all() for address in email.to) == [
+        "park@example.cn", "prov-js@example.cn"]
+    assert mail.outbox == []
+    assert sorted(m.to[0] for m in deliver_mail()) == ["park@example.cn", "prov-js@example.cn"]
+
+
+def test_a_refused_submission_queues_no_mail(applicant, reviewers, complete):
+    application = complete(applicant)
+    services.application_submit(actor=applicant, application_id=application.pk)
+    queued = Email.objects.count()
+    with pytest.raises(PortalError):
+        services.application_submit(actor=applicant, application_id=application.pk)
+    assert Email.objects.count() == queued
 
 
 def test_park_affiliated_with_a_city_still_goes_to_the_province(applicant, submitted):

@@ -24,6 +24,7 @@ def inbox(user):
 def test_city_decisions_notify(reviewers, at_city, city_institution, mailoutbox, django_capture_on_commit_callbacks,
                                decide, applicant_told, reviewer):
     before = len(inbox(city_institution))
+    mailoutbox.clear()  # the submission's own mails
     with django_capture_on_commit_callbacks(execute=True):
         decide(reviewers, at_city)
     assert len(inbox(city_institution)) - before == applicant_told
@@ -42,6 +43,7 @@ def test_hand_in_tells_cnipa_and_the_applicant(reviewers, applicant, submitted, 
     services.application_recommend(actor=province, application_id=application.pk, opinion="同意")
     package = Package.objects.get()
     services.package_attach_letter(actor=province, package_id=package.pk, upload=SimpleUploadedFile("l.pdf", TINY_PDF))
+    mailoutbox.clear()  # the submission's and the recommendation's own mails
     with django_capture_on_commit_callbacks(execute=True):
         services.package_submit(actor=province, package_id=package.pk)
     assert sorted(m.to[0] for m in mailoutbox) == sorted([applicant.email, reviewers["national"].email])

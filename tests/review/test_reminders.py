@@ -16,6 +16,7 @@ from navportal.models import Message, Province, Role
 from review import services
 from review.models import Call, Package, PackageStatus, ReminderLog
 from tests.conftest import make_applicant, make_user
+from tests.mail_helpers import drain_mail
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def jiangsu(reviewers, submitted):
     make_user("prov-js-old", Role.PROVINCE, province=Province.objects.get(code="320000"), is_active=False)
     first, _second = (submitted(make_applicant(f"示例·江苏园区{i}", f"js{i}")) for i in range(2))
     services.application_recommend(actor=province, application_id=first.pk, opinion="同意推荐")
+    drain_mail()  # the submissions' and the recommendation's own mails
     return {"package": Package.objects.get(), "reviewers": [province, colleague]}
 
 
@@ -89,6 +91,7 @@ def test_a_handed_in_package_is_not_reminded(jiangsu, reviewers, call, run, mail
     services.application_decline(actor=province, application_id=waiting.pk, reason="不符合条件")
     services.package_attach_letter(actor=province, package_id=package.pk, upload=SimpleUploadedFile("l.pdf", TINY_PDF))
     services.package_submit(actor=province, package_id=package.pk)
+    mailoutbox.clear()  # the decline's and the hand-in's own mails
     due_in(call, days=2)
     assert run() == "0 reminders sent"
     assert mailoutbox == [] and reminders().count() == 0
@@ -111,6 +114,7 @@ def test_a_bureau_with_applications_at_its_desk_but_no_package(reviewers, submit
     submitted(make_applicant("示例·浙江园区", "zj0", city="330100"))
     submitted(make_applicant("示例·某大学中心", "moe0", applicant_type=ApplicantType.INSTITUTION,
                              affiliation=Affiliation.MINISTRY, city="110108", ministry="moe"))
+    mailoutbox.clear()  # the submissions' own mails
     due_in(call, days=1)
     assert run() == "2 reminders sent"
     assert sorted(m.to[0] for m in mailoutbox) == ["ministry-moe@example.cn", "prov-zj@example.cn"]

@@ -2,8 +2,8 @@
 open as its deadline comes near.
 
 Each bureau is reminded at most once per package and day: the ReminderLog row (unique per package and
-day) is written in the same transaction as the in-portal messages, and the e-mails leave only after it
-commits, so a second run — or two runs at once — the same day sends nothing more. The text is in the
+day) is written in the same transaction as the in-portal messages and the mails' outbox rows (sent by the
+mail worker once it commits), so a second run — or two runs at once — the same day sends nothing more. The text is in the
 portal's default language (Chinese): the recipients are officials of Chinese bureaus.
 """
 

@@ -1,0 +1,83 @@
+"""The system administrator's view of the outbox (navportal.mail): every mail with its status — queued (and
+when it is tried next), sent, or failed after N tries with the error — and the resend of a failed one."""
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from post_office.models import STATUS, Email, Log
+
+from .access import permission_required_404
+from .errors import PortalError
+from . import mail as outbox
+from .mail import REFUSED
+from .models import User
+
+STATUS_FILTER = {"queued": [STATUS.queued, STATUS.requeued], "sent": [STATUS.sent], "failed": [STATUS.failed]}
+
+
+class MailFilter(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Find"), required=False, max_length=100,
+                        help_text=gettext_lazy("recipient or subject"))
+    status = forms.ChoiceField(label=gettext_lazy("status"), required=False, choices=[
+        ("", gettext_lazy("All")), ("queued", gettext_lazy("queued")), ("sent", gettext_lazy("sent")),
+        ("failed", gettext_lazy("failed"))])
+
+
+def _mails(data):
+    form = MailFilter(data or None)
+    last_log = Log.objects.filter(email=OuterRef("pk")).order_by("-date", "-pk")
+    mails = Email.objects.annotate(
+        last_error=Subquery(last_log.filter(status=STATUS.failed).values("message")[:1]),
+        last_error_type=Subquery(last_log.filter(status=STATUS.failed).values("exception_type")[:1]),
+        failed_tries=Subquery(Log.objects.filter(email=OuterRef("pk"), status=STATUS.failed).exclude(
+            exception_type=REFUSED).values("email").annotate(n=Count("pk")).values("n")[:1]),
+    ).defer("message", "html_message", "context", "headers").order_by("-created", "-pk")
+    if form.is_valid():
+        if form.cleaned_data["status"]:
+            mails = mails.filter(status__in=STATUS_FILTER[form.cleaned_data["status"]])
+        q = form.cleaned_data["q"].strip()
+        if q:
+            mails = mails.filter(Q(to__icontains=q) | Q(subject__icontains=q))
+    return form, mails
+
+
+def _masked(address):
+    """w***@example.cn: an address that is no account's (an objector's) is not shown to the system
+    administrator — objectors' identities are CNIPA's only (SECURITY.md)."""
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+@permission_required_404("navportal.manage_mail")
+def mail_list(request):
+    form, mails = _mails(request.GET)
+    page = Paginator(mails, 50).get_page(request.GET.get("page"))
+    addresses = {address for mail in page.object_list for address in mail.to}
+    known = {e.lower() for e in User.objects.filter(email__in=addresses).values_list("email", flat=True)}
+    for mail in page.object_list:
+        mail.shown_to = [a if a.lower() in known else _masked(a) for a in mail.to]
+    query = request.GET.copy()
+    query.pop("page", None)
+    counts = {name: Email.objects.filter(status__in=statuses).count() for name, statuses in STATUS_FILTER.items()}
+    return render(request, "administration/mail_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "counts": counts, "STATUS": STATUS,
+        "REFUSED": REFUSED})
+
+
+@permission_required_404("navportal.manage_mail", methods=["POST"])
+def mail_resend(request, pk):
+    try:
+        email = outbox.mail_resend(actor=request.user, email_id=pk)
+    except PortalError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The mail to %(to)s is queued again; the mail worker sends it shortly.")
+                         % {"to": ", ".join(email.to)})
+    return redirect("mail_list")
