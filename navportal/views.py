@@ -6,6 +6,7 @@ from django.utils import timezone
 from .access import permission_required_404
 from .audit import audit_record
 from .models import Message
+from .throttle import throttle, throttled_response
 
 
 @permission_required_404("navportal.read_messages")
@@ -34,3 +35,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         audit_record(actor=form.user, action="password_reset")
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view (which answers the same whether or not the account exists), rate-limited per address and per
+    e-mail address typed (navportal.throttle), so that nobody can flood a mailbox with reset links."""
+
+    def post(self, request, *args, **kwargs):
+        refusal = throttle(request, "password_reset", email=request.POST.get("email", ""))
+        if refusal:
+            return throttled_response(request, self.template_name, self.get_context_data(
+                form=self.get_form()), refusal)
+        return super().post(request, *args, **kwargs)
