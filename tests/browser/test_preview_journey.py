@@ -2,8 +2,11 @@
 on a phone: a member of the public objects and reads the objection's number; CNIPA sees the number, previews
 upholding it (the base that leaves the list, who is told), confirms; the base leaves the public list."""
 
+import re
+
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -64,6 +67,9 @@ def test_objection_number_then_uphold_through_the_preview(browser, live_server, 
         public.fill("[name=signature]", "王某某")
         public.fill("[name=reasons]", "该园区所报服务次数与事实不符。")
         public.check("[name=declaration]")
+        submit(public, "main form button[type=submit]")
+        assert Objection.objects.get().reference is None  # sent: no number until the address is confirmed
+        visit(public, re.search(r"https?://\S+(/notice/objection/confirm/[\w-]+/)", mail.outbox[-1].body).group(1))
         submit(public, "main form button[type=submit]")
         objection = Objection.objects.get()
         assert objection.reference == f"YY-{timezone.localdate().year}-000001"
