@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: install system-check system-packages install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst clean
+.PHONY: install system-check system-packages install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst abuse clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +92,11 @@ bench: install-bench
 # 200 applicants submit at the same moment (database $$BURST_DB, default navburst, recreated).
 burst: install-bench
 	$(BIN)/python -m bench.burst
+
+# 200 objections from five client addresses (127.0.0.2-6) against gunicorn with the limits' counters in Redis
+# (database $$ABUSE_DB, default navabuse, recreated; Redis $$ABUSE_REDIS, default redis://127.0.0.1:6379/5).
+abuse: install-bench
+	$(BIN)/python -m bench.abuse
 
 clean:
 	rm -rf $(VENV) var *.egg-info

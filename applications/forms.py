@@ -68,17 +68,12 @@ class RegistrationForm(forms.Form):
     def clean_credit_code(self):
         code = normalize_credit_code(self.cleaned_data["credit_code"]).upper()
         Organisation._meta.get_field("credit_code").run_validators(code)
-        if Organisation.objects.filter(credit_code=code).exists():
-            raise ValidationError(_(
-                "An organisation with this credit code is already registered. Ask its contact person, or "
-                "reset the password of that account."), code="duplicate")
+        # Whether the code or the address is registered already is not said here (SPEC §7): the answer is a mail
+        # to the address given (services.registration_request).
         return code
 
     def clean_email(self):
-        email = clean_login_email(self.cleaned_data["email"])
-        if User.objects.filter(username=email).exists():
-            raise ValidationError(_("An account with this e-mail already exists."), code="duplicate")
-        return email
+        return clean_login_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()

@@ -49,6 +49,24 @@ class Organisation(models.Model):
         return self.name
 
 
+class PendingRegistration(models.Model):
+    """A registration waiting for its e-mail address to be confirmed (SPEC §7: registration never reveals whether an
+    account exists). It holds what the form gave — the password only as its hash — and no unique credit code or
+    address: nobody can reserve another organisation's code by registering it with an address of their own. The
+    organisation and the account are created when the link mailed to the address is followed
+    (services.registration_confirm); the row is then deleted, and an expired one is worth nothing."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(max_length=150)
+    values = models.JSONField()          # organisation_register's fields but the password, ids for the places
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.email
+
+
 class Application(ChoiceDisplayMixin, models.Model):
     """One organisation's application to one call, with the whole content of the form.
 

@@ -6,10 +6,18 @@ records the audit line and the notifications (mails into the outbox) in the same
 user can act on are raised as PortalError with a translated message.
 """
 
+import datetime
+import hashlib
 import logging
+import secrets
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
-from navportal.models import Role, User
+from navportal.models import City, Ministry, Province, Role, User
 from navportal.notify import lazy_text
 from navportal.references import reference_take
 from navportal.rules import is_applicant
@@ -27,7 +35,8 @@ from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
 from .enums import APPLICANT_LABELS, Affiliation, State
 from .models import (
-    SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
+    SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, PendingRegistration, ServiceRecord,
+    StaffMember,
 )
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
@@ -48,6 +57,96 @@ def locked_application(actor, application_id):
         raise PortalError(_("This application does not exist."), code="not_found") from None
 
 
+REGISTRATION_CONFIRM_HOURS = 24
+
+
+def registration_request(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
+                         email, password, site_url=""):
+    """Someone registers an organisation: checked as the form checks it, then the answer is a mail to the address
+    given — and the page says the same whatever the case (SPEC §7: registration never reveals whether an account
+    or a credit code exists):
+
+    - an account with this address exists: its owner is told, with the way to sign in or reset the password;
+    - the credit code is registered already: the address given is told to ask the organisation's contact person
+      or the provincial bureau, and the organisation's contact persons are told someone tried;
+    - otherwise a link to finish the registration (registration_confirm) within REGISTRATION_CONFIRM_HOURS.
+
+    Mails are sent inside the transaction (the mail outbox makes them durable with it). Returns nothing."""
+    name, credit_code, ministry, contact_name, email = clean_registration(
+        name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
+        ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
+    sign_in = site_url.rstrip("/") + reverse("login")
+    reset = site_url.rstrip("/") + reverse("password_reset")
+    with transaction.atomic():
+        if User.objects.filter(username=email).exists():
+            _mail(email, "applications/mail/registration_exists", {"sign_in": sign_in, "reset": reset})
+            return
+        organisation = Organisation.objects.filter(credit_code=credit_code).first()
+        if organisation is not None:
+            _mail(email, "applications/mail/registration_code_taken", {"credit_code": credit_code})
+            for member in organisation.members.filter(is_active=True):
+                _mail(member.email, "applications/mail/registration_code_tried",
+                      {"organisation": organisation, "sign_in": sign_in})
+            return
+        token = secrets.token_urlsafe(32)
+        PendingRegistration.objects.create(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(), email=email, password_hash=make_password(password),
+            expires_at=timezone.now() + datetime.timedelta(hours=REGISTRATION_CONFIRM_HOURS),
+            values={"name": name, "credit_code": credit_code, "applicant_type": applicant_type,
+                    "affiliation": affiliation, "ministry": ministry.pk if ministry else None,
+                    "province": province.pk, "city": city.pk, "contact_name": contact_name})
+        _mail(email, "applications/mail/registration_confirm", {
+            "name": name, "hours": REGISTRATION_CONFIRM_HOURS,
+            "link": site_url.rstrip("/") + reverse("register_confirm", args=[token])})
+
+
+def registration_confirm(*, token):
+    """The link mailed by registration_request is followed: the organisation and its contact person's account are
+    created (organisation_register's rules; the database decides a race for the code or the address). Returns the
+    user. Errors: the link is unknown, expired, or the code or address was registered meanwhile."""
+    with transaction.atomic():
+        pending = PendingRegistration.objects.select_for_update().filter(
+            token_hash=hashlib.sha256((token or "").encode()).hexdigest()).first()
+        if pending is None:
+            raise PortalError(_("This link is not valid, or the registration was finished with it already. Sign in, "
+                                "or register again."), code="not_found")
+        if timezone.now() > pending.expires_at:
+            pending.delete()
+            raise PortalError(_("This link has expired: a registration must be confirmed within %(hours)d hours. "
+                                "Register again.") % {"hours": REGISTRATION_CONFIRM_HOURS}, code="expired")
+        values = pending.values
+        user = _organisation_create(
+            name=values["name"], credit_code=values["credit_code"], applicant_type=values["applicant_type"],
+            affiliation=values["affiliation"], ministry=Ministry.objects.filter(pk=values["ministry"]).first(),
+            province=Province.objects.get(pk=values["province"]), city=City.objects.get(pk=values["city"]),
+            contact_name=values["contact_name"], email=pending.email, password_hash=pending.password_hash)
+        pending.delete()
+    return user
+
+
+def _mail(address, template, context):
+    send_mail(render_to_string(f"{template}_subject.txt", context).strip(),
+              render_to_string(f"{template}.txt", context), settings.DEFAULT_FROM_EMAIL, [address])
+
+
+def _organisation_create(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
+                         email, password_hash):
+    try:
+        with transaction.atomic():
+            org = Organisation.objects.create(
+                name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
+                ministry=ministry, province=province, city=city)
+            user = User.objects.create_user(username=email, email=email, password=None,
+                                            display_name=contact_name, role=Role.APPLICANT, organisation=org)
+            user.password = password_hash
+            user.save(update_fields=["password"])
+            audit_record(actor=user, action="organisation_register", obj=org)
+    except IntegrityError:
+        raise PortalError(_("An organisation with this credit code, or an account with this e-mail, was registered "
+                            "a moment ago."), code="duplicate") from None
+    return user
+
+
 def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
                           contact_name, email, password):
     """Register an organisation together with its contact person's applicant account.
@@ -60,18 +159,9 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
     name, credit_code, ministry, contact_name, email = clean_registration(
         name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
         ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
-    try:
-        with transaction.atomic():
-            org = Organisation.objects.create(
-                name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
-                ministry=ministry, province=province, city=city)
-            user = User.objects.create_user(username=email, email=email, password=password,
-                                            display_name=contact_name, role=Role.APPLICANT, organisation=org)
-            audit_record(actor=user, action="organisation_register", obj=org)
-    except IntegrityError:
-        raise PortalError(_("An organisation with this credit code, or an account with this e-mail, was registered "
-                            "a moment ago."), code="duplicate") from None
-    return user
+    return _organisation_create(name=name, credit_code=credit_code, applicant_type=applicant_type,
+                                affiliation=affiliation, ministry=ministry, province=province, city=city,
+                                contact_name=contact_name, email=email, password_hash=make_password(password))
 
 
 def application_start(*, actor, call):

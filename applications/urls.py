@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/confirm/<slug:token>/", views.register_confirm, name="register_confirm"),
     path("applications/", views.application_list, name="application_list"),
     path("applications/start/<id:call_id>/", views.application_start, name="application_start"),
     path("applications/<id:pk>/", views.application_tasks, name="application_tasks"),

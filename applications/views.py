@@ -12,6 +12,7 @@ from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import private_download
+from navportal.throttle import throttle, throttled_response
 from review import deadlines
 from review.models import Call
 from review.selectors import province_deadline_for, province_deadlines_for_organisation
@@ -38,21 +39,40 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        refusal = throttle(request, "registration", email=request.POST.get("email", ""))
+        if refusal:
+            return throttled_response(request, "applications/register.html", {"form": form}, refusal)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.organisation_register(
+            services.registration_request(
                 name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
                 affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
                 city=data["city"], contact_name=data["contact_name"], email=data["email"],
-                password=data["password1"])
+                password=data["password1"], site_url=request.build_absolute_uri("/"))
         except PortalError as exc:
             form.add_error(None, exc.message)
-            return render(request, "applications/register.html", {"form": form}, status=409)
+            return render(request, "applications/register.html", {"form": form}, status=400)
+        # The same page whether the address or the code was known or not: the mail tells the rest.
+        return render(request, "applications/register_sent.html", {
+            "email": data["email"], "hours": services.REGISTRATION_CONFIRM_HOURS})
+    return render(request, "applications/register.html", {"form": form})
+
+
+def register_confirm(request, token):
+    """The link mailed by the registration: a GET shows a button (a mail scanner opening links registers
+    nothing), the POST creates the organisation and the account and signs its contact person in."""
+    if request.method == "POST":
+        try:
+            user = services.registration_confirm(token=token)
+        except PortalError as exc:
+            return render(request, "applications/register_confirm.html", {"error": exc.message},
+                          status=404 if exc.code == "not_found" else 409)
         login(request, user, backend="navportal.auth.ScopedModelBackend")
         messages.success(request, _("Your organisation is registered. You can now start an application."))
         return redirect("application_list")
-    return render(request, "applications/register.html", {"form": form})
+    return render(request, "applications/register_confirm.html", {})
 
 
 @permission_required_404("applications.apply")

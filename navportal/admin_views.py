@@ -192,7 +192,8 @@ def security_home(request):
     return render(request, "administration/security.html", {
         "search": search, "found": found, "locked": list(admin.locked_out()[:100]),
         "failing": list(admin.failing()[:100]),
-        "policy": {"failure_limit": settings.AXES_FAILURE_LIMIT,
+        "policy": {"failure_limit": settings.LOCKOUT_FAILURES_PER_ADDRESS,
+                   "username_limit": settings.LOCKOUT_FAILURES_PER_USERNAME,
                    "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
                    "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
                    "absolute_hours": int(SESSION_ABSOLUTE.total_seconds() // 3600),

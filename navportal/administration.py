@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -167,18 +168,26 @@ def second_factor_reset(*, actor, user_id):
     return user
 
 
+def _locked_condition(since):
+    """Locked now (navportal.security.axes_failure_limit): a user name and address with 5 failures, or any attempt
+    on a user name that failed 20 times from all addresses together, within the cool-off period."""
+    usernames = (AccessAttempt.objects.filter(attempt_time__gte=since).values("username")
+                 .annotate(total=Sum("failures_since_start"))
+                 .filter(total__gte=settings.LOCKOUT_FAILURES_PER_USERNAME).values("username"))
+    return Q(failures_since_start__gte=settings.LOCKOUT_FAILURES_PER_ADDRESS) | Q(username__in=usernames)
+
+
 def locked_out():
-    """Sign-in attempts that are locked now: five failures or more within the cool-off period."""
+    """Sign-in attempts that are locked now."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-                                        attempt_time__gte=since).order_by("-attempt_time")
+    return AccessAttempt.objects.filter(_locked_condition(since), attempt_time__gte=since).order_by("-attempt_time")
 
 
 def failing():
     """Recent failed attempts not (yet) locked, for a look at who is guessing."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(failures_since_start__lt=settings.AXES_FAILURE_LIMIT,
-                                        attempt_time__gte=since).order_by("-attempt_time")
+    return AccessAttempt.objects.filter(attempt_time__gte=since).exclude(_locked_condition(since)).order_by(
+        "-attempt_time")
 
 
 def lockout_reset(*, actor, attempt_id):
@@ -188,7 +197,8 @@ def lockout_reset(*, actor, attempt_id):
         attempt = AccessAttempt.objects.select_for_update().filter(pk=attempt_id).first()
         if attempt is None:
             raise PortalError(_("This lockout has ended already."))
-        attempt.delete()
+        # Every attempt on the user name goes: a lock of the user name itself (many addresses) lifts with it.
+        AccessAttempt.objects.filter(username=attempt.username).delete()
         audit_record(actor=actor, action="lockout_reset", from_state="locked", to_state="unlocked",
                      note=f"{attempt.username} @ {attempt.ip_address}")
     return attempt

@@ -122,6 +122,24 @@ def client_ip(request):
     return remote
 
 
+def axes_failure_limit(request, credentials):
+    """django-axes' limit for this sign-in: LOCKOUT_FAILURES_PER_ADDRESS once this user name failed that often from
+    this address, LOCKOUT_FAILURES_PER_USERNAME otherwise. axes compares the highest count of its parameter sets
+    (the pair; the user name over every address) with one limit: so the pair locks at 5, the user name at 20."""
+    from axes.helpers import get_client_username
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
+    username = get_client_username(request, credentials)
+    address = getattr(request, "axes_ip_address", None) or client_ip(request)
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    pair = AccessAttempt.objects.filter(username=username, ip_address=address, attempt_time__gte=since).aggregate(
+        total=Sum("failures_since_start"))["total"] or 0
+    if pair >= settings.LOCKOUT_FAILURES_PER_ADDRESS:
+        return settings.LOCKOUT_FAILURES_PER_ADDRESS
+    return settings.LOCKOUT_FAILURES_PER_USERNAME
+
+
 def axes_lockout_response(request, original_response=None, credentials=None, *args, **kwargs):
     from django.shortcuts import render
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)

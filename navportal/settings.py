@@ -149,6 +149,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navportal",
                       "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
+# The counters of the public forms' rate limits (navportal/throttle.py, django-ratelimit) must be shared by every
+# server process, or each of N workers would let N times the limit through: Redis in production
+# (RATELIMIT_CACHE_URL=redis://host:6379/0, Django's own RedisCache). Without it the counters live in each
+# process's memory — right for development and a single process, documented as such in SECURITY.md.
+RATELIMIT_CACHE_URL = os.environ.get("RATELIMIT_CACHE_URL", "")
+if RATELIMIT_CACHE_URL:
+    if not RATELIMIT_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("RATELIMIT_CACHE_URL must be a Redis URL (redis://host:6379/0, rediss://…, "
+                                   f"unix://…); got {RATELIMIT_CACHE_URL!r}")
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": RATELIMIT_CACHE_URL, "KEY_PREFIX": "navportal"}
+else:
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                           "LOCATION": "navportal-ratelimit", "OPTIONS": {"MAX_ENTRIES": 100000}}
+RATELIMIT_USE_CACHE = "ratelimit"
+# A cache that does not answer refuses the public forms (429) rather than lifting every limit.
+RATELIMIT_FAIL_OPEN = False
+
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "navportal.User"
 LOGIN_URL = "login"
@@ -189,10 +207,15 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # How many reverse proxies in front of the portal may be trusted to append to X-Forwarded-For (0: none).
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
-# django-axes: five failures per user name and address lock that pair out for 30 minutes.
-AXES_FAILURE_LIMIT = 5
+# django-axes: five failures per user name and address lock that pair out for 30 minutes; twenty failures of one
+# user name from all addresses together (a password tried against it from many addresses: spraying, stuffing) lock
+# the user name itself. axes counts each parameter set and takes the highest count against one limit, so the limit
+# is a function that answers 5 where the pair reached it and 20 otherwise (navportal.security.axes_failure_limit).
+LOCKOUT_FAILURES_PER_ADDRESS = 5
+LOCKOUT_FAILURES_PER_USERNAME = 20
+AXES_FAILURE_LIMIT = "navportal.security.axes_failure_limit"
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "navportal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "navportal.security.axes_lockout_response"

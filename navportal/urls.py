@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/password/", password_change(views.PasswordChangeView.as_view()), name="password_change"),
     path("accounts/password/done/", password_change(auth_views.PasswordChangeDoneView.as_view()),
          name="password_change_done"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(
+    path("accounts/password-reset/", views.PasswordResetView.as_view(
         extra_email_context={"site_url": settings.SITE_URL}), name="password_reset"),
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),

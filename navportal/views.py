@@ -7,6 +7,7 @@ from django.utils import timezone
 from .access import permission_required_404
 from .audit import audit_record
 from .models import Message
+from .throttle import throttle, throttled_response
 
 
 @permission_required_404("navportal.read_messages")
@@ -48,3 +49,15 @@ def set_language(request):
     if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
         remember_language(request.user, language)
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view (which answers the same whether or not the account exists), rate-limited per address and per
+    e-mail address typed (navportal.throttle), so that nobody can flood a mailbox with reset links."""
+
+    def post(self, request, *args, **kwargs):
+        refusal = throttle(request, "password_reset", email=request.POST.get("email", ""))
+        if refusal:
+            return throttled_response(request, self.template_name, self.get_context_data(
+                form=self.get_form()), refusal)
+        return super().post(request, *args, **kwargs)

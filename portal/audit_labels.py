@@ -38,7 +38,9 @@ ACTIONS = {
     "final_list_export": _("Final list exported"),
     "notice_publish": _("Proposed list published (public notice opened)"),
     "notice_confirm_dates": _("Notice dates confirmed"),
-    "objection_submit": _("Objection received"),
+    "objection_submit": _("Objection sent (to be confirmed by e-mail)"),
+    "objection_confirm": _("Objection confirmed by e-mail (received)"),
+    "objections_purge": _("Unconfirmed objections removed"),
     "objection_decide": _("Objection decided"),
     "objection_file_download": _("Objection file downloaded"),
     "final_confirm": _("Final list confirmed"),
@@ -53,6 +55,7 @@ def register_labels():
         # An application's states, and its claims' statuses (the claim checks record from → to status).
         "applications.application": {**dict(ClaimStatus.choices), **dict(State.choices)},
         "review.package": dict(PackageStatus.choices),
-        "review.objection": dict(ObjectionDecision.choices),
+        "review.objection": {**dict(ObjectionDecision.choices), "unconfirmed": _("E-mail not confirmed"),
+                             "confirmed": _("E-mail confirmed")},
     }, terms={**dict(AttachmentKind.choices), **dict(ObjectorKind.choices)},
         notes={"application_submit": submission_note})

@@ -303,6 +303,15 @@ def objection_path(instance, filename):
 
 # The series of the objections' reference numbers (异议): YY-2026-000045.
 OBJECTION_SERIES = "YY"
+# What one objection may store: its sealed letter and its evidence together (each file is also bounded by
+# UPLOAD_MAX_MB). The database holds every row to it (objection_files_bounded).
+OBJECTION_FILES_MAX_BYTES = 20 * 1024 * 1024
+
+
+class ObjectionQuerySet(models.QuerySet):
+    def confirmed(self):
+        """The objections that count: confirmed by their e-mail address (the unconfirmed are nobody's business)."""
+        return self.filter(confirmed_at__isnull=False)
 
 
 class Objection(models.Model):
@@ -318,12 +327,19 @@ class Objection(models.Model):
     reasons = models.TextField(_("reasons"))
     evidence = models.FileField(_("evidence"), upload_to=objection_path, blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
-    # The reference number (受理编号) given when the objection is accepted (navportal.references): shown to the
-    # objector, mailed, and quoted by CNIPA.
-    reference = models.CharField(_("reference number"), max_length=20, unique=True)
+    # An objection counts only once the objector confirmed the e-mail address by the link mailed to it (SPEC §7):
+    # until then CNIPA is not told, it is in no list or count, and after `confirm_by` (or the period's end) it can
+    # no longer be confirmed. Only the SHA-256 of the link's token is kept.
+    confirm_token_hash = models.CharField(max_length=64, unique=True)
+    confirm_by = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The reference number (受理编号) given when the objection is accepted — confirmed (navportal.references):
+    # shown to the objector, mailed, and quoted by CNIPA.
+    reference = models.CharField(_("reference number"), max_length=20, unique=True, null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     # The language of the page the objector objected from: the mails to them are written in it.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    files_bytes = models.PositiveBigIntegerField(default=0)
     decision = models.CharField(_("decision"), max_length=10, choices=ObjectionDecision.choices,
                                 default=ObjectionDecision.PENDING)
     decision_note = models.TextField(_("reasons for the decision"), blank=True)
@@ -331,12 +347,22 @@ class Objection(models.Model):
     decided_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
 
+    objects = ObjectionQuerySet.as_manager()
+
     class Meta:
         ordering = ["submitted_at", "id"]
         verbose_name = _("objection")
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=ObjectorKind.values), name="objection_kind_known"),
             models.CheckConstraint(condition=Q(decision__in=ObjectionDecision.values), name="objection_decision_known"),
+            # Accepted means confirmed: a reference number exactly when confirmed, and only a confirmed one decided.
+            models.CheckConstraint(name="objection_reference_iff_confirmed",
+                                   condition=Q(confirmed_at__isnull=True, reference__isnull=True)
+                                   | Q(confirmed_at__isnull=False, reference__isnull=False)),
+            models.CheckConstraint(name="objection_decided_only_confirmed",
+                                   condition=Q(decision=ObjectionDecision.PENDING) | Q(confirmed_at__isnull=False)),
+            models.CheckConstraint(name="objection_files_bounded",
+                                   condition=Q(files_bytes__lte=OBJECTION_FILES_MAX_BYTES)),
             # Real name: a person signs; an organisation sends its sealed letter.
             models.CheckConstraint(name="objection_signed_or_sealed",
                                    condition=(Q(kind=ObjectorKind.PERSON) & ~Q(signature=""))

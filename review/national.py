@@ -5,9 +5,18 @@ in the same transaction, notifications (mails into the outbox) with it.
 """
 
 import datetime
+import hashlib
+import re
+import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -31,10 +40,11 @@ from navportal.rules import is_cnipa
 from . import deadlines
 from .calendar import working_days_between
 from .models import (
-    OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
+    OBJECTION_FILES_MAX_BYTES, OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
     Package, PackageStatus, Recommendation, bump_progress, bump_version,
 )
 from .quota import counts_against_quota
+from .validators import PHONE_PATTERN
 from .services import act, check_registry_standing, close_rank_gaps, required_text, tell_applicant
 
 
@@ -222,18 +232,40 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
 
 # --- Objections ----------------------------------------------------------------------------------
 
+# An unconfirmed objection can be confirmed for this long after it was sent (and only while the period runs); after
+# that it never counts. Long enough for a mail that is slow to arrive, short enough that a flood of unconfirmed
+# submissions does not pile up: purge_objections removes them with their files.
+OBJECTION_CONFIRM_HOURS = 24
+# The files one client address may store with objections in a day (Asia/Shanghai), confirmed or not: three
+# objections with the largest letter and evidence. A person or office with more to send writes to CNIPA.
+OBJECTION_FILES_PER_ADDRESS_DAY = 60 * 1024 * 1024
+
+
+def _token_hash(token):
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
 def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="", letter=None, evidence=None,
-                     ip=None, now=None):
+                     ip=None, now=None, site_url=""):
     """A member of the public objects to one listed base, in writing and under real name (SPEC §6.3).
 
     Refused outside the period, for a base no longer on the list, and without real name: a person signs
-    with the name given; an organisation uploads its letter with the official seal (a checked PDF).
+    with the name given; an organisation uploads its letter with the official seal (a checked PDF); the telephone
+    must be a mainland mobile or a landline with its area code. Refused too when the files are over what one
+    objection, or one client address in a day, may store.
+
+    Effects: the objection is stored unconfirmed, and a link to confirm it is mailed to the address given (sent
+    inside this transaction: the mail and the row stand or fall together). Nothing else happens until the link is
+    followed (objection_confirm): no reference number, nobody else is told, no list or count shows it. The returned
+    objection carries the link's token as `confirmation_token` (never stored: only its hash is).
     """
-    name, phone, email = (name or "").strip(), (phone or "").strip(), (email or "").strip()
+    name, phone, email = (name or "").strip(), re.sub(r"\s+", "", phone or ""), (email or "").strip()
     reasons = required_text(reasons, _("Give the reasons for the objection."))
     if not (name and phone and email):
         raise PortalError(_("Objections are accepted under real name only: give a name, a telephone number and "
                             "an e-mail address."), code="anonymous")
+    if not re.fullmatch(PHONE_PATTERN, phone):
+        raise PortalError(_("This is not a valid mobile or landline number."), code="invalid")
     if kind == ObjectorKind.PERSON and (signature or "").strip() != name:
         raise PortalError(_("Sign with your full name, exactly as given above."), code="anonymous")
     if kind == ObjectorKind.ORGANISATION and not letter:
@@ -241,13 +273,20 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                           code="anonymous")
     if kind not in ObjectorKind.values:
         raise PortalError(_("Say whether you object as a person or as an organisation."), code="invalid")
+    now = now or timezone.now()
+    files_bytes = sum(upload.size for upload in (letter, evidence) if upload)
+    if files_bytes > OBJECTION_FILES_MAX_BYTES:
+        raise PortalError(_("The files of one objection may be at most %(limit)s together; these are %(size)s.")
+                          % {"limit": filesizeformat(OBJECTION_FILES_MAX_BYTES), "size": filesizeformat(files_bytes)},
+                          code="file")
+    token = secrets.token_urlsafe(32)
     with file_writing_transaction() as track:
         entry = NoticeEntry.objects.select_related("notice").select_for_update(of=("self",)).filter(
             pk=entry_id).first()
         if entry is None or entry.removed_at is not None:
             raise PortalError(_("This base is not on the list."), code="not_found")
         notice = entry.notice
-        if not deadlines.notice_is_open(notice, now or timezone.now()):
+        if not deadlines.notice_is_open(notice, now):
             raise PortalError(
                 _("Objections are accepted only during the notice period, %(start)s to %(end)s.")
                 % {"start": notice.starts_on, "end": notice.ends_on}, code="period")
@@ -259,10 +298,25 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                 check_upload(evidence)
         except ValidationError as exc:
             raise PortalError(exc.messages[0], code="file") from None
+        if files_bytes and ip:
+            # Counted under the entry's row lock: two objections from one address to one base cannot both slip
+            # under the day's limit (to two bases they can, by at most one objection's files).
+            day_start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(now), datetime.time.min))
+            stored = Objection.objects.filter(ip=ip, submitted_at__gte=day_start).aggregate(
+                total=Coalesce(Sum("files_bytes"), 0))["total"]
+            if stored + files_bytes > OBJECTION_FILES_PER_ADDRESS_DAY:
+                raise PortalError(
+                    _("Objections sent from your connection today already hold %(stored)s of files; at most "
+                      "%(limit)s a day can be stored. Send the objection without files, or send the files to CNIPA "
+                      "as the notice's contact says.")
+                    % {"stored": filesizeformat(stored), "limit": filesizeformat(OBJECTION_FILES_PER_ADDRESS_DAY)},
+                    code="file_quota")
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
                               language=get_language() or "",
-                              reference=reference_take(OBJECTION_SERIES, now=now))
+                              confirm_token_hash=_token_hash(token),
+                              confirm_by=now + datetime.timedelta(hours=OBJECTION_CONFIRM_HOURS),
+                              files_bytes=files_bytes)
         if letter:
             objection.letter.save(letter.name, letter, save=False)
             track(objection.letter)
@@ -270,8 +324,52 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
             objection.evidence.save(evidence.name, evidence, save=False)
             track(objection.evidence)
         objection.save()
-        audit_record(actor=None, action="objection_submit", obj=objection,
-                     note=f"{objection.reference} · {entry.name} · {kind}")
+        audit_record(actor=None, action="objection_submit", obj=objection, to_state="unconfirmed",
+                     note=f"{entry.name} · {kind}")
+        link = site_url.rstrip("/") + reverse("objection_confirm", args=[token])
+        context = {"objection": objection, "entry": entry, "link": link, "hours": OBJECTION_CONFIRM_HOURS,
+                   "confirm_by": timezone.localtime(min(objection.confirm_by, deadlines.notice_window(
+                       notice.starts_on, notice.ends_on)[1]))}
+        send_mail(render_to_string("public/objection_confirm_subject.txt", context).strip(),
+                  render_to_string("public/objection_confirm_email.txt", context),
+                  settings.DEFAULT_FROM_EMAIL, [email])
+        objection.confirmation_token = token
+        return objection
+
+
+def objection_confirm(*, token, now=None):
+    """The objector follows the link mailed by objection_submit: the objection is accepted and now counts.
+
+    Preconditions: a link of an objection not yet confirmed (a confirmed one is returned as it is: following the
+    link twice is no second effect), followed within OBJECTION_CONFIRM_HOURS and while the notice period runs, to a
+    base still on the list. Effects: the reference number (受理编号), the audit line, CNIPA told (in the portal and
+    by mail), the objector mailed the reference — all in this transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update(of=("self",)).select_related("entry", "entry__notice").filter(
+            confirm_token_hash=_token_hash(token)).first()
+        if objection is None:
+            raise PortalError(_("This confirmation link is not valid. Copy the whole link from the e-mail, or send "
+                                "the objection again."), code="not_found")
+        if objection.confirmed_at is not None:
+            return objection
+        entry, notice = objection.entry, objection.entry.notice
+        if now > objection.confirm_by:
+            raise PortalError(_("This confirmation link has expired: an objection must be confirmed within "
+                                "%(hours)d hours. Send it again while the notice period runs.")
+                              % {"hours": OBJECTION_CONFIRM_HOURS}, code="expired")
+        if entry.removed_at is not None:
+            raise PortalError(_("This base is not on the list."), code="not_found")
+        if not deadlines.notice_is_open(notice, now):
+            raise PortalError(
+                _("Objections are accepted only during the notice period, %(start)s to %(end)s; this one was not "
+                  "confirmed in time and does not count.") % {"start": notice.starts_on, "end": notice.ends_on},
+                code="period")
+        objection.confirmed_at = now
+        objection.reference = reference_take(OBJECTION_SERIES, now=now)
+        objection.save(update_fields=["confirmed_at", "reference"])
+        audit_record(actor=None, action="objection_confirm", obj=objection, from_state="unconfirmed",
+                     to_state="confirmed", note=f"{objection.reference} · {entry.name} · {objection.kind}")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
                subject=_("New objection to %(name)s") % {"name": entry.name},
                body=_("An objection was received during the public notice (reference number %(reference)s).")
@@ -283,6 +381,20 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                                               "%(reference)s; please quote it when you contact CNIPA. You will be "
                                               "told the outcome."), name=entry.name, reference=objection.reference))
         return objection
+
+
+def objections_purge_unconfirmed(*, now=None):
+    """Delete the objections never confirmed whose link has expired, and their files (after the commit): they never
+    counted and nobody but their sender ever saw them. Returns how many went."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(Objection.objects.select_for_update().filter(confirmed_at__isnull=True, confirm_by__lt=now))
+        files = [(f.storage, f.name) for o in expired for f in (o.letter, o.evidence) if f]
+        Objection.objects.filter(pk__in=[o.pk for o in expired]).delete()
+        if expired:
+            audit_record(actor=None, action="objections_purge", note=f"{len(expired)} unconfirmed objections expired")
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    return len(expired)
 
 
 def _mail_objector(objection, subject, body):
@@ -306,8 +418,8 @@ def objection_decide(*, actor, objection_id, decision, note, confirmed=None):
     if decision not in (ObjectionDecision.UPHELD, ObjectionDecision.DISMISSED):
         raise PortalError(_("Choose upheld or dismissed."), code="invalid")
     with transaction.atomic():
-        objection = Objection.objects.select_for_update().select_related("entry", "entry__notice").filter(
-            pk=objection_id).first()
+        objection = Objection.objects.confirmed().select_for_update().select_related(
+            "entry", "entry__notice").filter(pk=objection_id).first()
         if objection is None:
             raise PortalError(_("This objection does not exist."), code="not_found")
         plan = objection_plan(objection, decision=decision, note=note)

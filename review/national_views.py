@@ -4,7 +4,7 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -127,10 +127,12 @@ def _notice_context(call, **forms_):
             publish_form=forms_.get("publish_form") or PublishForm(initial={
                 "text": DEFAULT_NOTICE_TEXT, "contact": "联系电话：010-XXXXXXXX\n电子邮箱：navigation@cnipa.gov.cn（示例）"}))
     else:
-        entries = list(notice.entries.annotate(objection_count=Count("objections")).order_by("number"))
+        # Only confirmed objections exist for CNIPA (an unconfirmed one is nobody's business but its sender's).
+        entries = list(notice.entries.annotate(objection_count=Count(
+            "objections", filter=Q(objections__confirmed_at__isnull=False))).order_by("number"))
         context.update(
             entries=entries, is_open=deadlines.notice_is_open(notice, timezone.now()),
-            objections=list(Objection.objects.filter(entry__notice=notice).select_related("entry")),
+            objections=list(Objection.objects.confirmed().filter(entry__notice=notice).select_related("entry")),
             dates_form=forms_.get("dates_form") or DatesForm(initial={"starts_on": notice.starts_on,
                                                                       "ends_on": notice.ends_on}),
             final_form=forms_.get("final_form") or FinalForm(initial={"document_date": timezone.localdate()}))
@@ -235,7 +237,8 @@ def notice_export(request, call_id, which):
 
 @permission_required_404("review.manage_objections")
 def objection_detail(request, pk, form=None, status=200):
-    objection = get_object_or_404(Objection.objects.select_related("entry", "entry__notice", "decided_by"), pk=pk)
+    objection = get_object_or_404(Objection.objects.confirmed().select_related("entry", "entry__notice", "decided_by"),
+                                  pk=pk)
     return render(request, "review/objection.html", {
         "objection": objection, "form": form or DecideForm()}, status=status)
 
@@ -247,7 +250,7 @@ def objection_decide(request, pk):
     if not form.is_valid():
         return objection_detail(request, pk, form=form, status=400)
     data = form.cleaned_data
-    objection = get_object_or_404(Objection.objects.select_related("entry", "entry__notice"), pk=pk)
+    objection = get_object_or_404(Objection.objects.confirmed().select_related("entry", "entry__notice"), pk=pk)
     decide = lambda confirmed: national.objection_decide(  # noqa: E731
         actor=request.user, objection_id=pk, decision=data["decision"], note=data["note"], confirmed=confirmed)
     done = _("The decision was recorded and the objector told.")
@@ -274,7 +277,7 @@ def objection_decide(request, pk):
 @permission_required_404("review.manage_objections")
 def objection_file(request, pk, which):
     user = request.user
-    objection = get_object_or_404(Objection, pk=pk)
+    objection = get_object_or_404(Objection.objects.confirmed(), pk=pk)
     if which not in ("letter", "evidence") or not getattr(objection, which):
         raise Http404
     audit_record(actor=user, action="objection_file_download", obj=objection, note=which)

@@ -214,7 +214,7 @@ def final_plan(notice, *, document_number, document_date, now=None, lock=False):
     elif not deadlines.notice_period_over(notice, now):
         refusals.append(Refusal("period", _("The notice period ends on %(end)s; confirm the list after it.")
                                 % {"end": notice.ends_on}))
-    pending = Objection.objects.filter(entry__notice=notice, decision=ObjectionDecision.PENDING).count()
+    pending = Objection.objects.confirmed().filter(entry__notice=notice, decision=ObjectionDecision.PENDING).count()
     if pending:
         refusals.append(Refusal("objections", _("%(n)d objections are still undecided.") % {"n": pending}))
     entries = list(NoticeEntry.objects.filter(notice=notice).order_by("number"))

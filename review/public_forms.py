@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from applications.uploads import ALL_TYPES, PDF, check_upload
 
 from .models import ObjectorKind
+from .validators import PHONE_PATTERN
 
-# A mainland mobile number, or a landline with its area code (010-12345678, 0512-1234567, extension allowed).
-PHONE_PATTERN = r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$"
 
 
 class ObjectionForm(forms.Form):

@@ -14,6 +14,8 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
 from navportal.errors import PortalError
+from navportal.security import client_ip
+from navportal.throttle import throttle, throttled_response
 
 from . import deadlines, national
 from .models import Notice, NoticeEntry
@@ -70,6 +72,11 @@ def objection_create(request, call_id, entry_id):
     status = 200
     if request.method == "POST":
         form = ObjectionForm(request.POST, request.FILES)
+        refusal = throttle(request, "objection", email=request.POST.get("email", ""))
+        if refusal:
+            return throttled_response(request, "public/objection_form.html", {
+                "notice": notice, "call": notice.call, "entry": entry, "form": form, "period": _period(notice),
+                "files_dropped": bool(request.FILES)}, refusal)
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -77,13 +84,15 @@ def objection_create(request, call_id, entry_id):
                 objection = national.objection_submit(
                     entry_id=entry.pk, kind=data["kind"], name=data["name"], phone=data["phone"],
                     email=data["email"], reasons=data["reasons"], signature=data["signature"],
-                    letter=data["letter"], evidence=data["evidence"], ip=request.META.get("REMOTE_ADDR"))
+                    letter=data["letter"], evidence=data["evidence"], ip=client_ip(request),
+                    site_url=request.build_absolute_uri("/"))
             except PortalError as exc:
                 form.add_error(None, exc.message)
                 status = 409 if exc.code in CONFLICT_CODES else 400
             else:
-                # The confirmation page shows the reference number to this visitor only (not in the address).
-                request.session["objection_reference"] = objection.reference
+                # The next page tells this visitor (only: not in the address) where the confirmation link went.
+                request.session["objection_sent_to"] = _masked(objection.email)
+                request.session.pop("objection_reference", None)
                 return redirect("objection_done", call_id=notice.call_id)
     else:
         form = ObjectionForm()
@@ -92,11 +101,35 @@ def objection_create(request, call_id, entry_id):
         "files_dropped": form.is_bound and bool(request.FILES)}, status=status)
 
 
+def _masked(email):
+    """z***@example.cn: enough for the sender to recognise the address, nothing for anyone looking over a shoulder."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @require_safe
 def objection_done(request, call_id):
+    """After sending: where the confirmation link went. After confirming: the reference number."""
     notice = _published_notice(call_id)
     return render(request, "public/objection_done.html", {
-        "notice": notice, "call": notice.call, "reference": request.session.get("objection_reference", "")})
+        "notice": notice, "call": notice.call, "reference": request.session.get("objection_reference", ""),
+        "sent_to": request.session.get("objection_sent_to", ""), "hours": national.OBJECTION_CONFIRM_HOURS})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def objection_confirm(request, token):
+    """The link mailed to the objector. A GET only shows a button: mail scanners that open links confirm nothing;
+    the POST confirms (national.objection_confirm), and a second POST changes nothing."""
+    if request.method == "POST":
+        try:
+            objection = national.objection_confirm(token=token)
+        except PortalError as exc:
+            return render(request, "public/objection_confirm.html", {"error": exc.message},
+                          status=404 if exc.code == "not_found" else 409)
+        request.session["objection_reference"] = objection.reference
+        request.session.pop("objection_sent_to", None)
+        return redirect("objection_done", call_id=objection.entry.notice.call_id)
+    return render(request, "public/objection_confirm.html", {})
 
 
 @require_safe

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
@@ -52,6 +53,14 @@ KIND_NAMES = {
 }
 
 MAX_ROWS = 5000
+# Past the template's columns a sheet may hold notes in a few more; a value beyond MAX_COLUMNS is refused (a
+# row reaching column XFD would otherwise be read as 16,384 cells).
+MAX_COLUMNS = 50
+# What the workbook may expand to, as its zip directory declares (Python's zipfile never inflates a member past
+# its declared size): a registry of MAX_ROWS rows is a few megabytes; a zip bomb of a few kilobytes declares
+# gigabytes and is refused before anything is inflated.
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_XLSX_MEMBERS = 500
 HEADER_SEARCH_ROWS = 10  # a title row or two above the headers is tolerated
 ALIAS_SEPARATORS = re.compile(r"[；;、\n\r]+")
 PROVINCE_SUFFIX = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区)$")
@@ -105,6 +114,17 @@ def open_registry_workbook(file):
         raise not_xlsx
     file.seek(0)
     try:
+        members = zipfile.ZipFile(file).infolist()
+    except Exception:  # a damaged zip directory
+        raise not_xlsx from None
+    file.seek(0)
+    expanded = sum(member.file_size for member in members)
+    if len(members) > MAX_XLSX_MEMBERS or expanded > MAX_XLSX_UNCOMPRESSED:
+        raise PortalError(_("This workbook would expand to %(size)s; a registry sheet is at most %(limit)s. Save "
+                            "only the registry's sheet, without pictures, and upload that.")
+                          % {"size": filesizeformat(expanded), "limit": filesizeformat(MAX_XLSX_UNCOMPRESSED)},
+                          code="too_large")
+    try:
         return load_workbook(file, read_only=True, data_only=True)
     except Exception:  # openpyxl signals a broken or foreign zip by many exception types
         raise not_xlsx from None
@@ -123,6 +143,12 @@ def _read_rows(workbook):
             if number > MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise PortalError(_("The sheet has more than %(n)d rows; split it into several files.")
                                   % {"n": MAX_ROWS}, code="too_many_rows")
+            if len(row) > MAX_COLUMNS:
+                if any(value not in (None, "") for value in row[MAX_COLUMNS:]):
+                    raise PortalError(_("Row %(row)d has values beyond column %(n)d; the registry's columns are "
+                                        "the template's. Delete the columns on the right and upload again.")
+                                      % {"row": number, "n": MAX_COLUMNS}, code="too_many_columns")
+                row = row[:MAX_COLUMNS]  # formatted but empty cells on the right, as some programs write
             rows.append((number, list(row)))
     except PortalError:
         raise

@@ -25,6 +25,10 @@ FIXED_ONCE_PACKAGES = ("quota", "ministry_quota", "exempt_categories")
 
 MAX_NOTICE_WORKING_DAYS = 30
 
+# An objector's telephone (SPEC §6.3: a valid phone): a mainland mobile number, or a landline with its area code
+# (010-12345678, 0512-1234567, extension allowed). The objection form and objection_submit both hold to it.
+PHONE_PATTERN = r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$"
+
 
 def call_limits():
     """Field → the checks beyond the model field's own (a quota of at least one, a public notice of 1 to 30

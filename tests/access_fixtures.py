@@ -21,10 +21,12 @@ the Chinese Academy of Sciences.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from axes.models import AccessAttempt
 from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -35,11 +37,12 @@ from post_office.models import STATUS, Email
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
 from applications.models import Application
-from navportal.demo.content import TINY_PDF
+from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import City, Ministry, Province, Role
 from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
-from tests.conftest import fill, make_applicant, make_user
+from tests.conftest import object_confirmed, fill, make_applicant, make_user
+from tests.mail_helpers import deliver_mail
 
 # Distinctive file names and bytes: a 404 must not carry them (tests/test_access_matrix.py looks for them).
 SCAN_NAME = "nanjing-sealed-scan-3f9a.pdf"
@@ -71,6 +74,8 @@ class World:
     entries: list
     objection_person: Objection
     objection_org: Objection
+    objection_token: str        # the link's token of an objection sent, not yet confirmed
+    registration_token: str     # the link's token of a registration waiting for its address
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
     failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
@@ -163,14 +168,22 @@ def build_world():
                                                ends_on=today + datetime.timedelta(days=5))
     notice = Notice.objects.get(pk=notice.pk)
     entries = list(notice.entries.order_by("number"))
-    objection_person = national.objection_submit(
+    objection_person = object_confirmed(
         entry_id=entries[0].pk, kind="person", name="王某某", phone="13800000000", email="wang@example.cn",
         signature="王某某", reasons="该园区服务次数与事实不符。")
-    objection_org = national.objection_submit(
+    objection_org = object_confirmed(
         entry_id=entries[1].pk, kind="organisation", name="某某公司", phone="010-12345678",
         email="org@example.cn", reasons="材料不实。",
         letter=SimpleUploadedFile(OBJECTION_LETTER_NAME, SECRET_PDF, "application/pdf"),
         evidence=SimpleUploadedFile("evidence.pdf", SECRET_PDF, "application/pdf"))
+    applicant_services.registration_request(
+        name="示例·待确认园区", credit_code=credit_code(987555), applicant_type="national_park", affiliation="city",
+        ministry=None, province=Province.objects.get(code="320000"), city=City.objects.get(code="320500"),
+        contact_name="待确认", email="pending@example.cn", password="Zq7!pending-Pass")
+    registration_token = re.search(r"/register/confirm/([\w-]+)/", deliver_mail()[-1].body).group(1)
+    unconfirmed = national.objection_submit(
+        entry_id=entries[2].pk, kind="person", name="未确认人", phone="13800000001", email="later@example.cn",
+        signature="未确认人", reasons="尚未确认的异议。")
 
     # --- `call_ready`: a ministry's recommendation passed, ready to publish -----------------------
     app_moe = _submitted(owners["moe"], call_ready)
@@ -202,7 +215,8 @@ def build_world():
         app_moe=Application.objects.get(pk=app_moe.pk), package_js=Package.objects.get(pk=package_js.pk),
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
-        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset,
+        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org,
+        objection_token=unconfirmed.confirmation_token, registration_token=registration_token, reset=reset,
         lockout=lockout, failed_mail=failed_mail)
     _check(world)
     return world

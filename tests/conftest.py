@@ -9,6 +9,7 @@ import time
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
@@ -57,6 +58,14 @@ def mailoutbox(_mail_through_the_outbox):
 
     mail.outbox = []
     return DeliveredMail()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_fresh():
+    """Every test starts with the public forms' rate-limit counters at zero (navportal.throttle): they live in the
+    process's memory in the tests, where one test's submissions would otherwise count against the next."""
+    caches["ratelimit"].clear()
+    yield
 
 
 @pytest.fixture
@@ -270,3 +279,22 @@ def submitted(complete):
 def pytest_terminal_summary(terminalreporter, config):
     for line in config.stash.get(MODEL_REPORT, []):
         terminalreporter.write_line(line)
+
+
+def object_confirmed(**values):
+    """An objection sent (review.national.objection_submit) and confirmed by the link mailed to its address
+    (objection_confirm), as an objection that counts: what the tests of everything after the objection start from."""
+    from review import national
+
+    objection = national.objection_submit(**values)
+    return national.objection_confirm(token=objection.confirmation_token, now=values.get("now"))
+
+
+def confirmation_link(message):
+    """The path of the confirmation link in a mail sent by objection_submit (the link is absolute)."""
+    import re
+    from urllib.parse import urlsplit
+
+    links = re.findall(r"https?://\S+/notice/objection/confirm/[\w-]+/", message.body)
+    assert len(links) == 1, message.body
+    return urlsplit(links[0]).path

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django import forms
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.utils import timezone
@@ -57,13 +58,15 @@ def hostile(max_examples=25):
 @contextmanager
 def rolled_back(client):
     """Run one example in a transaction that is undone afterwards, so every example meets the same data; drop
-    the flash messages it left in the client's cookies."""
+    the flash messages it left in the client's cookies and the rate limits' counters it moved (every example is
+    one visitor's first submission)."""
     try:
         with outer_test_transaction():
             yield
             transaction.set_rollback(True)
     finally:
         client.cookies.pop("messages", None)
+        caches["ratelimit"].clear()
 
 
 # --- Text, numbers, dates ------------------------------------------------------------------------------------

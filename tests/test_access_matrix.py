@@ -17,6 +17,7 @@ at the end; every test runs in a savepoint of it (pytest-django's `db`), so what
 never sees.
 """
 
+import re
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from post_office.models import Email
 
-from applications.models import Application, Organisation
+from applications.models import Application, Organisation, PendingRegistration
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import City, Province, Role, User
 from portal.models import BureauContact
@@ -47,6 +48,7 @@ from tests.access_fixtures import (
     JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
 )
 from tests.conftest import PASSWORD, outer_test_transaction
+from tests.mail_helpers import deliver_mail
 
 # The columns of the matrix, in the order of the expectation strings below.
 COLUMNS = ("anon", "owner", "other", "city_in", "city_out", "prov_in", "prov_out", "min_in", "min_out", "cnipa",
@@ -256,10 +258,16 @@ ROUTES = [
                                "signature": "矩阵异议人", "declaration": "on", "reasons": "材料不实。"}, "anon", 302,
                     state=lambda w: Objection.objects.count())),
     Route("objection_done", lambda w: {"call_id": w.call_notice.pk}, ("GET",), PUBLIC),
+    # The link mailed to an objector: a GET shows the button; the POST (anyone holding the link) confirms.
+    Route("objection_confirm", lambda w: {"token": w.objection_token}, ("GET", "POST"), PUBLIC,
+          post=Post(lambda w: {}, "anon", 302, state=lambda w: Objection.objects.confirmed().count())),
     Route("bases", None, ("GET",), PUBLIC),
+    # Registration answers the same page whatever the case; the link mailed creates the organisation.
     Route("register", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
-          post=Post(lambda w: registration(), "anon", 302, state=lambda w: Organisation.objects.count(),
+          post=Post(lambda w: registration(), "anon", 200, state=lambda w: PendingRegistration.objects.count(),
                     expect=signed_in("302", anon=SKIP))),
+    Route("register_confirm", lambda w: {"token": w.registration_token}, ("GET", "POST"), PUBLIC,
+          post=Post(lambda w: {}, "anon", 302, state=lambda w: Organisation.objects.count())),
 
     # --- The applicant's pages ------------------------------------------------------------------
     Route("application_list", None, ("GET",), row("login 200  200  404  404  404  404  404  404  404  404  404  404")),
@@ -681,10 +689,13 @@ def test_extra_fields_on_a_section_save_are_ignored(w, section, fields):
 
 
 def test_extra_fields_on_registration_are_ignored(w):
-    response = client_as(None).post(reverse("register"), registration(
+    client = client_as(None)
+    response = client.post(reverse("register"), registration(
         role=Role.NATIONAL, is_superuser="1", is_staff="1", organisation=w.users["other"].organisation_id,
         province_id=Province.objects.get(code="330000").pk, groups="1", user_permissions="1"))
-    assert response.status_code == 302
+    assert response.status_code == 200
+    link = re.search(r"https?://\S+(/register/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1)
+    assert client.post(link, {"role": Role.NATIONAL, "is_superuser": "1"}).status_code == 302
     user = User.objects.get(username="matrix-new@example.cn")
     assert (user.role, user.is_superuser, user.is_staff, user.city_id, user.province_id, user.ministry_id) == (
         Role.APPLICANT, False, False, None, None, None)

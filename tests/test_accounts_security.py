@@ -91,6 +91,23 @@ def test_five_failures_lock_the_user_name_from_that_address_for_30_minutes(offic
     assert AuditEvent.objects.filter(action="lockout", username="prov-js").exists()
 
 
+def test_twenty_failures_from_many_addresses_lock_the_user_name_itself(official, client):
+    """Password spraying or stuffing from many addresses: no address reaches five, the user name locks at twenty
+    (AXES_LOCKOUT_PARAMETERS counts the user name across addresses too); the security administrator sees it and
+    lifting it lets the owner in again."""
+    for n in range(19):
+        assert sign_in(Client(), "prov-js", "wrong-password", ip=f"10.3.{n}.1").status_code == 200
+    assert sign_in(Client(), "prov-js", "wrong-password", ip="10.3.19.1").status_code == 429  # the twentieth
+    assert sign_in(Client(), "prov-js", ip="10.4.4.4").status_code == 429  # the owner, elsewhere, right password
+    assert sign_in(Client(), "prov-hb", "wrong-password", ip="10.4.4.4").status_code == 200  # other names are not
+    secadmin = make_user("sec-1", Role.SECURITY_ADMIN)
+    client.force_login(secadmin)
+    locked = client.get(reverse("security_home")).context["locked"]
+    assert {attempt.username for attempt in locked} == {"prov-js"}
+    assert client.post(reverse("lockout_reset", args=[locked[0].pk])).status_code == 302
+    assert sign_in(Client(), "prov-js", ip="10.4.4.4").status_code == 302
+
+
 def test_sign_in_and_out_are_audited_with_the_address(official):
     client = Client()
     sign_in(client, "prov-js", ip="10.2.2.2")

@@ -394,6 +394,7 @@ class Process(RuleBasedStateMachine):
         self.versions = {}            # version id → its data, as first seen (frozen)
         self.verified = dict(self.world.verified)   # (org, claim level) → the claim as it was when verified
         self.windows = []             # the notice periods as they were over time (start, end)
+        self.tokens = {}              # objection id → the token of the link mailed to confirm it
         self.public_seen = None
         self.refusal = None
         self.step_name = "start_from"
@@ -411,7 +412,7 @@ class Process(RuleBasedStateMachine):
                 notice = self.notice()
                 STATS["reached: notice published"] += notice is not None
                 STATS["reached: final list"] += bool(notice and notice.is_final)
-                STATS["reached: objection accepted"] += Objection.objects.exists()
+                STATS["reached: objection accepted"] += Objection.objects.confirmed().exists()
                 STATS["reached: package reopened"] += AuditEvent.objects.filter(action="package_reopen").exists()
                 STATS["reached: a package over quota"] += any(self.over(pk) for pk in self.before.packages)
                 for label in self.exercised:
@@ -853,18 +854,40 @@ class Process(RuleBasedStateMachine):
         entry = NoticeEntry.objects.filter(application_id=self.app_id(applicant)).first()
         data = dict(OBJECTORS[objector])
         letter = pdf("异议函.pdf") if data["kind"] == "organisation" else None
-        ok, _ = self.attempt(lambda: national.objection_submit(
+        messages = Message.objects.count()
+        ok, objection = self.attempt(lambda: national.objection_submit(
             entry_id=entry.pk if entry else 0, reasons="材料与事实不符。", letter=letter, **data))
         expected = (objector in ("person", "organisation") and entry is not None and entry.removed_at is None
                     and deadlines.notice_is_open(notice, timezone.now()))
         assert ok == expected, f"an objection ({objector}) was {'accepted' if ok else 'refused'}; expected the opposite"
+        if ok:
+            # Sent, not confirmed: it counts for nothing yet and nobody is told (SPEC §7).
+            assert objection.confirmed_at is None and objection.reference is None
+            assert Message.objects.count() == messages, "an unconfirmed objection was announced"
+            self.tokens[objection.pk] = objection.confirmation_token
+
+    @precondition(lambda self: self.has_notice and self.tokens)
+    @rule(pick=st.integers(min_value=0, max_value=3))
+    def confirm_objection(self, pick):
+        """The objector follows the link mailed to the address: only now does the objection count — if it is
+        followed within its hours, while the period runs, and the base is still on the list (SPEC §7)."""
+        pk = sorted(self.tokens)[pick % len(self.tokens)]
+        objection = Objection.objects.select_related("entry", "entry__notice").get(pk=pk)
+        now = timezone.now()
+        ok, _ = self.attempt(lambda: national.objection_confirm(token=self.tokens[pk]))
+        expected = objection.confirmed_at is not None or (
+            now <= objection.confirm_by and objection.entry.removed_at is None
+            and deadlines.notice_is_open(objection.entry.notice, now))
+        assert ok == expected, f"a confirmation was {'accepted' if ok else 'refused'}; expected the opposite"
+        if not ok and now > objection.confirm_by:
+            self.exercised.add("an expired confirmation refused")
 
     @precondition(lambda self: self.has_notice)
     @rule(applicant=applicant_for("objection"), by=cnipa_mostly(), decision=st.sampled_from(["dismissed", "upheld"]))
     def decide_objection(self, applicant, by, decision):
         """CNIPA decides the first undecided objection to the base (or, if none, a decided one again)."""
         actor = self.user(by)
-        objections = Objection.objects.filter(entry__application_id=self.app_id(applicant))
+        objections = Objection.objects.confirmed().filter(entry__application_id=self.app_id(applicant))
         objection = objections.filter(decision="pending").order_by("pk").first() or objections.order_by("pk").first()
         self.attempt(lambda: national.objection_decide(actor=actor, objection_id=objection.pk if objection else 0,
                                                        decision=decision, note="经核实"))
@@ -895,7 +918,7 @@ class Process(RuleBasedStateMachine):
         if ok:
             _start, end = deadlines.notice_window(notice.starts_on, notice.ends_on)
             assert timezone.now() >= end, "the list was confirmed before the notice period ended"
-            assert not Objection.objects.filter(decision="pending").exists()
+            assert not Objection.objects.confirmed().filter(decision="pending").exists()
 
     # --- The clock and the public ------------------------------------------------------------------------
 
@@ -1131,7 +1154,11 @@ class Process(RuleBasedStateMachine):
                 if notice["confirmed_at"] and entry is not None and entry["removed_at"] is None:
                     assert row["state"] == State.DESIGNATED, f"{self.name(app_id)}: on the final list but {row['state']}"
         for objection in snap.objections.values():
-            day = local(objection["submitted_at"]).date()
+            # An objection is accepted when its e-mail address is confirmed; before, it has no number and no decision.
+            if objection["confirmed_at"] is None:
+                assert objection["reference"] is None and objection["decision"] == "pending", objection
+                continue
+            day = local(objection["confirmed_at"]).date()
             assert any(start <= day <= end for start, end in self.windows), \
                 f"an objection was accepted on {day}, outside the notice period {self.windows}"
 

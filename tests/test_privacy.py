@@ -12,6 +12,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from review import national
+from tests.conftest import object_confirmed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|0\d{2,3}-\d{7,8}")
@@ -58,7 +59,7 @@ def public_world(reviewers, handed_in, call):
     cnipa = reviewers["national"]
     pass_all(cnipa, handed_in)
     notice = publish(cnipa, call)
-    national.objection_submit(**person(notice.entries.first(), name="赵异议", phone="13912345678",
+    object_confirmed(**person(notice.entries.first(), name="赵异议", phone="13912345678",
                                        email="zhao@example.cn", signature="赵异议"), now=during(notice))
     return notice
 

@@ -14,6 +14,7 @@ from applications.models import ApplicationVersion
 from navportal.references import reference_take
 from review import services as review_services
 from review.models import Objection
+from tests.conftest import confirmation_link
 from tests.review.test_national import handed_in, pass_all, publish  # noqa: F401 - fixtures
 from tests.review.test_public import form_data, object_url, shift
 
@@ -77,9 +78,14 @@ def test_an_accepted_objection_gets_a_reference_shown_and_mailed(reviewers, hand
     for n, entry in enumerate(entries[:2], start=1):
         with django_capture_on_commit_callbacks(execute=True):
             response = public.post(object_url(entry), form_data(), follow=True)
+        # Sent, not yet confirmed: no number yet; the mail holds the link that confirms it.
+        assert references_in(response.content.decode()) == []
+        with django_capture_on_commit_callbacks(execute=True):
+            response = public.post(confirmation_link(mailoutbox[-1]), follow=True)  # the last mail: the link
         # The confirmation page shows this objector's number, and the mail repeats it.
         assert references_in(response.content.decode()) == [f"YY-{year}-{n:06d}"]
-        assert f"YY-{year}-{n:06d}" in mailoutbox[-1].body and mailoutbox[-1].to == ["zhao@example.cn"]
+        to_objector = [m for m in mailoutbox if m.to == ["zhao@example.cn"]][-1]
+        assert f"YY-{year}-{n:06d}" in to_objector.body
     # Another visitor's confirmation page shows no one else's number.
     assert references_in(Client().get(reverse("objection_done", args=[call.pk])).content.decode()) == []
     # CNIPA sees the number on the objection and in the notice's list of objections.

@@ -116,10 +116,10 @@ PAGE_PARTS = {"review.filter_by_unit", "review.list_packages"}
 # The views anyone may open (each does what it needs for a signed-in visitor itself), by URL name.
 PUBLIC = {
     "home", "help",                               # the public calls and how to apply, or a signed-in user's desk
-    "login", "logout", "register",
+    "login", "logout", "register", "register_confirm",
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "set_language",
-    "notice_current", "notice_detail", "objection_create", "objection_done", "bases",  # SPEC §1: the public
+    "notice_current", "notice_detail", "objection_create", "objection_done", "objection_confirm", "bases",  # SPEC §1: the public
 }
 
 

@@ -18,7 +18,9 @@ from navportal.models import AuditEvent, Province
 from review.models import Call, ProvinceDeadline
 from tests.conftest import PASSWORD, make_applicant, version_of
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17 + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+# A real 1×1 PNG: the upload check reads its header (its declared pixels), so a made-up one is refused.
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+       b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
 @pytest.fixture

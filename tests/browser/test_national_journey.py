@@ -9,6 +9,7 @@ passing of the notice period is simulated by moving its dates, as the calendar w
 """
 
 import datetime
+import re
 
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from review.models import Notice, Objection, ObjectionDecision
 from tests.review.test_national import cnipa, handed_in  # noqa: F401 (fixtures)
 
 from .conftest import (
+from tests.mail_helpers import deliver_mail
     BROWSER_TEST, check_page, enrol, log_in, new_page, shot, shot_phone, submit, tidy_call, visit, zh,
 )
 
@@ -143,6 +145,13 @@ def test_cnipa_rechecks_publishes_decides_and_confirms(page, browser, live_serve
         objection = Objection.objects.get()
         assert (objection.entry_id, objection.name, objection.decision) == (
             entries[0].pk, "王某某", ObjectionDecision.PENDING)
+        # It counts once the objector follows the link mailed to the address given (SPEC §7).
+        assert objection.confirmed_at is None
+        visit(public, re.search(r"https?://\S+(/notice/objection/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1))
+        check_page(public)
+        submit(public, "main form button[type=submit]")
+        assert public.url.endswith(f"/notice/{call.pk}/object/done/")
+        assert public.locator("[data-reference]").inner_text() == Objection.objects.get().reference
 
         # Another objector fills the form in, but sends it after the period has ended: refused, text kept.
         visit(public, f"/notice/{call.pk}/object/{entries[1].pk}/")

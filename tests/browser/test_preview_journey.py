@@ -2,6 +2,8 @@
 on a phone: a member of the public objects and reads the objection's number; CNIPA sees the number, previews
 upholding it (the base that leaves the list, who is told), confirms; the base leaves the public list."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -16,6 +18,7 @@ from tests.review.test_public import shift
 from tests.conftest import PASSWORD, totp_code
 
 from .conftest import BROWSER_TEST, DESKTOP, PHONE, check_page, enrol, new_page, shot, submit, tidy_call, visit, zh
+from tests.mail_helpers import deliver_mail
 
 pytestmark = BROWSER_TEST
 WIDE = {"width": 1440, "height": 900}
@@ -64,6 +67,9 @@ def test_objection_number_then_uphold_through_the_preview(browser, live_server, 
         public.fill("[name=signature]", "王某某")
         public.fill("[name=reasons]", "该园区所报服务次数与事实不符。")
         public.check("[name=declaration]")
+        submit(public, "main form button[type=submit]")
+        assert Objection.objects.get().reference is None  # sent: no number until the address is confirmed
+        visit(public, re.search(r"https?://\S+(/notice/objection/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1))
         submit(public, "main form button[type=submit]")
         objection = Objection.objects.get()
         assert objection.reference == f"YY-{timezone.localdate().year}-000001"

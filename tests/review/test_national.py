@@ -16,7 +16,7 @@ from navportal.models import AuditEvent
 from review import national, services
 from review.progress import units_over_quota
 from review.models import Notice, NoticeEntry, Objection, Package, RegistryEntry
-from tests.conftest import make_applicant
+from tests.conftest import object_confirmed, make_applicant
 
 
 @pytest.fixture
@@ -145,9 +145,9 @@ def test_objections_only_during_the_period(on_notice):
                                                           datetime.time.min))
     for moment in (before, after):
         with pytest.raises(PortalError) as exc:
-            national.objection_submit(**person(entries[0]), now=moment)
+            object_confirmed(**person(entries[0]), now=moment)
         assert exc.value.code == "period"
-    national.objection_submit(**person(entries[0]), now=during(notice))
+    object_confirmed(**person(entries[0]), now=during(notice))
     assert Objection.objects.count() == 1
 
 
@@ -158,14 +158,14 @@ def test_objections_only_during_the_period(on_notice):
 def test_anonymous_objections_are_refused(on_notice, overrides):
     notice, entries = on_notice
     with pytest.raises(PortalError) as exc:
-        national.objection_submit(**person(entries[0], **overrides), now=during(notice))
+        object_confirmed(**person(entries[0], **overrides), now=during(notice))
     assert exc.value.code == "anonymous"
     assert Objection.objects.count() == 0
 
 
 def test_organisation_objects_with_its_sealed_letter(on_notice):
     notice, entries = on_notice
-    objection = national.objection_submit(**person(entries[1], kind="organisation", name="某某公司", signature=""),
+    objection = object_confirmed(**person(entries[1], kind="organisation", name="某某公司", signature=""),
                                           letter=SimpleUploadedFile("函.pdf", TINY_PDF), now=during(notice))
     assert objection.letter.name.endswith(".pdf") and objection.signature == ""
 
@@ -173,7 +173,7 @@ def test_organisation_objects_with_its_sealed_letter(on_notice):
 def test_upheld_objection_removes_the_base_and_tells_the_objector(cnipa, on_notice, mailoutbox,
                                                                   django_capture_on_commit_callbacks):
     notice, entries = on_notice
-    objection = national.objection_submit(**person(entries[0]), now=during(notice))
+    objection = object_confirmed(**person(entries[0]), now=during(notice))
     with django_capture_on_commit_callbacks(execute=True):
         national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="经核实，异议成立。")
     assert NoticeEntry.objects.get(pk=entries[0].pk).removed_at is not None
@@ -195,7 +195,7 @@ def test_final_confirmation(cnipa, handed_in, call):
                                document_date=timezone.localdate())
     assert exc.value.code == "period"
     entry = notice.entries.first()
-    objection = national.objection_submit(**person(entry), now=during(notice))
+    objection = object_confirmed(**person(entry), now=during(notice))
     Notice.objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=12),
                                                ends_on=timezone.localdate() - datetime.timedelta(days=5))
     with pytest.raises(PortalError) as exc:
@@ -247,7 +247,7 @@ def test_corrected_notice_dates_start_after_publication(cnipa, handed_in, call):
 def test_the_service_checks_the_sealed_letter_itself(on_notice):
     notice, entries = on_notice
     with pytest.raises(PortalError) as exc:
-        national.objection_submit(**person(entries[1], kind="organisation", name="某某公司", signature=""),
+        object_confirmed(**person(entries[1], kind="organisation", name="某某公司", signature=""),
                                   letter=SimpleUploadedFile("函.pdf", b"<html>not a pdf</html>"), now=during(notice))
     assert exc.value.code == "file"
     assert Objection.objects.count() == 0

@@ -20,7 +20,7 @@ from review import national, services
 from navportal.models import Province
 from review.models import Notice, Package
 from review.national_exports import final_list_response, national_summary_response, proposed_list_response
-from tests.conftest import make_applicant
+from tests.conftest import object_confirmed, make_applicant
 
 EXEMPT_DOCUMENT = "国知发保字〔2019〕1号"
 
@@ -206,7 +206,7 @@ def notice(reviewers, submitted, complete, cnipa, call):
     notice = national.notice_publish(actor=cnipa, call=call, text="现将拟确定名单予以公示。", contact="电话 010-0000")
     entry = notice.entries.get(name="示例·江苏园区1")
     during = timezone.make_aware(datetime.datetime.combine(notice.starts_on, datetime.time(10)))
-    objection = national.objection_submit(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
+    objection = object_confirmed(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
                                           email="wang@example.cn", signature="王某某", reasons="服务次数不实。",
                                           now=during)
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="异议成立。")

@@ -9,7 +9,7 @@ from applications.enums import ClaimStatus, State
 from applications.models import Application
 from review import national
 from review.models import Notice, Objection
-from tests.conftest import make_applicant
+from tests.conftest import object_confirmed, make_applicant
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 
@@ -88,7 +88,7 @@ def test_publish_through_the_page(client, cnipa, handed_in, call):
 def test_objection_decided_through_the_page(client, cnipa, handed_in, call):
     pass_all(cnipa, handed_in)
     notice = publish(cnipa, call)
-    objection = national.objection_submit(**person(notice.entries.first()), now=during(notice))
+    objection = object_confirmed(**person(notice.entries.first()), now=during(notice))
     client.force_login(cnipa)
     assert "王某某" in client.get(reverse("objection_detail", args=[objection.pk])).content.decode()
     response = client.post(reverse("objection_decide", args=[objection.pk]), {"decision": "dismissed", "note": ""})

@@ -16,7 +16,7 @@ from navportal.demo.content import TINY_PDF
 from navportal.models import Message
 from review import national, services
 from review.models import Notice, Objection, Package, PackageStatus, RegistryEntry
-from tests.conftest import make_applicant
+from tests.conftest import object_confirmed, make_applicant
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 
@@ -100,7 +100,7 @@ def test_final_preview_lists_the_bases_the_document_and_the_titles_retired(as_us
     pass_all(cnipa, handed_in)
     notice = publish(cnipa, call)
     entries = list(notice.entries.order_by("number"))
-    objection = national.objection_submit(**person(entries[0]), now=during(notice))
+    objection = object_confirmed(**person(entries[0]), now=during(notice))
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="异议成立")
     Notice.objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=9),
                                                ends_on=timezone.localdate() - datetime.timedelta(days=2))
@@ -192,7 +192,7 @@ def test_upholding_is_previewed_then_the_base_leaves_the_list(as_user, reviewers
     pass_all(cnipa, handed_in)
     notice = publish(cnipa, call)
     entry = notice.entries.order_by("number").first()
-    objection = national.objection_submit(**person(entry), now=during(notice))
+    objection = object_confirmed(**person(entry), now=during(notice))
     client = as_user(cnipa)
     url = reverse("objection_decide", args=[objection.pk])
     preview = client.post(url, {"decision": "upheld", "note": "经核实，异议成立。"})
@@ -211,7 +211,7 @@ def test_dismissing_needs_no_preview(as_user, reviewers, handed_in, call):
     cnipa = reviewers["national"]
     pass_all(cnipa, handed_in)
     notice = publish(cnipa, call)
-    objection = national.objection_submit(**person(notice.entries.first()), now=during(notice))
+    objection = object_confirmed(**person(notice.entries.first()), now=during(notice))
     response = as_user(cnipa).post(reverse("objection_decide", args=[objection.pk]),
                                    {"decision": "dismissed", "note": "不成立"})
     assert response.status_code == 302 and Objection.objects.get().decision == "dismissed"

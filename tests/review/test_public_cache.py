@@ -5,6 +5,7 @@ from django.urls import reverse
 from review import national
 from review.calls import CALL_FIELDS, call_save
 from review.models import NoticeEntry
+from tests.conftest import object_confirmed
 from tests.review.test_national import handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 from tests.review.test_public import OBJECTOR, cnipa, open_notice, public, shift  # noqa: F401 - fixtures
 
@@ -14,7 +15,7 @@ def test_an_upheld_objection_and_a_renamed_call_show_at_once(public, cnipa, open
     url = reverse("notice_detail", args=[call.pk])
     assert entries[0].name in public.get(url).content.decode()
     assert entries[0].name in public.get(url).content.decode()  # from the cache now
-    objection = national.objection_submit(**person(entries[0], **OBJECTOR, signature=OBJECTOR["name"]))
+    objection = object_confirmed(**person(entries[0], **OBJECTOR, signature=OBJECTOR["name"]))
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="不实")
     page = public.get(url).content.decode()
     assert entries[0].name not in page and entries[1].name in page

@@ -13,7 +13,7 @@ from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent, Message
 from review import national, services
 from review.models import Package
-from tests.conftest import make_applicant
+from tests.conftest import object_confirmed, make_applicant
 
 CITY_NOTE = "市局意见：材料齐全，同意推荐至省局。"
 RETURN_REASON = "请补充近三年服务记录的成果应用证明。"
@@ -109,7 +109,7 @@ def _object(notice):
 
     entry = notice.entries.get()
     moment = timezone.make_aware(datetime.datetime.combine(notice.starts_on, datetime.time(10)))
-    return national.objection_submit(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
+    return object_confirmed(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
                                      email="wang@example.cn", signature="王某某", reasons="不实。", now=moment)
 
 
@@ -192,7 +192,7 @@ def test_designation_and_an_upheld_objection_go_back_up_the_chain(reviewers, sub
     notice = national.notice_publish(actor=cnipa, call=call, text="公示", contact="010-0000")
     entry = notice.entries.get(application=city_app)
     moment = timezone.make_aware(datetime.datetime.combine(notice.starts_on, datetime.time(10)))
-    objection = national.objection_submit(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
+    objection = object_confirmed(entry_id=entry.pk, kind="person", name="王某某", phone="13800000000",
                                           email="wang@example.cn", signature="王某某", reasons="不实。", now=moment)
     Message.objects.all().delete()
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="异议成立。")

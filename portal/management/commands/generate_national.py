@@ -24,6 +24,7 @@ database always holds calls; a freshly migrated one holds none.
 import base64
 import datetime
 import random
+import secrets
 import time
 import uuid
 from decimal import Decimal
@@ -558,7 +559,10 @@ class Command(BaseCommand):
                     decision_note="经核实，异议成立。" if decision == ObjectionDecision.UPHELD else
                     ("经核实，异议不成立。" if decided else ""),
                     decided_at=app.moments.get("objection_uphold") or (submitted + datetime.timedelta(days=1))
-                    if decided else None, decided_by=actor if decided else None)
+                    if decided else None, decided_by=actor if decided else None,
+                    # Confirmed by the objector's e-mail within the hour (review.national.objection_confirm).
+                    confirmed_at=submitted + datetime.timedelta(minutes=20), confirm_by=submitted + datetime.timedelta(
+                        hours=24), confirm_token_hash=secrets.token_hex(32))
                 objections.append(objection)
         # auto_now_add is set only on insert: the reference's year is the day the objection is dated.
         number_in_bulk(objections, OBJECTION_SERIES, lambda objection: objection.decided_at or timezone.now())

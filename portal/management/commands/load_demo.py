@@ -199,13 +199,16 @@ class Command(BaseCommand):
                                          contact="联系电话：010-00000000；电子邮箱：contact-cnipa@example.cn",
                                          published_on=published_on)
         first, second = notice.entries.order_by("number")[:2]
-        dismissed = national.objection_submit(
+        # Each objector confirms the e-mail address by the link mailed (as they would): only then does it count.
+        sent = national.objection_submit(
             entry_id=first.pk, kind="person", name="张某某（示例）", phone="13800000000", email="objector@example.cn",
             signature="张某某（示例）", reasons="该单位所报服务案例与实际不符。（示例）")
-        national.objection_submit(
+        dismissed = national.objection_confirm(token=sent.confirmation_token)
+        sent = national.objection_submit(
             entry_id=second.pk, kind="organisation", name="某某科技有限公司（示例）", phone="025-00000000",
             email="legal@example.cn", reasons="该园区专职人员数量存疑。（示例）",
             letter=SimpleUploadedFile("异议函（示例）.pdf", TINY_PDF, "application/pdf"))
+        national.objection_confirm(token=sent.confirmation_token)
         national.objection_decide(actor=cnipa, objection_id=dismissed.pk, decision="dismissed",
                                   note="经核实，所报服务案例属实，异议不成立。（示例）")
         closed = timezone.make_aware(datetime.datetime.combine(published_on - datetime.timedelta(days=1),
