@@ -415,8 +415,9 @@ def application_withdraw(*, actor, application_id, reason=""):
         desk = reviewers_for_state(application, application.state)
         return application_transition(
             actor=actor, application=application, action="withdraw", note=reason,
-            tell=[Tell(desk, _("Application withdrawn: %(name)s") % {"name": application.name},
-                       _("%(name)s withdrew its application; it has left your desk.") % {"name": application.name})])
+            tell=[Tell(desk, lazy_text(gettext_lazy("Application withdrawn: %(name)s"), name=application.name),
+                       lazy_text(gettext_lazy("%(name)s withdrew its application; it has left your desk."),
+                                 name=application.name))])
 
 
 def application_reopen(*, actor, application_id):

@@ -119,6 +119,12 @@ def _reference(about):
     return getattr(about, "reference", "") or ""
 
 
+def _read(text, user):
+    """A (lazy) text as `user` reads it: in their language."""
+    with translation.override(language_of(user)):
+        return str(text)
+
+
 def notify(recipients, *, subject, body, link="", about=None, todo=""):
     """Tell `recipients` (users; inactive ones and duplicates skipped) that something happened.
 
@@ -133,7 +139,8 @@ def notify(recipients, *, subject, body, link="", about=None, todo=""):
     topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
     reference = _reference(about)
     messages = Message.objects.bulk_create(
-        Message(recipient=user, subject=str(subject)[:200], body=str(body), link=link) for user in recipients)
+        Message(recipient=user, subject=_read(subject, user)[:200], body=_read(body, user), link=link)
+        for user in recipients)
     topics = _topics() if topic else None
     for user, portal_message in zip(recipients, messages):
         if not user.email:

@@ -11,6 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
@@ -100,8 +101,9 @@ def recheck_fail(*, actor, application_id, reason):
                                changes={"recheck_note": reason},
                                tell=[tell_applicant(application, gettext_lazy("Not designated: %(name)s"), reason),
                                      tell_chain(application, gettext_lazy("Failed CNIPA's re-check: %(name)s"),
-                                                _("CNIPA's re-check found that %(name)s does not pass. Reason: "
-                                                  "%(reason)s") % {"name": application.name, "reason": reason})])
+                                                lazy_text(gettext_lazy("CNIPA's re-check found that %(name)s does not "
+                                                                       "pass. Reason: %(reason)s"),
+                                                          name=application.name, reason=reason))])
         Recommendation.objects.filter(application=application).update(slot=None)
         return application
 
@@ -266,6 +268,11 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                             "an e-mail address."), code="anonymous")
     if not re.fullmatch(PHONE_PATTERN, phone):
         raise PortalError(_("This is not a valid mobile or landline number."), code="invalid")
+    try:
+        validate_email(email)  # a line break (a header injection) or a second address included
+    except ValidationError:
+        raise PortalError(_("This is not a valid e-mail address: the objection counts only once you confirm it "
+                            "from a mail sent there."), code="invalid") from None
     if kind == ObjectorKind.PERSON and (signature or "").strip() != name:
         raise PortalError(_("Sign with your full name, exactly as given above."), code="anonymous")
     if kind == ObjectorKind.ORGANISATION and not letter:
@@ -371,9 +378,9 @@ def objection_confirm(*, token, now=None):
         audit_record(actor=None, action="objection_confirm", obj=objection, from_state="unconfirmed",
                      to_state="confirmed", note=f"{objection.reference} · {entry.name} · {objection.kind}")
         notify(User.objects.filter(role=Role.NATIONAL, is_active=True),
-               subject=_("New objection to %(name)s") % {"name": entry.name},
-               body=_("An objection was received during the public notice (reference number %(reference)s).")
-               % {"reference": objection.reference},
+               subject=lazy_text(gettext_lazy("New objection to %(name)s"), name=entry.name),
+               body=lazy_text(gettext_lazy("An objection was received during the public notice (reference number "
+                                           "%(reference)s)."), reference=objection.reference),
                link=reverse("objection_detail", args=[objection.pk]))
         _mail_objector(objection, lazy_text(gettext_lazy("Your objection was received (%(reference)s)"),
                                             reference=objection.reference),

@@ -76,9 +76,10 @@ def application_city_consent(*, actor, application_id, note=""):
     """The city bureau consents (同意): the application goes on to its province."""
     return act(actor=actor, application_id=application_id, action="city_consent", note=note, tell=lambda a: [
         tell_applicant(a, gettext_lazy("The city bureau consented: %(name)s"),
-                       _("The city bureau consented to your application; it is now with the provincial bureau.")),
+                       gettext_lazy("The city bureau consented to your application; it is now with the provincial "
+                                    "bureau.")),
         tell_desk(a, State.PROVINCE_REVIEW, gettext_lazy("New application to review: %(name)s"),
-                  _("The city bureau consented to %(name)s; it is on your desk.") % {"name": a.name})])
+                  lazy_text(gettext_lazy("The city bureau consented to %(name)s; it is on your desk."), name=a.name))])
 
 
 def application_city_decline(*, actor, application_id, reason):
@@ -145,14 +146,14 @@ def application_take_back(*, actor, application_id, reason):
                   State.NOT_RECOMMENDED: "decline_withdraw"}.get(state, "decline_withdraw")
         target = Unit.of_application(application).desk_state if action == "decline_withdraw" else None
         tell = [tell_applicant(application, gettext_lazy("A decision on your application was taken back: %(name)s"),
-                               _("The bureau took back its decision on your application, which is under review "
-                                 "again. You will be told of the new decision."))]
+                               gettext_lazy("The bureau took back its decision on your application, which is under "
+                                            "review again. You will be told of the new decision."))]
         if action == "city_consent_withdraw":
             tell.append(tell_desk(application, State.PROVINCE_REVIEW,
-                                  _("The city bureau took back its consent: %(name)s"),
-                                  _("The city bureau took back its consent to %(name)s, which has left your desk "
-                                    "and is with the city again. Reason: %(reason)s")
-                                  % {"name": application.name, "reason": reason}))
+                                  gettext_lazy("The city bureau took back its consent: %(name)s"),
+                                  lazy_text(gettext_lazy("The city bureau took back its consent to %(name)s, which has "
+                                                         "left your desk and is with the city again. Reason: "
+                                                         "%(reason)s"), name=application.name, reason=reason)))
         return application_transition(actor=actor, application=application, action=action, target=target,
                                       package=package, note=reason, changes={"return_reason": ""}, tell=tell)
 
@@ -493,5 +494,6 @@ def package_reopen(*, actor, package_id, reason, until):
             application_transition(actor=actor, application=application, action="hand_back", note=reason)
         unit = Unit.of_package(package)
         notify(User.objects.filter(unit.reviewers_q(), is_active=True),
-               subject=_("Your package was reopened by CNIPA"), body=reason, link=f"/review/packages/{package.pk}/")
+               subject=gettext_lazy("Your package was reopened by CNIPA"), body=reason,
+               link=f"/review/packages/{package.pk}/")
         return package

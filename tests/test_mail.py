@@ -177,15 +177,18 @@ def test_a_header_injection_never_goes_out_and_the_change_is_kept(smtp, reviewer
     assert exc.value.code == "refused"
 
 
-def test_an_objectors_address_with_a_line_break_keeps_the_objection(smtp, on_notice_public):
+def test_an_objectors_address_with_a_line_break_is_refused_before_anything_is_stored(smtp, on_notice_public):
+    """The objection counts only once its address is confirmed by a mail sent there: an address carrying a header
+    (a line break, a Bcc) is refused at once with a clear message; nothing is stored, nothing queued or sent."""
     smtp.start()
     notice, entry = on_notice_public
-    objection = national.objection_submit(
-        entry_id=entry.pk, kind="person", name="王某", phone="13912345678",
-        email="wang@example.cn\r\nBcc: victim@example.org", reasons="理由。", signature="王某", now=during(notice))
-    assert national.Objection.objects.filter(pk=objection.pk).exists()
-    objector_mail = Email.objects.get(logs__exception_type=REFUSED)
-    assert objector_mail.to == [] and "YY-" in objector_mail.subject
+    queued = Email.objects.count()
+    with pytest.raises(PortalError) as refusal:
+        national.objection_submit(
+            entry_id=entry.pk, kind="person", name="王某", phone="13912345678",
+            email="wang@example.cn\r\nBcc: victim@example.org", reasons="理由。", signature="王某", now=during(notice))
+    assert refusal.value.code == "invalid"
+    assert not national.Objection.objects.exists() and Email.objects.count() == queued
     run_worker()
     assert all("victim@example.org" not in rcpt for _f, rcpts, _m in smtp.received for rcpt in rcpts)
 

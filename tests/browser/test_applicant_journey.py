@@ -23,9 +23,9 @@ from review.models import Call
 from tests.conftest import totp_code
 
 from .conftest import (
-from tests.mail_helpers import deliver_mail
     BROWSER_TEST, DESKTOP, PHONE, check_page, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
 )
+from tests.mail_helpers import deliver_mail
 
 pytestmark = BROWSER_TEST
 

@@ -20,9 +20,9 @@ from review.models import Notice, Objection, ObjectionDecision
 from tests.review.test_national import cnipa, handed_in  # noqa: F401 (fixtures)
 
 from .conftest import (
-from tests.mail_helpers import deliver_mail
     BROWSER_TEST, check_page, enrol, log_in, new_page, shot, shot_phone, submit, tidy_call, visit, zh,
 )
+from tests.mail_helpers import deliver_mail
 
 pytestmark = BROWSER_TEST
 

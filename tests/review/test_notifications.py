@@ -47,3 +47,25 @@ def test_hand_in_tells_cnipa_and_the_applicant(reviewers, applicant, submitted, 
     with django_capture_on_commit_callbacks(execute=True):
         services.package_submit(actor=province, package_id=package.pk)
     assert sorted(m.to[0] for m in mailoutbox) == sorted([applicant.email, reviewers["national"].email])
+
+
+def test_each_recipient_reads_the_mail_in_their_own_language(reviewers, at_city, city_institution, mailoutbox):
+    """The city consents (in Chinese, the portal's default): the province's reviewer, who chose English, reads the
+    "on your desk" mail and message in English; the applicant reads Chinese. So does a withdrawal's desk."""
+    province = reviewers["province_js"]
+    province.language = "en"
+    province.save(update_fields=["language"])
+    mailoutbox.clear()
+    services.application_city_consent(actor=reviewers["city_nanjing"], application_id=at_city.pk)
+    mails = {m.to[0]: m for m in mailoutbox}
+    assert f"The city bureau consented to {at_city.name}; it is on your desk." in mails[province.email].body
+    assert "地市知识产权局已同意您的申请，申请已转至省级知识产权局。" in mails[city_institution.email].body
+    # The message in the portal too: each in its reader's language.
+    assert Message.objects.filter(recipient=province).latest("pk").body == (
+        f"The city bureau consented to {at_city.name}; it is on your desk.")
+    mailoutbox.clear()
+    from applications import services as applicant_services
+    applicant_services.application_withdraw(actor=city_institution, application_id=at_city.pk, reason="不再申报")
+    (withdrawn,) = [m for m in mailoutbox if m.to == [province.email]]
+    assert f"{at_city.name} withdrew its application; it has left your desk." in withdrawn.body
+

@@ -122,3 +122,16 @@ def test_a_bureau_with_applications_at_its_desk_but_no_package(reviewers, submit
         ("教育部", PackageStatus.OPEN, None), ("浙江省", PackageStatus.OPEN, 3)]
     assert ReminderLog.objects.count() == 2
     assert run() == "0 reminders sent"
+
+
+def test_each_reviewer_is_reminded_in_their_own_language(jiangsu, call, run, mailoutbox):
+    """A reviewer who chose English reads the reminder (mail and message) in English; the other in Chinese."""
+    province, colleague = jiangsu["reviewers"]
+    province.language = "en"
+    province.save(update_fields=["language"])
+    due_in(call, days=2)
+    run()
+    mails = {m.to[0]: m for m in mailoutbox}
+    assert "Reminder: recommendations for" in mails[province.email].subject
+    assert "is due by" in mails[province.email].body and "尚未报送" not in mails[province.email].body
+    assert "尚未报送" in mails[colleague.email].body

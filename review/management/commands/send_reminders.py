@@ -3,20 +3,19 @@ open as its deadline comes near.
 
 Each bureau is reminded at most once per package and day: the ReminderLog row (unique per package and
 day) is written in the same transaction as the in-portal messages and the mails' outbox rows (sent by the
-mail worker once it commits), so a second run — or two runs at once — the same day sends nothing more. The text is in the
-portal's default language (Chinese): the recipients are officials of Chinese bureaus.
+mail worker once it commits), so a second run — or two runs at once — the same day sends nothing more. The text is in
+each reviewer's own language (User.language: Chinese unless they chose English), as every notification.
 """
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from applications.units import Unit
 from navportal.models import User
-from navportal.notify import notify
+from navportal.notify import lazy_text, notify
 from review import deadlines
 from review.models import Call, Package, PackageStatus, ReminderLog
 from review.progress import unit_progress
@@ -72,14 +71,15 @@ def remind(package, waiting, today):
         _log, created = ReminderLog.objects.get_or_create(package=package, sent_on=today)
         if not created:
             return 0
-        with translation.override(settings.LANGUAGE_CODE):
-            notify(reviewers, subject=_("Reminder: recommendations for “%(call)s” are due by %(deadline)s")
-                   % {"call": call.title, "deadline": deadline},
-                   body=_("%(unit)s: the recommendation package for “%(call)s” is due by %(deadline)s (Beijing time) "
-                          "and has not been handed in; %(n)d applications still wait at your desk. Finish the "
-                          "review and ranking, upload the recommendation letter and hand the package in before "
-                          "the deadline.") % {"unit": unit, "call": call.title, "deadline": deadline, "n": waiting},
-                   link=package.get_absolute_url())
+        # Lazy texts: each reviewer's mail and message in their own language (navportal.notify).
+        notify(reviewers, subject=lazy_text(gettext_lazy("Reminder: recommendations for “%(call)s” are due by "
+                                                         "%(deadline)s"), call=call.title, deadline=deadline),
+               body=lazy_text(gettext_lazy("%(unit)s: the recommendation package for “%(call)s” is due by %(deadline)s "
+                                           "(Beijing time) and has not been handed in; %(n)d applications still wait "
+                                           "at your desk. Finish the review and ranking, upload the recommendation "
+                                           "letter and hand the package in before the deadline."),
+                              unit=unit, call=call.title, deadline=deadline, n=waiting),
+               link=package.get_absolute_url())
     return len(reviewers)
 
 
