@@ -35,7 +35,8 @@ from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
 from applications.models import Application
 from navportal.demo.content import TINY_PDF
-from navportal.models import City, Ministry, Province, Role
+from navportal import administration
+from navportal.models import AccountRequest, City, Ministry, Province, Role
 from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
 from tests.conftest import fill, make_applicant, make_user
@@ -72,6 +73,7 @@ class World:
     objection_org: Objection
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
+    account_request: AccountRequest  # the system administrator's, pending: a new CNIPA account
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -186,6 +188,10 @@ def build_world():
         http_accept="*/*", path_info="/accounts/login/", get_data="", post_data="")
     # The second factor the security administrator may reset (the other officials get theirs when they sign in).
     TOTPDevice.objects.create(user=users["city_out"], name="matrix", confirmed=True)
+    # A request of the system administrator awaiting the security administrator (two people for powers).
+    account_request = administration.account_request_create(
+        actor=users["sysadmin"], username="matrix-asked", display_name="矩阵·待批准", email="asked@example.cn",
+        role=Role.NATIONAL, scope=None)
 
     world = World(
         users=users, owners=owners, call=call, call_notice=call_notice, call_ready=call_ready,
@@ -197,7 +203,7 @@ def build_world():
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
         notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset,
-        lockout=lockout)
+        lockout=lockout, account_request=account_request)
     _check(world)
     return world
 
