@@ -22,6 +22,7 @@ from .errors import PortalError
 from .forms import CityField, choose_prompt
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestState, Ministry, Province, Role, User
 from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
+from .text import apply_text_rules
 
 ROLE_CHOICES = [(role.value, role.label) for role in OFFICIAL_ROLES]
 SCOPE_LABELS = {Role.CITY: gettext_lazy("A city reviewer acts for one city: choose it."),
@@ -260,6 +261,10 @@ def second_factor_reset(request, pk):
 class RefuseForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason for the refusal (the system administrator reads it)"),
                              max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_text_rules(self, AccountRequest)
 
 
 def _approvals(request, refusing=None, status=200):

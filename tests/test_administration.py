@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from navportal import administration
-from navportal.admin_views import AccountForm
+from navportal.admin_views import AccountForm, RefuseForm
 from navportal.errors import PortalError
 from navportal.models import AccountRequest, AuditEvent, City, Province, Role, User
 from tests.conftest import PASSWORD, make_user
@@ -286,6 +286,26 @@ def test_the_account_form_survives_hostile_input(client, sysadmin, post, edit):
         else:
             form = AccountForm(account=official) if edit else AccountForm()
             assert_refusal_explained(response, post, typed_keys(form))
+
+
+@given(post=post_data(form_strategies(RefuseForm()), baseline={"reason": "与本局电话核实，邮箱不属于本人。"}))
+@hostile(30)
+def test_the_refusal_form_survives_hostile_input(client, sysadmin, secadmin, post):
+    request = AccountRequest.objects.filter(username="hostile-asked").first() or administration.account_request_create(
+        actor=sysadmin, username="hostile-asked", display_name="某局 审核", email="h@example.cn", role=Role.NATIONAL,
+        scope=None)
+    client.force_login(secadmin)
+    with rolled_back(client):
+        response = client.post(f"/admin/security/requests/{request.pk}/refuse/", post)
+        assert response.status_code in (302, 400, 409), response.status_code
+        if response.status_code == 302:
+            assert_stored_as_typed(request, post, {"reason": "reason"})
+            assert request.state == "refused"
+            assert_fits_columns(request)
+            assert client.get(response["Location"]).status_code == 200
+        else:
+            assert_refusal_explained(response, post, typed_keys(RefuseForm()))
+            assert AccountRequest.objects.get(pk=request.pk).state == "pending"
 
 
 @given(q=hostile_text(), role=st.text(max_size=12), page=st.text(max_size=8))
