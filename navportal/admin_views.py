@@ -180,6 +180,9 @@ def account_active(request, pk):
 def account_requests(request):
     """The system administrator's own requests: the pending ones (to withdraw), then the decided ones."""
     asked = list(admin.requests_of(request.user)[:100])
+    for item in asked:
+        # A pending change shows the account as it is now beside what is asked; a decided one only what was asked.
+        item.show_now = item.target_id is not None and item.state == AccountRequestState.PENDING
     return render(request, "administration/account_requests.html", {"requests": asked})
 
 
