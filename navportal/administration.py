@@ -230,7 +230,9 @@ def _decidable(actor, request_id, *, lock_account):
         target_id = AccountRequest.objects.filter(pk=request_id).values_list("target_id", flat=True).first()
         if target_id is not None:
             list(User.objects.select_for_update().filter(pk=target_id).values_list("pk"))
-    request = (AccountRequest.objects.select_for_update().select_related("requested_by", "target")
+    # Only the request's row (of=self): its account, read along, was locked above when it matters, and PostgreSQL
+    # cannot lock the nullable side of the outer join anyway.
+    request = (AccountRequest.objects.select_for_update(of=("self",)).select_related("requested_by", "target")
                .filter(pk=request_id).first())
     if request is None:
         raise PortalError(_("This request does not exist."), code="missing")
