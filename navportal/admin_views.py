@@ -1,6 +1,7 @@
-"""Pages of the system administrator (accounts and roles) and the security administrator (lockouts, second
-factors). The services are in navportal/administration.py; each page is for one role (navportal.manage_accounts,
-navportal.manage_security), 404 for every other."""
+"""Pages of the system administrator (accounts and roles, and his requests for them) and the security
+administrator (lockouts, second factors, the requests to approve). The services are in
+navportal/administration.py; each page is for one role (navportal.manage_accounts, navportal.manage_security,
+navportal.approve_accounts), 404 for every other."""
 
 from django import forms
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,8 +20,9 @@ from . import administration as admin
 from .access import permission_required_404
 from .errors import PortalError
 from .forms import CityField, choose_prompt
-from .models import ADMIN_ROLES, OFFICIAL_ROLES, Ministry, Province, Role, User
+from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestState, Ministry, Province, Role, User
 from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
+from .text import apply_text_rules
 
 ROLE_CHOICES = [(role.value, role.label) for role in OFFICIAL_ROLES]
 SCOPE_LABELS = {Role.CITY: gettext_lazy("A city reviewer acts for one city: choose it."),
@@ -55,7 +58,7 @@ class AccountForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
+        if admin.name_taken(username):
             raise forms.ValidationError(_("The user name %(name)s is taken.") % {"name": username})
         return username
 
@@ -86,8 +89,9 @@ def _site_url(request):
 
 def _accounts(data):
     form = AccountFilter(data or None)
-    users = User.objects.select_related("city__province", "province", "ministry", "organisation").order_by(
-        "role", "username")
+    users = User.objects.select_related("city__province", "province", "ministry", "organisation").annotate(
+        change_pending=Exists(AccountRequest.objects.filter(target=OuterRef("pk"), state=AccountRequestState.PENDING))
+    ).order_by("role", "username")
     if form.is_valid():
         if form.cleaned_data["q"]:
             q = form.cleaned_data["q"].strip()
@@ -105,7 +109,8 @@ def account_list(request):
     query.pop("page", None)
     return render(request, "administration/account_list.html", {
         "form": form, "page": page, "query": query.urlencode(), "admin_roles": ADMIN_ROLES,
-        "official_roles": OFFICIAL_ROLES})
+        "official_roles": OFFICIAL_ROLES,
+        "pending": AccountRequest.objects.filter(requested_by=request.user, state=AccountRequestState.PENDING).count()})
 
 
 def _account_form(request, actor, account=None):
@@ -121,20 +126,24 @@ def _account_form(request, actor, account=None):
                       "scope": data["scope"]}
             try:
                 if account is None:
-                    user = admin.account_create(actor=actor, username=data["username"], site_url=_site_url(request),
-                                                **fields)
-                    done = _("The account %(name)s was created; a link to set the password was sent to "
-                             "%(email)s.") % {"name": user.username, "email": user.email}
+                    asked = admin.account_request_create(actor=actor, username=data["username"], **fields)
                 else:
-                    admin.account_update(actor=actor, user_id=account.pk, **fields)
-                    done = _("The account %(name)s was saved.") % {"name": account.username}
+                    _user, asked = admin.account_update(actor=actor, user_id=account.pk, **fields)
             except PortalError as exc:
                 form.add_error(None, exc.message)
                 status = 409
             else:
-                messages.success(request, done)
-                return redirect("account_list")
-    return render(request, "administration/account_form.html", {"form": form, "account": account}, status=status)
+                if asked is None:
+                    messages.success(request, _("The account %(name)s was saved.") % {"name": account.username})
+                    return redirect("account_list")
+                messages.success(request, _(
+                    "Your request for %(name)s awaits the security administrator's approval: nothing changes "
+                    "before it.") % {"name": asked.username})
+                return redirect("account_requests")
+    pending = account is not None and AccountRequest.objects.filter(
+        target=account, state=AccountRequestState.PENDING).exists()
+    return render(request, "administration/account_form.html", {"form": form, "account": account,
+                                                                 "pending_request": pending}, status=status)
 
 
 @permission_required_404("navportal.manage_accounts")
@@ -168,6 +177,29 @@ def account_active(request, pk):
     return redirect("account_list")
 
 
+@permission_required_404("navportal.manage_accounts")
+def account_requests(request):
+    """The system administrator's own requests: the pending ones (to withdraw), then the decided ones."""
+    asked = list(admin.requests_of(request.user)[:100])
+    for item in asked:
+        # A pending change shows the account as it is now beside what is asked; a decided one only what was asked.
+        item.show_now = item.target_id is not None and item.state == AccountRequestState.PENDING
+    return render(request, "administration/account_requests.html", {"requests": asked})
+
+
+@permission_required_404("navportal.manage_accounts", methods=["POST"])
+def account_request_withdraw(request, pk):
+    get_object_or_404(AccountRequest.objects.filter(requested_by=request.user), pk=pk)
+    try:
+        asked = admin.account_request_withdraw(actor=request.user, request_id=pk)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your request for %(name)s was withdrawn: nothing of it was applied.")
+                         % {"name": asked.username})
+    return redirect("account_requests")
+
+
 # --- The security administrator -------------------------------------------------------------------------
 
 
@@ -190,6 +222,7 @@ def security_home(request):
             .annotate(enrolled=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"))))
             .order_by("username")[:20])
     return render(request, "administration/security.html", {
+        "pending": AccountRequest.objects.filter(state=AccountRequestState.PENDING).count(),
         "search": search, "found": found, "locked": list(admin.locked_out()[:100]),
         "failing": list(admin.failing()[:100]),
         "policy": {"failure_limit": settings.LOCKOUT_FAILURES_PER_ADDRESS,
@@ -225,3 +258,61 @@ def second_factor_reset(request, pk):
         request, lambda actor: admin.second_factor_reset(actor=actor, user_id=pk),
         lambda user: _("The authenticator of %(name)s was reset: a new one is enrolled at the next sign-in.")
         % {"name": user.username})
+
+
+# --- The security administrator: approving the system administrator's requests -----------------------------
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for the refusal (the system administrator reads it)"),
+                             max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_text_rules(self, AccountRequest)
+
+
+def _approvals(request, refusing=None, status=200):
+    """The queue: each pending request with the account as it is now, whether it changed since the request (then
+    only a refusal is left), and its refusal form — bound, with what was typed, for the one being refused."""
+    queue = list(admin.pending_requests().annotate(
+        name_taken=Exists(User.objects.filter(username__iexact=OuterRef("username")))))
+    for asked in queue:
+        asked.stale = (asked.target_id is not None and admin.account_digest(asked.target) != asked.target_digest) or (
+            asked.target_id is None and asked.name_taken)
+        asked.refuse_form = refusing[1] if refusing and refusing[0] == asked.pk else RefuseForm(
+            auto_id=f"refuse-{asked.pk}-%s")
+    return render(request, "administration/approvals.html", {"queue": queue}, status=status)
+
+
+@permission_required_404("navportal.approve_accounts")
+def account_approvals(request):
+    return _approvals(request)
+
+
+@permission_required_404("navportal.approve_accounts", methods=["POST"])
+def account_request_approve(request, pk):
+    get_object_or_404(AccountRequest, pk=pk)
+    try:
+        asked = admin.account_request_approve(actor=request.user, request_id=pk, site_url=_site_url(request))
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Approved: the request for %(name)s is in effect.") % {"name": asked.username})
+    return redirect("account_approvals")
+
+
+@permission_required_404("navportal.approve_accounts", methods=["POST"])
+def account_request_refuse(request, pk):
+    get_object_or_404(AccountRequest, pk=pk)
+    form = RefuseForm(request.POST, auto_id=f"refuse-{pk}-%s")
+    if form.is_valid():
+        try:
+            asked = admin.account_request_refuse(actor=request.user, request_id=pk, reason=form.cleaned_data["reason"])
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+            return _approvals(request, (pk, form), status=409)
+        messages.success(request, _("Refused: nothing of the request for %(name)s was applied.")
+                         % {"name": asked.username})
+        return redirect("account_approvals")
+    return _approvals(request, (pk, form), status=400)

@@ -1,21 +1,33 @@
 """The system and security administrators' work (三权分立, 等保 2.0 level 3).
 
-- The system administrator keeps the officials' accounts: creates them (the new official sets the password
-  from an e-mailed link, so no administrator ever knows it), changes their role and scope, and disables or
-  re-enables any business account. Administrator accounts are outside the page: they are made at
-  installation with `manage.py create_account`, so no administrator can give himself or a colleague
-  another power.
-- The security administrator lifts lockouts and resets a lost second factor; both end in the audit trail.
+- The system administrator keeps the officials' accounts: asks for new ones, for changes of their role, scope
+  and e-mail address, changes their names, and disables or re-enables any business account. Administrator
+  accounts are outside the page: they are made at installation with `manage.py create_account`, so no
+  administrator can give himself or a colleague another power.
+- Two people for powers (SPEC §10): a new official's account and a change of an official's role, scope or
+  e-mail address are requests (AccountRequest) that take effect only when a security administrator — another
+  person than the one who asked — approves them. Until then nothing is applied: a requested account does not
+  exist (its user name is reserved by the pending request), no mail goes out. Approving makes the account and
+  sends its holder the link to set the password, or applies the change, tells the old address of a new one
+  and confirms to the new one. A name change needs no approval. The one exception is the bootstrap:
+  `manage.py create_account` (new_account) makes the first administrators, and an official when no system
+  administrator exists yet, at once, by whoever runs the server.
+- The security administrator lifts lockouts, resets a lost second factor, and approves or refuses the system
+  administrator's requests; all of it ends in the audit trail.
 - The audit administrator only reads the trail (navportal/audit_views.py).
 
-Every change is a service here, in one transaction, audited with from → to.
+Every change is a service here, in one transaction, audited with from → to (both people and both values of an
+approved request). Lock order: an account before its request (account_update, account_request_approve).
 """
+
+import hashlib
+import json
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,15 +38,18 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
+from .cleaning import clean_model_values
 from .errors import PortalError
-from .models import ADMIN_ROLES, OFFICIAL_ROLES, Role, User
+from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestKind, AccountRequestState, Role, User
+from .rules import made_the_request
 
 SCOPE_FIELDS = ("city", "province", "ministry")
 ROLE_SCOPE = {Role.CITY: "city", Role.PROVINCE: "province", Role.MINISTRY: "ministry", Role.NATIONAL: None}
 
 
 def describe(user):
-    """'province:320000' — the role and scope as the audit trail records a change of them."""
+    """'province:320000' — the role and scope as the audit trail records a change of them (of an account or of
+    a request for one)."""
     scope = user.city_id or user.province_id or user.ministry_id
     return f"{user.role}:{scope}" if scope else user.role
 
@@ -83,9 +98,12 @@ def _require_role(actor, role):
         raise PortalError(_("Only the %(role)s may do this.") % {"role": Role(role).label})
 
 
-def new_account(*, username, display_name, email, role, scope=None, actor=None, by=""):
+def new_account(*, username, display_name, email, role, scope=None, actor=None, by="", note=""):
     """An account without a usable password (its holder sets one from a link), audited as made by `actor` or,
-    from the command line, by `by`. The role's scope is checked here, before the database's own check."""
+    from the command line, by `by`. The role's scope is checked here, before the database's own check.
+
+    It needs no approval: called by `manage.py create_account` (the bootstrap exception: the administrators
+    themselves, at installation) and by account_request_approve, once the security administrator approved."""
     _check_scope(role, scope)
     if User.objects.filter(username__iexact=username).exists():
         raise PortalError(_("The user name %(name)s is taken.") % {"name": username})
@@ -98,40 +116,280 @@ def new_account(*, username, display_name, email, role, scope=None, actor=None, 
     except IntegrityError:
         raise PortalError(_("The user name %(name)s is taken.") % {"name": username}) from None
     audit_record(actor=actor, username=by, action="account_create", obj=user, to_state=describe(user),
-                 note=f"{username} {display_name}")
+                 note=note or f"{username} {display_name}")
     return user
 
 
-def account_create(*, actor, username, display_name, email, role, scope, site_url):
-    """A new official's account; the official sets the password from the e-mailed link."""
-    _require_role(actor, Role.SYSTEM_ADMIN)
-    if role not in OFFICIAL_ROLES:
-        raise PortalError(_("Choose the role of a reviewer or of CNIPA staff."))
-    with transaction.atomic():
-        user = new_account(actor=actor, username=username, display_name=display_name, email=email, role=role,
-                           scope=scope)
-        # Queued in the account's own transaction (navportal.mail): no account without its mail, and an SMTP
-        # server that is down only delays the mail — the worker sends it when the server is back.
-        send_welcome(user, site_url)
-    return user
+def account_digest(user):
+    """What a request for a change was asked against: the account's role and scope, e-mail, name, and whether (and
+    since which disabling) it may sign in. A request approved against another digest would apply a change to an
+    account its requester and approver no longer see: it is refused as stale."""
+    values = [user.pk, user.role, user.city_id, user.province_id, user.ministry_id, user.email, user.display_name,
+              user.is_active, user.sessions_epoch]
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()
 
 
-def account_update(*, actor, user_id, display_name, email, role, scope):
-    """Change an official's name, e-mail, role or scope; a change of role or scope is audited as such."""
-    _require_role(actor, Role.SYSTEM_ADMIN)
+def request_note(request, **parts):
+    """The audit note of a request's events: the account's user name, then `term: value` parts, in the order given
+    (audit_labels.account_note puts the terms in words). Values that are pairs are written old → new."""
+    items = [request.username, f"request: {request.pk}"]
+    for term, value in parts.items():
+        if isinstance(value, tuple):
+            value = " → ".join(str(v) for v in value)
+        if value not in (None, ""):
+            items.append(f"{term}: {value}")
+    return " · ".join(items)
+
+
+def _official_role(role, scope):
     if role not in OFFICIAL_ROLES:
         raise PortalError(_("Choose the role of a reviewer or of CNIPA staff."))
     _check_scope(role, scope)
+
+
+def name_taken(username):
+    """A user name is taken by an account, or reserved by a pending request for one — whatever its case."""
+    return (User.objects.filter(username__iexact=username).exists()
+            or AccountRequest.objects.filter(kind=AccountRequestKind.CREATE, state=AccountRequestState.PENDING,
+                                             username__iexact=username).exists())
+
+
+def _save_request(request, refusal):
+    """Insert a request; the partial unique constraints (one pending request per account, per user name) turn a
+    concurrent second one into `refusal`."""
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:
+        raise refusal from None
+    return request
+
+
+def account_request_create(*, actor, username, display_name, email, role, scope):
+    """Ask for a new official's account (system administrator). Nothing is made yet: the account exists, and its
+    holder gets the link to set a password, only when a security administrator approves
+    (account_request_approve). The user name is reserved meanwhile against accounts and other requests.
+
+    Errors (PortalError): not a system administrator; a role that is not an official's, or a scope of the wrong
+    kind; a value its form refuses; the user name taken or reserved (code "taken")."""
+    _require_role(actor, Role.SYSTEM_ADMIN)
+    _official_role(role, scope)
+    values = clean_model_values(AccountRequest, {"username": username, "display_name": display_name,
+                                                 "email": email})
+    taken = PortalError(_("The user name %(name)s is taken.") % {"name": values["username"]}, code="taken")
+    with transaction.atomic():
+        if name_taken(values["username"]):
+            raise taken
+        request = AccountRequest(kind=AccountRequestKind.CREATE, requested_by=actor, requested_at=timezone.now(),
+                                 **values)
+        _apply_scope(request, role, scope)
+        _save_request(request, taken)
+        audit_record(actor=actor, action="account_request", obj=request, from_state="", to_state=describe(request),
+                     note=request_note(request, kind=request.kind, email=request.email))
+    return request
+
+
+def account_update(*, actor, user_id, display_name, email, role, scope):
+    """Change an official's account (system administrator): the name at once; a change of role, scope or e-mail
+    address becomes a request that takes effect only once a security administrator approves it.
+
+    Returns (account, request), request None when nothing needed approval. Errors (PortalError): not a system
+    administrator; an account not an official's (or the actor's own); a role or scope refused; a request for
+    this account pending already (code "pending": it is withdrawn or decided first, so that the approver
+    decides on the account as it was asked)."""
+    _require_role(actor, Role.SYSTEM_ADMIN)
+    _official_role(role, scope)
+    values = clean_model_values(AccountRequest, {"display_name": display_name, "email": email})
+    pending = PortalError(_("A change of this account awaits the security administrator's decision; withdraw it "
+                            "before you edit the account again."), code="pending")
     with transaction.atomic():
         user = _managed(actor, user_id, editable_roles=OFFICIAL_ROLES)
-        before = describe(user)
-        user.display_name, user.email = display_name, email
-        _apply_scope(user, role, scope)
-        user.save()
-        after = describe(user)
-        audit_record(actor=actor, action="role_change" if after != before else "account_update", obj=user,
-                     from_state=before, to_state=after, note=user.username)
+        if AccountRequest.objects.filter(target=user, state=AccountRequestState.PENDING).exists():
+            raise pending
+        if values["display_name"] != user.display_name:
+            before, user.display_name = user.display_name, values["display_name"]
+            user.save(update_fields=["display_name"])
+            audit_record(actor=actor, action="account_update", obj=user, note=f"{user.username} · name: {before} → "
+                                                                              f"{user.display_name}")
+        request = AccountRequest(kind=AccountRequestKind.CHANGE, target=user, username=user.username,
+                                 display_name=user.display_name, email=values["email"], requested_by=actor,
+                                 requested_at=timezone.now(), target_digest=account_digest(user))
+        _apply_scope(request, role, scope)
+        if describe(request) == describe(user) and request.email == user.email:
+            return user, None
+        _save_request(request, pending)
+        email = (user.email, request.email) if request.email != user.email else ""
+        audit_record(actor=actor, action="account_request", obj=request, from_state=describe(user),
+                     to_state=describe(request), note=request_note(request, kind=request.kind, email=email))
+    return user, request
+
+
+def _decidable(actor, request_id, *, lock_account):
+    """The pending request `request_id`, locked, that `actor` may decide: never one he asked for himself — roles
+    are single in this schema, but the rule is about people, so it is checked by identity. With lock_account,
+    its account is locked first (the lock order: an account before its request)."""
+    if lock_account:
+        target_id = AccountRequest.objects.filter(pk=request_id).values_list("target_id", flat=True).first()
+        if target_id is not None:
+            list(User.objects.select_for_update().filter(pk=target_id).values_list("pk"))
+    # Only the request's row (of=self): its account, read along, was locked above when it matters, and PostgreSQL
+    # cannot lock the nullable side of the outer join anyway.
+    request = (AccountRequest.objects.select_for_update(of=("self",)).select_related("requested_by", "target")
+               .filter(pk=request_id).first())
+    if request is None:
+        raise PortalError(_("This request does not exist."), code="missing")
+    if made_the_request(actor, request) or request.target_id == actor.pk:
+        raise PortalError(_("You asked for this change yourself: another person, the security administrator, "
+                            "decides on it."), code="same_person")
+    if request.state != AccountRequestState.PENDING:
+        raise PortalError(_("This request was decided already: %(state)s.") % {
+            "state": request.get_state_display()}, code="decided")
+    return request
+
+
+def _close(request, *, actor, state, reason=""):
+    before = request.state
+    request.state, request.reason, request.decided_at = state, reason, timezone.now()
+    request.decided_by = actor if state != AccountRequestState.WITHDRAWN else None
+    request.save(update_fields=["state", "reason", "decided_at", "decided_by", "target"])
+    return before
+
+
+def _render_mail(name, context):
+    """The subject and body of mail `name` (templates/administration/<name>_subject.txt, <name>_email.txt), in
+    Chinese, as the welcome mail."""
+    with translation.override("zh-hans"):
+        return (render_to_string(f"administration/{name}_subject.txt", context).strip(),
+                render_to_string(f"administration/{name}_email.txt", context))
+
+
+def _mail(name, context, to):
+    subject, body = _render_mail(name, context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def masked_email(address):
+    """"w***@nj.example.cn": enough for the holder of the old address to recognise a change, not to learn where
+    the account's mail goes now."""
+    local, _sep, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _approve_create(actor, request, site_url):
+    note = request_note(request, email=request.email, requested_by=request.requested_by.username)
+    try:
+        user = new_account(actor=actor, username=request.username, display_name=request.display_name,
+                           email=request.email, role=request.role, scope=request.scope, note=note)
+    except PortalError:
+        raise PortalError(_("The user name %(name)s was taken meanwhile: refuse this request.") % {
+            "name": request.username}, code="stale") from None
+    request.target = user
+    # The welcome mail with the set-password link goes out now, with the approval, and not before. Inside the
+    # transaction: the mail backend may be an outbox that writes its row with the change it reports.
+    send_welcome(user, site_url)
     return user
+
+
+def _approve_change(actor, request):
+    user = request.target  # read with the request, after the account's lock: as it is now
+    if user.role not in OFFICIAL_ROLES or account_digest(user) != request.target_digest:
+        raise PortalError(_("The account %(name)s changed after the request was made (edited, disabled or enabled "
+                            "again): this request is stale. Refuse it; the system administrator can ask again.")
+                          % {"name": user.username}, code="stale")
+    before_role, before_email = describe(user), user.email
+    _apply_scope(user, request.role, request.scope)
+    user.email = request.email
+    user.save(update_fields=["role", "city", "province", "ministry", "email"])
+    requester = request.requested_by.username
+    if describe(user) != before_role:
+        audit_record(actor=actor, action="role_change", obj=user, from_state=before_role, to_state=describe(user),
+                     note=request_note(request, requested_by=requester))
+    context = {"user": user, "requester": request.requested_by, "approver": actor,
+               "role_changed": describe(user) != before_role, "email_changed": user.email != before_email,
+               "old_email": before_email, "new_email_masked": masked_email(user.email)}
+    if user.email != before_email:
+        audit_record(actor=actor, action="email_change", obj=user, note=request_note(
+            request, email=(before_email, user.email), requested_by=requester))
+        # The old address is told, so that a holder whose address was taken over learns of it.
+        _mail("email_changed_old", context, before_email)
+    # The address now in force confirms the change to the holder.
+    _mail("account_changed", context, user.email)
+    return user
+
+
+def account_request_approve(*, actor, request_id, site_url):
+    """Approve a pending request (security administrator, never the person who asked): make the account and send
+    its holder the link to set a password, or apply the change of role, scope or e-mail (the old address is told,
+    the new one confirms). Audited on the account (account_create, role_change, email_change: the approver as
+    actor, the requester named) and on the request (account_approve), with both values.
+
+    Errors (PortalError): not a security administrator; the request missing, decided already ("decided") or the
+    actor's own ("same_person"); its account changed since it was asked, or the user name taken meanwhile
+    ("stale")."""
+    _require_role(actor, Role.SECURITY_ADMIN)
+    with transaction.atomic():
+        request = _decidable(actor, request_id, lock_account=True)
+        if request.kind == AccountRequestKind.CREATE:
+            user = _approve_create(actor, request, site_url)
+        else:
+            user = _approve_change(actor, request)
+        before = _close(request, actor=actor, state=AccountRequestState.APPROVED)
+        audit_record(actor=actor, action="account_approve", obj=request, from_state=before,
+                     to_state=request.state, note=request_note(request, requested_by=request.requested_by.username,
+                                                               account=describe(user)))
+    return request
+
+
+def account_request_refuse(*, actor, request_id, reason):
+    """Refuse a pending request, with a reason the system administrator sees (security administrator, never the
+    person who asked). Nothing of the request is applied; a new account's user name is free again.
+
+    Errors (PortalError): as account_request_approve, and a missing or refused reason ("invalid")."""
+    _require_role(actor, Role.SECURITY_ADMIN)
+    reason = clean_model_values(AccountRequest, {"reason": reason})["reason"]
+    if not reason:
+        raise PortalError(_("Give the reason for the refusal: the system administrator reads it."), code="invalid")
+    with transaction.atomic():
+        request = _decidable(actor, request_id, lock_account=False)
+        before = _close(request, actor=actor, state=AccountRequestState.REFUSED, reason=reason)
+        audit_record(actor=actor, action="account_refuse", obj=request, from_state=before, to_state=request.state,
+                     note=request_note(request, requested_by=request.requested_by.username, reason=reason))
+    return request
+
+
+def account_request_withdraw(*, actor, request_id):
+    """Withdraw one's own pending request (system administrator): nothing of it is applied; a new account's user
+    name is free again, and the account can be edited again.
+
+    Errors (PortalError): not a system administrator; the request missing, someone else's or decided already."""
+    _require_role(actor, Role.SYSTEM_ADMIN)
+    with transaction.atomic():
+        request = AccountRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or not made_the_request(actor, request):
+            raise PortalError(_("This request does not exist."), code="missing")
+        if request.state != AccountRequestState.PENDING:
+            raise PortalError(_("This request was decided already: %(state)s.") % {
+                "state": request.get_state_display()}, code="decided")
+        before = _close(request, actor=actor, state=AccountRequestState.WITHDRAWN)
+        audit_record(actor=actor, action="account_withdraw", obj=request, from_state=before, to_state=request.state,
+                     note=request_note(request))
+    return request
+
+
+def pending_requests():
+    """The security administrator's queue: every pending request, oldest first, with what its page shows."""
+    return (AccountRequest.objects.filter(state=AccountRequestState.PENDING)
+            .select_related("requested_by", "target__city__province", "target__province", "target__ministry",
+                            "city__province", "province", "ministry").order_by("requested_at", "pk"))
+
+
+def requests_of(actor):
+    """The system administrator's own requests: pending ones first, then the decided ones, newest first."""
+    return (AccountRequest.objects.filter(requested_by=actor)
+            .select_related("decided_by", "target__city__province", "target__province", "target__ministry",
+                            "city__province", "province", "ministry")
+            .order_by(models.Case(models.When(state=AccountRequestState.PENDING, then=0), default=1),
+                      "-requested_at", "-pk"))
 
 
 def account_set_active(*, actor, user_id, active):

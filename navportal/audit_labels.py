@@ -11,7 +11,7 @@ import re
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditResult, Role
+from .models import AccountRequestKind, AccountRequestState, AuditResult, Role
 
 _ACTIONS = {
     "login": _("Sign-in"),
@@ -28,6 +28,11 @@ _ACTIONS = {
     "role_change": _("Role or scope changed"),
     "account_enable": _("Account enabled"),
     "account_disable": _("Account disabled"),
+    "account_request": _("Account change requested (awaits approval)"),
+    "account_approve": _("Account request approved"),
+    "account_refuse": _("Account request refused"),
+    "account_withdraw": _("Account request withdrawn"),
+    "email_change": _("E-mail address changed"),
     "access_denied": _("Access refused (outside the user's scope)"),
     "audit_export": _("Audit trail exported"),
     "mail_resend": _("Mail sent again"),
@@ -42,7 +47,19 @@ _STATES = {
 }
 _TERMS = {}      # codes the writers put in notes ("sealed_scan: scan.pdf", "某某 · person")
 _NOTES = {}      # action → a function that puts its notes in words
-_STATES_OF = {}   # object type → {state: label}: the same word means different things on different objects
+_STATES_OF = {"navportal.accountrequest": dict(AccountRequestState.choices)}  # object type → {state: label}: the
+#                 same word means different things on different objects
+
+# The terms of the account requests' notes (administration.request_note: "wang · request: 5 · email: a → b").
+_ACCOUNT_TERMS = {
+    "request": _("request"),
+    "kind": _("kind"),
+    "name": _("name"),
+    "email": _("e-mail"),
+    "requested_by": _("requested by"),
+    "account": _("role and scope"),
+    "reason": _("reason"),
+}
 _OBJECT_REFERENCE = re.compile(r"\b([a-z_]+)\.([a-z_]+)#(\w+)")
 
 
@@ -111,6 +128,27 @@ def note_text(note, action=""):
     note = _OBJECT_REFERENCE.sub(lambda m: object_label(f"{m.group(1)}.{m.group(2)}", m.group(3)), note)
     note = _LEADING_TERM.sub(lambda m: f"{_TERMS[m.group(1)]}: " if m.group(1) in _TERMS else m.group(0), note)
     return _TRAILING_TERM.sub(lambda m: f" · {_TERMS[m.group(1)]}" if m.group(1) in _TERMS else m.group(0), note)
+
+
+def account_note(note):
+    """An account request's note in words: each " · term: value" part with its term labelled, a request's kind
+    and a role and scope ("city:12") as words; the values themselves (user names, addresses, reasons) as
+    written."""
+    parts = []
+    for part in (note or "").split(" · "):
+        term, sep, value = part.partition(": ")
+        if sep and term in _ACCOUNT_TERMS:
+            if term == "kind":
+                value = dict(AccountRequestKind.choices).get(value, value)
+            elif term == "account":
+                value = state_label(value)
+            part = f"{_ACCOUNT_TERMS[term]}: {value}"
+        parts.append(str(part))
+    return " · ".join(parts)
+
+
+_NOTES.update(dict.fromkeys(("account_create", "account_update", "role_change", "email_change", "account_request",
+                             "account_approve", "account_refuse", "account_withdraw"), account_note))
 
 
 def is_labelled(code):

@@ -1,12 +1,14 @@
 """The shared core: regions, ministries, users with one role and its scope, the audit trail, messages."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LocalizedName(models.Model):
@@ -150,6 +152,114 @@ class User(AbstractUser):
             return str(self.organisation)
         scope = self.city or self.province or self.ministry
         return f"{self.get_role_display()} · {scope}" if scope else self.get_role_display()
+
+
+class AccountRequestKind(models.TextChoices):
+    CREATE = "create", _("New account")
+    CHANGE = "change", _("Change of role, scope or e-mail")
+
+
+class AccountRequestState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", pgettext_lazy("account request", "Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AccountRequest(models.Model):
+    """A power the system administrator asks for and the security administrator grants (two people for powers,
+    SPEC §10): a new official's account, or a change of an official's role, scope or e-mail address. Nothing of it
+    takes effect before approval — a requested account does not exist until then (navportal/administration.py).
+
+    It holds the whole state asked for (name, e-mail, role and its one scope); for a change, `target_digest` is
+    the digest of the account as it was when asked (administration.account_digest), so that an approval of an
+    account that changed meanwhile is refused as stale. Decided requests stay as the record of who asked and who
+    decided; the audit trail has both values.
+    """
+
+    kind = models.CharField(_("kind"), max_length=10, choices=AccountRequestKind.choices)
+    state = models.CharField(_("status"), max_length=10, choices=AccountRequestState.choices,
+                             default=AccountRequestState.PENDING)
+    # The account changed; for a new account, the account made on approval.
+    target = models.ForeignKey(User, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="account_requests")
+    target_digest = models.CharField(max_length=64, blank=True)
+    username = models.CharField(_("user name"), max_length=150, validators=[UnicodeUsernameValidator()])
+    display_name = models.CharField(_("name"), max_length=60)
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    city = models.ForeignKey(City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    province = models.ForeignKey(Province, verbose_name=_("province"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    ministry = models.ForeignKey(Ministry, verbose_name=_("ministry"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, verbose_name=_("requested by"), on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(User, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("account request")
+        verbose_name_plural = _("account requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AccountRequestKind.values), name="account_request_kind_known"),
+            models.CheckConstraint(condition=Q(state__in=AccountRequestState.values),
+                                   name="account_request_state_known"),
+            # Only officials' roles, each with exactly its scope (as on User).
+            models.CheckConstraint(
+                name="account_request_scope_matches_role",
+                condition=(
+                    Q(role=Role.CITY, city__isnull=False, province__isnull=True, ministry__isnull=True)
+                    | Q(role=Role.PROVINCE, city__isnull=True, province__isnull=False, ministry__isnull=True)
+                    | Q(role=Role.MINISTRY, city__isnull=True, province__isnull=True, ministry__isnull=False)
+                    | Q(role=Role.NATIONAL, city__isnull=True, province__isnull=True, ministry__isnull=True)
+                ),
+            ),
+            # A change names its account from the start; a new account has one only once approved.
+            models.CheckConstraint(
+                name="account_request_target_matches_kind",
+                condition=(Q(kind=AccountRequestKind.CHANGE, target__isnull=False)
+                           | Q(kind=AccountRequestKind.CREATE, state=AccountRequestState.APPROVED,
+                               target__isnull=False)
+                           | (Q(kind=AccountRequestKind.CREATE, target__isnull=True)
+                              & ~Q(state=AccountRequestState.APPROVED))),
+            ),
+            # Two people: whoever approves or refuses is not who asked. A withdrawal is the requester's own and
+            # names no decider; a refusal gives its reason.
+            models.CheckConstraint(
+                name="account_request_decided_by_another",
+                condition=(Q(state__in=(AccountRequestState.PENDING, AccountRequestState.WITHDRAWN),
+                             decided_by__isnull=True)
+                           | (Q(state__in=(AccountRequestState.APPROVED, AccountRequestState.REFUSED),
+                                decided_by__isnull=False) & ~Q(decided_by=models.F("requested_by")))),
+            ),
+            models.CheckConstraint(name="account_request_refusal_has_reason",
+                                   condition=~Q(state=AccountRequestState.REFUSED, reason="")),
+            # At most one pending request per account, and a pending new account's user name is reserved
+            # (whatever its case, as on User).
+            models.UniqueConstraint(fields=["target"], condition=Q(state=AccountRequestState.PENDING),
+                                    name="one_pending_request_per_account"),
+            models.UniqueConstraint(Lower("username"), condition=Q(state=AccountRequestState.PENDING,
+                                                                   kind=AccountRequestKind.CREATE),
+                                    name="one_pending_request_per_username"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.username}"
+
+    @property
+    def scope(self):
+        return self.city or self.province or self.ministry
+
+    @property
+    def scope_label(self):
+        """The role and the unit asked for, as User.scope_label shows an account's."""
+        return f"{self.get_role_display()} · {self.scope}" if self.scope else self.get_role_display()
 
 
 class PasswordHistory(models.Model):

@@ -10,6 +10,8 @@ pages that belong to the core (accounts, security, the audit trail, messages, th
   buttons ask `{% has_perm %}`, so the two cannot disagree. It is asked without an object: *which* objects a
   user sees on the page is the selectors' (applications_for_user, packages_for_user), and outside them the
   answer is 404 too (navportal.access.get_in_scope).
+- One predicate is about people rather than roles: `made_the_request` (an account request is decided by
+  another person than its requester: two people for powers, navportal/administration.py).
 - Permissions on one application or package, derived from the transition table, are the apps' own
   (applications/rules.py, review/rules.py), as are the apps' page permissions.
 """
@@ -51,11 +53,22 @@ is_administrator = _holds(*ADMIN_ROLES, name="is_administrator")
 needs_second_factor = is_official | is_administrator
 
 
+@rules.predicate
+def made_the_request(user, request):
+    """The user asked for this account request (AccountRequest) himself: he may withdraw it, never decide it.
+    By identity, not by role, so that it holds even for someone who held both administrators' roles."""
+    return user.is_authenticated and request is not None and request.requested_by_id == user.pk
+
+
 # The core's pages.
 rules.add_perm("navportal.read_messages", is_signed_in)           # the in-portal messages
 rules.add_perm("navportal.change_password", is_signed_in)         # the password change and its done page
 rules.add_perm("navportal.use_second_factor", needs_second_factor)  # enrolling the authenticator, the code
 rules.add_perm("navportal.manage_accounts", is_sysadmin)          # officials' accounts, roles and scopes
 rules.add_perm("navportal.manage_mail", is_sysadmin)              # the outbox: each mail's status, resend
+rules.add_perm("navportal.approve_accounts", is_secadmin)         # the queue of account requests to decide
+# On one account request (asked with it): who may decide it, and who may withdraw it.
+rules.add_perm("navportal.decide_account_request", is_secadmin & ~made_the_request)
+rules.add_perm("navportal.withdraw_account_request", is_sysadmin & made_the_request)
 rules.add_perm("navportal.manage_security", is_secadmin)          # lockouts, lost authenticators
 rules.add_perm("navportal.view_audit", is_auditadmin)             # the audit trail and its export

@@ -37,8 +37,9 @@ from post_office.models import STATUS, Email
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
 from applications.models import Application
+from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
-from navportal.models import City, Ministry, Province, Role
+from navportal.models import AccountRequest, City, Ministry, Province, Role
 from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
 from tests.conftest import object_confirmed, fill, make_applicant, make_user
@@ -79,6 +80,7 @@ class World:
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
     failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
+    account_request: AccountRequest  # the system administrator's, pending: a new CNIPA account
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -201,6 +203,10 @@ def build_world():
         http_accept="*/*", path_info="/accounts/login/", get_data="", post_data="")
     # The second factor the security administrator may reset (the other officials get theirs when they sign in).
     TOTPDevice.objects.create(user=users["city_out"], name="matrix", confirmed=True)
+    # A request of the system administrator awaiting the security administrator (two people for powers).
+    account_request = administration.account_request_create(
+        actor=users["sysadmin"], username="matrix-asked", display_name="矩阵·待批准", email="asked@example.cn",
+        role=Role.NATIONAL, scope=None)
 
     # A mail that failed for good: the system administrator may queue it again.
     failed_mail = Email.objects.create(from_email="navportal@localhost", to=["gone@example.cn"], subject="矩阵·失败",
@@ -217,7 +223,7 @@ def build_world():
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
         notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org,
         objection_token=unconfirmed.confirmation_token, registration_token=registration_token, reset=reset,
-        lockout=lockout, failed_mail=failed_mail)
+        lockout=lockout, failed_mail=failed_mail, account_request=account_request)
     _check(world)
     return world
 

@@ -40,7 +40,7 @@ from post_office.models import Email
 
 from applications.models import Application, Organisation, PendingRegistration
 from navportal.demo.content import TINY_PDF, credit_code
-from navportal.models import City, Province, Role, User
+from navportal.models import AccountRequest, City, Province, Role, User
 from portal.models import BureauContact
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
@@ -144,6 +144,10 @@ def registry_sheet():
     return SimpleUploadedFile("registry.xlsx", buffer.getvalue(), "application/octet-stream")
 
 
+def request_state(w):
+    return AccountRequest.objects.values_list("state", flat=True).get(pk=w.account_request.pk)
+
+
 def close_notice_period(w):
     """notice_final needs the period over and every objection decided."""
     today = timezone.localdate()
@@ -217,7 +221,8 @@ ROUTES = [
     Route("account_create", None, ("GET", "POST"), SYSADMIN_ONLY,
           post=Post(lambda w: {"username": "matrix-new", "display_name": "矩阵·新用户", "email": "new@example.cn",
                                "role": "national"}, "sysadmin", 302,
-                    state=lambda w: User.objects.filter(username="matrix-new").exists(), expect=SYSADMIN_POST)),
+                    state=lambda w: AccountRequest.objects.filter(username="matrix-new").exists(),
+                    expect=SYSADMIN_POST)),
     # Officials' accounts only: an applicant's or an administrator's is not edited here.
     Route("account_edit", lambda w: {"pk": w.users["city_out"].pk}, ("GET", "POST"), SYSADMIN_ONLY,
           post=Post(lambda w: {"display_name": "矩阵·改名", "email": "renamed@example.cn", "role": "city",
@@ -233,6 +238,16 @@ ROUTES = [
           post=Post(lambda w: {}, "sysadmin", 302,
                     state=lambda w: Email.objects.values_list("status", flat=True).get(pk=w.failed_mail.pk),
                     expect=SYSADMIN_POST)),
+    # Two people for powers: the system administrator's requests, the security administrator's decisions.
+    Route("account_requests", None, ("GET",), SYSADMIN_ONLY),
+    Route("account_request_withdraw", lambda w: {"pk": w.account_request.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "sysadmin", 302, state=request_state, expect=SYSADMIN_POST)),
+    Route("account_approvals", None, ("GET",), SECADMIN_ONLY),
+    Route("account_request_approve", lambda w: {"pk": w.account_request.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {}, "secadmin", 302, state=request_state, expect=SECADMIN_POST)),
+    Route("account_request_refuse", lambda w: {"pk": w.account_request.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"reason": "矩阵·未核实"}, "secadmin", 302, state=request_state,
+                    expect=SECADMIN_POST)),
     Route("security_home", None, ("GET",), SECADMIN_ONLY),
     Route("lockout_reset", lambda w: {"pk": w.lockout.pk}, ("POST",), POST_ONLY,
           post=Post(lambda w: {}, "secadmin", 302, state=lambda w: AccessAttempt.objects.filter(pk=w.lockout.pk).exists(),

@@ -1,12 +1,14 @@
 """The system administrator's accounts and roles, the security administrator's lockouts and second factors,
-and `manage.py create_account` for the administrators themselves (issue 5, points 1, 2 and 6)."""
+and `manage.py create_account` for the administrators themselves (issue 5, points 1, 2 and 6). The approval of
+accounts and of changes of role, scope and e-mail by the security administrator (issue 15, point 4) is in
+tests/test_two_person.py."""
 
 import datetime
 import re
 
 import pytest
+from django.conf import settings
 from axes.models import AccessAttempt
-from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -16,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from navportal import administration
-from navportal.admin_views import AccountForm
+from navportal.admin_views import AccountForm, RefuseForm
 from navportal.errors import PortalError
-from navportal.models import AuditEvent, City, Province, Role, User
+from navportal.models import AccountRequest, AuditEvent, City, Province, Role, User
 from tests.conftest import PASSWORD, make_user
 from tests.mail_helpers import deliver_mail
 from tests.hostile_strategies import (
@@ -62,11 +64,16 @@ def new_city_official(client, **extra):
         "role": "city", "province": nanjing.province_id, "city": nanjing.pk, **extra})
 
 
-def test_the_system_administrator_creates_an_official_who_sets_the_password_from_the_link(
-        as_sysadmin, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = new_city_official(as_sysadmin)
+def approve_last_request(secadmin):
+    request = AccountRequest.objects.latest("pk")
+    return administration.account_request_approve(actor=secadmin, request_id=request.pk, site_url=settings.SITE_URL + "/")
+
+
+def test_the_system_administrator_creates_an_official_who_sets_the_password_from_the_link(as_sysadmin, secadmin):
+    response = new_city_official(as_sysadmin)
     assert response.status_code == 302
+    assert not User.objects.filter(username="nj-reviewer").exists() and not deliver_mail()  # until approved
+    approve_last_request(secadmin)
     user = User.objects.get(username="nj-reviewer")
     assert (user.role, user.city.code, user.province, user.has_usable_password()) == ("city", "320100", None, False)
     assert last_event("account_create").to_state == f"city:{user.city_id}"
@@ -105,18 +112,20 @@ def test_a_taken_user_name_is_refused_whatever_its_case(as_sysadmin):
     assert response.status_code == 400 and "已被使用" in response.content.decode()
 
 
-def test_a_role_change_is_audited_from_and_to(as_sysadmin):
+def test_a_role_change_is_audited_from_and_to(as_sysadmin, secadmin):
     official = make_user("js-official", Role.PROVINCE, province=Province.objects.get(code="320000"))
     suzhou = City.objects.get(code="320500")
     response = as_sysadmin.post(f"/admin/accounts/{official.pk}/", {
         "display_name": "苏州 审核", "email": "sz@example.cn", "role": "city", "province": suzhou.province_id,
         "city": suzhou.pk})
     assert response.status_code == 302
+    approve_last_request(secadmin)
     official.refresh_from_db()
     assert (official.role, official.city_id, official.province_id) == ("city", suzhou.pk, None)
     event = last_event("role_change")
     assert (event.from_state, event.to_state, event.username) == (
-        f"province:{Province.objects.get(code='320000').pk}", f"city:{suzhou.pk}", "sys")
+        f"province:{Province.objects.get(code='320000').pk}", f"city:{suzhou.pk}", "sec")
+    assert "requested_by: sys" in event.note
 
 
 def test_administrators_accounts_and_applicants_are_not_edited_here(as_sysadmin, sysadmin, secadmin, applicant):
@@ -167,7 +176,7 @@ def test_the_account_list_filters_and_its_query_count_does_not_grow(as_sysadmin,
     for n in range(3):
         make_user(f"few-{n}", Role.NATIONAL)
     as_sysadmin.get("/admin/accounts/")  # the session, language and the like are warm
-    with django_assert_num_queries(8) as few:
+    with django_assert_num_queries(9) as few:
         as_sysadmin.get("/admin/accounts/")
     for n in range(60):
         make_user(f"many-{n}", Role.PROVINCE, province=Province.objects.get(code="320000"))
@@ -227,9 +236,18 @@ def test_the_service_refuses_a_scope_of_the_wrong_kind(sysadmin):
     """The form checks it too; the service owns the rule, whoever calls it."""
     for scope in (None, Province.objects.get(code="320000")):
         with pytest.raises(PortalError, match="地市"):
-            administration.account_create(actor=sysadmin, username="x-city", display_name="x", email="x@example.cn",
-                                          role=Role.CITY, scope=scope, site_url="http://testserver/")
-    assert not User.objects.filter(username="x-city").exists()
+            administration.account_request_create(actor=sysadmin, username="x-city", display_name="x",
+                                                  email="x@example.cn", role=Role.CITY, scope=scope)
+    assert not AccountRequest.objects.exists() and not User.objects.filter(username="x-city").exists()
+
+
+@pytest.mark.parametrize("field, value", [("username", "x y"), ("display_name", "a\x00b"), ("email", "not-mail"),
+                                          ("display_name", "长" * 61)])
+def test_the_service_refuses_what_the_form_refuses(sysadmin, field, value):
+    values = {"username": "x-ok", "display_name": "某局", "email": "x@example.cn", field: value}
+    with pytest.raises(PortalError):
+        administration.account_request_create(actor=sysadmin, role=Role.NATIONAL, scope=None, **values)
+    assert not AccountRequest.objects.exists()
 
 
 def test_create_account_makes_an_administrator_with_a_link_and_no_password(capsys):
@@ -260,13 +278,36 @@ def test_the_account_form_survives_hostile_input(client, sysadmin, post, edit):
         response = client.post(url, post)
         assert response.status_code in (302, 400, 409), response.status_code
         if response.status_code == 302:
-            saved = official if edit else User.objects.get(username=sent(post, "username").strip())
+            # An edit saves the name at once; a new account is a request until the security administrator
+            # approves it.
+            saved = (User.objects.get(pk=official.pk) if edit
+                     else AccountRequest.objects.get(username=sent(post, "username").strip()))
             assert_stored_as_typed(saved, post, {"display_name": "display_name"})
             assert_fits_columns(saved)
             assert client.get(response["Location"]).status_code == 200
         else:
             form = AccountForm(account=official) if edit else AccountForm()
             assert_refusal_explained(response, post, typed_keys(form))
+
+
+@given(post=post_data(form_strategies(RefuseForm()), baseline={"reason": "与本局电话核实，邮箱不属于本人。"}))
+@hostile(30)
+def test_the_refusal_form_survives_hostile_input(client, sysadmin, secadmin, post):
+    request = AccountRequest.objects.filter(username="hostile-asked").first() or administration.account_request_create(
+        actor=sysadmin, username="hostile-asked", display_name="某局 审核", email="h@example.cn", role=Role.NATIONAL,
+        scope=None)
+    client.force_login(secadmin)
+    with rolled_back(client):
+        response = client.post(f"/admin/security/requests/{request.pk}/refuse/", post)
+        assert response.status_code in (302, 400, 409), response.status_code
+        if response.status_code == 302:
+            assert_stored_as_typed(request, post, {"reason": "reason"})
+            assert request.state == "refused"
+            assert_fits_columns(request)
+            assert client.get(response["Location"]).status_code == 200
+        else:
+            assert_refusal_explained(response, post, typed_keys(RefuseForm()))
+            assert AccountRequest.objects.get(pk=request.pk).state == "pending"
 
 
 @given(q=hostile_text(), role=st.text(max_size=12), page=st.text(max_size=8))

@@ -12,7 +12,7 @@ from applications.models import Application, ApplicationVersion
 from applications.selectors import ApplicationContent, applications_for_user
 from navportal import administration
 from navportal.errors import PortalError
-from navportal.models import AuditEvent, Role, User
+from navportal.models import AccountRequest, AuditEvent, Role, User
 from tests.conftest import make_user
 
 pytestmark = [
@@ -103,8 +103,9 @@ def test_concurrent_saves_from_the_same_copy_keep_only_one(applicant, call, monk
     assert sum(isinstance(r, PortalError) and r.code == "stale" for r in results) == 1
 
 
-def test_four_administrators_creating_one_user_name_in_different_cases_make_one_account(monkeypatch):
-    """The check for a taken name and the insert are apart; the case-insensitive unique index decides."""
+def test_four_administrators_asking_for_one_user_name_in_different_cases_make_one_request(monkeypatch):
+    """The check for a taken or reserved name and the insert are apart; the case-insensitive partial unique index
+    on pending requests decides (nothing exists as an account until the security administrator approves)."""
     sysadmin = make_user("race-sys", Role.SYSTEM_ADMIN)
     exists = User.objects.filter
 
@@ -114,12 +115,13 @@ def test_four_administrators_creating_one_user_name_in_different_cases_make_one_
         return found
     monkeypatch.setattr(User.objects, "filter", slow_filter)
     names = ["NJ-race", "nj-race", "Nj-Race", "nJ-RACE"]
-    results = race(4, lambda: administration.account_create(
+    results = race(4, lambda: administration.account_request_create(
         actor=sysadmin, username=names.pop(), display_name="并发", email="race@example.cn", role=Role.NATIONAL,
-        scope=None, site_url="http://testserver/").username)
+        scope=None).username)
     assert sum(isinstance(r, str) for r in results) == 1, results
-    assert all(isinstance(r, PortalError) for r in results if not isinstance(r, str)), results
-    assert User.objects.filter(username__iexact="nj-race").count() == 1
+    assert all(isinstance(r, PortalError) and r.code == "taken" for r in results if not isinstance(r, str)), results
+    assert AccountRequest.objects.filter(username__iexact="nj-race").count() == 1
+    assert not User.objects.filter(username__iexact="nj-race").exists()
 
 
 def _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch):

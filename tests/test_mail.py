@@ -122,6 +122,13 @@ def test_with_the_server_down_the_account_is_made_the_mail_waits_and_goes_out_wh
         "username": "nj-new", "display_name": "南京市知识产权局 新审核", "email": "new@nj.example.cn",
         "role": "city", "province": nanjing.province_id, "city": nanjing.pk})
     assert response.status_code == 302
+    # Approved by the security administrator (two people for powers): the account is made, its mail queued.
+    from django.conf import settings
+    from navportal import administration
+    from navportal.models import AccountRequest
+    request = AccountRequest.objects.get(username="nj-new")
+    administration.account_request_approve(actor=make_user("secadmin-mail", Role.SECURITY_ADMIN),
+                                           request_id=request.pk, site_url=settings.SITE_URL + "/")
     assert User.objects.filter(username="nj-new").exists()  # committed: a transactional test
     assert run_worker() == (0, 0, 1)  # the server is down: tried, to be tried again
     queued = Email.objects.get(to__contains="new@nj.example.cn")

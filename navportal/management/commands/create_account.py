@@ -6,6 +6,10 @@ administrator's page cannot make or change them), or an official when no system 
 
 No password is set: the command prints a link (valid PASSWORD_RESET_TIMEOUT seconds) with which the holder
 sets one; hand it over in person. The creation is audited as done by the command.
+
+The bootstrap exception to two people for powers: on the pages, an official's account exists only once the
+security administrator approves the system administrator's request (navportal/administration.py); this command,
+run by whoever operates the server, makes the account at once. It is for the administrators themselves.
 """
 
 from django.core.management.base import BaseCommand, CommandError

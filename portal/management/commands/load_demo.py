@@ -25,7 +25,8 @@ from applications.models import Application, Organisation
 from applications.sections import SECTIONS
 from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
-from navportal.models import City, Ministry, Province, Role, User
+from navportal.administration import account_request_create
+from navportal.models import AccountRequest, City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
 from portal.models import BureauContact
 from portal.services import contact_save
@@ -100,6 +101,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self.users()
                 self.contacts()
+                self.account_request()
                 call_2022, demo_call = self.calls()
             for username, *rest in ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
@@ -123,6 +125,14 @@ class Command(BaseCommand):
             TOTPDevice.objects.create(user=user, name="demo", confirmed=True,
                                       key=base64.b32decode(DEMO_TOTP_SECRET).hex())
         return user
+
+    def account_request(self):
+        """A request of the system administrator awaiting the security administrator (two people for powers): a
+        Wuxi city reviewer's account, so that the queue has something to decide. Approving it makes the account."""
+        if not AccountRequest.objects.exists():
+            account_request_create(actor=User.objects.get(username="sysadmin"), username="city-wuxi",
+                                   display_name="无锡市知识产权局（示例）", email="city-wuxi@example.cn", role=Role.CITY,
+                                   scope=City.objects.get(code="320200"))
 
     def contacts(self):
         """The help page's contacts: CNIPA's department and a few provincial bureaus (fictional numbers)."""
