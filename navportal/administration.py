@@ -35,12 +35,14 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
 from .cleaning import clean_model_values
 from .errors import PortalError
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestKind, AccountRequestState, Role, User
+from .notify import lazy_text, notify
 from .rules import made_the_request
 
 SCOPE_FIELDS = ("city", "province", "ministry")
@@ -165,6 +167,28 @@ def _save_request(request, refusal):
     return request
 
 
+def _tell_approvers(request):
+    """The security administrators are told a request awaits them (in the portal and by mail)."""
+    notify(User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True),
+           subject=lazy_text(gettext_lazy("An account request awaits your decision: %(name)s"), name=request.username),
+           body=lazy_text(gettext_lazy("%(requester)s asked for a change that takes effect only once a security "
+                                       "administrator approves it. Approve or refuse it on the security pages."),
+                          requester=request.requested_by.username),
+           link=reverse("account_approvals"))
+
+
+def _tell_requester(request):
+    """The system administrator who asked is told of the decision, with the reason of a refusal."""
+    if request.state == AccountRequestState.APPROVED:
+        subject = lazy_text(gettext_lazy("Your account request was approved: %(name)s"), name=request.username)
+        body = gettext_lazy("The security administrator approved it; it has taken effect.")
+    else:
+        subject = lazy_text(gettext_lazy("Your account request was refused: %(name)s"), name=request.username)
+        body = lazy_text(gettext_lazy("The security administrator refused it. Reason: %(reason)s"),
+                         reason=request.reason)
+    notify([request.requested_by], subject=subject, body=body, link=reverse("account_requests"))
+
+
 def account_request_create(*, actor, username, display_name, email, role, scope):
     """Ask for a new official's account (system administrator). Nothing is made yet: the account exists, and its
     holder gets the link to set a password, only when a security administrator approves
@@ -186,6 +210,7 @@ def account_request_create(*, actor, username, display_name, email, role, scope)
         _save_request(request, taken)
         audit_record(actor=actor, action="account_request", obj=request, from_state="", to_state=describe(request),
                      note=request_note(request, kind=request.kind, email=request.email))
+        _tell_approvers(request)
     return request
 
 
@@ -221,6 +246,7 @@ def account_update(*, actor, user_id, display_name, email, role, scope):
         email = (user.email, request.email) if request.email != user.email else ""
         audit_record(actor=actor, action="account_request", obj=request, from_state=describe(user),
                      to_state=describe(request), note=request_note(request, kind=request.kind, email=email))
+        _tell_approvers(request)
     return user, request
 
 
@@ -337,6 +363,7 @@ def account_request_approve(*, actor, request_id, site_url):
         audit_record(actor=actor, action="account_approve", obj=request, from_state=before,
                      to_state=request.state, note=request_note(request, requested_by=request.requested_by.username,
                                                                account=describe(user)))
+        _tell_requester(request)
     return request
 
 
@@ -354,6 +381,7 @@ def account_request_refuse(*, actor, request_id, reason):
         before = _close(request, actor=actor, state=AccountRequestState.REFUSED, reason=reason)
         audit_record(actor=actor, action="account_refuse", obj=request, from_state=before, to_state=request.state,
                      note=request_note(request, requested_by=request.requested_by.username, reason=reason))
+        _tell_requester(request)
     return request
 
 

@@ -44,3 +44,12 @@ def drain_mail():
     """Deliver what the outbox holds and forget it: a fixture's own mails, so that a test sees the mails of
     what it does itself."""
     deliver_mail().clear()
+
+
+def mail_beyond_administrators():
+    """What was delivered to anyone but the administrators (who are told of each account request and decision):
+    what an account request sends its subject, the official."""
+    from navportal.models import ADMIN_ROLES, User
+
+    administrators = set(User.objects.filter(role__in=ADMIN_ROLES).values_list("email", flat=True))
+    return [message for message in deliver_mail() if not set(message.to) <= administrators]

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from navportal import administration
@@ -16,7 +17,7 @@ from navportal.audit_labels import note_text
 from navportal.errors import PortalError
 from navportal.models import AccountRequest, AuditEvent, City, Province, Role, User
 from tests.conftest import make_user
-from tests.mail_helpers import deliver_mail
+from tests.mail_helpers import deliver_mail, mail_beyond_administrators
 
 pytestmark = pytest.mark.django_db
 SITE = "http://testserver/"
@@ -66,7 +67,7 @@ def test_a_requested_account_does_not_exist_and_no_mail_goes_out_until_approved(
     request = ask_for_city_reviewer(sysadmin)
     assert (request.state, request.target) == ("pending", None)
     assert not User.objects.filter(username="nj-reviewer").exists()
-    assert deliver_mail() == []
+    assert mail_beyond_administrators() == []
     (asked,) = events("account_request")
     assert (asked.username, asked.to_state, asked.object_type) == ("sys", f"city:{request.city_id}",
                                                                    "navportal.accountrequest")
@@ -78,7 +79,7 @@ def test_a_requested_account_does_not_exist_and_no_mail_goes_out_until_approved(
     request.refresh_from_db()
     assert (request.state, request.target, request.decided_by) == ("approved", user, secadmin)
     # The welcome mail, with the link to set the password, goes out with the approval.
-    (welcome,) = deliver_mail()
+    (welcome,) = mail_beyond_administrators()
     assert welcome.to == ["wang@nj.example.cn"] and re.search(r"http://testserver/accounts/reset/\S+", welcome.body)
     # Both people, and the values, in the trail: the approver made the account, the requester is named.
     (created,) = events("account_create")
@@ -137,7 +138,7 @@ def test_a_change_of_role_and_e_mail_is_applied_only_on_approval_and_audited_wit
     user, request = ask_to_change(sysadmin, official, role=Role.CITY, scope=suzhou, email="new@sz.example.cn")
     official.refresh_from_db()
     assert (official.role, official.province_id, official.email) == ("province", jiangsu.pk, "js-official@example.cn")
-    assert deliver_mail() == []
+    assert mail_beyond_administrators() == []
     (asked,) = events("account_request")
     assert (asked.from_state, asked.to_state) == (f"province:{jiangsu.pk}", f"city:{suzhou.pk}")
     assert "email: js-official@example.cn → new@sz.example.cn" in asked.note
@@ -162,7 +163,7 @@ def test_a_change_of_role_and_e_mail_is_applied_only_on_approval_and_audited_wit
 def test_the_old_address_is_told_of_an_e_mail_change_and_the_new_one_confirms(sysadmin, secadmin, official):
     _user, request = ask_to_change(sysadmin, official, email="li@other.example.cn")
     administration.account_request_approve(actor=secadmin, request_id=request.pk, site_url=SITE)
-    by_address = {tuple(message.to): message for message in deliver_mail()}
+    by_address = {tuple(message.to): message for message in mail_beyond_administrators()}
     assert sorted(by_address) == [("js-official@example.cn",), ("li@other.example.cn",)]
     told = by_address[("js-official@example.cn",)]
     # The old address learns of the change, not where the account's mail goes now.
@@ -175,7 +176,7 @@ def test_the_old_address_is_told_of_an_e_mail_change_and_the_new_one_confirms(sy
 def test_a_change_of_role_alone_tells_only_the_account_holder(sysadmin, secadmin, official):
     _user, request = ask_to_change(sysadmin, official, role=Role.NATIONAL, scope=None)
     administration.account_request_approve(actor=secadmin, request_id=request.pk, site_url=SITE)
-    (message,) = deliver_mail()
+    (message,) = mail_beyond_administrators()
     assert message.to == ["js-official@example.cn"] and "国家知识产权局" in message.body
     assert events("email_change") == []
 
@@ -216,7 +217,7 @@ def test_a_refused_request_applies_nothing_and_keeps_its_reason(sysadmin, secadm
     administration.account_request_refuse(actor=secadmin, request_id=request.pk, reason="与本局电话核实，邮箱不属于本人。")
     official.refresh_from_db()
     request.refresh_from_db()
-    assert official.email == "js-official@example.cn" and deliver_mail() == []
+    assert official.email == "js-official@example.cn" and mail_beyond_administrators() == []
     assert (request.state, request.decided_by, request.reason) == ("refused", secadmin, "与本局电话核实，邮箱不属于本人。")
     (refused,) = events("account_refuse")
     assert (refused.username, refused.from_state, refused.to_state) == ("sec", "pending", "refused")
@@ -256,7 +257,7 @@ def test_the_requester_can_never_approve_even_holding_both_roles(sysadmin, offic
             decide()
         assert refused.value.code == "same_person"
     official.refresh_from_db()
-    assert official.email == "js-official@example.cn" and deliver_mail() == []
+    assert official.email == "js-official@example.cn" and mail_beyond_administrators() == []
     # The page offers him no decision either.
     page = signed_in(sysadmin).get("/admin/security/requests/").content.decode()
     assert f"/admin/security/requests/{request.pk}/approve/" not in page and "由他人决定" in page
@@ -299,7 +300,7 @@ def test_a_new_account_whose_name_was_taken_meanwhile_is_refused_as_stale(sysadm
     make_user("NJ-reviewer", Role.NATIONAL)  # e.g. manage.py create_account, the bootstrap exception
     with pytest.raises(PortalError) as refused:
         administration.account_request_approve(actor=secadmin, request_id=request.pk, site_url=SITE)
-    assert refused.value.code == "stale" and deliver_mail() == []
+    assert refused.value.code == "stale" and mail_beyond_administrators() == []
     assert User.objects.filter(username__iexact="nj-reviewer").count() == 1
 
 
@@ -319,7 +320,7 @@ def test_the_whole_round_through_the_pages(sysadmin, secadmin):
     (request,) = security_client.get("/admin/security/requests/").context["queue"]
     response = security_client.post(f"/admin/security/requests/{request.pk}/approve/", follow=True)
     assert "已批准" in response.content.decode()
-    assert User.objects.filter(username="nj-reviewer").exists() and len(deliver_mail()) == 1
+    assert User.objects.filter(username="nj-reviewer").exists() and len(mail_beyond_administrators()) == 1
     assert security_client.get("/admin/security/requests/").context["queue"] == []
     assert "已批准" in admin_client.get("/admin/accounts/requests/").content.decode()
 
@@ -366,3 +367,19 @@ def test_the_queue_and_the_requests_page_make_as_many_queries_for_three_as_for_o
         assert len(security_client.get("/admin/security/requests/").context["queue"]) == 5
     with django_assert_num_queries(len(mine.captured_queries)):
         assert len(admin_client.get("/admin/accounts/requests/").context["requests"]) == 6
+
+
+def test_each_administrator_is_told_what_awaits_them(sysadmin, secadmin):
+    """A request tells the security administrators (in the portal and by mail); the decision tells the system
+    administrator who asked, with the reason of a refusal."""
+    from navportal.models import Message
+
+    request = administration.account_request_create(
+        actor=sysadmin, username="told-reviewer", display_name="南京 审核", email="told@nj.example.cn",
+        role=Role.CITY, scope=City.objects.get(code="320100"))
+    (asked,) = Message.objects.filter(recipient=secadmin)
+    assert "told-reviewer" in asked.subject and asked.link == reverse("account_approvals")
+    assert [secadmin.email] in [m.to for m in deliver_mail()]
+    administration.account_request_refuse(actor=secadmin, request_id=request.pk, reason="未见书面申请")
+    (told,) = Message.objects.filter(recipient=sysadmin)
+    assert "told-reviewer" in told.subject and "未见书面申请" in told.body and told.link == reverse("account_requests")
