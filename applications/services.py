@@ -16,17 +16,18 @@ from django.utils.translation import gettext as _
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
-from navportal.models import Role, User
+from navportal.models import PlatformIdentity, Role, User
 from navportal.references import reference_take
 from navportal.rules import is_applicant
 
 from . import printing
 from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
-from .enums import APPLICANT_LABELS, Affiliation, State
+from .enums import APPLICANT_LABELS, Affiliation, State, Verification, VerifiedVia
 from .models import (
     SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
 )
+from .organisations import submission_blocker
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
 from .validators import clean_registration, clean_rows, clean_section_values
@@ -47,12 +48,17 @@ def locked_application(actor, application_id):
 
 
 def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
-                          contact_name, email, password):
+                          contact_name, email, password, platform=None):
     """Register an organisation together with its contact person's applicant account.
 
-    The database decides between two registrations of one credit code or e-mail at the same moment:
-    the second is refused with a message, never a server error. What the registration form refuses is
-    refused here too, with nothing created (PortalError, code "invalid": validators.clean_registration).
+    The registration is provisional (SPEC §10: drafts, no submission) until its bureau verifies the documents
+    (applications.organisations) — unless `platform`, the (issuer, subject) of a government identity platform's
+    sign-in that vouched for this credit code, is given: then it is verified at once and the account linked to
+    that identity. A credit code registered already is not this function's: it becomes a transfer request
+    (organisations.organisation_transfer_request). The database decides between two registrations of one credit
+    code or e-mail at the same moment: the second is refused with a message, never a server error. What the
+    registration form refuses is refused here too, with nothing created (PortalError, code "invalid":
+    validators.clean_registration).
     """
     # The registration form's rules, checked here too: no caller stores what the form refuses.
     name, credit_code, ministry, contact_name, email = clean_registration(
@@ -60,12 +66,18 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
         ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
     try:
         with transaction.atomic():
+            vouched = {} if platform is None else {"verification": Verification.VERIFIED, "verified_at": timezone.now(),
+                                                   "verified_via": VerifiedVia.PLATFORM}
             org = Organisation.objects.create(
                 name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
-                ministry=ministry, province=province, city=city)
+                ministry=ministry, province=province, city=city, **vouched)
             user = User.objects.create_user(username=email, email=email, password=password,
                                             display_name=contact_name, role=Role.APPLICANT, organisation=org)
-            audit_record(actor=user, action="organisation_register", obj=org)
+            audit_record(actor=user, action="organisation_register", obj=org, to_state=org.verification)
+            if platform is not None:
+                PlatformIdentity.objects.create(user=user, issuer=platform[0], subject=platform[1])
+                audit_record(actor=user, action="organisation_verify_platform", obj=org,
+                             to_state=Verification.VERIFIED, note=platform[0])
     except IntegrityError:
         raise PortalError(_("An organisation with this credit code, or an account with this e-mail, was registered "
                             "a moment ago."), code="duplicate") from None
@@ -237,6 +249,11 @@ def application_submit(*, actor, application_id):
         transition, _target = check_transition("submit", application, actor, target=State.PROVINCE_REVIEW)
         now = timezone.now()
         check_deadline(transition, application, now=now)
+        # A provisional registration drafts but does not submit (SPEC §10): the message names what is missing
+        # and which bureau verifies.
+        blocker = submission_blocker(application.organisation)
+        if blocker:
+            raise PortalError(blocker, code="unverified")
         content = ApplicationContent(application)
         problems = content.problems()
         if problems:

@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("organisation/", views.organisation_own, name="organisation_own"),
+    path("organisations/documents/<id:pk>/", views.organisation_document, name="organisation_document"),
     path("applications/", views.application_list, name="application_list"),
     path("applications/start/<id:call_id>/", views.application_start, name="application_start"),
     path("applications/<id:pk>/", views.application_tasks, name="application_tasks"),

@@ -1,5 +1,6 @@
 """The applicant's pages. Each view: fetch in scope (404 outside) → validate → one service call → message."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpResponse
@@ -17,10 +18,15 @@ from review.models import Call
 from review.selectors import province_deadline_for, province_deadlines_for_organisation
 from review.trail import application_trail
 
-from . import printing, services
+from . import organisations, printing, services
 from .enums import AttachmentKind, State
+from .models import Organisation
+
+# The session key under which portal.platform keeps the claims of a platform sign-in to register (the apps do not
+# import the portal: the key is the contract).
+PLATFORM_REGISTRATION_KEY = "platform_registration"
 from .forms import (
-    AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
+    AttachmentsForm, DocumentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user
@@ -35,24 +41,86 @@ def _scoped(request, pk):
 
 
 def register(request):
+    """An organisation registers with its contact person's account, provisionally until its bureau verifies the
+    documents (given here or later on the organisation's page). A credit code registered already makes a request to
+    transfer that organisation's account instead, with the documents, decided by its bureau (SPEC §10)."""
     if request.user.is_authenticated:
         return redirect("home")
-    form = RegistrationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    # After a sign-in through the identity platform that vouched for a credit code not registered yet: the form
+    # prefilled from its claims, the code fixed, and the organisation verified on registration.
+    vouched = request.session.get(PLATFORM_REGISTRATION_KEY) if getattr(settings, "OIDC_RP_CLIENT_ID", "") else None
+    form = RegistrationForm(request.POST if posted else None, vouched=vouched)
+    documents = DocumentsForm(request.POST if posted else None, request.FILES if posted else None)
+    context = {"form": form, "documents": documents, "vouched": vouched}
+    if posted and form.is_valid() and documents.is_valid():
         data = form.cleaned_data
         try:
+            if vouched is None and Organisation.objects.filter(credit_code=data["credit_code"]).exists():
+                transfer = organisations.organisation_transfer_request(
+                    credit_code=data["credit_code"], contact_name=data["contact_name"], email=data["email"],
+                    password=data["password1"], documents=documents.uploads())
+                return render(request, "applications/register_transfer.html",
+                              {"desk": organisations.desk_name(transfer.organisation)})
             user = services.organisation_register(
                 name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
                 affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
                 city=data["city"], contact_name=data["contact_name"], email=data["email"],
-                password=data["password1"])
+                password=data["password1"], platform=(vouched["issuer"], vouched["subject"]) if vouched else None)
         except PortalError as exc:
             form.add_error(None, exc.message)
-            return render(request, "applications/register.html", {"form": form}, status=409)
+            return render(request, "applications/register.html", context, status=409)
+        request.session.pop(PLATFORM_REGISTRATION_KEY, None)
         login(request, user, backend="navportal.auth.ScopedModelBackend")
-        messages.success(request, _("Your organisation is registered. You can now start an application."))
+        uploads = documents.uploads()
+        if uploads and not user.organisation.is_verified:
+            organisations.organisation_documents_upload(actor=user, documents=uploads)
+        if user.organisation.is_verified:
+            messages.success(request, _("Your organisation is registered and verified through the identity platform. "
+                                        "You can now start an application."))
+        else:
+            messages.success(request, _("Your organisation is registered. You can start an application now; it can "
+                                        "be submitted once %(desk)s has verified the registration.")
+                             % {"desk": organisations.desk_name(user.organisation)})
         return redirect("application_list")
-    return render(request, "applications/register.html", {"form": form})
+    return render(request, "applications/register.html", context)
+
+
+@permission_required_404("applications.apply")
+def organisation_own(request):
+    """The applicant's organisation: its registration's verification, its documents, and their upload."""
+    organisation = organisations.organisations_for_user(request.user).select_related(
+        "province", "city", "ministry").get(pk=request.user.organisation_id)
+    form = DocumentsForm(request.POST if request.method == "POST" else None,
+                         request.FILES if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid() and form.uploads():
+            try:
+                organisations.organisation_documents_upload(actor=request.user, documents=form.uploads())
+            except PortalError as exc:
+                messages.error(request, exc.message)
+                return redirect("organisation_own")
+            messages.success(request, _("The documents were uploaded."))
+            return redirect("organisation_own")
+        if not form.errors:
+            form.add_error(None, _("Choose the documents to upload."))
+        status = 400
+    else:
+        status = 200
+    return render(request, "applications/organisation.html", {
+        "organisation": organisation, "form": form,
+        "documents": list(organisation.documents.filter(transfer__isnull=True)),
+        "desk": organisations.desk_name(organisation), "blocker": organisations.submission_blocker(organisation),
+    }, status=status)
+
+
+@permission_required_404("applications.view_organisation_documents")
+def organisation_document(request, pk):
+    """A registration document, for the applicant (its organisation's) and the bureaus whose scope holds it."""
+    document = get_in_scope(request, organisations.documents_for_user(request.user), pk)
+    audit_record(actor=request.user, action="organisation_document_download", obj=document.organisation,
+                 note=f"{document.kind}{f' (transfer {document.transfer_id})' if document.transfer_id else ''}")
+    return private_download(document.file, document.original_name, document.content_type)
 
 
 @permission_required_404("applications.apply")
@@ -65,7 +133,9 @@ def application_list(request):
     windows = [(call, deadlines.applicant_window(call, own.get(call.pk), now))
                for call in Call.objects.order_by("-opens_at") if call.pk not in applied]
     open_calls = [(call, window) for call, window in windows if window.is_open]
-    return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
+    return render(request, "applications/list.html", {
+        "applications": applications, "open_calls": open_calls,
+        "blocker": organisations.submission_blocker(request.user.organisation)})
 
 
 @permission_required_404("applications.apply", methods=["POST"])
@@ -120,6 +190,8 @@ def application_tasks(request, pk):
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
         "versions": application.versions.only("number", "submitted_at", "reference"),
         "trail": application_trail(application, for_applicant=True),
+        # Said up front: a provisional registration drafts but does not submit (SPEC §10).
+        "blocker": organisations.submission_blocker(application.organisation),
     })
 
 

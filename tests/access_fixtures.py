@@ -33,7 +33,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
-from applications.models import Application
+from applications import organisations
+from applications.enums import DocumentKind
+from applications.models import Application, Organisation, OrganisationDocument
 from navportal.demo.content import TINY_PDF
 from navportal.models import City, Ministry, Province, Role
 from review import deadlines, national, services as review_services
@@ -45,6 +47,8 @@ SCAN_NAME = "nanjing-sealed-scan-3f9a.pdf"
 JS_LETTER_NAME = "jiangsu-letter-7c21.pdf"
 MOE_LETTER_NAME = "moe-letter-b640.pdf"
 OBJECTION_LETTER_NAME = "objector-letter-51de.pdf"
+PENDING_LETTER_NAME = "pending-authorisation-2b8c.pdf"
+TRANSFER_LETTER_NAME = "transfer-authorisation-e04f.pdf"
 SECRET_PDF = TINY_PDF.replace(b"%%EOF", b"% access-matrix-secret-5e1d\n%%EOF")
 
 
@@ -70,6 +74,9 @@ class World:
     entries: list
     objection_person: Objection
     objection_org: Objection
+    org_pending: Organisation   # a Jiangsu park's provisional registration, its documents at the province
+    org_transfer: Organisation  # a verified Jiangsu park whose account a second registration asks for
+    pending_letter: OrganisationDocument
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
 
@@ -128,7 +135,19 @@ def build_world():
         "rec2": make_applicant("示例·江苏推荐园区二", "js-rec2"),
         "moe": make_applicant("示例·某大学中心", "moe-unit", applicant_type=ApplicantType.INSTITUTION,
                               affiliation=Affiliation.MINISTRY, city="110108", ministry="moe"),
+        "pending": make_applicant("示例·待核园区", "pending-park", verified=False),
+        "transfer": make_applicant("示例·转移园区", "transfer-park"),
     }
+
+    # --- Registrations: one awaiting Jiangsu's verification, one verified with a transfer requested --------
+    organisations.organisation_documents_upload(actor=owners["pending"], documents={
+        DocumentKind.AUTHORISATION: (SimpleUploadedFile(PENDING_LETTER_NAME, SECRET_PDF), "application/pdf"),
+        DocumentKind.LICENCE: (SimpleUploadedFile("licence.pdf", SECRET_PDF), "application/pdf")})
+    organisations.organisation_transfer_request(
+        credit_code=owners["transfer"].organisation.credit_code, contact_name="矩阵·新联络",
+        email="transfer-new@example.cn", password="Zq7!matrix-Pass", documents={
+            DocumentKind.AUTHORISATION: (SimpleUploadedFile(TRANSFER_LETTER_NAME, SECRET_PDF), "application/pdf"),
+            DocumentKind.LICENCE: (SimpleUploadedFile("licence.pdf", SECRET_PDF), "application/pdf")})
 
     # --- `call`: work in progress ---------------------------------------------------------------
     app_city = _submitted(owners["city"], call, SCAN_NAME, SECRET_PDF)
@@ -196,7 +215,12 @@ def build_world():
         app_moe=Application.objects.get(pk=app_moe.pk), package_js=Package.objects.get(pk=package_js.pk),
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
-        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org, reset=reset,
+        notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org,
+        org_pending=Organisation.objects.get(pk=owners["pending"].organisation_id),
+        org_transfer=Organisation.objects.get(pk=owners["transfer"].organisation_id),
+        pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
+                                                        kind=DocumentKind.AUTHORISATION),
+        reset=reset,
         lockout=lockout)
     _check(world)
     return world

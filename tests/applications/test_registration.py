@@ -47,10 +47,13 @@ def test_registration_names_each_problem_and_keeps_the_input(client, overrides, 
 
 @pytest.mark.django_db
 def test_credit_code_is_registered_once(client):
+    """A second registration of a code is a transfer request (tests/applications/test_verification.py): without
+    its two documents it is refused, and nothing is created."""
     client.post(reverse("register"), form())
     client.logout()
     response = client.post(reverse("register"), form(email="other@example.cn"))
-    assert list(response.context["form"].errors) == ["credit_code"]
+    assert response.status_code == 409
+    assert Organisation.objects.count() == 1 and not User.objects.filter(username="other@example.cn").exists()
 
 
 @pytest.mark.django_db
