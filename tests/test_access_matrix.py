@@ -252,6 +252,10 @@ ROUTES = [
                     state=lambda w: Objection.objects.count())),
     Route("objection_done", lambda w: {"call_id": w.call_notice.pk}, ("GET",), PUBLIC),
     Route("bases", None, ("GET",), PUBLIC),
+    # The identity platform's sign-in: off in this world (no OIDC settings), so no one reaches it; with the
+    # settings, tests/test_platform_sign_in.py signs in through a real provider.
+    Route("platform_login", None, ("GET",), same("404")),
+    Route("platform_callback", None, ("GET",), same("404")),
     Route("register", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
           post=Post(lambda w: registration(), "anon", 302, state=lambda w: Organisation.objects.count(),
                     expect=signed_in("302", anon=SKIP))),

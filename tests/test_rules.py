@@ -118,6 +118,7 @@ PAGE_PARTS = {"review.filter_by_unit", "review.list_packages"}
 PUBLIC = {
     "home", "help",                               # the public calls and how to apply, or a signed-in user's desk
     "login", "logout", "register",
+    "platform_login", "platform_callback",      # 404 unless the identity platform is configured (portal/platform.py)
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "set_language",
     "notice_current", "notice_detail", "objection_create", "objection_done", "bases",  # SPEC §1: the public
