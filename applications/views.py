@@ -21,7 +21,6 @@ from review.trail import application_trail
 
 from . import organisations, printing, services
 from .enums import AttachmentKind, State
-from .models import Organisation
 
 # The session key under which portal.platform keeps the claims of a platform sign-in to register (the apps do not
 # import the portal: the key is the contract).

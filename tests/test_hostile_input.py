@@ -1216,8 +1216,8 @@ def registrations(reviewers):
     organisations.organisation_documents_upload(actor=pending, documents=documents())
     taken = make_applicant("示例·转移园区", "transfer-park")
     organisations.organisation_transfer_request(credit_code=taken.organisation.credit_code, contact_name="新联络",
-                                                email="new-contact@example.cn", password_hash=make_password("Navigate-2026"),
-                                                documents=documents())
+                                                email="new-contact@example.cn",
+                                                password_hash=make_password("Navigate-2026"), documents=documents())
     return {"refuse": pending.organisation, "transfer": taken.organisation}
 
 

@@ -281,8 +281,8 @@ def test_the_bureau_decides_the_transfer_with_a_reason_audited_and_the_old_conta
                                         original_name="旧委托书.pdf", content_type="application/pdf", size=1,
                                         uploaded_by=owner)
     transfer = organisations.organisation_transfer_request(
-        credit_code=org.credit_code, contact_name="新联络", email="new@example.cn", password_hash=make_password(PASSWORD),
-        documents=documents())
+        credit_code=org.credit_code, contact_name="新联络", email="new@example.cn",
+        password_hash=make_password(PASSWORD), documents=documents())
     mailoutbox.clear()
     owner_client = client
     owner_client.force_login(owner)
