@@ -327,6 +327,9 @@ POST_OFFICE = {
     "LOG_LEVEL": 2,                     # a log row for every try, sent or failed
     "THREADS_PER_PROCESS": 1,
     "BATCH_SIZE": 100,
+    # First queued, first sent (within a priority): without the id post_office leaves the order to the database,
+    # and PostgreSQL's is not the queue's — mails about one matter would leave in any order.
+    "SENDING_ORDER": ["-priority", "id"],
 }
 MAIL_WORKER_SLEEP = env_int("MAIL_WORKER_SLEEP", 5)
 
