@@ -140,3 +140,37 @@ class AttachmentKind(models.TextChoices):
     EXEMPTION_DOCUMENT = "exemption_document", _("Exemption designation document")
     LOCAL_BASE_DOCUMENT = "local_base_document", _("Local base designation document")
     SEALED_SCAN = "sealed_scan", _("Sealed application form (PDF scan)")
+
+
+class Verification(models.TextChoices):
+    """Where an organisation's registration stands (SPEC §10): provisional until the bureau that first receives
+    its applications verifies it, or a government identity platform vouches for its credit code."""
+
+    AWAITING = "awaiting", _("Awaiting the documents")
+    PENDING = "pending", _("Awaiting verification")
+    VERIFIED = "verified", _("Verified")
+    REFUSED = "refused", _("Verification refused")
+
+
+# Provisional: drafts may be written, nothing submitted.
+PROVISIONAL = (Verification.AWAITING, Verification.PENDING, Verification.REFUSED)
+
+
+class VerifiedVia(models.TextChoices):
+    BUREAU = "bureau", _("by the bureau, from the documents")
+    PLATFORM = "platform", _("by the government identity platform")
+    # Registered before verification existed: accepted under the old rules (data migration 0012).
+    LEGACY = "legacy", _("registered before verification was required")
+
+
+class DocumentKind(models.TextChoices):
+    """The two documents that prove who registers an organisation (SPEC §10)."""
+
+    AUTHORISATION = "authorisation", _("Sealed letter of authorisation (法人授权委托书) naming the contact person")
+    LICENCE = "licence", _("Legal-person certificate or business licence")
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting the bureau's decision")
+    APPROVED = "approved", _("Approved: the account was transferred")
+    REFUSED = "refused", _("Refused")

@@ -8,7 +8,7 @@ from navportal.forms import CityField, choose_prompt
 from navportal.models import Ministry, Province, User
 from navportal.text import apply_text_rules
 
-from .enums import Affiliation, AttachmentKind, ExemptCategory
+from .enums import Affiliation, AttachmentKind, DocumentKind, ExemptCategory
 from .models import Application, Organisation, ServiceRecord, StaffMember
 from .sections import SECTION_BY_KEY
 from .selectors import identity_fixed
@@ -59,17 +59,26 @@ class RegistrationForm(forms.Form):
     password2 = forms.CharField(label=_("password again"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, vouched=None, **kwargs):
+        """vouched: the claims of an identity platform's sign-in (portal.platform): they prefill the form, and the
+        credit code the platform vouched for cannot be changed."""
         super().__init__(*args, **kwargs)
         apply_text_rules(self, Organisation, {"name": "name"})
         apply_text_rules(self, User, {"contact_name": "display_name"})
         choose_prompt(self)
+        if vouched:
+            for name in ("name", "credit_code", "contact_name", "email"):
+                if vouched.get(name):
+                    self.initial[name] = vouched[name]
+            self.fields["credit_code"].disabled = True
+            self.fields["credit_code"].help_text = _("Confirmed by the government identity platform.")
 
     def clean_credit_code(self):
+        # A credit code registered already is no refusal, and whether the code or the address is registered is not
+        # said here (SPEC §7): the answer is a mail to the address given, which for a registered code offers to ask
+        # its bureau to transfer the organisation's account (services.registration_request, SPEC §10).
         code = normalize_credit_code(self.cleaned_data["credit_code"]).upper()
         Organisation._meta.get_field("credit_code").run_validators(code)
-        # Whether the code or the address is registered already is not said here (SPEC §7): the answer is a mail
-        # to the address given (services.registration_request).
         return code
 
     def clean_email(self):
@@ -87,6 +96,29 @@ class RegistrationForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+def document_fields():
+    """The two registration documents (SPEC §10), checked by content like every upload; optional on the form."""
+    return {
+        DocumentKind.AUTHORISATION: AttachmentField(label=DocumentKind.AUTHORISATION.label, help_text=_(
+            "Sealed by the organisation, naming you as its contact person (PDF, JPG or PNG).")),
+        DocumentKind.LICENCE: AttachmentField(label=DocumentKind.LICENCE.label, help_text=_("PDF, JPG or PNG.")),
+    }
+
+
+class DocumentsForm(forms.Form):
+    """The registration documents: on the organisation's page, or with a transfer request (the link mailed to whoever
+    registered a registered credit code)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(document_fields())
+
+    def uploads(self):
+        """{kind: (upload, content type)} of the files that passed their checks."""
+        return {kind: (self.cleaned_data[kind], self.cleaned_data[kind].checked_content_type) for kind in DocumentKind
+                if self.cleaned_data.get(kind)}
 
 
 class WithdrawForm(forms.Form):

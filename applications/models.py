@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .enums import (
-    APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ClientKind, Employment, ExemptCategory,
-    NavigationType, Route, State,
+    APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ClientKind, DocumentKind, Employment,
+    ExemptCategory, NavigationType, Route, State, TransferStatus, Verification, VerifiedVia,
 )
 from navportal.choices import ChoiceDisplayMixin
 
@@ -33,6 +33,14 @@ class Organisation(models.Model):
     province = models.ForeignKey("navportal.Province", verbose_name=_("province"), on_delete=models.PROTECT)
     city = models.ForeignKey("navportal.City", verbose_name=_("city"), on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Provisional until verified (SPEC §10): applications may be drafted, not submitted. Changed only by
+    # applications.organisations; who verified or refused, and when, is in the audit trail.
+    verification = models.CharField(_("verification"), max_length=10, choices=Verification.choices,
+                                    default=Verification.AWAITING)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    verified_via = models.CharField(_("verified"), max_length=10, choices=VerifiedVia.choices, blank=True)
+    # The bureau's reason for a refusal, shown to the applicant until the documents are uploaded again.
+    verification_note = models.TextField(_("reason for the refusal"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -43,10 +51,94 @@ class Organisation(models.Model):
                 name="organisation_ministry_iff_ministry_affiliated",
                 condition=Q(affiliation=Affiliation.MINISTRY, ministry__isnull=False)
                 | (~Q(affiliation=Affiliation.MINISTRY) & Q(ministry__isnull=True))),
+            models.CheckConstraint(name="organisation_verification_known",
+                                   condition=Q(verification__in=Verification.values)
+                                   & Q(verified_via__in=[*VerifiedVia.values, ""])),
+            # Verified exactly when it has the time and the way it was verified.
+            models.CheckConstraint(
+                name="organisation_verified_has_time_and_way",
+                condition=Q(verification=Verification.VERIFIED, verified_at__isnull=False) & ~Q(verified_via="")
+                | (~Q(verification=Verification.VERIFIED) & Q(verified_at__isnull=True, verified_via=""))),
+            # A refusal always carries its reason.
+            models.CheckConstraint(name="organisation_refusal_has_reason",
+                                   condition=~Q(verification=Verification.REFUSED) | ~Q(verification_note="")),
         ]
+        indexes = [models.Index(fields=["verification", "province"], name="organisation_verification")]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_verified(self):
+        return self.verification == Verification.VERIFIED
+
+
+def organisation_document_path(instance, filename):
+    suffix = PurePath(filename).suffix.lower()[:5]
+    return f"organisations/{instance.organisation_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class OrganisationDocument(models.Model):
+    """A document proving who registers an organisation: the current one of each kind (transfer empty), or one
+    attached to a request to transfer the account (it becomes the current one if the request is approved)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="documents")
+    transfer = models.ForeignKey("OrganisationTransfer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="documents")
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=organisation_document_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("registration document")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=DocumentKind.values), name="organisation_document_kind_known"),
+            models.UniqueConstraint(fields=["organisation", "kind"], condition=Q(transfer__isnull=True),
+                                    name="one_current_document_per_kind"),
+            models.UniqueConstraint(fields=["transfer", "kind"], condition=Q(transfer__isnull=False),
+                                    name="one_transfer_document_per_kind"),
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+
+class OrganisationTransfer(models.Model):
+    """A second registration of a registered credit code: a request to the same bureau to hand the account to a
+    new contact person, whose account waits disabled until the bureau approves."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="transfers")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("new contact person"),
+                                  on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=TransferStatus.choices,
+                              default=TransferStatus.PENDING)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("transfer request")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TransferStatus.values), name="transfer_status_known"),
+            # One request at a time per organisation: the bureau decides it before another can be made.
+            models.UniqueConstraint(fields=["organisation"], condition=Q(status=TransferStatus.PENDING),
+                                    name="one_pending_transfer_per_organisation"),
+            models.CheckConstraint(
+                name="transfer_decided_when_not_pending",
+                condition=Q(status=TransferStatus.PENDING, decided_at__isnull=True)
+                | (~Q(status=TransferStatus.PENDING) & Q(decided_at__isnull=False) & ~Q(reason=""))),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} → {self.requester}"
 
 
 class PendingRegistration(models.Model):

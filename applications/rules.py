@@ -9,6 +9,7 @@ import rules
 
 from navportal.rules import is_applicant, is_official
 
+from .organisations import is_first_desk
 from .workflow import may
 
 
@@ -30,7 +31,17 @@ rules.add_perm("applications.withdraw_application", is_member & _may("withdraw")
 rules.add_perm("applications.reopen_application", is_member & _may("reopen"))
 
 
+@rules.predicate
+def verifies(user, organisation):
+    """The bureau that first receives the organisation's applications verifies its registration (SPEC §10)."""
+    return is_first_desk(user, organisation)
+
+
+rules.add_perm("applications.verify_organisation", verifies)
+
+
 # The pages (asked without an application: which ones a user reaches is applications_for_user's).
 rules.add_perm("applications.apply", is_applicant)  # the organisation's own applications: list, start, fill in, act
 rules.add_perm("applications.print_application", is_applicant | is_official)   # the printable form
 rules.add_perm("applications.download_attachment", is_applicant | is_official)  # its documents
+rules.add_perm("applications.view_organisation_documents", is_applicant | is_official)  # registration documents

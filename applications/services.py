@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
-from navportal.models import City, Ministry, Province, Role, User
+from navportal.models import City, Ministry, PlatformIdentity, Province, Role, User
 from navportal.notify import lazy_text
 from navportal.references import reference_take
 from navportal.rules import is_applicant
@@ -33,11 +33,12 @@ from navportal.rules import is_applicant
 from . import printing
 from .claims import claim_resets, document_resets
 from .deadline_checks import applicant_deadline, check_applicant_window
-from .enums import APPLICANT_LABELS, Affiliation, State
+from .enums import APPLICANT_LABELS, Affiliation, State, Verification, VerifiedVia
 from .models import (
     SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, PendingRegistration, ServiceRecord,
     StaffMember,
 )
+from .organisations import submission_blocker, transfer_request_transaction, transfer_request_write
 from .sections import SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
 from .validators import clean_registration, clean_rows, clean_section_values
@@ -59,6 +60,9 @@ def locked_application(actor, application_id):
 
 REGISTRATION_CONFIRM_HOURS = 24
 
+# What a pending registration's mailed link leads to: a new organisation, or a request to transfer a registered one.
+_NEW, _TRANSFER = "new", "transfer"
+
 
 def registration_request(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
                          email, password, site_url=""):
@@ -67,11 +71,15 @@ def registration_request(*, name, credit_code, applicant_type, affiliation, mini
     or a credit code exists):
 
     - an account with this address exists: its owner is told, with the way to sign in or reset the password;
-    - the credit code is registered already: the address given is told to ask the organisation's contact person
-      or the provincial bureau, and the organisation's contact persons are told someone tried;
-    - otherwise a link to finish the registration (registration_confirm) within REGISTRATION_CONFIRM_HOURS.
+    - the credit code is registered already: the address given is told so, with a link to ask the organisation's
+      bureau to transfer its account (registration_transfer_pending → organisations.organisation_transfer_request,
+      with the two documents). The organisation's contact persons are told only if such a request is made — one
+      mail about one event, and a public credit code alone cannot make the portal mail them;
+    - otherwise a link to finish the registration (registration_confirm).
 
-    Mails are sent inside the transaction (the mail outbox makes them durable with it). Returns nothing."""
+    Both links hold a token valid REGISTRATION_CONFIRM_HOURS; the values are kept in a PendingRegistration, the
+    password only as its hash. Mails are sent inside the transaction (the mail outbox makes them durable with it).
+    Returns nothing."""
     name, credit_code, ministry, contact_name, email = clean_registration(
         name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
         ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
@@ -81,39 +89,73 @@ def registration_request(*, name, credit_code, applicant_type, affiliation, mini
         if User.objects.filter(username=email).exists():
             _mail(email, "applications/mail/registration_exists", {"sign_in": sign_in, "reset": reset})
             return
-        organisation = Organisation.objects.filter(credit_code=credit_code).first()
-        if organisation is not None:
-            _mail(email, "applications/mail/registration_code_taken", {"credit_code": credit_code})
-            for member in organisation.members.filter(is_active=True):
-                _mail(member.email, "applications/mail/registration_code_tried",
-                      {"organisation": organisation, "sign_in": sign_in})
-            return
+        known = Organisation.objects.filter(credit_code=credit_code).exists()
         token = secrets.token_urlsafe(32)
         PendingRegistration.objects.create(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), email=email, password_hash=make_password(password),
+            token_hash=_token_hash(token), email=email, password_hash=make_password(password),
             expires_at=timezone.now() + datetime.timedelta(hours=REGISTRATION_CONFIRM_HOURS),
-            values={"name": name, "credit_code": credit_code, "applicant_type": applicant_type,
+            values={"purpose": _TRANSFER if known else _NEW,
+                    "name": name, "credit_code": credit_code, "applicant_type": applicant_type,
                     "affiliation": affiliation, "ministry": ministry.pk if ministry else None,
                     "province": province.pk, "city": city.pk, "contact_name": contact_name})
+        if known:
+            _mail(email, "applications/mail/registration_code_taken", {
+                "credit_code": credit_code, "hours": REGISTRATION_CONFIRM_HOURS,
+                "link": site_url.rstrip("/") + reverse("register_transfer", args=[token])})
+            return
         _mail(email, "applications/mail/registration_confirm", {
             "name": name, "hours": REGISTRATION_CONFIRM_HOURS,
             "link": site_url.rstrip("/") + reverse("register_confirm", args=[token])})
 
 
+def _token_hash(token):
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def _pending_locked(token, purpose):
+    """The pending registration of a mailed link, locked (inside the caller's transaction). Errors: unknown (or made
+    for the other purpose), expired (then deleted)."""
+    pending = PendingRegistration.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+    if pending is None or pending.values.get("purpose", _NEW) != purpose:
+        raise PortalError(_("This link is not valid, or the registration was finished with it already. Sign in, "
+                            "or register again."), code="not_found")
+    if timezone.now() > pending.expires_at:
+        pending.delete()
+        raise PortalError(_("This link has expired: a registration must be confirmed within %(hours)d hours. "
+                          "Register again.") % {"hours": REGISTRATION_CONFIRM_HOURS}, code="expired")
+    return pending
+
+
+def registration_transfer_pending(*, token):
+    """The pending registration a transfer link was mailed for (read only: the page shows its form). Errors as
+    registration_transfer."""
+    with transaction.atomic():
+        return _pending_locked(token, _TRANSFER)
+
+
+def registration_transfer(*, token, documents):
+    """The transfer link mailed by registration_request is followed with the two documents: the request to transfer
+    the organisation's account goes to its bureau (organisations.organisation_transfer_request: the new contact's
+    account made disabled, with the pending registration's name, address and password hash; the organisation's
+    contacts, the requester and the bureau told). Returns the transfer. Errors: the link is unknown or expired;
+    those of organisation_transfer_request (a document missing, a request already waiting, the address taken)."""
+    # One transaction for the link and the request: the link is spent only if the request is made.
+    with transfer_request_transaction() as track:
+        pending = _pending_locked(token, _TRANSFER)
+        transfer = transfer_request_write(
+            track, credit_code=pending.values["credit_code"], contact_name=pending.values["contact_name"],
+            email=pending.email, password_hash=pending.password_hash, documents=documents)
+        pending.delete()
+    return transfer
+
+
 def registration_confirm(*, token):
     """The link mailed by registration_request is followed: the organisation and its contact person's account are
-    created (organisation_register's rules; the database decides a race for the code or the address). Returns the
-    user. Errors: the link is unknown, expired, or the code or address was registered meanwhile."""
+    created (organisation_register's rules: provisional until its bureau verifies the documents; the database
+    decides a race for the code or the address). Returns the user. Errors: the link is unknown, expired, or the code
+    or address was registered meanwhile."""
     with transaction.atomic():
-        pending = PendingRegistration.objects.select_for_update().filter(
-            token_hash=hashlib.sha256((token or "").encode()).hexdigest()).first()
-        if pending is None:
-            raise PortalError(_("This link is not valid, or the registration was finished with it already. Sign in, "
-                                "or register again."), code="not_found")
-        if timezone.now() > pending.expires_at:
-            pending.delete()
-            raise PortalError(_("This link has expired: a registration must be confirmed within %(hours)d hours. "
-                                "Register again.") % {"hours": REGISTRATION_CONFIRM_HOURS}, code="expired")
+        pending = _pending_locked(token, _NEW)
         values = pending.values
         user = _organisation_create(
             name=values["name"], credit_code=values["credit_code"], applicant_type=values["applicant_type"],
@@ -130,17 +172,23 @@ def _mail(address, template, context):
 
 
 def _organisation_create(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
-                         email, password_hash):
+                         email, password_hash, platform=None):
     try:
         with transaction.atomic():
+            vouched = {} if platform is None else {"verification": Verification.VERIFIED, "verified_at": timezone.now(),
+                                                   "verified_via": VerifiedVia.PLATFORM}
             org = Organisation.objects.create(
                 name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
-                ministry=ministry, province=province, city=city)
+                ministry=ministry, province=province, city=city, **vouched)
             user = User.objects.create_user(username=email, email=email, password=None,
                                             display_name=contact_name, role=Role.APPLICANT, organisation=org)
             user.password = password_hash
             user.save(update_fields=["password"])
-            audit_record(actor=user, action="organisation_register", obj=org)
+            audit_record(actor=user, action="organisation_register", obj=org, to_state=org.verification)
+            if platform is not None:
+                PlatformIdentity.objects.create(user=user, issuer=platform[0], subject=platform[1])
+                audit_record(actor=user, action="organisation_verify_platform", obj=org,
+                             to_state=Verification.VERIFIED, note=platform[0])
     except IntegrityError:
         raise PortalError(_("An organisation with this credit code, or an account with this e-mail, was registered "
                             "a moment ago."), code="duplicate") from None
@@ -148,12 +196,19 @@ def _organisation_create(*, name, credit_code, applicant_type, affiliation, mini
 
 
 def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
-                          contact_name, email, password):
-    """Register an organisation together with its contact person's applicant account.
+                          contact_name, email, password, platform=None):
+    """Register an organisation together with its contact person's applicant account, at once: the path of a
+    registration a government identity platform vouched for (the public form goes through registration_request
+    and registration_confirm instead), and of the demo data and tests.
 
-    The database decides between two registrations of one credit code or e-mail at the same moment:
-    the second is refused with a message, never a server error. What the registration form refuses is
-    refused here too, with nothing created (PortalError, code "invalid": validators.clean_registration).
+    The registration is provisional (SPEC §10: drafts, no submission) until its bureau verifies the documents
+    (applications.organisations) — unless `platform`, the (issuer, subject) of a government identity platform's
+    sign-in that vouched for this credit code, is given: then it is verified at once and the account linked to
+    that identity. A credit code registered already is not this function's: it becomes a transfer request
+    (organisations.organisation_transfer_request). The database decides between two registrations of one credit
+    code or e-mail at the same moment: the second is refused with a message, never a server error. What the
+    registration form refuses is refused here too, with nothing created (PortalError, code "invalid":
+    validators.clean_registration).
     """
     # The registration form's rules, checked here too: no caller stores what the form refuses.
     name, credit_code, ministry, contact_name, email = clean_registration(
@@ -161,7 +216,8 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
         ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
     return _organisation_create(name=name, credit_code=credit_code, applicant_type=applicant_type,
                                 affiliation=affiliation, ministry=ministry, province=province, city=city,
-                                contact_name=contact_name, email=email, password_hash=make_password(password))
+                                contact_name=contact_name, email=email, password_hash=make_password(password),
+                                platform=platform)
 
 
 def application_start(*, actor, call):
@@ -329,6 +385,11 @@ def application_submit(*, actor, application_id):
         transition, _target = check_transition("submit", application, actor, target=State.PROVINCE_REVIEW)
         now = timezone.now()
         check_deadline(transition, application, now=now)
+        # A provisional registration drafts but does not submit (SPEC §10): the message names what is missing
+        # and which bureau verifies.
+        blocker = submission_blocker(application.organisation)
+        if blocker:
+            raise PortalError(blocker, code="unverified")
         content = ApplicationContent(application)
         problems = content.problems()
         if problems:

@@ -5,6 +5,9 @@ from . import views
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/confirm/<slug:token>/", views.register_confirm, name="register_confirm"),
+    path("register/transfer/<slug:token>/", views.register_transfer, name="register_transfer"),
+    path("organisation/", views.organisation_own, name="organisation_own"),
+    path("organisations/documents/<id:pk>/", views.organisation_document, name="organisation_document"),
     path("applications/", views.application_list, name="application_list"),
     path("applications/start/<id:call_id>/", views.application_start, name="application_start"),
     path("applications/<id:pk>/", views.application_tasks, name="application_tasks"),

@@ -1,5 +1,6 @@
 """The applicant's pages. Each view: fetch in scope (404 outside) → validate → one service call → message."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpResponse
@@ -18,10 +19,14 @@ from review.models import Call
 from review.selectors import province_deadline_for, province_deadlines_for_organisation
 from review.trail import application_trail
 
-from . import printing, services
+from . import organisations, printing, services
 from .enums import AttachmentKind, State
+
+# The session key under which portal.platform keeps the claims of a platform sign-in to register (the apps do not
+# import the portal: the key is the contract).
+PLATFORM_REGISTRATION_KEY = "platform_registration"
 from .forms import (
-    AttachmentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
+    AttachmentsForm, DocumentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user
@@ -36,33 +41,53 @@ def _scoped(request, pk):
 
 
 def register(request):
+    """An organisation registers with its contact person's account. The public form answers the same whatever
+    exists (SPEC §7): the rest comes by mail — a link that finishes a new registration (register_confirm), or for a
+    registered credit code a link to request the transfer of its account with the documents (register_transfer).
+    After a sign-in through the government identity platform that vouched for a credit code not registered yet, the
+    form is prefilled from its claims, the code fixed, and the organisation registered verified at once: the
+    platform vouched for the person, so there is no mail round trip. The registration is provisional until its
+    bureau verifies the documents (uploaded on the organisation's page) — SPEC §10."""
     if request.user.is_authenticated:
         return redirect("home")
-    form = RegistrationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    posted = request.method == "POST"
+    vouched = request.session.get(PLATFORM_REGISTRATION_KEY) if getattr(settings, "OIDC_RP_CLIENT_ID", "") else None
+    form = RegistrationForm(request.POST if posted else None, vouched=vouched)
+    context = {"form": form, "vouched": vouched}
+    if posted:
         refusal = throttle(request, "registration", email=request.POST.get("email", ""))
         if refusal:
-            return throttled_response(request, "applications/register.html", {"form": form}, refusal)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.registration_request(
-                name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
-                affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
-                city=data["city"], contact_name=data["contact_name"], email=data["email"],
-                password=data["password1"], site_url=request.build_absolute_uri("/"))
-        except PortalError as exc:
-            form.add_error(None, exc.message)
-            return render(request, "applications/register.html", {"form": form}, status=400)
+            return throttled_response(request, "applications/register.html", context, refusal)
+    if not (posted and form.is_valid()):
+        return render(request, "applications/register.html", context)
+    data = form.cleaned_data
+    values = dict(name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
+                  affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
+                  city=data["city"], contact_name=data["contact_name"], email=data["email"],
+                  password=data["password1"])
+    try:
+        if vouched is None:
+            services.registration_request(**values, site_url=request.build_absolute_uri("/"))
+        else:
+            user = services.organisation_register(**values, platform=(vouched["issuer"], vouched["subject"]))
+    except PortalError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "applications/register.html", context, status=400 if vouched is None else 409)
+    if vouched is None:
         # The same page whether the address or the code was known or not: the mail tells the rest.
         return render(request, "applications/register_sent.html", {
             "email": data["email"], "hours": services.REGISTRATION_CONFIRM_HOURS})
-    return render(request, "applications/register.html", {"form": form})
+    request.session.pop(PLATFORM_REGISTRATION_KEY, None)
+    login(request, user, backend="navportal.auth.ScopedModelBackend")
+    messages.success(request, _("Your organisation is registered and verified through the identity platform. "
+                                "You can now start an application."))
+    return redirect("application_list")
 
 
 def register_confirm(request, token):
-    """The link mailed by the registration: a GET shows a button (a mail scanner opening links registers
-    nothing), the POST creates the organisation and the account and signs its contact person in."""
+    """The link mailed by the registration of a new organisation: a GET shows a button (a mail scanner opening links
+    registers nothing), the POST creates the organisation (provisional) and the account and signs its contact person
+    in, on the organisation's page, which asks for the documents."""
     if request.method == "POST":
         try:
             user = services.registration_confirm(token=token)
@@ -70,9 +95,76 @@ def register_confirm(request, token):
             return render(request, "applications/register_confirm.html", {"error": exc.message},
                           status=404 if exc.code == "not_found" else 409)
         login(request, user, backend="navportal.auth.ScopedModelBackend")
-        messages.success(request, _("Your organisation is registered. You can now start an application."))
-        return redirect("application_list")
+        messages.success(request, _("Your organisation is registered. You can start an application now; it can "
+                                    "be submitted once %(desk)s has verified the registration.")
+                         % {"desk": organisations.desk_name(user.organisation)})
+        return redirect("organisation_own")
     return render(request, "applications/register_confirm.html", {})
+
+
+def register_transfer(request, token):
+    """The link mailed to whoever registered a credit code that is registered already: the form asks for the two
+    documents, the POST makes the request to transfer the organisation's account to the sender (decided by its
+    bureau; the sender's account stays disabled until then)."""
+    posted = request.method == "POST"
+    try:
+        pending = services.registration_transfer_pending(token=token)
+    except PortalError as exc:
+        return render(request, "applications/register_transfer_form.html", {"error": exc.message},
+                      status=404 if exc.code == "not_found" else 409)
+    form = DocumentsForm(request.POST if posted else None, request.FILES if posted else None)
+    context = {"form": form, "credit_code": pending.values["credit_code"], "email": pending.email}
+    if posted:
+        refusal = throttle(request, "registration_transfer")
+        if refusal:
+            return throttled_response(request, "applications/register_transfer_form.html", context, refusal)
+        if form.is_valid():
+            try:
+                transfer = services.registration_transfer(token=token, documents=form.uploads())
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return render(request, "applications/register_transfer.html",
+                              {"desk": organisations.desk_name(transfer.organisation)})
+        return render(request, "applications/register_transfer_form.html", context, status=400)
+    return render(request, "applications/register_transfer_form.html", context)
+
+
+@permission_required_404("applications.apply")
+def organisation_own(request):
+    """The applicant's organisation: its registration's verification, its documents, and their upload."""
+    organisation = organisations.organisations_for_user(request.user).select_related(
+        "province", "city", "ministry").get(pk=request.user.organisation_id)
+    form = DocumentsForm(request.POST if request.method == "POST" else None,
+                         request.FILES if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid() and form.uploads():
+            try:
+                organisations.organisation_documents_upload(actor=request.user, documents=form.uploads())
+            except PortalError as exc:
+                messages.error(request, exc.message)
+                return redirect("organisation_own")
+            messages.success(request, _("The documents were uploaded."))
+            return redirect("organisation_own")
+        if not form.errors:
+            form.add_error(None, _("Choose the documents to upload."))
+        status = 400
+    else:
+        status = 200
+    return render(request, "applications/organisation.html", {
+        "organisation": organisation, "form": form,
+        "documents": list(organisation.documents.filter(transfer__isnull=True)),
+        "desk": organisations.desk_name(organisation), "blocker": organisations.submission_blocker(organisation),
+    }, status=status)
+
+
+@permission_required_404("applications.view_organisation_documents")
+def organisation_document(request, pk):
+    """A registration document, for the applicant (its organisation's) and the bureaus whose scope holds it."""
+    document = get_in_scope(request, organisations.documents_for_user(request.user), pk)
+    audit_record(actor=request.user, action="organisation_document_download", obj=document.organisation,
+                 note=f"{document.kind}{f' (transfer {document.transfer_id})' if document.transfer_id else ''}")
+    return private_download(document.file, document.original_name, document.content_type)
 
 
 @permission_required_404("applications.apply")
@@ -85,7 +177,9 @@ def application_list(request):
     windows = [(call, deadlines.applicant_window(call, own.get(call.pk), now))
                for call in Call.objects.order_by("-opens_at") if call.pk not in applied]
     open_calls = [(call, window) for call, window in windows if window.is_open]
-    return render(request, "applications/list.html", {"applications": applications, "open_calls": open_calls})
+    return render(request, "applications/list.html", {
+        "applications": applications, "open_calls": open_calls,
+        "blocker": organisations.submission_blocker(request.user.organisation)})
 
 
 @permission_required_404("applications.apply", methods=["POST"])
@@ -140,6 +234,8 @@ def application_tasks(request, pk):
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
         "versions": application.versions.only("number", "submitted_at", "reference"),
         "trail": application_trail(application, for_applicant=True),
+        # Said up front: a provisional registration drafts but does not submit (SPEC §10).
+        "blocker": organisations.submission_blocker(application.organisation),
     })
 
 

@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from .models import Message
 
 
@@ -7,7 +9,8 @@ def portal(request):
     anonymous visitors."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        # The identity platform's button shows only when the platform is configured (portal/platform.py).
+        return {"platform_sign_in": bool(getattr(settings, "OIDC_RP_CLIENT_ID", ""))}
     unread = getattr(user, "unread_messages", None)
     if unread is None:
         unread = Message.objects.filter(recipient=user, read_at__isnull=True).count()

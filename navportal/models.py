@@ -372,3 +372,19 @@ class ReferenceCounter(models.Model):
 
     def __str__(self):
         return f"{self.series}-{self.year}: {self.last}"
+
+
+class PlatformIdentity(models.Model):
+    """A person known to the government identity platform (统一身份认证, OpenID Connect), linked to one account:
+    the platform's issuer and subject (`sub`) name them for good, whatever their e-mail becomes."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="platform_identities")
+    issuer = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_account_per_platform_subject")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject}"

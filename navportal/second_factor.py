@@ -43,6 +43,19 @@ MAX_WRONG_CODES = 5
 WRONG_CODES_SESSION_KEY = "otp_wrong_codes"
 # A digest of the pending secret this session was shown (see totp_device_pending).
 SHOWN_SESSION_KEY = "otp_setup_shown"
+# Set (to the user's id) by a sign-in through the government identity platform that asserted a certificate-level
+# login (settings.OIDC_CERTIFICATE_ACR, portal/platform.py): that login is the second kind of authentication.
+PLATFORM_CERTIFICATE_SESSION_KEY = "platform_certificate_login"
+
+
+def second_factor_passed(request):
+    """Whether this session has passed the second factor: a TOTP code (django-otp), or a certificate-level sign-in
+    through the identity platform. True for users without django-otp's mark (no OTPMiddleware)."""
+    user = request.user
+    verified = getattr(user, "is_verified", None)
+    if verified is None or verified():
+        return True
+    return request.session.get(PLATFORM_CERTIFICATE_SESSION_KEY) == user.pk
 
 
 def has_confirmed_device(user):
@@ -71,7 +84,7 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if needs_second_factor(user) and not user.is_verified() and not self.allowed(request, user):
+        if needs_second_factor(user) and not second_factor_passed(request) and not self.allowed(request, user):
             return redirect(second_factor_url(user, request.get_full_path()))
         return self.get_response(request)
 
@@ -193,7 +206,7 @@ def _next_path(request):
 def _prepare(request):
     """What both pages do first (they are for officials and administrators: navportal.use_second_factor): a
     session that has passed already goes on."""
-    if request.user.is_verified():
+    if second_factor_passed(request):
         return redirect(_next_path(request))
     return None
 

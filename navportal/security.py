@@ -98,8 +98,8 @@ class SessionPolicyMiddleware:
             if now - request.session.get("renewed_at", 0) >= settings.SESSION_RENEW_SECONDS:
                 request.session["renewed_at"] = now
             # The second factor comes first: with the password alone one cannot even change the password.
-            verified = getattr(user, "is_verified", None)
-            if password_expired(user) and (verified is None or verified()):
+            from .second_factor import second_factor_passed
+            if password_expired(user) and second_factor_passed(request):
                 try:
                     name = resolve(request.path_info).url_name
                 except Resolver404:

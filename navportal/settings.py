@@ -184,6 +184,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "navportal.auth.ScopedModelBackend",  # Django's ModelBackend, reading the user's scope with the user
+    # Sign-in through a government identity platform: answers only the platform's callback, and only when
+    # OIDC_CLIENT_ID is set (below); the session then belongs to ScopedModelBackend like any other.
+    "portal.platform.PlatformBackend",
 ]
 # 30 minutes idle (the session and its cookie are renewed once a minute of activity) and 12 hours absolute, both
 # by SessionPolicyMiddleware; not every request writes the session.
@@ -224,6 +227,45 @@ AXES_VERBOSE = False
 # django-otp: the second factor (TOTP, RFC 6238) of officials and administrators. The issuer names the portal
 # in the authenticator app; wrong codes are throttled by django-otp (1, 2, 4, 8 … seconds, kept on the device).
 OTP_TOTP_ISSUER = "navportal"
+
+# --- Sign-in through a government identity platform (统一身份认证, OpenID Connect) --------------------------
+# Off unless OIDC_CLIENT_ID is set: then no button is shown and the platform's routes answer 404. When it is set,
+# the issuer, the four endpoints and the client secret must be set too (docs: README.md, SECURITY.md).
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+if OIDC_RP_CLIENT_ID:
+    _oidc = {name: os.environ.get(f"OIDC_{name}", "") for name in (
+        "CLIENT_SECRET", "ISSUER", "AUTHORIZATION_ENDPOINT", "TOKEN_ENDPOINT", "USERINFO_ENDPOINT", "JWKS_ENDPOINT")}
+    _missing = [f"OIDC_{name}" for name, value in _oidc.items() if not value]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_CLIENT_ID is set, so {', '.join(_missing)} must be set too")
+    OIDC_RP_CLIENT_SECRET = _oidc["CLIENT_SECRET"]
+    OIDC_OP_ISSUER = _oidc["ISSUER"]
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc["AUTHORIZATION_ENDPOINT"]
+    OIDC_OP_TOKEN_ENDPOINT = _oidc["TOKEN_ENDPOINT"]
+    OIDC_OP_USER_ENDPOINT = _oidc["USERINFO_ENDPOINT"]
+    OIDC_OP_JWKS_ENDPOINT = _oidc["JWKS_ENDPOINT"]
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email")
+OIDC_USE_PKCE = True                       # the code is useless to whoever intercepts the redirect
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)   # seconds for each call to the platform
+OIDC_AUTHENTICATION_CALLBACK_URL = "platform_callback"
+OIDC_CREATE_USER = False                    # accounts are made by the registration form, never by a sign-in
+# The claims' names on the platform: the organisation's credit code (a 法人 sign-in), the person's name and e-mail,
+# and the organisation's name (to prefill the registration of an organisation not yet registered).
+OIDC_CLAIM_CREDIT_CODE = os.environ.get("OIDC_CLAIM_CREDIT_CODE", "credit_code")
+OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
+OIDC_CLAIM_EMAIL = os.environ.get("OIDC_CLAIM_EMAIL", "email")
+OIDC_CLAIM_ORGANISATION = os.environ.get("OIDC_CLAIM_ORGANISATION", "org_name")
+# Officials may sign in through the platform only when this is on: matched to an existing official account whose
+# OIDC_OFFICIAL_FIELD (email or username) equals the claim OIDC_OFFICIAL_CLAIM; no official is ever created.
+OIDC_OFFICIALS = env_bool("OIDC_OFFICIALS", False)
+OIDC_OFFICIAL_CLAIM = os.environ.get("OIDC_OFFICIAL_CLAIM", "email")
+OIDC_OFFICIAL_FIELD = os.environ.get("OIDC_OFFICIAL_FIELD", "email")
+if OIDC_OFFICIAL_FIELD not in ("email", "username"):
+    raise ImproperlyConfigured(f"OIDC_OFFICIAL_FIELD must be email or username; got {OIDC_OFFICIAL_FIELD!r}")
+# The `acr` or `amr` values by which the platform asserts a certificate-level login (e.g. a CA certificate or
+# UKey): an official signed in so passes the second factor; any other platform sign-in still types the TOTP code.
+OIDC_CERTIFICATE_ACR = env_list("OIDC_CERTIFICATE_ACR", [])
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -285,6 +327,9 @@ POST_OFFICE = {
     "LOG_LEVEL": 2,                     # a log row for every try, sent or failed
     "THREADS_PER_PROCESS": 1,
     "BATCH_SIZE": 100,
+    # First queued, first sent (within a priority): without the id post_office leaves the order to the database,
+    # and PostgreSQL's is not the queue's — mails about one matter would leave in any order.
+    "SENDING_ORDER": ["-priority", "id"],
 }
 MAIL_WORKER_SLEEP = env_int("MAIL_WORKER_SLEEP", 5)
 

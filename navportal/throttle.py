@@ -35,6 +35,9 @@ class Limit:
 LIMITS = {
     "objection": (Limit("ip", "5/m"), Limit("ip", "20/h"), Limit("email", "5/h")),
     "registration": (Limit("ip", "5/h"), Limit("email", "3/h")),
+    # The transfer request behind a registration's mailed link: documents uploaded, an account made; the link's token
+    # is the gate, this limit keeps one connection from filling the disk with uploads.
+    "registration_transfer": (Limit("ip", "10/h"),),
     "password_reset": (Limit("ip", "10/h"), Limit("email", "3/h")),
 }
 

@@ -3,7 +3,7 @@ the portal is ready: the portal is the one place that knows every app."""
 
 from django.utils.translation import gettext_lazy as _
 
-from applications.enums import AttachmentKind, ClaimStatus, State
+from applications.enums import AttachmentKind, ClaimStatus, DocumentKind, State, TransferStatus, Verification
 from applications.workflow import TRANSITIONS
 from navportal.audit_labels import register
 from review.models import ObjectionDecision, ObjectorKind, PackageStatus
@@ -12,6 +12,16 @@ from review.trail import STEPS, submission_note
 ACTIONS = {
     # The applicant's side.
     "organisation_register": _("Organisation registered"),
+    "organisation_documents_upload": _("Registration documents uploaded"),
+    "organisation_document_download": _("Registration document downloaded"),
+    "organisation_verify": _("Registration verified by the bureau"),
+    "organisation_verify_platform": _("Registration verified by the identity platform"),
+    "organisation_refuse": _("Registration not verified"),
+    "organisation_transfer_request": _("Request to transfer the account"),
+    "organisation_transfer_approve": _("Account transferred"),
+    "organisation_transfer_refuse": _("Transfer of the account refused"),
+    "platform_login": _("Sign-in through the identity platform"),
+    "platform_link": _("Account linked to the identity platform"),
     "application_start": _("Application started"),
     "application_pledge": _("Truthfulness pledge accepted"),
     "application_attach": _("Document attached"),
@@ -57,5 +67,7 @@ def register_labels():
         "review.package": dict(PackageStatus.choices),
         "review.objection": {**dict(ObjectionDecision.choices), "unconfirmed": _("E-mail not confirmed"),
                              "confirmed": _("E-mail confirmed")},
-    }, terms={**dict(AttachmentKind.choices), **dict(ObjectorKind.choices)},
+        # A registration's verification, and its transfer requests (recorded on the organisation).
+        "applications.organisation": {**dict(TransferStatus.choices), **dict(Verification.choices)},
+    }, terms={**dict(AttachmentKind.choices), **dict(ObjectorKind.choices), **dict(DocumentKind.choices)},
         notes={"application_submit": submission_note})

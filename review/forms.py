@@ -180,3 +180,30 @@ class ProvinceDeadlineForm(forms.Form):
         help_text=_("Leave empty to use the call's deadline."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"], validators=datetime_bounds())
+
+
+class VerificationRefuseForm(forms.Form):
+    """A bureau refuses to verify a registration: the reason is the applicant's to read."""
+
+    reason = forms.CharField(label=_("Reason (the applicant sees it)"), widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from applications.models import Organisation
+        apply_text_rules(self, Organisation, {"reason": "verification_note"})
+
+
+class TransferDecisionForm(forms.Form):
+    """A bureau decides a request to transfer an organisation's account, with a reason both contacts read."""
+
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        ("approve", _("Approve: transfer the account to the new contact person")),
+        ("refuse", _("Refuse: the account stays with its contact person"))])
+    reason = forms.CharField(label=_("Reason (both contact persons see it)"),
+                             widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from applications.models import OrganisationTransfer
+        apply_text_rules(self, OrganisationTransfer, {"reason": "reason"})

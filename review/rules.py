@@ -55,6 +55,7 @@ rules.add_perm("review.reopen_package", is_cnipa)
 rules.add_perm("review.view_queue", is_official)               # the queue of the user's scope
 rules.add_perm("review.filter_by_unit", is_cnipa)              # the queue's province and ministry filters
 rules.add_perm("review.view_application", is_official)         # an application as reviewed: decisions, claims
+rules.add_perm("review.view_verifications", is_official)       # registrations to verify, transfer requests
 rules.add_perm("review.view_package", is_recommending_bureau | is_cnipa)  # a package: ranking, letter, summary
 rules.add_perm("review.list_packages", is_cnipa)               # every unit's package
 rules.add_perm("review.set_province_deadline", is_provincial_reviewer)  # the province's deadline for applicants

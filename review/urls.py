@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import call_views, national_views, views
+from . import call_views, national_views, organisation_views, views
 
 urlpatterns = [
     path("", views.queue, name="review_queue"),
     path("applications/<id:pk>/", views.application_detail, name="review_application"),
     path("applications/<id:pk>/decide/<slug:action>/", views.application_decide, name="review_decide"),
     path("applications/<id:pk>/claims/<slug:claim>/", views.claim_check, name="review_claim"),
+    path("organisations/", organisation_views.verification_queue, name="verification_queue"),
+    path("organisations/<id:pk>/", organisation_views.verification_detail, name="verification_detail"),
+    path("organisations/<id:pk>/verify/", organisation_views.organisation_verify, name="organisation_verify"),
+    path("organisations/<id:pk>/refuse/", organisation_views.organisation_refuse, name="organisation_refuse"),
+    path("organisations/<id:pk>/transfer/", organisation_views.organisation_transfer_decide,
+         name="organisation_transfer_decide"),
     path("package/", views.package_current, name="package_current"),
     path("packages/", views.package_list, name="package_list"),
     path("packages/<id:pk>/", views.package_detail, name="package_detail"),

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from axes.models import AccessAttempt
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -34,9 +35,10 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from post_office.models import STATUS, Email
 
+from applications import organisations
 from applications import services as applicant_services
-from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
-from applications.models import Application
+from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State
+from applications.models import Application, Organisation, OrganisationDocument
 from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Ministry, Province, Role
@@ -50,6 +52,8 @@ SCAN_NAME = "nanjing-sealed-scan-3f9a.pdf"
 JS_LETTER_NAME = "jiangsu-letter-7c21.pdf"
 MOE_LETTER_NAME = "moe-letter-b640.pdf"
 OBJECTION_LETTER_NAME = "objector-letter-51de.pdf"
+PENDING_LETTER_NAME = "pending-authorisation-2b8c.pdf"
+TRANSFER_LETTER_NAME = "transfer-authorisation-e04f.pdf"
 SECRET_PDF = TINY_PDF.replace(b"%%EOF", b"% access-matrix-secret-5e1d\n%%EOF")
 
 
@@ -77,6 +81,10 @@ class World:
     objection_org: Objection
     objection_token: str        # the link's token of an objection sent, not yet confirmed
     registration_token: str     # the link's token of a registration waiting for its address
+    transfer_token: str         # the link's token mailed to a registration of a registered code (a transfer)
+    org_pending: Organisation   # a Jiangsu park's provisional registration, its documents at the province
+    org_transfer: Organisation  # a verified Jiangsu park whose account a second registration asks for
+    pending_letter: OrganisationDocument
     reset: tuple                # (uidb64, token) of a valid password-reset link
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
     failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
@@ -137,7 +145,19 @@ def build_world():
         "rec2": make_applicant("示例·江苏推荐园区二", "js-rec2"),
         "moe": make_applicant("示例·某大学中心", "moe-unit", applicant_type=ApplicantType.INSTITUTION,
                               affiliation=Affiliation.MINISTRY, city="110108", ministry="moe"),
+        "pending": make_applicant("示例·待核园区", "pending-park", verified=False),
+        "transfer": make_applicant("示例·转移园区", "transfer-park"),
     }
+
+    # --- Registrations: one awaiting Jiangsu's verification, one verified with a transfer requested --------
+    organisations.organisation_documents_upload(actor=owners["pending"], documents={
+        DocumentKind.AUTHORISATION: (SimpleUploadedFile(PENDING_LETTER_NAME, SECRET_PDF), "application/pdf"),
+        DocumentKind.LICENCE: (SimpleUploadedFile("licence.pdf", SECRET_PDF), "application/pdf")})
+    organisations.organisation_transfer_request(
+        credit_code=owners["transfer"].organisation.credit_code, contact_name="矩阵·新联络",
+        email="transfer-new@example.cn", password_hash=make_password("Zq7!matrix-Pass"), documents={
+            DocumentKind.AUTHORISATION: (SimpleUploadedFile(TRANSFER_LETTER_NAME, SECRET_PDF), "application/pdf"),
+            DocumentKind.LICENCE: (SimpleUploadedFile("licence.pdf", SECRET_PDF), "application/pdf")})
 
     # --- `call`: work in progress ---------------------------------------------------------------
     app_city = _submitted(owners["city"], call, SCAN_NAME, SECRET_PDF)
@@ -183,6 +203,13 @@ def build_world():
         ministry=None, province=Province.objects.get(code="320000"), city=City.objects.get(code="320500"),
         contact_name="待确认", email="pending@example.cn", password="Zq7!pending-Pass")
     registration_token = re.search(r"/register/confirm/([\w-]+)/", deliver_mail()[-1].body).group(1)
+    # A registration of a registered code (the draft park's): the mail holds the link to request the transfer.
+    applicant_services.registration_request(
+        name="示例·草稿园区", credit_code=owners["draft"].organisation.credit_code, applicant_type="national_park",
+        affiliation="city", ministry=None, province=Province.objects.get(code="320000"),
+        city=City.objects.get(code="320500"), contact_name="想接管", email="taker@example.cn",
+        password="Zq7!taker-Pass")
+    transfer_token = re.search(r"/register/transfer/([\w-]+)/", deliver_mail()[-1].body).group(1)
     unconfirmed = national.objection_submit(
         entry_id=entries[2].pk, kind="person", name="未确认人", phone="13800000001", email="later@example.cn",
         signature="未确认人", reasons="尚未确认的异议。")
@@ -222,8 +249,13 @@ def build_world():
         package_moe=Package.objects.get(pk=package_moe.pk),
         rec1=Recommendation.objects.get(application=app_rec1), rec2=Recommendation.objects.get(application=app_rec2),
         notice=notice, entries=entries, objection_person=objection_person, objection_org=objection_org,
-        objection_token=unconfirmed.confirmation_token, registration_token=registration_token, reset=reset,
-        lockout=lockout, failed_mail=failed_mail, account_request=account_request)
+        objection_token=unconfirmed.confirmation_token, registration_token=registration_token,
+        transfer_token=transfer_token,
+        org_pending=Organisation.objects.get(pk=owners["pending"].organisation_id),
+        org_transfer=Organisation.objects.get(pk=owners["transfer"].organisation_id),
+        pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
+                                                        kind=DocumentKind.AUTHORISATION),
+        reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request)
     _check(world)
     return world
 

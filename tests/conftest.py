@@ -20,7 +20,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services
-from applications.enums import Affiliation, ApplicantType, AttachmentKind
+from applications.enums import Affiliation, ApplicantType, AttachmentKind, Verification, VerifiedVia
 from applications.models import Application, Organisation
 from applications.sections import SECTIONS
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
@@ -176,11 +176,15 @@ def make_user(username, role, **scope):
 
 
 def make_org(name, applicant_type=ApplicantType.NATIONAL_PARK, affiliation=Affiliation.CITY, city="320500",
-             ministry=None):
+             ministry=None, verified=True):
+    """An organisation, verified (SPEC §10) unless `verified` is False: then provisional, awaiting its documents."""
     city = City.objects.get(code=city)
+    verification = {"verification": Verification.VERIFIED, "verified_at": timezone.now(),
+                    "verified_via": VerifiedVia.BUREAU} if verified else {}
     return Organisation.objects.create(
         name=name, credit_code=credit_code(next(_seeds)), applicant_type=applicant_type, affiliation=affiliation,
-        ministry=Ministry.objects.get(code=ministry) if ministry else None, province=city.province, city=city)
+        ministry=Ministry.objects.get(code=ministry) if ministry else None, province=city.province, city=city,
+        **verification)
 
 
 def make_applicant(name="示例园区", username=None, **org):

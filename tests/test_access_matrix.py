@@ -38,14 +38,16 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from post_office.models import Email
 
-from applications.models import Application, Organisation, PendingRegistration
+from applications.models import (
+    Application, Organisation, OrganisationDocument, OrganisationTransfer, PendingRegistration,
+)
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Province, Role, User
 from portal.models import BureauContact
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
-    JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
+    JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
 )
 from tests.conftest import PASSWORD, outer_test_transaction
 from tests.mail_helpers import deliver_mail
@@ -277,12 +279,22 @@ ROUTES = [
     Route("objection_confirm", lambda w: {"token": w.objection_token}, ("GET", "POST"), PUBLIC,
           post=Post(lambda w: {}, "anon", 302, state=lambda w: Objection.objects.confirmed().count())),
     Route("bases", None, ("GET",), PUBLIC),
-    # Registration answers the same page whatever the case; the link mailed creates the organisation.
+    # The identity platform's sign-in: off in this world (no OIDC settings), so no one reaches it; with the
+    # settings, tests/test_platform_sign_in.py signs in through a real provider.
+    Route("platform_login", None, ("GET",), same("404")),
+    Route("platform_callback", None, ("GET",), same("404")),
+    # Registration answers the same page whatever the case; the link mailed creates the organisation, or for a
+    # registered code asks for the documents and makes a transfer request.
     Route("register", None, ("GET", "POST"), signed_in("302", anon=200), to={"*": url("home")},
           post=Post(lambda w: registration(), "anon", 200, state=lambda w: PendingRegistration.objects.count(),
                     expect=signed_in("302", anon=SKIP))),
     Route("register_confirm", lambda w: {"token": w.registration_token}, ("GET", "POST"), PUBLIC,
           post=Post(lambda w: {}, "anon", 302, state=lambda w: Organisation.objects.count())),
+    Route("register_transfer", lambda w: {"token": w.transfer_token}, ("GET", "POST"), PUBLIC,
+          post=Post(lambda w: {
+              "authorisation": SimpleUploadedFile("矩阵-接管委托书.pdf", TINY_PDF, "application/pdf"),
+              "licence": SimpleUploadedFile("矩阵-接管执照.pdf", TINY_PDF, "application/pdf")},
+              "anon", 200, state=lambda w: OrganisationTransfer.objects.count())),
 
     # --- The applicant's pages ------------------------------------------------------------------
     Route("application_list", None, ("GET",), row("login 200  200  404  404  404  404  404  404  404  404  404  404")),
@@ -322,6 +334,36 @@ ROUTES = [
     Route("attachment_download", lambda w: {"pk": w.app_city.pk, "kind": "sealed_scan"}, ("GET",),
           row("login 200  404  200  404  200  404  404  404  200  404  404  404"), download=SECRET_PDF,
           secrets=lambda w: [SCAN_NAME, w.app_city.name]),
+
+    # --- Registrations (SPEC §10): the applicant's own page and the documents, the first desk's queue ------
+    # Every applicant has its own organisation's page; the pending park's upload changes only its own documents.
+    Route("organisation_own", None, ("GET", "POST"), row("login 200 200 404 404 404 404 404 404 404 404 404 404"),
+          owner="pending",
+          post=Post(lambda w: {"authorisation": SimpleUploadedFile("矩阵-新委托书.pdf", TINY_PDF, "application/pdf")},
+                    "owner", 302, state=lambda w: sorted(OrganisationDocument.objects.filter(
+                        organisation=w.org_pending, transfer__isnull=True).values_list("original_name", flat=True)),
+                    expect=row("login .   302 404 404 404 404 404 404 404 404 404 404"))),
+    # A Jiangsu park's documents: its applicant, Jiangsu (its first desk) and CNIPA.
+    Route("organisation_document", lambda w: {"pk": w.pending_letter.pk}, ("GET",),
+          row("login 200 404 404 404 200 404 404 404 200 404 404 404"), owner="pending", download=SECRET_PDF,
+          secrets=lambda w: [PENDING_LETTER_NAME]),
+    Route("verification_queue", None, ("GET",), row("login 404 404 200 200 200 200 200 200 200 404 404 404")),
+    Route("verification_detail", lambda w: {"pk": w.org_pending.pk}, ("GET",),
+          row("login 404 404 404 404 200 404 404 404 200 404 404 404"), owner="pending",
+          secrets=lambda w: [PENDING_LETTER_NAME, w.org_pending.name, w.org_pending.credit_code]),
+    # CNIPA sees every registration but the first desk verifies: refused with a message (409).
+    Route("organisation_verify", lambda w: {"pk": w.org_pending.pk}, ("POST",), POST_ONLY, owner="pending",
+          post=Post(lambda w: {}, "prov_in", 302, state=lambda w: Organisation.objects.values_list(
+              "verification", flat=True).get(pk=w.org_pending.pk), expect=PACKAGE_POST)),
+    Route("organisation_refuse", lambda w: {"pk": w.org_pending.pk}, ("POST",), POST_ONLY, owner="pending",
+          post=Post(lambda w: {"refuse-reason": "矩阵·委托书无公章"}, "prov_in", 302, expect=PACKAGE_POST,
+                    state=lambda w: Organisation.objects.values_list("verification", flat=True).get(
+                        pk=w.org_pending.pk))),
+    Route("organisation_transfer_decide", lambda w: {"pk": w.org_transfer.pk}, ("POST",), POST_ONLY,
+          owner="transfer",
+          post=Post(lambda w: {"transfer-decision": "refuse", "transfer-reason": "矩阵·理由"}, "prov_in", 302,
+                    expect=PACKAGE_POST, state=lambda w: list(OrganisationTransfer.objects.filter(
+                        organisation=w.org_transfer).values_list("status", flat=True)))),
 
     # --- CNIPA's registry -----------------------------------------------------------------------
     Route("registry_list", None, ("GET",), CNIPA_ONLY),
@@ -602,6 +644,18 @@ QUEUE = {"city_in": NANJING, "city_out": set(), "prov_in": JIANGSU, "prov_out": 
 def test_review_queue_lists_exactly_the_scope(w, column):
     response = client_as(w.users[column]).get(reverse("review_queue"), {"state": ""})
     assert {a.name for a in response.context["page"]} == QUEUE[column]
+
+
+# The registrations waiting for a bureau (SPEC §10): only at the first desk of their organisation, and CNIPA's.
+WAITING = {"示例·待核园区", "示例·转移园区"}
+VERIFICATIONS = {"city_in": set(), "city_out": set(), "prov_in": WAITING, "prov_out": set(), "min_in": set(),
+                 "min_out": set(), "cnipa": WAITING}
+
+
+@pytest.mark.parametrize("column", VERIFICATIONS)
+def test_verification_queue_lists_exactly_the_scope(w, column):
+    response = client_as(w.users[column]).get(reverse("verification_queue"))
+    assert {o.name for o in response.context["page"]} == VERIFICATIONS[column]
 
 
 @pytest.mark.parametrize("column, owner, expected", [

@@ -18,6 +18,7 @@ import re
 
 import pytest
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -367,8 +368,9 @@ def test_registration_creates_only_what_its_form_accepts(db, client, data):
         form = RegistrationForm({**stored_post(org, names[:-1]), "contact_name": user.display_name,
                                  "email": "another@example.cn", "password1": values["password"],
                                  "password2": values["password"]})
-        # The form accepts it (that the code is taken now is not the form's to say: SPEC §7).
-        assert list(form.errors) == [], form.errors
+        # The form accepts it: that the code is taken now is not the form's to say (SPEC §7); the mail then offers a
+        # transfer request (applications.organisations), not a refusal.
+        assert form.errors == {}, form.errors
 
 
 CALL_VALUES = {"title": "2027年度国家级专利导航服务基地申报", "document_number": "国知办发运字〔2027〕1号",
@@ -1195,3 +1197,60 @@ def test_a_vertical_tab_pasted_from_word_does_not_break_the_summary(client, revi
     assert package.recommendations.get(pk=recommendation.pk).opinion == "第一段\x0b第二段"
     response = client.get(reverse("package_export", args=[package.pk]))
     assert response.status_code == 200
+
+
+# --- The bureaus' verification of registrations (SPEC §10) ------------------------------------------
+
+@pytest.fixture
+def registrations(reviewers):
+    """A Jiangsu park awaiting verification, and a verified one whose account a second registration asks for."""
+    from applications import organisations
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.enums import DocumentKind
+
+    def documents():
+        return {kind: (SimpleUploadedFile(f"{kind}.pdf", TINY_PDF), "application/pdf") for kind in DocumentKind}
+
+    pending = make_applicant("示例·待核园区", "pending-park", verified=False)
+    organisations.organisation_documents_upload(actor=pending, documents=documents())
+    taken = make_applicant("示例·转移园区", "transfer-park")
+    organisations.organisation_transfer_request(credit_code=taken.organisation.credit_code, contact_name="新联络",
+                                                email="new-contact@example.cn",
+                                                password_hash=make_password("Navigate-2026"), documents=documents())
+    return {"refuse": pending.organisation, "transfer": taken.organisation}
+
+
+@given(st.data())
+@hostile(30)
+def test_verification_decisions_survive_hostile_input(client, reviewers, registrations, data):
+    from applications.models import OrganisationTransfer
+    from review.forms import TransferDecisionForm, VerificationRefuseForm
+
+    which = data.draw(st.sampled_from(["refuse", "transfer"]))
+    organisation = registrations[which]
+    form = {"refuse": VerificationRefuseForm, "transfer": TransferDecisionForm}[which](prefix=which)
+    baseline = {f"{which}-reason": "委托书未盖公章。", f"{which}-decision": "refuse"}
+    post = data.draw(post_data(form_strategies(form), baseline=baseline))
+    url = reverse("organisation_refuse" if which == "refuse" else "organisation_transfer_decide", args=[organisation.pk])
+    client.force_login(reviewers["province_js"])
+
+    def state():
+        org = Organisation.objects.get(pk=organisation.pk)
+        return (org.verification, org.verification_note,
+                list(OrganisationTransfer.objects.filter(organisation=org).values_list("status", "reason")))
+
+    before = state()
+    with rolled_back(client):
+        response = client.post(url, post)
+        event(f"status {response.status_code}")
+        assert response.status_code in (302, 400, 409), response.status_code
+        if response.status_code == 302:
+            reason = sent(post, f"{which}-reason").strip()
+            after = state()
+            assert after != before
+            assert reason in (after[1], *(r for _s, r in after[2]))
+            assert client.get(response["Location"]).status_code == 200
+        else:
+            assert state() == before
+            assert_refusal_explained(response, post, typed_keys(form))

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications.enums import Route, State
-from applications.models import Application
+from applications.models import Application, Organisation
 from portal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
 from navportal.models import Role, User
 from post_office.models import STATUS, Email, Log
@@ -54,6 +54,8 @@ class World:
         self.draft = next(a for a in Application.objects.filter(call=self.call, state=State.DRAFT).order_by("pk")
                           if "plan" in a.sections_saved)
         self.applicant = User.objects.get(organisation=self.draft.organisation)
+        self.registration = (Organisation.objects.filter(province=self.province.province, applicant_type__in=(
+            "national_park", "provincial_park")).order_by("pk").first())
         self.notice = Notice.objects.get(call=self.call)
         self.objection = Objection.objects.filter(entry__notice=self.notice).order_by("pk").first()
         # The outbox: sent, failed after tries and waiting mails, each with its log (the generator sends none).
@@ -93,6 +95,10 @@ PAGES = {
     "security (security administrator)": lambda w: (w.secadmin, reverse("security_home") + "?q=prov"),
     "audit trail (xlsx)": lambda w: (w.auditor, reverse("audit_export")),
     "messages": lambda w: (w.province, reverse("messages")),
+    "registrations (province)": lambda w: (w.province, reverse("verification_queue") + "?show=all"),
+    "registrations (CNIPA)": lambda w: (w.cnipa, reverse("verification_queue") + "?show=all"),
+    "registration (province)": lambda w: (w.province, reverse("verification_detail", args=[w.registration.pk])),
+    "organisation (applicant)": lambda w: (w.applicant, reverse("organisation_own")),
     "applications (applicant)": lambda w: (w.applicant, reverse("application_list")),
     "task list (applicant)": lambda w: (w.applicant, reverse("application_tasks", args=[w.draft.pk])),
     "section with roster (applicant)": lambda w: (

@@ -87,9 +87,11 @@ PAGE_TABLE = {
     "applications.apply":                 "1    .    .    .    .    .    .    .",
     "applications.print_application":     "1    1    1    1    1    .    .    .",
     "applications.download_attachment":   "1    1    1    1    1    .    .    .",
+    "applications.view_organisation_documents": "1    1    1    1    1    .    .    .",
     "review.view_queue":                  ".    1    1    1    1    .    .    .",
     "review.filter_by_unit":              ".    .    .    .    1    .    .    .",
     "review.view_application":            ".    1    1    1    1    .    .    .",
+    "review.view_verifications":          ".    1    1    1    1    .    .    .",
     "review.view_package":                ".    .    1    1    1    .    .    .",
     "review.list_packages":               ".    .    .    .    1    .    .    .",
     "review.set_province_deadline":       ".    .    1    .    .    .    .    .",
@@ -140,7 +142,8 @@ PAGE_PARTS = {"review.filter_by_unit", "review.list_packages"}
 # The views anyone may open (each does what it needs for a signed-in visitor itself), by URL name.
 PUBLIC = {
     "home", "help",                               # the public calls and how to apply, or a signed-in user's desk
-    "login", "logout", "register", "register_confirm",
+    "login", "logout", "register", "register_confirm", "register_transfer",
+    "platform_login", "platform_callback",      # 404 unless the identity platform is configured (portal/platform.py)
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "set_language",
     "notice_current", "notice_detail", "objection_create", "objection_done", "objection_confirm", "bases",  # SPEC §1: the public

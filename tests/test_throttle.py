@@ -129,6 +129,38 @@ def test_registrations_from_one_address_are_limited(db, counters):
     assert page.status_code == 200  # reading the form is never limited
 
 
+def test_a_platform_vouched_registration_is_limited_too(db, counters, settings):
+    """The identity platform's direct path (no mail round trip) counts against the same limits."""
+    from applications.models import Organisation
+    # The platform configured (no provider is asked: the POST is refused before anything is sent anywhere).
+    issuer = "http://127.0.0.1:8549/o"
+    for name, value in {"OIDC_RP_CLIENT_ID": "portal", "OIDC_RP_CLIENT_SECRET": "secret", "OIDC_OP_ISSUER": issuer,
+                        "OIDC_OP_AUTHORIZATION_ENDPOINT": f"{issuer}/authorize/",
+                        "OIDC_OP_TOKEN_ENDPOINT": f"{issuer}/token/", "OIDC_OP_USER_ENDPOINT": f"{issuer}/userinfo/",
+                        "OIDC_OP_JWKS_ENDPOINT": f"{issuer}/jwks/"}.items():
+        setattr(settings, name, value)
+    for i in range(5):
+        visitor().post(reverse("register"), registration(f"r{i}@example.cn", i))
+    public = visitor()
+    session = public.session
+    session["platform_registration"] = {"issuer": "https://id.example.cn", "subject": "faren-1",
+                                        "credit_code": registration("", 42)["credit_code"], "name": "示例·平台园区",
+                                        "contact_name": "李法人", "email": "faren@example.cn"}
+    session.save()
+    response = public.post(reverse("register"), registration("faren@example.cn", 42))
+    assert response.status_code == 429 and not Organisation.objects.exists()
+
+
+def test_transfer_requests_from_one_address_are_limited(db, counters, applicant):
+    import re
+    visitor().post(reverse("register"), {**registration("taker@example.cn", 1),
+                                         "credit_code": applicant.organisation.credit_code})
+    link = re.search(r"https?://\S+(/register/transfer/[\w-]+/)", deliver_mail()[-1].body).group(1)
+    public = visitor("127.0.0.77")
+    assert [public.post(link).status_code for _ in range(11)] == [400] * 10 + [429]  # no documents: refused
+    assert public.get(link).status_code == 200  # reading the form is never limited
+
+
 def test_reset_mails_per_account_are_limited(db, counters, applicant):
     answers = [visitor(f"127.0.0.{30 + i}").post(reverse("password_reset"), {"email": applicant.email}).status_code
                for i in range(4)]

@@ -3,7 +3,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from applications.models import Organisation, PendingRegistration
+from applications.enums import DocumentKind, TransferStatus, Verification
+from applications.models import Organisation, OrganisationTransfer, PendingRegistration
 from navportal.demo.content import credit_code
 from navportal.models import AuditEvent, City, Ministry, Province, Role, User
 
@@ -37,14 +38,18 @@ def test_registration_creates_organisation_and_account_once_the_address_is_confi
     link = mailed_link(mailoutbox[0])
     assert client.get(link).status_code == 200 and not Organisation.objects.exists()  # a GET creates nothing
     response = client.post(link)
-    assert response.url == reverse("application_list")
+    assert response.url == reverse("organisation_own")  # which asks for the documents
     org = Organisation.objects.get()
+    assert org.verification == Verification.AWAITING and not org.is_verified
     user = User.objects.get(organisation=org)
     assert (org.credit_code, user.username, user.role) == (credit_code(7), "wang@example.cn", Role.APPLICANT)
     assert user.check_password("Navigate-2026")
     assert not PendingRegistration.objects.exists()
-    assert AuditEvent.objects.filter(action="organisation_register", object_id=str(org.pk)).count() == 1
+    assert list(AuditEvent.objects.filter(action="organisation_register", object_id=str(org.pk)).values_list(
+        "to_state", flat=True)) == [Verification.AWAITING]
     assert client.get(reverse("application_list")).status_code == 200
+    page = client.get(reverse("organisation_own")).content.decode()
+    assert "upload" in page.lower() and 'name="authorisation"' in page and 'name="licence"' in page
     client.logout()
     assert client.post(link).status_code == 404  # used once
 
@@ -71,11 +76,13 @@ def test_registration_answers_the_same_whether_or_not_the_address_or_the_code_ex
         answers[case] = (response.status_code, _page(response).replace(overrides["email"], "ADDRESS"))
     assert answers["new"] == answers["address known"] == answers["code known"]
     subjects = [(m.to, m.subject) for m in mailoutbox]
+    # The organisation's contact is not mailed for a mere attempt: only once a transfer is actually requested.
     assert subjects == [(["new@example.cn"], "Finish registering your organisation"),
                         ([owner.email], "You already have an account on the portal"),
-                        (["new@example.cn"], "This organisation is registered already"),
-                        ([owner.email], "Someone tried to register your organisation again")]
-    assert PendingRegistration.objects.count() == 1 and Organisation.objects.count() == 1
+                        (["new@example.cn"], "This organisation is registered already")]
+    assert "/register/transfer/" in mailoutbox[-1].body and "/register/confirm/" not in mailoutbox[-1].body
+    assert PendingRegistration.objects.count() == 2 and Organisation.objects.count() == 1
+    assert not OrganisationTransfer.objects.exists() and User.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -141,3 +148,57 @@ def test_a_registration_racing_another_of_the_same_code_gets_a_message_not_an_er
         services.organisation_register(email="b@example.cn", **values)
     assert exc.value.code == "duplicate"
     assert Organisation.objects.count() == 1 and not User.objects.filter(username="b@example.cn").exists()
+
+
+@pytest.mark.django_db
+def test_a_known_code_is_answered_by_mail_with_a_transfer_link_that_takes_the_documents(english, mailoutbox):
+    """Issue 15 and SPEC §7 together: a registration of a registered code answers as any other; the mail to its
+    sender holds a link (expiring as the new-registration link does) whose page takes the two documents and makes
+    a pending transfer request at the organisation's bureau — the organisation's contacts are told then, once."""
+    from django.test import Client
+    from tests.applications.test_verification import LETTER, LICENCE, pdf
+    owner_client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    register(owner_client, mailoutbox)
+    owner = User.objects.get()
+    mailoutbox.clear()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(reverse("register"), form(email="taker@example.cn", contact_name="接管人"))
+    assert response.status_code == 200 and "applications/register_sent.html" in [t.name for t in response.templates]
+    [sent] = mailoutbox
+    assert sent.to == ["taker@example.cn"] and credit_code(7) in sent.body
+    [link] = re.findall(r"https?://\S+(/register/transfer/[\w-]+/)", sent.body)
+    # The link is for a transfer only: the new-registration button refuses it, and the transfer page shows its form.
+    assert client.post(link.replace("/transfer/", "/confirm/")).status_code == 404
+    assert client.get(link).status_code == 200 and Organisation.objects.count() == 1
+    mailoutbox.clear()
+    response = client.post(link, {"authorisation": pdf(LETTER), "licence": pdf(LICENCE)})
+    assert response.status_code == 200 and "applications/register_transfer.html" in [t.name for t in response.templates]
+    transfer = OrganisationTransfer.objects.get()
+    assert (transfer.organisation_id, transfer.status, transfer.requester.username, transfer.requester.is_active) == (
+        owner.organisation_id, TransferStatus.PENDING, "taker@example.cn", False)
+    assert sorted(transfer.documents.values_list("kind", flat=True)) == sorted(DocumentKind.values)
+    # The bureau that verifies the park (Jiangsu's province: a provincial park) is the one the request is for.
+    from applications import organisations
+    assert organisations.first_desk_role(owner.organisation) == Role.PROVINCE
+    assert [m.to for m in mailoutbox if "taker" not in m.to[0]] == [[owner.email]]  # no reviewer in this world
+    assert not PendingRegistration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_transfer_link_expires_as_the_registration_link_does(client, mailoutbox):
+    import datetime
+
+    from django.utils import timezone
+
+    from applications.services import REGISTRATION_CONFIRM_HOURS
+    register(client, mailoutbox)
+    client.logout()
+    mailoutbox.clear()
+    client.post(reverse("register"), form(email="taker@example.cn"))
+    [link] = re.findall(r"https?://\S+(/register/transfer/[\w-]+/)", mailoutbox[-1].body)
+    pending = PendingRegistration.objects.get()
+    assert pending.expires_at - pending.created_at == pytest.approx(
+        datetime.timedelta(hours=REGISTRATION_CONFIRM_HOURS), abs=datetime.timedelta(seconds=5))
+    PendingRegistration.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert client.get(link).status_code == 409
+    assert not OrganisationTransfer.objects.exists() and not User.objects.filter(username="taker@example.cn").exists()

@@ -12,10 +12,12 @@ import datetime
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications.enums import APPLICANT_LABELS, State
+from applications import organisations as registrations
+from applications.enums import APPLICANT_LABELS, DocumentKind, State
 from applications.models import Application, ApplicationVersion, Organisation
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import AuditEvent, City, Province, Role, User
@@ -115,12 +117,23 @@ def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_ser
     link = re.search(r"https?://\S+(/register/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1)
     visit(page, link)
     submit(page, "main form button[type=submit]")
-    assert page.url.endswith("/applications/"), page.url
+    # Signed in on the organisation's page, which asks for the two documents of the verification.
+    assert page.url.endswith("/organisation/"), page.url
+    assert page.locator("[name=authorisation]").is_visible() and page.locator("[name=licence]").is_visible()
     organisation = Organisation.objects.get(credit_code=code)
     assert (organisation.name, organisation.applicant_type, organisation.affiliation) == (
         ORG_NAME, "institution", "city")
     assert (organisation.province_id, organisation.city_id) == (jiangsu.pk, nanjing.pk)
     assert User.objects.get(username=EMAIL).role == Role.APPLICANT
+    # Provisional until Nanjing's bureau verifies the registration (SPEC §10): seeded with the services here, as
+    # tests/browser/test_identity_journey.py clicks that stage.
+    visit(page, "/applications/")
+    assert page.locator("#verification").is_visible()
+    registrations.organisation_documents_upload(actor=User.objects.get(username=EMAIL), documents={
+        kind: (SimpleUploadedFile(f"{kind}.pdf", TINY_PDF), "application/pdf") for kind in DocumentKind})
+    verifier = User.objects.create_user(username="nanjing-verifier", role=Role.CITY, city=nanjing)
+    registrations.organisation_verify(actor=verifier, organisation_id=organisation.pk)
+    visit(page, "/applications/")
 
     # --- Start the application and accept the pledge -----------------------------------------
     assert page.get_by_text(call.title).is_visible()

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.enums import (
-    Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ExemptCategory, Route, State,
+    Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ExemptCategory, Route, State, Verification, VerifiedVia,
 )
 from applications.models import (
     SUBMISSION_SERIES, Application, ApplicationVersion, Attachment, Organisation, ServiceRecord, StaffMember,
@@ -215,7 +215,9 @@ class Command(BaseCommand):
         name = f"生成·{city.name}{'' if ministry is None else ministry.name + '所属'}{KINDS[applicant_type]}" \
                f"{self.org_seed - 100000:05d}"
         return Organisation(name=name, credit_code=credit_code(self.org_seed), applicant_type=applicant_type,
-                            affiliation=affiliation, ministry=ministry, province=province, city=city)
+                            affiliation=affiliation, ministry=ministry, province=province, city=city,
+                            verification=Verification.VERIFIED, verified_at=timezone.now(),
+                            verified_via=VerifiedVia.BUREAU)
 
     def units(self, n):
         """[(unit key, province, kind)] for n applications: about one in eight through a ministry."""

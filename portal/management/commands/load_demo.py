@@ -20,8 +20,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import services
-from applications.enums import Affiliation, ApplicantType, AttachmentKind, State
+from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State, Verification, VerifiedVia
 from applications.models import Application, Organisation
+from applications.organisations import organisation_documents_upload
 from applications.sections import SECTIONS
 from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
@@ -78,6 +79,12 @@ NOTICE_ORGANISATIONS = [
      None, "submitted"),
 ]
 
+# A registration still provisional (SPEC §10): its documents uploaded, waiting in Jiangsu's verification queue.
+PROVISIONAL_ORGANISATIONS = [
+    ("pending@example.cn", "示例·昆山高新技术产业开发区", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "320500",
+     None, "provisional"),
+]
+
 CITY_REVIEWERS = [("city-nanjing", "320100"), ("city-suzhou", "320500"), ("city-hangzhou", "330100"),
                   ("city-guangzhou", "440100")]
 MINISTRY_REVIEWERS = [("ministry-moe", "moe"), ("ministry-cas", "cas")]
@@ -106,6 +113,8 @@ class Command(BaseCommand):
             for username, *rest in ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
             self.call_on_notice()
+            for username, *rest in PROVISIONAL_ORGANISATIONS:
+                self.organisation(username, *rest, call=demo_call)
             if mail.outbox:
                 self.stdout.write(f"{len(mail.outbox)} notifications are in the demo accounts' messages (their "
                                   "e-mails were not sent).")
@@ -229,13 +238,21 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             return
         city = City.objects.select_related("province").get(code=city_code)
-        seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS].index(username)
+        seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS + PROVISIONAL_ORGANISATIONS].index(username)
+        # The demo's organisations are verified as the bureaus would have (SPEC §10), but the provisional one.
+        verified = {} if stage == "provisional" else {
+            "verification": Verification.VERIFIED, "verified_at": timezone.now(), "verified_via": VerifiedVia.BUREAU}
         with transaction.atomic():
             org = Organisation.objects.create(
                 name=name, credit_code=credit_code(seed), applicant_type=applicant_type, affiliation=affiliation,
                 ministry=Ministry.objects.get(code=ministry_code) if ministry_code else None,
-                province=city.province, city=city)
+                province=city.province, city=city, **verified)
             user = self.user(username, Role.APPLICANT, "李联络", organisation=org)
+        if stage == "provisional":
+            organisation_documents_upload(actor=user, documents={
+                DocumentKind.AUTHORISATION: (SimpleUploadedFile("法人授权委托书（示例）.pdf", TINY_PDF), "application/pdf"),
+                DocumentKind.LICENCE: (SimpleUploadedFile("营业执照（示例）.pdf", TINY_PDF), "application/pdf")})
+            return
         if stage == "none":
             return
         application = services.application_start(actor=user, call=call)
