@@ -11,3 +11,7 @@ class NavportalConfig(AppConfig):
         from .converters import register_id_converter
 
         register_id_converter()  # <id:…> in every URLconf: registered before any URLconf is read
+
+        from .crypto import self_test
+
+        self_test()  # SM3 and SM4 answer the standards' test vectors, or the portal does not start (SPEC §11)
