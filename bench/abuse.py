@@ -17,30 +17,19 @@ import argparse
 import http.client
 import os
 import re
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 
-from .run import PYTHON, ROOT, run, start_server, stop_server
+from .run import PYTHON, ROOT, bench_env, run, start_server, stop_server
 
 
 def env_for(args):
-    var = ROOT / "var" / "bench"
-    return {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
-        "DEBUG": "0",
-        "SECRET_KEY": "abuse-only-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "NAVPORTAL_VAR_DIR": str(var),
-        "STATIC_ROOT": str(var / "static"),
-        "LOG_LEVEL": "ERROR",
-        "RATELIMIT_CACHE_URL": args.redis,
-        "DJANGO_SETTINGS_MODULE": "navportal.settings",
-    }
+    """The benchmark's production settings (bench.run.bench_env), with the rate-limit counters in Redis."""
+    return {**bench_env(args), "SECRET_KEY": "abuse-only-" + "k" * 50, "LOG_LEVEL": "ERROR",
+            "RATELIMIT_CACHE_URL": args.redis}
 
 
 def request(port, method, path, source, body=None, cookies="", timeout=60):

@@ -276,3 +276,20 @@ def log_out(page):
     if toggler.is_visible():
         toggler.click()
     submit(page, "header form[action$='/accounts/logout/'] button")
+
+
+def register(page, *, name, code, applicant_type, province, city, contact_name, email, password):
+    """Fill in and send the public registration form as a person would (the answer is the same for everyone: the
+    mailed link finishes it)."""
+    visit(page, "/register/")
+    page.fill("[name=name]", name)
+    page.fill("[name=credit_code]", code)
+    page.select_option("[name=applicant_type]", value=applicant_type)
+    page.select_option("[name=affiliation]", value="city")
+    page.select_option("[name=province]", value=str(province.pk))
+    page.select_option("[name=city]", value=str(city.pk))
+    page.fill("[name=contact_name]", contact_name)
+    page.fill("[name=email]", email)
+    page.fill("[name=password1]", password)
+    page.fill("[name=password2]", password)
+    submit(page, "main form button[type=submit]")

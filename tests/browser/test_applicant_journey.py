@@ -25,7 +25,7 @@ from review.models import Call
 from tests.conftest import totp_code
 
 from .conftest import (
-    BROWSER_TEST, DESKTOP, PHONE, check_page, log_in, log_out, new_page, shot, submit, tidy_call, visit, zh,
+    BROWSER_TEST, DESKTOP, PHONE, check_page, log_in, log_out, new_page, register, shot, submit, tidy_call, visit, zh,
 )
 from tests.mail_helpers import deliver_mail
 
@@ -99,18 +99,8 @@ def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_ser
     values = complete_values()
 
     # --- Registration -------------------------------------------------------------------------
-    visit(page, "/register/")
-    page.fill("[name=name]", ORG_NAME)
-    page.fill("[name=credit_code]", code)
-    page.select_option("[name=applicant_type]", value="institution")
-    page.select_option("[name=affiliation]", value="city")
-    page.select_option("[name=province]", value=str(jiangsu.pk))
-    page.select_option("[name=city]", value=str(nanjing.pk))
-    page.fill("[name=contact_name]", "李联络")
-    page.fill("[name=email]", EMAIL)
-    page.fill("[name=password1]", PASSWORD)
-    page.fill("[name=password2]", PASSWORD)
-    submit(page, "main form button[type=submit]")
+    register(page, name=ORG_NAME, code=code, applicant_type="institution", province=jiangsu, city=nanjing,
+             contact_name="李联络", email=EMAIL, password=PASSWORD)
     # The same answer whoever registers (SPEC §7); the link mailed to the address finishes the registration.
     assert page.locator("h1").inner_text() == "请查收电子邮件"
     check_page(page)

@@ -13,7 +13,7 @@ from tests.conftest import make_applicant
 from tests.mail_helpers import deliver_mail
 from tests.oidc_provider.runner import start_provider
 
-from .conftest import BROWSER_TEST, log_in, log_out, official, shot, submit, visit, zh
+from .conftest import BROWSER_TEST, log_in, log_out, official, register, shot, submit, visit, zh
 
 pytestmark = BROWSER_TEST
 
@@ -32,18 +32,8 @@ def test_a_registration_with_its_documents_is_verified_by_the_province(page, liv
     official("prov-js", Role.PROVINCE, province=jiangsu)
     code = credit_code(515151)
 
-    visit(page, "/register/")
-    page.fill("[name=name]", ORG_NAME)
-    page.fill("[name=credit_code]", code)
-    page.select_option("[name=applicant_type]", value="provincial_park")
-    page.select_option("[name=affiliation]", value="city")
-    page.select_option("[name=province]", value=str(jiangsu.pk))
-    page.select_option("[name=city]", value=str(suzhou.pk))
-    page.fill("[name=contact_name]", "周联络")
-    page.fill("[name=email]", EMAIL)
-    page.fill("[name=password1]", PASSWORD)
-    page.fill("[name=password2]", PASSWORD)
-    submit(page, "main form button[type=submit]")
+    register(page, name=ORG_NAME, code=code, applicant_type="provincial_park", province=jiangsu, city=suzhou,
+             contact_name="周联络", email=EMAIL, password=PASSWORD)
     # The same answer whoever registers (SPEC §7); the link mailed finishes it, on the organisation's page.
     link = re.search(r"https?://\S+(/register/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1)
     visit(page, link)
