@@ -1,10 +1,12 @@
 """The audit trail: one call per recorded event, inside the transaction of the change it records."""
 
 import contextvars
+import json
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
+from .keys import keyring
 from .models import AuditEvent, AuditHead, AuditResult
 
 # The client address of the request being served; set by AuditContextMiddleware so that services,
@@ -29,26 +31,88 @@ def audit_record(*, actor, action, obj=None, from_state="", to_state="", note=""
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
             from_state=from_state or "", to_state=to_state or "", note=note or "", prev_hash=head.last_hash)
-        event.hash = event.content_digest()
+        event.seal()
         event.save()
         head.last_hash = event.hash
         head.save(update_fields=["last_hash"])
         return event
 
 
+def chain_content(event):
+    """What an audit row's MAC covers: its content chained to the previous row's hash, as bytes (a function of
+    the row's fields alone, so the migration that first chained the trail under HMAC-SM3 uses it too)."""
+    content = [event.prev_hash, event.at.isoformat(), event.actor_id, event.username, event.role, event.ip,
+               event.action, event.result, event.object_type, event.object_id, event.from_state, event.to_state,
+               event.note]
+    return json.dumps(content, ensure_ascii=False, default=str).encode()
+
+
 def audit_verify():
-    """(checked, first_broken): walks the trail in order and names the first row whose hash or link to
-    the previous row does not hold ("end" when the newest rows are missing). The oldest remaining row's link is trusted (older rows may have been
-    purged after the retention period)."""
+    """(checked, first_broken): walks the trail in order and names the first row whose MAC or link to the previous
+    row does not hold (a row under a key the ring does not hold is broken too; "end" when the newest rows are
+    missing). The oldest remaining row's link is trusted (older rows may have been purged after the retention
+    period)."""
+    ring = keyring()
     previous, checked = None, 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if (previous is not None and event.prev_hash != previous) or event.hash != event.content_digest():
+        if previous is not None and event.prev_hash != previous:
+            return checked, event.pk
+        if event.key_id not in ring.keys or event.hash != ring.mac("audit", chain_content(event), event.key_id).hex():
             return checked, event.pk
         previous, checked = event.hash, checked + 1
     head = AuditHead.objects.filter(id=1).first()
     if head is not None and head.last_hash and head.last_hash != previous:
         return checked, "end"  # rows after the last one were removed
     return checked, None
+
+
+def _allow_rechain(connection):
+    # The PostgreSQL trigger lets the chain's own columns (prev_hash, hash, key_id) change while this is set, for
+    # the rest of the transaction; anything else in a row stays refused. Without the key a re-chain is detected.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL navportal.rechain = 'on'")
+
+
+def audit_rechain(*, event_model=AuditEvent, head_model=AuditHead, using="default", batch=2000, record=None):
+    """Re-computes the whole trail's chain under the current audit key, oldest row first; returns the rows
+    re-chained. Writers are not stopped: each batch is its own transaction, and only the last one holds the
+    trail's head (audit writers queue behind it for that batch alone). `record` (a dict of audit fields) is
+    appended as the last line, chained under the new key, when there was a trail to re-chain.
+
+    The content of every row stays as it is: only prev_hash, hash and key_id change. The oldest row's link is kept.
+    (The models are parameters so that a migration can pass its historical ones.)"""
+    ring = keyring()
+    rows_of = event_model.objects.using(using).order_by("id")
+    previous, last_id, count = None, 0, 0
+    while True:
+        with transaction.atomic(using=using):
+            _allow_rechain(connections[using])
+            rows = list(rows_of.filter(id__gt=last_id)[:batch + 1])
+            final = len(rows) <= batch
+            if final:
+                head, _created = head_model.objects.using(using).select_for_update().get_or_create(id=1)
+                rows = list(rows_of.filter(id__gt=last_id))  # with the head held nothing more can be added
+            else:
+                rows = rows[:batch]
+            for row in rows:
+                if previous is not None:
+                    row.prev_hash = previous
+                row.key_id = ring.current_id
+                row.hash = previous = ring.mac("audit", chain_content(row), row.key_id).hex()
+            event_model.objects.using(using).bulk_update(rows, ["prev_hash", "hash", "key_id"], batch_size=500)
+            count += len(rows)
+            last_id = rows[-1].id if rows else last_id
+            if final:
+                if count and record is not None:
+                    line = event_model(at=timezone.now(), prev_hash=previous or "", key_id=ring.current_id,
+                                       **record)
+                    line.hash = previous = ring.mac("audit", chain_content(line), line.key_id).hex()
+                    line.save(using=using)
+                if previous is not None:
+                    head.last_hash = previous
+                    head.save(update_fields=["last_hash"], using=using)
+                return count
 
 
 class AuditContextMiddleware:

@@ -36,6 +36,8 @@ _ACTIONS = {
     "access_denied": _("Access refused (outside the user's scope)"),
     "audit_export": _("Audit trail exported"),
     "mail_resend": _("Mail sent again"),
+    "audit_rechain": _("Audit trail re-chained under a new key"),
+    "key_rotation": _("Keys rotated"),
 }
 _STATES = {
     "enrolled": _("enrolled"),

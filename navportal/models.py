@@ -283,9 +283,11 @@ class AuditEvent(models.Model):
     """One append-only line of the audit trail: who did what to which object, from which state to which.
 
     Written in the same transaction as the change it records, so a change without its audit line cannot
-    be committed. Tamper-evident: each row's `hash` covers its content and the previous row's hash, so
-    editing or removing a row breaks the chain at that row (manage.py verify_audit finds it). On
-    PostgreSQL a trigger refuses UPDATE, and DELETE of rows younger than the retention period.
+    be committed. Tamper-evident: each row's `hash` is the HMAC-SM3 of its content and the previous row's hash
+    under the audit key of `key_id` (navportal.keys, outside the database), so editing or removing a row breaks
+    the chain at that row (manage.py verify_audit finds it), and nobody without the key can re-hash it
+    consistently. On PostgreSQL a trigger refuses UPDATE (but of the chain's own columns while a re-chain under
+    a new key runs) and DELETE of rows younger than the retention period.
     """
 
     at = models.DateTimeField(_("time"), db_index=True)
@@ -302,6 +304,7 @@ class AuditEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -312,13 +315,24 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
-    def content_digest(self):
-        """The hash this row must carry: its own content chained to the previous row's hash."""
-        import hashlib
-        import json
-        content = [self.prev_hash, self.at.isoformat(), self.actor_id, self.username, self.role, self.ip, self.action,
-                   self.result, self.object_type, self.object_id, self.from_state, self.to_state, self.note]
-        return hashlib.sha256(json.dumps(content, ensure_ascii=False, default=str).encode()).hexdigest()
+    def content(self):
+        """What the row's MAC covers: its content chained to the previous row's hash, as bytes."""
+        from .audit import chain_content
+
+        return chain_content(self)
+
+    def content_digest(self, key_id=None):
+        """The hash this row must carry: HMAC-SM3 of its content under the audit key of `key_id` (its own)."""
+        from .keys import keyring
+
+        return keyring().mac("audit", self.content(), key_id or self.key_id).hex()
+
+    def seal(self):
+        """Sets the row's hash under the current audit key (before it is saved)."""
+        from .keys import keyring
+
+        self.key_id = keyring().current_id
+        self.hash = self.content_digest()
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

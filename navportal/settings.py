@@ -122,6 +122,16 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------
 VAR_DIR = Path(os.environ.get("NAVPORTAL_VAR_DIR", BASE_DIR / "var"))
+
+# --- Keys (navportal.keys, docs/cryptography.md) ---------------------------------------------------
+# Outside the database: the keys themselves (NAVPORTAL_KEYS, from a secret) or a file of them. Development makes
+# var/keys on first use; production refuses to start without keys.
+NAVPORTAL_KEYS = os.environ.get("NAVPORTAL_KEYS", "")
+NAVPORTAL_KEY_FILE = os.environ.get("NAVPORTAL_KEY_FILE", "") or (str(VAR_DIR / "keys") if DEBUG else "")
+NAVPORTAL_KEY_FILE_CREATE = DEBUG
+if not DEBUG and not (NAVPORTAL_KEYS or NAVPORTAL_KEY_FILE):
+    raise ImproperlyConfigured("NAVPORTAL_KEY_FILE (or NAVPORTAL_KEYS) must give the portal's keys when DEBUG is off "
+                               "(manage.py generate_key prints one; docs/cryptography.md)")
 _default_db = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _default_db)}

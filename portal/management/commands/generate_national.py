@@ -597,7 +597,8 @@ class Command(BaseCommand):
             event = AuditEvent(at=at.astimezone(datetime.timezone.utc), actor=actor, username=actor.get_username(), role=actor.role, ip="127.0.0.1",
                                action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
                                from_state=from_state, to_state=to_state, note=note, prev_hash=previous)
-            event.hash = previous = event.content_digest()
+            event.seal()
+            previous = event.hash
             rows.append(event)
         # One INSERT per batch, in order: the ids follow the chain.
         AuditEvent.objects.bulk_create(rows, batch_size=2000)
