@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -43,7 +44,12 @@ TARGETS = {
 
 def bench_env(args):
     var = ROOT / "var" / "bench"
+    keys = var / "keys"  # the key file production keeps outside the database (docs/cryptography.md)
+    if not keys.exists():
+        keys.parent.mkdir(parents=True, exist_ok=True)
+        keys.write_text(f"bench:{secrets.token_hex(32)}\n")
     return {
+        "NAVPORTAL_KEY_FILE": str(keys),
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db}",
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-" + "k" * 50,

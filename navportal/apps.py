@@ -15,3 +15,7 @@ class NavportalConfig(AppConfig):
         from .crypto import self_test
 
         self_test()  # SM3 and SM4 answer the standards' test vectors, or the portal does not start (SPEC §11)
+
+        from .keys import keyring
+
+        keyring()  # and the keys are there and well-formed (navportal.keys), or it does not start either

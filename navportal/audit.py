@@ -74,17 +74,28 @@ def _allow_rechain(connection):
             cursor.execute("SET LOCAL navportal.rechain = 'on'")
 
 
-def audit_rechain(*, event_model=AuditEvent, head_model=AuditHead, using="default", batch=2000, record=None):
-    """Re-computes the whole trail's chain under the current audit key, oldest row first; returns the rows
-    re-chained. Writers are not stopped: each batch is its own transaction, and only the last one holds the
-    trail's head (audit writers queue behind it for that batch alone). `record` (a dict of audit fields) is
-    appended as the last line, chained under the new key, when there was a trail to re-chain.
+def legacy_sha256(event):
+    """The unkeyed SHA-256 an audit row carried before navportal 0012 (what the re-chain migration checks)."""
+    import hashlib
 
-    The content of every row stays as it is: only prev_hash, hash and key_id change. The oldest row's link is kept.
+    return hashlib.sha256(chain_content(event)).hexdigest()
+
+
+def audit_rechain(*, event_model=AuditEvent, head_model=AuditHead, using="default", batch=2000, record=None,
+                  old_digest=None):
+    """Re-computes the trail's chain under the current audit key, oldest row first: (rows re-chained, first broken
+    row's id or None). Writers are not stopped: each batch is its own transaction, and only the last one holds the
+    trail's head (audit writers queue behind it for that batch alone).
+
+    Each row is checked as it was before it is re-chained — its hash under its own key (or `old_digest(row)` for a
+    row without a key id, the SHA-256 of before 0012) and its link to the row before — and the re-chain stops at the
+    first row that does not hold: a rotation never launders a forged row, and the break stays where it was found.
+    `record` (a dict of audit fields) is appended as the last line, chained under the new key, when there was a
+    trail to re-chain. Only prev_hash, hash and key_id change; the oldest row's link is kept.
     (The models are parameters so that a migration can pass its historical ones.)"""
     ring = keyring()
     rows_of = event_model.objects.using(using).order_by("id")
-    previous, last_id, count = None, 0, 0
+    previous, previous_as_found, last_id, count = None, None, 0, 0
     while True:
         with transaction.atomic(using=using):
             _allow_rechain(connections[using])
@@ -95,13 +106,21 @@ def audit_rechain(*, event_model=AuditEvent, head_model=AuditHead, using="defaul
                 rows = list(rows_of.filter(id__gt=last_id))  # with the head held nothing more can be added
             else:
                 rows = rows[:batch]
+            changed, broken = [], None
             for row in rows:
+                if not _holds(ring, row, previous_as_found, old_digest):
+                    broken = row.pk
+                    break
+                previous_as_found = row.hash
                 if previous is not None:
                     row.prev_hash = previous
                 row.key_id = ring.current_id
                 row.hash = previous = ring.mac("audit", chain_content(row), row.key_id).hex()
-            event_model.objects.using(using).bulk_update(rows, ["prev_hash", "hash", "key_id"], batch_size=500)
-            count += len(rows)
+                changed.append(row)
+            event_model.objects.using(using).bulk_update(changed, ["prev_hash", "hash", "key_id"], batch_size=500)
+            count += len(changed)
+            if broken is not None:
+                return count, broken
             last_id = rows[-1].id if rows else last_id
             if final:
                 if count and record is not None:
@@ -112,7 +131,16 @@ def audit_rechain(*, event_model=AuditEvent, head_model=AuditHead, using="defaul
                 if previous is not None:
                     head.last_hash = previous
                     head.save(update_fields=["last_hash"], using=using)
-                return count
+                return count, None
+
+
+def _holds(ring, row, previous_hash, old_digest):
+    """Whether an audit row is as it was written: linked to the row before and carrying its own hash."""
+    if previous_hash is not None and row.prev_hash != previous_hash:
+        return False
+    if not row.key_id:
+        return old_digest is not None and row.hash == old_digest(row)
+    return row.key_id in ring.keys and row.hash == ring.mac("audit", chain_content(row), row.key_id).hex()
 
 
 class AuditContextMiddleware:

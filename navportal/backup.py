@@ -82,10 +82,12 @@ def backup(target):
     return manifest
 
 
-def restore_drill(source, scratch_name):
+def restore_drill(source, scratch_name, key_file=None):
     """Restore the backup in `source` into a new, empty database `scratch_name` and check everything.
 
-    Returns a list of problems (empty when the drill passed). The scratch database is dropped at the end.
+    The keys are not in the backup (navportal.keys): `key_file` names the key file kept apart from it, with which the
+    restored audit chain is verified (default: the keys this process is configured with). Returns a list of problems
+    (empty when the drill passed). The scratch database is dropped at the end.
     """
     source = Path(source)
     manifest = json.loads((source / "manifest.json").read_text())
@@ -112,8 +114,12 @@ def restore_drill(source, scratch_name):
         url = (f"postgres://{settings_dict.get('USER') or 'postgres'}"
                f"{':' + settings_dict['PASSWORD'] if settings_dict.get('PASSWORD') else ''}"
                f"@{settings_dict.get('HOST') or '127.0.0.1'}:{settings_dict.get('PORT') or 5432}/{scratch_name}")
+        inspect_env = {**os.environ, "DATABASE_URL": url}
+        if key_file:
+            inspect_env.pop("NAVPORTAL_KEYS", None)
+            inspect_env["NAVPORTAL_KEY_FILE"] = str(key_file)
         check = subprocess.run([sys.executable, "manage.py", "restore_drill", "--inspect"], cwd=ROOT,
-                               env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+                               env=inspect_env, capture_output=True, text=True)
         if check.returncode != 0:
             return problems + [f"inspection failed: {check.stderr.strip()[-500:]}"]
         found = json.loads(check.stdout)
@@ -121,7 +127,10 @@ def restore_drill(source, scratch_name):
             problems.append(f"migrations not applied: {found['unapplied_migrations']}")
         problems += [f"table {table}: {found['rows'].get(table)} rows restored, {count} backed up"
                      for table, count in manifest["rows"].items() if found["rows"].get(table) != count]
-        if found["audit_broken"] is not None:
+        unknown = sorted(set(found["audit_keys"]) - set(found["keys"]))
+        if unknown:
+            problems.append(f"audit chain under key(s) {', '.join(unknown)}, which the keys given do not hold")
+        elif found["audit_broken"] is not None:
             problems.append(f"audit chain broken at {found['audit_broken']}")
         return problems
     finally:
@@ -133,7 +142,11 @@ def inspect():
     from django.db.migrations.executor import MigrationExecutor
 
     from .audit import audit_verify
+    from .keys import keyring
+    from .models import AuditEvent
+
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     return {"unapplied_migrations": [f"{m.app_label}.{m.name}" for m, _backwards in plan], "rows": row_counts(),
+            "keys": keyring().ids(), "audit_keys": sorted(set(AuditEvent.objects.values_list("key_id", flat=True))),
             "audit_broken": audit_verify()[1]}

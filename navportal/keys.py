@@ -71,6 +71,8 @@ class KeyRing:
         return list(self.keys)
 
     def _key(self, purpose, key_id):
+        if purpose not in PURPOSES:
+            raise ValueError(f"no such key use: {purpose}")
         try:
             return self._derived[(key_id or self.current_id, purpose)]
         except KeyError:

@@ -182,6 +182,10 @@ AUTH_USER_MODEL = "navportal.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# PBKDF2-HMAC-SM3 (navportal.hashers, GB/T 39786): older PBKDF2-SHA256 hashes still check and are rewritten with
+# SM3 at the next sign-in.
+PASSWORD_HASHERS = ["navportal.hashers.PBKDF2SM3PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

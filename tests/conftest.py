@@ -138,7 +138,8 @@ def pass_second_factor(client, user, **extra):
 
 @pytest.fixture(autouse=True)
 def _fast_and_private(settings, tmp_path):
-    # A fast hasher: the suite creates hundreds of accounts; production keeps Django's default.
+    # A fast hasher: the suite creates hundreds of accounts; production hashes with PBKDF2-HMAC-SM3
+    # (tests/test_password_hasher.py).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every request renews the session, so that two requests in a row cost the same queries (the once-a-minute
     # renewal itself is tested in tests/test_session_renewal.py).

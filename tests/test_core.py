@@ -35,6 +35,7 @@ def test_development_defaults_need_no_variable():
     ({"DEBUG": "0"}, "SECRET_KEY"),
     ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY"),
     ({"DEBUG": "0", "SECRET_KEY": "x" * 60}, "ALLOWED_HOSTS"),
+    ({"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "portal.example.cn"}, "NAVPORTAL_KEY_FILE"),
     ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
     ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
     ({"EMAIL_HOST": "smtp.example.cn", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),

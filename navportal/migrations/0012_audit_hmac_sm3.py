@@ -13,15 +13,17 @@ from navportal.migrations._audit_trigger import POSTGRES_PROTECT, POSTGRES_PROTE
 
 
 def rechain(apps, schema_editor):
-    from navportal.audit import audit_rechain
+    from navportal.audit import audit_rechain, legacy_sha256
 
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_PROTECT)
-    audit_rechain(event_model=apps.get_model("navportal", "AuditEvent"),
-                  head_model=apps.get_model("navportal", "AuditHead"), using=connection.alias,
-                  record={"username": "manage.py migrate", "action": "audit_rechain",
-                          "note": "SHA-256 → HMAC-SM3 (navportal 0012)"})
+    models = {"event_model": apps.get_model("navportal", "AuditEvent"),
+              "head_model": apps.get_model("navportal", "AuditHead"), "using": connection.alias}
+    record = {"username": "manage.py migrate", "action": "audit_rechain", "note": "SHA-256 → HMAC-SM3 (navportal 0012)"}
+    # Where the SHA-256 chain did not hold already, the re-chain stops at that row: the rows before it are
+    # re-chained, the rest keep their SHA-256, and verify_audit names the row. Never a reason to stop an upgrade.
+    audit_rechain(**models, record=record, old_digest=legacy_sha256)
 
 
 def back(apps, schema_editor):

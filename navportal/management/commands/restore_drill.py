@@ -12,15 +12,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="source", help="The backup folder.")
         parser.add_argument("--database", default="navportal_restore_drill", help="Scratch database name.")
+        parser.add_argument("--keys", dest="key_file",
+                            help="The key file kept apart from the backups (default: this server's keys).")
         parser.add_argument("--inspect", action="store_true", help="Internal: report on this database as JSON.")
 
-    def handle(self, *args, source=None, database=None, inspect=False, **options):
+    def handle(self, *args, source=None, database=None, inspect=False, key_file=None, **options):
         if inspect:
             self.stdout.write(json.dumps(inspect_database()))
             return
         if not source:
             raise CommandError("Name the backup folder with --from.")
-        problems = restore_drill(source, database)
+        problems = restore_drill(source, database, key_file)
         if problems:
             raise CommandError("Restore drill FAILED:\n" + "\n".join(problems))
         self.stdout.write("Restore drill passed: checksums, migrations, row counts, audit chain and files all hold.")
