@@ -187,11 +187,13 @@ def test_every_page_carries_the_security_headers(client):
     assert "<script>" not in response.content.decode()  # no inline script: the policy would block it
 
 
-def test_deploy_checks_pass_with_the_documented_production_environment():
+def test_deploy_checks_pass_with_the_documented_production_environment(tmp_path):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+           if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "NAVPORTAL_KEYS")}
+    (tmp_path / "keys").write_text("k2026:" + "5a" * 32 + "\n")
     env.update(DEBUG="0", SECRET_KEY="x" * 20 + "production-secret-key-long-and-random-0123456789",
-               ALLOWED_HOSTS="navportal.example.gov.cn", DATABASE_URL="postgres://navportal@127.0.0.1:5432/navportal")
+               ALLOWED_HOSTS="navportal.example.gov.cn", DATABASE_URL="postgres://navportal@127.0.0.1:5432/navportal",
+               NAVPORTAL_KEY_FILE=str(tmp_path / "keys"))
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
