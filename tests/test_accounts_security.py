@@ -189,9 +189,11 @@ def test_every_page_carries_the_security_headers(client):
 
 def test_deploy_checks_pass_with_the_documented_production_environment():
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+           if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "NAVPORTAL_KEY_FILE")}
     env.update(DEBUG="0", SECRET_KEY="x" * 20 + "production-secret-key-long-and-random-0123456789",
-               ALLOWED_HOSTS="navportal.example.gov.cn", DATABASE_URL="postgres://navportal@127.0.0.1:5432/navportal")
+               ALLOWED_HOSTS="navportal.example.gov.cn", DATABASE_URL="postgres://navportal@127.0.0.1:5432/navportal",
+               # Production refuses to start without its keys (navportal.keys, since the key ring).
+               NAVPORTAL_KEYS="prod:" + "ab" * 32)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
