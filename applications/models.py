@@ -15,6 +15,7 @@ from .enums import (
     APPLICANT_LABELS, Affiliation, ApplicantType, AttachmentKind, ClaimStatus, ClientKind, DocumentKind, Employment,
     ExemptCategory, NavigationType, Route, State, TransferStatus, Verification, VerifiedVia,
 )
+from navportal import seals
 from navportal.choices import ChoiceDisplayMixin
 
 from .validators import not_negative, sensible_years, validate_credit_code
@@ -387,6 +388,10 @@ class ApplicationVersion(models.Model):
     print_html = models.TextField(blank=True)
     pdf = models.FileField(upload_to=version_pdf_path, blank=True)
     pdf_failed_at = models.DateTimeField(null=True, blank=True)
+    # The HMAC-SM3 seal of what version_seal_content covers, made in the submission's transaction under the key
+    # seal_key_id (navportal.seals): the pages and the PDF that show the version verify it.
+    seal = models.CharField(max_length=64, blank=True)
+    seal_key_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["application", "number"]
@@ -394,3 +399,16 @@ class ApplicationVersion(models.Model):
 
     def __str__(self):
         return f"{self.application} v{self.number}"
+
+    def verify(self):
+        """The navportal.seals.Verdict of this version's seal on its content as read."""
+        return seals.verify(self)
+
+
+def version_seal_content(version):
+    """What a version's seal covers: whose and which submission it is, and the content as submitted (the form's
+    data and the printed page). Not the PDF file (laid out later from print_html) nor its failure time. A function
+    of the row's fields alone, so that migration 0015 seals the existing versions with it."""
+    return {"application": version.application_id, "number": version.number, "reference": version.reference,
+            "submitted_at": version.submitted_at, "submitted_by": version.submitted_by_id, "data": version.data,
+            "print_html": version.print_html}

@@ -9,6 +9,7 @@ import json
 
 from django.db.models import Q
 
+from navportal import seals
 from navportal.models import Role, User
 
 from .enums import Route, State
@@ -121,3 +122,20 @@ class ApplicationContent:
     def problems(self):
         return eligibility_problems(self.application, staff=self.staff, services=self.services,
                                     attachments=self.attachments, fingerprint=self.fingerprint)
+
+
+def verified_versions(application):
+    """The application's submitted versions, oldest first, each with `verdict`: its seal verified on the content
+    as read now (navportal.seals; never cached: a change by SQL moves no version counter). One query; the versions'
+    whole content is read, as verifying needs it."""
+    versions = list(application.versions.order_by("number"))
+    for version in versions:
+        version.verdict = version.verify()
+    return versions
+
+
+def versions_alarm(versions):
+    """The verdict a page with these verified versions must raise the alarm with: a broken seal before one of an
+    unknown key; None when every seal verifies."""
+    verdict = seals.combined(version.verdict for version in versions)
+    return verdict if verdict is not None and not verdict.intact else None

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from navportal import seals
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
@@ -401,7 +402,7 @@ def application_submit(*, actor, application_id):
             f"route {application.route} → {route}"
         number = application.versions.count() + 1
         reference = reference_take(SUBMISSION_SERIES, now=now)
-        version = ApplicationVersion.objects.create(
+        version = ApplicationVersion(
             application=application, number=number, submitted_at=now, submitted_by=actor,
             data=content.snapshot, reference=reference,
             # The document as submitted, frozen here (a template's rendering, milliseconds). Its PDF is laid out
@@ -409,6 +410,8 @@ def application_submit(*, actor, application_id):
             # of CPU, which neither the submission's locks nor its response should wait for (measured: laid out
             # after the commit, in the request, 16 applicants submitting at once waited 9 s each).
             print_html=printing.print_html(application, content=content, printed_at=timezone.localtime(now)))
+        # Sealed as it is frozen, in the same transaction: from the first read on, a change by SQL is seen.
+        seals.seal(version).save(force_insert=True)
         _fix_identity(application)
         application_transition(
             actor=actor, application=application, action="submit", target=target, now=now,
@@ -439,11 +442,13 @@ def version_pdf_make(*, version_id):
     version has its PDF. The layout runs outside any transaction (it takes most of a second); the file and
     the row are then written under the version's row lock, so two callers at once keep one file. A failure is
     recorded on the version (pdf_failed_at) and logged, and raises PortalError (code "pdf"): the submission
-    stands, and the next download tries again.
+    stands, and the next download tries again. A version whose seal does not verify is not laid out: PortalError
+    (code "seal", version_seal_refusal).
     """
-    version = ApplicationVersion.objects.only("pk", "pdf", "print_html").get(pk=version_id)
+    version = ApplicationVersion.objects.get(pk=version_id)
     if version.pdf:
         return version
+    check_version_seal(version)
     if not version.print_html:
         # Submitted before the form was kept as a document: its content is in `data`, but no page was frozen, and
         # a page laid out today would not be the one that was printed and sealed.
@@ -467,6 +472,26 @@ def version_pdf_make(*, version_id):
         audit_record(actor=None, action="version_pdf_make", obj=version.application,
                      note=f"version {version.number}, {version.reference}")
     return version
+
+
+def version_seal_refusal(verdict):
+    """The message refusing to offer a version whose seal does not verify (navportal.seals.Verdict) as genuine."""
+    if verdict.unknown_key:
+        return _("This version cannot be offered: its integrity cannot be checked, because it was sealed with key "
+                 "%(key)s, which the portal no longer holds. Please tell the system's security administrator.") % {
+            "key": verdict.key_id}
+    return _("This version cannot be offered: it does not match its integrity seal (HMAC-SM3), so it was changed "
+             "outside the portal. Please tell the system's security administrator.")
+
+
+def check_version_seal(version):
+    """PortalError (code "seal") unless the version's seal verifies on its content as read; logged."""
+    verdict = version.verify()
+    if not verdict.intact:
+        logger.error("Application version %s (%s): seal %s (key %r)", version.pk, version.reference, verdict.status,
+                     verdict.key_id)
+        raise PortalError(version_seal_refusal(verdict), code="seal")
+    return verdict
 
 
 def application_withdraw(*, actor, application_id, reason=""):

@@ -29,7 +29,7 @@ from .forms import (
     AttachmentsForm, DocumentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
 )
 from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
-from .selectors import ApplicationContent, applications_for_user
+from .selectors import ApplicationContent, applications_for_user, verified_versions, versions_alarm
 
 
 def _scoped(request, pk):
@@ -228,11 +228,13 @@ def application_tasks(request, pk):
     content = ApplicationContent(application)
     tasks, problems = _task_list(application, content)
     complete = sum(task["status"] == SectionStatus.COMPLETE for task in tasks)
+    versions = verified_versions(application)
     return render(request, "applications/tasks.html", {
         "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
         "problems": problems if application.submit_failed_at else [],
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
-        "versions": application.versions.only("number", "submitted_at", "reference"),
+        # Each with the verdict of its seal, verified on every request (navportal.seals).
+        "versions": versions, "versions_alarm": versions_alarm(versions),
         "trail": application_trail(application, for_applicant=True),
         # Said up front: a provisional registration drafts but does not submit (SPEC §10).
         "blocker": organisations.submission_blocker(application.organisation),
@@ -395,16 +397,19 @@ def application_print_pdf(request, pk):
 
 @permission_required_404("applications.print_application")
 def application_version_pdf(request, pk, number):
-    """The PDF of a submitted version, as kept since its submission: what the sealed scan is compared with."""
+    """The PDF of a submitted version, as kept since its submission: what the sealed scan is compared with. Only
+    while the version's seal verifies (checked on every download, the kept file too): otherwise refused, with the
+    reason, on the page the user came from."""
     application = _scoped(request, pk)
-    version = get_object_or_404(application.versions.only("pk", "number", "reference", "pdf"), number=number)
-    if not version.pdf:
-        try:
+    version = get_object_or_404(application.versions.all(), number=number)
+    try:
+        services.check_version_seal(version)
+        if not version.pdf:
             version = services.version_pdf_make(version_id=version.pk)
-        except PortalError as exc:
-            messages.error(request, exc.message)
-            back = "application_tasks" if request.user.has_perm("applications.apply") else "review_application"
-            return redirect(back, pk=application.pk)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        back = "application_tasks" if request.user.has_perm("applications.apply") else "review_application"
+        return redirect(back, pk=application.pk)
     audit_record(actor=request.user, action="attachment_download", obj=application,
                  note=f"version {version.number} PDF, {version.reference}")
     return private_download(version.pdf, f"{version.reference}.pdf", "application/pdf")

@@ -54,6 +54,8 @@ ACTIONS = {
     "objection_decide": _("Objection decided"),
     "objection_file_download": _("Objection file downloaded"),
     "final_confirm": _("Final list confirmed"),
+    # A change made on a published list whose integrity seal no longer verified (review.national.notice_seal_check).
+    "seal_renew_broken": _("List changed outside the portal found before a change (seal renewed)"),
 }
 
 

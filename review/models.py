@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ExemptCategory
+from navportal import seals
 
 
 def all_exempt_categories():
@@ -251,6 +252,11 @@ class Notice(models.Model):
     # Grows with every change of the notice or its list (dates corrected, an entry removed, the list
     # confirmed: review.national): the version the public pages are cached under.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The HMAC-SM3 seal of the published notice and its list (notice_seal_content) under the key seal_key_id
+    # (navportal.seals): renewed by each change in review.national, in its transaction; verified by the public
+    # pages and the exports.
+    seal = models.CharField(max_length=64, blank=True)
+    seal_key_id = models.CharField(max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("public notice")
@@ -262,6 +268,29 @@ class Notice(models.Model):
     @property
     def is_final(self):
         return self.confirmed_at is not None
+
+    def verify(self, entries=None):
+        """The navportal.seals.Verdict of the notice's seal on the notice and `entries` (all of them, removed ones
+        too; default: read now)."""
+        return seals.verdict(notice_seal_content(self, entries), self.seal, self.seal_key_id)
+
+
+def notice_seal_content(notice, entries=None):
+    """What a notice's seal covers: what was published and what became of it — the text, the contact, the dates,
+    the confirming document — and every entry of its list (number, base, province, industry, removed or not, and
+    the application it stands for). `entries`: all the notice's entries (default: notice.entries.all(), a prefetch
+    when there is one). Not the version counter (a cache's key) nor who acted (in the audit trail). A function of
+    the rows' fields alone, so that migration 0010 seals the existing notices with it."""
+    if entries is None:
+        entries = notice.entries.all()
+    return {
+        "call": notice.call_id, "published_at": notice.published_at, "starts_on": notice.starts_on,
+        "ends_on": notice.ends_on, "dates_confirmed": notice.dates_confirmed, "text": notice.text,
+        "contact": notice.contact, "final_document_number": notice.final_document_number,
+        "final_document_date": notice.final_document_date, "confirmed_at": notice.confirmed_at,
+        "entries": [[entry.pk, entry.application_id, entry.number, entry.name, entry.province_name, entry.industry,
+                     entry.removed_at] for entry in sorted(entries, key=lambda entry: entry.number)],
+    }
 
 
 class NoticeEntry(models.Model):

@@ -6,6 +6,7 @@ in the same transaction, notifications (mails into the outbox) with it.
 
 import datetime
 import hashlib
+import logging
 import re
 import secrets
 
@@ -30,6 +31,7 @@ from applications.uploads import PDF, check_upload
 from applications.services import locked_application
 from applications.transitions import application_transition, check_transition
 from applications.units import Unit
+from navportal import seals
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
@@ -42,7 +44,7 @@ from . import deadlines
 from .calendar import working_days_between
 from .models import (
     OBJECTION_FILES_MAX_BYTES, OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
-    Package, PackageStatus, Recommendation, bump_progress, bump_version,
+    Package, PackageStatus, Recommendation, bump_progress, bump_version, notice_seal_content,
 )
 from .quota import counts_against_quota
 from .validators import PHONE_PATTERN
@@ -165,7 +167,39 @@ def unit_drop(*, actor, application_id, reason):
         return application
 
 
+logger = logging.getLogger(__name__)
+
+
 # --- The public notice ---------------------------------------------------------------------------
+
+# The seal of a published list (navportal.seals, SPEC §11): made by notice_publish and renewed by each function here
+# that changes the notice or its list — notice_confirm_dates, objection_decide (a base leaves the list),
+# final_confirm —, in its transaction, under the notice's row lock; the pages and exports verify it. Each of them
+# verifies the seal before its change (notice_seal_check): one found broken is not silently renewed over — the
+# change, a legitimate act, goes ahead, and the trail records that the content it was made on had been changed
+# outside the portal (seal_renew_broken), so the renewal never hides a change by SQL.
+
+def notice_seal_check(*, actor, notice):
+    """The verdict of `notice`'s seal before a change by `actor` (call under the notice's row lock); when it does not
+    verify, an audit line and a logged error say so."""
+    verdict = notice.verify()
+    if not verdict.intact:
+        logger.error("Notice %s: seal %s (key %r) before a change by %s", notice.pk, verdict.status, verdict.key_id,
+                     actor)
+        audit_record(actor=actor, action="seal_renew_broken", obj=notice,
+                     note=f"sealed with key {verdict.key_id}, which the key ring no longer holds"
+                     if verdict.unknown_key else "the seal did not verify")
+    return verdict
+
+
+def notice_seal_renew(notice):
+    """Seal `notice` and its list as they now stand, under the current key, and write the seal (only its two
+    columns). In the transaction of the change, after it."""
+    content = notice_seal_content(notice, list(NoticeEntry.objects.filter(notice=notice)))
+    notice.seal_key_id, notice.seal = seals.mac(content)
+    Notice.objects.filter(pk=notice.pk).update(seal=notice.seal, seal_key_id=notice.seal_key_id)
+    return notice
+
 
 def notice_publish(*, actor, call, text, contact, published_on=None, confirmed=None):
     """Publish the proposed list (拟确定名单) and open the public notice — exactly as review.previews.publish_plan
@@ -192,6 +226,7 @@ def notice_publish(*, actor, call, text, contact, published_on=None, confirmed=N
         NoticeEntry.objects.bulk_create(
             NoticeEntry(notice=notice, application=row.application, number=row.number, name=row.name,
                         province_name=row.province, industry=row.industry) for row in plan.rows)
+        notice_seal_renew(notice)
         audit_record(actor=actor, action="notice_publish", obj=notice,
                      note=f"{len(plan.rows)} bases, {starts_on}–{ends_on}{'' if known else ' (dates to confirm)'}")
         for row in plan.rows:
@@ -207,6 +242,7 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
         notice = Notice.objects.select_for_update().select_related("call").get(pk=notice_id)
         if notice.is_final:
             raise PortalError(_("The list is final."), code="state")
+        notice_seal_check(actor=actor, notice=notice)
         if ends_on < starts_on:
             raise PortalError(_("The notice cannot end before it starts."), code="invalid")
         # The period starts the day after publication (SPEC §6.2): days before it were never public, so a
@@ -227,6 +263,7 @@ def notice_confirm_dates(*, actor, notice_id, starts_on, ends_on):
         notice.starts_on, notice.ends_on, notice.dates_confirmed = starts_on, ends_on, True
         notice.version += 1
         notice.save(update_fields=["starts_on", "ends_on", "dates_confirmed", "version"])
+        notice_seal_renew(notice)
         audit_record(actor=actor, action="notice_confirm_dates", obj=notice, from_state=old,
                      to_state=f"{starts_on}–{ends_on}")
         return notice
@@ -439,9 +476,11 @@ def objection_decide(*, actor, objection_id, decision, note, confirmed=None):
                      to_state=decision, note=note)
         entry, row = objection.entry, plan.rows[0]
         if row.extra["leaves"]:
+            notice_seal_check(actor=actor, notice=entry.notice)
             entry.removed_at = objection.decided_at
             entry.save(update_fields=["removed_at"])
             bump_version(entry.notice)
+            notice_seal_renew(entry.notice)
             application = Application.objects.select_for_update().get(pk=entry.application_id)
             if application.state == State.ON_NOTICE:
                 application_transition(actor=actor, application=application, action="objection_uphold", note=note,
@@ -475,11 +514,13 @@ def final_confirm(*, actor, notice_id, document_number, document_date, confirmed
         plan = final_plan(notice, document_number=document_number, document_date=document_date,
                           now=timezone.now(), lock=True)
         plan.check(confirmed)
+        notice_seal_check(actor=actor, notice=notice)
         notice.final_document_number, notice.final_document_date = document_number, document_date
         notice.confirmed_at, notice.confirmed_by = timezone.now(), actor
         notice.version += 1
         notice.save(update_fields=["final_document_number", "final_document_date", "confirmed_at", "confirmed_by",
                                    "version"])
+        notice_seal_renew(notice)
         for row in plan.rows:
             application_transition(actor=actor, application=row.application, action="designate", note=document_number,
                                    tell=row.tells)

@@ -131,7 +131,8 @@ def _notice_context(call, **forms_):
         entries = list(notice.entries.annotate(objection_count=Count(
             "objections", filter=Q(objections__confirmed_at__isnull=False))).order_by("number"))
         context.update(
-            entries=entries, is_open=deadlines.notice_is_open(notice, timezone.now()),
+            # The list's seal, verified on the entries just read (all of them, removed ones too).
+            entries=entries, verdict=notice.verify(entries), is_open=deadlines.notice_is_open(notice, timezone.now()),
             objections=list(Objection.objects.confirmed().filter(entry__notice=notice).select_related("entry")),
             dates_form=forms_.get("dates_form") or DatesForm(initial={"starts_on": notice.starts_on,
                                                                       "ends_on": notice.ends_on}),
@@ -221,6 +222,16 @@ def notice_final(request, call_id):
         _("The list is confirmed: the bases are designated."), reverse("notice_manage", args=[call.pk]))
 
 
+def notice_seal_refusal(verdict):
+    """Why a list whose seal does not verify (navportal.seals.Verdict) is not exported."""
+    if verdict.unknown_key:
+        return _("The list cannot be exported: its integrity cannot be checked, because it was sealed with key "
+                 "%(key)s, which the portal no longer holds. Please tell the system's security administrator.") % {
+            "key": verdict.key_id}
+    return _("The list cannot be exported: it does not match its integrity seal (HMAC-SM3), so it was changed "
+             "outside the portal. Please tell the system's security administrator.")
+
+
 @permission_required_404("review.manage_notice")
 def notice_export(request, call_id, which):
     from .national_exports import final_list_response, proposed_list_response
@@ -229,6 +240,12 @@ def notice_export(request, call_id, which):
     notice = get_object_or_404(Notice, call_id=call_id)
     if which not in ("proposed", "final") or (which == "final" and not notice.is_final):
         raise Http404
+    # An official sheet is made only of a list whose seal verifies: one changed outside the portal is not handed
+    # out as if it were the published list (the page says why).
+    verdict = notice.verify()
+    if not verdict.intact:
+        messages.error(request, notice_seal_refusal(verdict))
+        return redirect("notice_manage", call_id=call_id)
     audit_record(actor=user, action=f"{which}_list_export", obj=notice)
     return proposed_list_response(notice) if which == "proposed" else final_list_response(notice)
 

@@ -13,6 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
+from navportal import seals
 from navportal.errors import PortalError
 from navportal.security import client_ip
 from navportal.throttle import throttle, throttled_response
@@ -48,6 +49,13 @@ def notice_current(request):
 # dates corrected, an entry removed, the list confirmed) and the call's (review.calls: its title), plus the
 # period's phase, which only the clock moves. The key is read from the database on every request (one query), so a
 # change shows at once on every server, whichever cache backend is configured; nothing is deleted from the cache.
+#
+# The list's seal (navportal.seals) is verified on every request, and its verdict shown outside the cached
+# fragment: a change by SQL — an attacker's — moves no version counter, so a verdict cached with the page (or a key
+# made of the seal, which such a change leaves as it is) would go on saying "verified" over a changed list. It
+# costs one query of the notice's entries (a few hundred short rows at most) and an HMAC over them: far less than
+# rendering the page. The cached fragment may then still show the list as it was when rendered; the alarm above it
+# says that what the database now holds is not what was published.
 
 @require_safe
 def notice_detail(request, call_id):
@@ -60,7 +68,7 @@ def notice_detail(request, call_id):
     # the list confirmed), the call's (its title), and the clock (the period's phase).
     version = [notice.pk, notice.version, notice.call.version, period, get_language()]
     return render(request, "public/notice.html", {
-        "notice": notice, "call": notice.call, "entries": entries, "period": period,
+        "notice": notice, "call": notice.call, "entries": entries, "period": period, "verdict": notice.verify(),
         "fragment_version": "|".join(map(str, version))})
 
 
@@ -139,9 +147,12 @@ def bases(request):
     Cached like the notice: the version is what the confirmed lists hold, and the filters and page asked for.
     The form, the count and the rows are worked out only when the template renders them (a cache miss)."""
     listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
-    # The versions of the confirmed notices and of their calls (the titles shown).
-    version = list(Notice.objects.filter(confirmed_at__isnull=False).order_by("pk").values_list(
-        "pk", "version", "call__version"))
+    # The confirmed notices, with all their entries: each list's seal is verified on every request (above), and
+    # their versions and their calls' (the titles shown) are the cache's key. Two queries.
+    confirmed = list(Notice.objects.filter(confirmed_at__isnull=False).select_related("call").defer(
+        "call__notice_text").prefetch_related("entries").order_by("pk"))
+    version = [(notice.pk, notice.version, notice.call.version) for notice in confirmed]
+    verdicts = [(notice.call.title, notice.verify()) for notice in confirmed]
 
     def filters():
         # The provinces present, in the official order of their codes.
@@ -161,6 +172,8 @@ def bases(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "public/bases.html", {
+        "seal_alarms": [(title, verdict) for title, verdict in verdicts if not verdict.intact],
+        "seal_verdict": seals.combined([verdict for _title, verdict in verdicts]),
         "filters": filters, "page": SimpleLazyObject(page), "query": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in ("province", "industry", "q")),
         "fragment_version": "|".join(map(str, [*version, get_language(), request.GET.urlencode()]))})

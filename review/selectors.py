@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
+from applications.selectors import verified_versions
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.models import Role
 
@@ -57,18 +58,29 @@ def province_deadlines_for_organisation(organisation):
         "call_id", "deadline"))
 
 
-def version_changes(application):
+def version_changes(application, versions=None):
     """What changed between the last two submitted versions, field by field and row by row.
 
-    Returns a list of (section title, label, before, after); empty when there is one version only. Versions
-    are never changed and a new one is made only at a submission, which moves the application's lock_version:
-    the comparison is cached under (application, lock_version), the labels put in afresh in the active language.
+    `versions`: the application's versions, oldest first, each with the `verdict` of its seal
+    (applications.selectors.verified_versions; read when not given). Returns a list of (section title, label, before, after); empty
+    when there is one version only. Versions are never changed and a new one is made only at a submission, which
+    moves the application's lock_version: the comparison is cached under (application, lock_version), the labels
+    put in afresh in the active language — but only a comparison of two versions whose seals verify, and only
+    used while they do (the cache then holds what was sealed; of a changed version it is worked out afresh, and
+    the page says the version is not intact).
     """
+    if versions is None:
+        versions = verified_versions(application)
+    last_two = versions[-2:]
+    if len(last_two) < 2:
+        return []
+    intact = all(version.verdict.intact for version in last_two)
     key = f"version-changes-rows:{application.pk}:{application.lock_version}"
-    raw = cache.get(key)
+    raw = cache.get(key) if intact else None
     if raw is None:
-        raw = _raw_changes(application)
-        cache.set(key, raw)
+        raw = _raw_changes(*last_two)
+        if intact:
+            cache.set(key, raw)
     return [(SECTION_BY_KEY[section].title,
              Application._meta.get_field(name).verbose_name if isinstance(name, str)
              else _("Row %(n)d") % {"n": name},
@@ -91,12 +103,9 @@ def _shown(name, value, section):
     return value
 
 
-def _raw_changes(application):
-    """(section key, field name or row number, before, after) of the last two versions."""
-    versions = list(application.versions.defer("print_html").order_by("-number")[:2])
-    if len(versions) < 2:
-        return []
-    new, old = versions[0].data, versions[1].data
+def _raw_changes(older, newer):
+    """(section key, field name or row number, before, after) between two versions."""
+    new, old = newer.data, older.data
     changes = []
     for section in SECTIONS:
         for name in section.fields:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from applications.enums import Route, State
 from applications.models import Application
-from applications.selectors import ApplicationContent, applications_for_user
+from applications.selectors import ApplicationContent, applications_for_user, verified_versions, versions_alarm
 from applications.workflow import desk_state
 from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
@@ -166,20 +166,20 @@ def application_detail(request, pk, bound=None, status=200):
         if application.exempt_category else None,
         "priority": registry_hint(application, "local_base", on) if application.local_base else None,
     } if is_recommending_bureau(user) or is_cnipa(user) else {}
-    # Every submitted version, oldest first (the model's ordering): each with its PDF, the last one the current;
-    # and the decision trail. Both change only with the application — a submission, a decision, a revised
-    # opinion —, that is, only when the one writer moves its lock_version: they are cached under it.
-    versions, trail = cache.get_or_set(
-        f"review-detail:{application.pk}:{application.lock_version}:{get_language()}",
-        lambda: (list(application.versions.only("number", "submitted_at", "reference")),
-                 application_trail(application)), 600)
+    # The decision trail changes only with the application — a submission, a decision, a revised opinion —, that
+    # is, only when the one writer moves its lock_version: it is cached under it. The submitted versions, oldest
+    # first, each with its PDF, the last one the current, are read on every request: each with the verdict of its
+    # seal on its content as read now (a change by SQL moves no counter, so a cached verdict could hide it).
+    trail = cache.get_or_set(f"review-trail:{application.pk}:{application.lock_version}:{get_language()}",
+                             lambda: application_trail(application), 600)
+    versions = verified_versions(application)
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
-        "versions": versions,
+        "versions": versions, "versions_alarm": versions_alarm(versions),
         # The submission this desk is looking at, with its reference number (受理编号).
         "current_version": versions[-1] if versions else None,
-        "changes": version_changes(application), "decisions": _decision_forms(request, application, bound),
+        "changes": version_changes(application, versions), "decisions": _decision_forms(request, application, bound),
         "trail": trail,
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),

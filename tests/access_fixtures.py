@@ -44,7 +44,7 @@ from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Ministry, Province, Role
 from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
-from tests.conftest import object_confirmed, fill, make_applicant, make_user
+from tests.conftest import object_confirmed, fill, make_applicant, make_user, resealed
 from tests.mail_helpers import deliver_mail
 
 # Distinctive file names and bytes: a 404 must not carry them (tests/test_access_matrix.py looks for them).
@@ -188,7 +188,7 @@ def build_world():
     Notice.objects.filter(pk=notice.pk).update(published_at=now - datetime.timedelta(days=3),
                                                starts_on=today - datetime.timedelta(days=1),
                                                ends_on=today + datetime.timedelta(days=5))
-    notice = Notice.objects.get(pk=notice.pk)
+    notice = resealed(notice)  # the calendar moved, not an attacker: the list's seal goes with it
     entries = list(notice.entries.order_by("number"))
     objection_person = object_confirmed(
         entry_id=entries[0].pk, kind="person", name="王某某", phone="13800000000", email="wang@example.cn",

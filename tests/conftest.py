@@ -303,3 +303,12 @@ def confirmation_link(message):
     links = re.findall(r"https?://\S+/notice/objection/confirm/[\w-]+/", message.body)
     assert len(links) == 1, message.body
     return urlsplit(links[0]).path
+
+
+def resealed(obj):
+    """`obj` read again and sealed as it now stands (navportal.seals): for a test that changed a sealed row by SQL
+    to stand for something the services never do themselves — the calendar moving on, a row from before versions
+    kept their PDF — and not for an attacker's change. Returns the row as read."""
+    from navportal import seals
+
+    return seals.seal_saved(type(obj)._base_manager.get(pk=obj.pk))

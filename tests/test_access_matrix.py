@@ -49,7 +49,7 @@ from review.models import Call, Notice, Objection, Package, ProvinceDeadline, Re
 from tests.access_fixtures import (
     JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
 )
-from tests.conftest import PASSWORD, outer_test_transaction
+from tests.conftest import PASSWORD, outer_test_transaction, resealed
 from tests.mail_helpers import deliver_mail
 
 # The columns of the matrix, in the order of the expectation strings below.
@@ -155,6 +155,7 @@ def close_notice_period(w):
     today = timezone.localdate()
     Notice.objects.filter(pk=w.notice.pk).update(starts_on=today - datetime.timedelta(days=12),
                                                  ends_on=today - datetime.timedelta(days=5))
+    resealed(w.notice)  # the calendar moved, not an attacker: the list's seal goes with it
     for objection in (w.objection_person, w.objection_org):
         national.objection_decide(actor=w.users["cnipa"], objection_id=objection.pk, decision="dismissed",
                                   note="异议不成立。")

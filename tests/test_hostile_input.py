@@ -45,7 +45,7 @@ from review.models import Call, Notice, Objection, Package, RegistryEntry
 from review.national_views import DatesForm, DecideForm, FinalForm, PublishForm
 from review.public_forms import ObjectionForm
 from review.registry import HEADERS
-from tests.conftest import object_confirmed, attach_scan, make_applicant, version_of
+from tests.conftest import object_confirmed, attach_scan, make_applicant, resealed, version_of
 from tests.hostile_strategies import (
     FILE_CONTENTS, FORMULAS, HOSTILE_STRINGS, IMG, SAFE_FILE_NAME, SCRIPT, TINY_PNG, as_post, assert_fits_columns,
     assert_refusal_explained, assert_stored_as_typed, assert_text_rule, field_strategy, form_strategies, hostile,
@@ -760,7 +760,7 @@ def shift_notice(notice, start_days, end_days):
     Notice.objects.filter(pk=notice.pk).update(starts_on=today + datetime.timedelta(days=start_days),
                                                ends_on=today + datetime.timedelta(days=end_days),
                                                dates_confirmed=True)
-    return Notice.objects.get(pk=notice.pk)
+    return resealed(notice)  # the calendar moved, not an attacker: the list's seal goes with it
 
 
 @pytest.fixture

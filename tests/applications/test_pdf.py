@@ -15,7 +15,7 @@ from applications.enums import State
 from applications.models import Application, ApplicationVersion
 from applications.selectors import ApplicationContent, content_fingerprint
 from review import services as review_services
-from tests.conftest import version_of
+from tests.conftest import resealed, version_of
 
 NAME = "示例·苏州园区"  # the applicant fixture's organisation
 TITLE = "国家级专利导航服务基地"
@@ -151,6 +151,7 @@ def test_a_versions_pdf_is_downloaded_within_scope_only(client, applicant, outsi
 def test_a_version_submitted_before_pdfs_were_kept_says_so(client, applicant, submitted, english):
     application = submitted(applicant)
     ApplicationVersion.objects.filter(application=application).update(print_html="")
+    resealed(ApplicationVersion.objects.get(application=application))  # sealed so by migration 0015
     client.force_login(applicant)
     response = client.get(reverse("application_version_pdf", args=[application.pk, 1]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("application_tasks", args=[application.pk])

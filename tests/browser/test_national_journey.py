@@ -17,6 +17,7 @@ from applications.enums import ClaimStatus, State
 from applications.models import Application
 from navportal.models import AuditEvent
 from review.models import Notice, Objection, ObjectionDecision
+from tests.conftest import resealed
 from tests.review.test_national import cnipa, handed_in  # noqa: F401 (fixtures)
 
 from .conftest import (
@@ -47,6 +48,7 @@ def move_period(notice, starts, ends):
                                                                  datetime.time(10)))
     Notice.objects.filter(pk=notice.pk).update(starts_on=starts_on, ends_on=today + datetime.timedelta(days=ends),
                                                published_at=published_at)
+    resealed(notice)  # the calendar moved, not an attacker: the list's seal goes with it
 
 
 def fill_objection(page, name, reasons):

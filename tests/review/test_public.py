@@ -18,7 +18,7 @@ from applications import services as application_services
 from navportal.demo.content import TINY_PDF
 from review import national
 from review.models import Call, Notice, NoticeEntry, Objection
-from tests.conftest import object_confirmed, make_applicant
+from tests.conftest import object_confirmed, make_applicant, resealed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 # A PNG is a valid upload in general, but not a sealed letter.
@@ -42,7 +42,7 @@ def shift(notice, start_days, end_days):
     today = timezone.localdate()
     Notice.objects.filter(pk=notice.pk).update(starts_on=today + datetime.timedelta(days=start_days),
                                                ends_on=today + datetime.timedelta(days=end_days))
-    return Notice.objects.get(pk=notice.pk)
+    return resealed(notice)  # the calendar moved, not an attacker: the list's seal goes with it
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from applications.models import (
 from applications.sections import SECTIONS
 from applications.selectors import application_snapshot, content_fingerprint
 from applications.workflow import FIRST_STATE, route_for
+from navportal import seals
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
 from navportal.models import AuditEvent, AuditHead, City, Ministry, Province, Role, User
 from navportal.references import references_reserve
@@ -463,6 +464,8 @@ class Command(BaseCommand):
         for attachment in attachments:
             default_storage.save(attachment.file.name, ContentFile(TINY_PDF))
         number_in_bulk(versions, SUBMISSION_SERIES, lambda version: version.submitted_at)
+        for version in versions:
+            seals.seal(version)  # as application_submit seals each version it freezes
         ApplicationVersion.objects.bulk_create(versions, batch_size=500)
         Application.objects.bulk_update([a for a in apps if a.submitted_at], ["submitted_at"], batch_size=1000)
         return apps
@@ -581,6 +584,9 @@ class Command(BaseCommand):
                                        "confirmed_by"])
             self.event(confirmed, actor, "final_confirm", notice,
                        note=f"{FINAL_DOCUMENT}: {sum(a.state == State.DESIGNATED for _s, a in listed)} bases")
+        # Sealed as it stands, as review.national leaves a list after each change (read back: the seal covers what
+        # the database holds).
+        seals.seal_saved(Notice.objects.get(pk=notice.pk))
 
     # --- The audit trail -------------------------------------------------------------------------
 
