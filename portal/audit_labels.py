@@ -55,7 +55,6 @@ ACTIONS = {
     "objection_file_download": _("Objection file downloaded"),
     "final_confirm": _("Final list confirmed"),
     # A change made on a published list whose integrity seal no longer verified (review.national.notice_seal_check).
-    "seal_renew_broken": _("List changed outside the portal found before a change (seal renewed)"),
 }
 
 

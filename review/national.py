@@ -175,20 +175,23 @@ logger = logging.getLogger(__name__)
 # The seal of a published list (navportal.seals, SPEC §11): made by notice_publish and renewed by each function here
 # that changes the notice or its list — notice_confirm_dates, objection_decide (a base leaves the list),
 # final_confirm —, in its transaction, under the notice's row lock; the pages and exports verify it. Each of them
-# verifies the seal before its change (notice_seal_check): one found broken is not silently renewed over — the
-# change, a legitimate act, goes ahead, and the trail records that the content it was made on had been changed
-# outside the portal (seal_renew_broken), so the renewal never hides a change by SQL.
+# verifies the seal before its change (notice_seal_check) and refuses to change a list found changed outside the
+# portal: renewing the seal over it would make the forged content look genuine. Putting back what was published
+# (from the backup, or by hand from the trail) makes the seal verify again.
 
 def notice_seal_check(*, actor, notice):
-    """The verdict of `notice`'s seal before a change by `actor` (call under the notice's row lock); when it does not
-    verify, an audit line and a logged error say so."""
+    """Refuses a change to `notice` (call under its row lock) when its seal does not verify; the error is logged."""
     verdict = notice.verify()
     if not verdict.intact:
-        logger.error("Notice %s: seal %s (key %r) before a change by %s", notice.pk, verdict.status, verdict.key_id,
-                     actor)
-        audit_record(actor=actor, action="seal_renew_broken", obj=notice,
-                     note=f"sealed with key {verdict.key_id}, which the key ring no longer holds"
-                     if verdict.unknown_key else "the seal did not verify")
+        logger.error("Notice %s: seal %s (key %r); the change by %s was refused", notice.pk, verdict.status,
+                     verdict.key_id, actor)
+        if verdict.unknown_key:
+            raise PortalError(_("The published list cannot be changed: its integrity cannot be checked, because it "
+                                "was sealed with key %(key)s, which the portal no longer holds. Please tell the "
+                                "system's security administrator.") % {"key": verdict.key_id}, code="state")
+        raise PortalError(_("The published list cannot be changed: it does not match its integrity seal (HMAC-SM3), "
+                            "so it was changed outside the portal. Please tell the system's security "
+                            "administrator."), code="state")
     return verdict
 
 

@@ -45,7 +45,7 @@ from navportal.errors import PortalError
 from navportal.models import City, Province, User
 from review import national, services
 from review.models import Call, Notice, Package, PackageStatus, RegistryEntry
-from tests.conftest import PASSWORD, attach_scan, make_applicant, version_of
+from tests.conftest import PASSWORD, attach_scan, make_applicant, resealed, version_of
 from tests.review.test_national import handed_in, pass_all  # noqa: F401 - the handed-in package, a fixture
 
 BIG_IDS = [2**63, 99999999999999999999999]
@@ -311,6 +311,7 @@ def notice(reviewers, handed_in, call):  # noqa: F811
                                      published_on=datetime.date(2025, 6, 9))
     # Recorded as published that day too: a corrected period starts after the publication.
     Notice.objects.filter(pk=notice.pk).update(published_at=timezone.make_aware(datetime.datetime(2025, 6, 9, 10)))
+    resealed(notice)  # the calendar moved on (navportal.seals)
     assert (call.notice_working_days, notice.starts_on, notice.ends_on) == (
         5, datetime.date(2025, 6, 10), datetime.date(2025, 6, 16))
     return notice

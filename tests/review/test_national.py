@@ -16,7 +16,7 @@ from navportal.models import AuditEvent
 from review import national, services
 from review.progress import units_over_quota
 from review.models import Notice, NoticeEntry, Objection, Package, RegistryEntry
-from tests.conftest import object_confirmed, make_applicant
+from tests.conftest import make_applicant, object_confirmed, resealed
 
 
 @pytest.fixture
@@ -198,6 +198,7 @@ def test_final_confirmation(cnipa, handed_in, call):
     objection = object_confirmed(**person(entry), now=during(notice))
     Notice.objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=12),
                                                ends_on=timezone.localdate() - datetime.timedelta(days=5))
+    resealed(notice)  # the calendar moved on
     with pytest.raises(PortalError) as exc:
         national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
                                document_date=timezone.localdate())

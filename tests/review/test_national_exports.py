@@ -20,7 +20,7 @@ from review import national, services
 from navportal.models import Province
 from review.models import Notice, Package
 from review.national_exports import final_list_response, national_summary_response, proposed_list_response
-from tests.conftest import object_confirmed, make_applicant
+from tests.conftest import make_applicant, object_confirmed, resealed
 
 EXEMPT_DOCUMENT = "国知发保字〔2019〕1号"
 
@@ -240,6 +240,7 @@ def test_final_list_only_once_confirmed(notice, cnipa):
     today = timezone.localdate()
     Notice.objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=12),
                                                ends_on=today - datetime.timedelta(days=5))
+    resealed(notice)  # the calendar moved on (navportal.seals)
     national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
                            document_date=datetime.date(2026, 3, 2))
     sheet = book(final_list_response(Notice.objects.get(pk=notice.pk))).active
@@ -256,6 +257,7 @@ def test_the_final_list_is_numbered_alike_on_the_pages_and_in_the_sheet(notice, 
     today = timezone.localdate()
     Notice.objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=12),
                                                ends_on=today - datetime.timedelta(days=5))
+    resealed(notice)  # the calendar moved on (navportal.seals)
     national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
                            document_date=datetime.date(2026, 3, 2))
     notice = Notice.objects.get(pk=notice.pk)

@@ -16,7 +16,7 @@ from navportal.demo.content import TINY_PDF
 from navportal.models import Message
 from review import national, services
 from review.models import Notice, Objection, Package, PackageStatus, RegistryEntry
-from tests.conftest import object_confirmed, make_applicant
+from tests.conftest import make_applicant, object_confirmed, resealed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 
@@ -104,6 +104,7 @@ def test_final_preview_lists_the_bases_the_document_and_the_titles_retired(as_us
     national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="upheld", note="异议成立")
     Notice.objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=9),
                                                ends_on=timezone.localdate() - datetime.timedelta(days=2))
+    resealed(notice)  # the calendar moved on (navportal.seals)
     zone = RegistryEntry.objects.create(kind="experimental_zone", name="示例·原实验区", document_number="国知发〔2013〕1号",
                                         designated_on=datetime.date(2013, 1, 1))
     client = as_user(cnipa)

@@ -13,7 +13,7 @@ from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent, Message
 from review import national, services
 from review.models import Package
-from tests.conftest import object_confirmed, make_applicant
+from tests.conftest import make_applicant, object_confirmed, resealed
 
 CITY_NOTE = "市局意见：材料齐全，同意推荐至省局。"
 RETURN_REASON = "请补充近三年服务记录的成果应用证明。"
@@ -200,6 +200,7 @@ def test_designation_and_an_upheld_objection_go_back_up_the_chain(reviewers, sub
     Message.objects.all().delete()
     type(notice).objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=12),
                                                      ends_on=timezone.localdate() - datetime.timedelta(days=5))
+    resealed(notice)  # the calendar moved on (navportal.seals)
     national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
                            document_date=timezone.localdate())
     assert _told(reviewers["province_js"], park.name)
