@@ -441,7 +441,7 @@ def version_pdf_make(*, version_id):
     recorded on the version (pdf_failed_at) and logged, and raises PortalError (code "pdf"): the submission
     stands, and the next download tries again.
     """
-    version = ApplicationVersion.objects.only("pk", "pdf", "print_html").get(pk=version_id)
+    version = ApplicationVersion.objects.only("pk", "pdf", "print_html", "crypt_id").get(pk=version_id)
     if version.pdf:
         return version
     if not version.print_html:
