@@ -334,6 +334,14 @@ def _batches(queryset, batch):
         last = rows[-1][0]
 
 
+def _checked_now(schema_editor):
+    """On PostgreSQL, run the foreign keys' deferred checks of the rows just written now: the migration's next
+    ALTER TABLE of the same table is refused while they are pending."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def fill_identities(app_label, model_names, batch=500):
     """The RunPython that gives every existing row of the models its own crypt_id (added nullable, made unique and
     required by the next operation: the three steps of a unique column on existing rows)."""
@@ -343,6 +351,7 @@ def fill_identities(app_label, model_names, batch=500):
             for rows in _batches(manager.filter(**{f"{IDENTITY}__isnull": True}).values_list("pk"), batch):
                 for (pk,) in rows:
                     manager.filter(pk=pk).update(**{IDENTITY: uuid.uuid4()})
+        _checked_now(schema_editor)
 
     return migrations.RunPython(forward, migrations.RunPython.noop)
 
@@ -364,6 +373,7 @@ def encrypt_existing(app_label, fields_by_model, batch=500):
                                if value not in (None, "") and Sealed(value).key_id is None}
                     if updates:
                         model._base_manager.filter(pk=pk).update(**updates)
+        _checked_now(schema_editor)
 
     def backward(apps, schema_editor):
         for model_name, names in fields_by_model.items():
@@ -378,5 +388,6 @@ def encrypt_existing(app_label, fields_by_model, batch=500):
                         schema_editor.execute(
                             f"UPDATE {quote(model._meta.db_table)} SET {quote(model._meta.get_field(name).column)} "
                             f"= %s WHERE {quote(model._meta.pk.column)} = %s", [plaintext, pk])
+        _checked_now(schema_editor)
 
     return migrations.RunPython(forward, backward)

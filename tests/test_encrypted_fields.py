@@ -20,7 +20,7 @@ from applications.sections import SECTIONS
 from navportal import administration
 from navportal.backup import _pg_env
 from navportal.crypto import TamperedError
-from navportal.demo.content import staff_rows
+from navportal.demo.content import credit_code, staff_rows
 from navportal.fields import (
     BlindIndexField, EncryptedFieldMisuse, Sealed, blind_index, blind_index_values, encrypted_models, reencrypt,
 )
@@ -273,3 +273,109 @@ def test_a_value_under_a_removed_key_is_refused_not_guessed(under_old_key, conta
     under_old_key.NAVPORTAL_KEYS = NEW
     with pytest.raises(UnknownKeyError):
         Application.objects.get(pk=contact_app.pk).contact_mobile
+
+
+# --- The migrations: a deployment's existing rows ---------------------------------------------------------
+
+BEFORE = [("applications", "0013_organisation_verification"), ("review", "0008_objection_confirmation"),
+          ("navportal", "0012_audit_hmac_sm3")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+    return executor.loader.project_state(targets or executor.loader.graph.leaf_nodes()).apps
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the reference data
+def test_the_migrations_encrypt_existing_rows_and_give_them_back_unencrypted(contact_app):
+    staff_pk = StaffMember.objects.filter(application=contact_app).order_by("id").values_list("pk", flat=True)[0]
+    version = ApplicationVersion.objects.get(application=contact_app)
+    snapshot, page = version.data, version.print_html
+    try:
+        old = migrate(BEFORE)
+        # Backwards, the values are written back as they were (and the columns' types with them).
+        assert raw(Application, contact_app.pk, "contact_mobile") == CONTACT["contact_mobile"]
+        assert raw(StaffMember, staff_pk, "name") == STAFF_NAME
+        assert raw(ApplicationVersion, version.pk, "print_html") == page
+        # Rows written as a deployment holds them before the migration.
+        old_pending = old.get_model("applications", "PendingRegistration").objects.create(
+            token_hash="a" * 64, email="legacy@example.cn", values={}, password_hash="x",
+            expires_at=timezone.now())
+        old_request = old.get_model("navportal", "AccountRequest").objects.create(
+            kind="create", username="legacy", display_name="旧", email="legacy.request@example.cn", role=Role.CITY,
+            city_id=City.objects.get(code="320100").pk, requested_by_id=contact_app.organisation.members.get().pk,
+            requested_at=timezone.now())
+        old.get_model("applications", "StaffMember").objects.create(application_id=contact_app.pk, name="旧人员")
+        old.get_model("applications", "StaffMember").objects.create(application_id=contact_app.pk, name="")
+    finally:
+        migrate(None)
+    for model, pk, column, value in (
+            (Application, contact_app.pk, "contact_mobile", CONTACT["contact_mobile"]),
+            (StaffMember, staff_pk, "name", STAFF_NAME),
+            (PendingRegistration, old_pending.pk, "email", "legacy@example.cn"),
+            (AccountRequest, old_request.pk, "email", "legacy.request@example.cn")):
+        assert raw(model, pk, column).startswith(f"sm4:{keyring().current_id}:")
+        assert getattr(model.objects.get(pk=pk), column) == value
+    assert sorted(StaffMember.objects.filter(application=contact_app).values_list("crypt_id", flat=True)) == \
+        sorted(set(StaffMember.objects.filter(application=contact_app).values_list("crypt_id", flat=True)))
+    assert [s.name for s in StaffMember.objects.filter(application=contact_app).order_by("id")][-2:] == ["旧人员", ""]
+    version = ApplicationVersion.objects.get(pk=version.pk)
+    assert (version.data, version.print_html) == (snapshot, page)
+
+
+# --- The dump: no personal value of the list is readable ------------------------------------------------
+
+# Out of this step's scope, and so not searched: the accounts (navportal_user: e-mail addresses and, for
+# applicants, the user name — a later step encrypts them), the mail outbox (post_office's tables: a mail's
+# recipient and body until it is purged), and the audit trail, whose notes quote an account request's e-mail
+# address (administration.request_note).
+OUT_OF_SCOPE = ("navportal_user", "post_office_", "navportal_auditevent")
+
+
+def dump():
+    """The whole database as text, as an attacker with a copy of it would read it: (table, text) pairs."""
+    if connection.vendor == "postgresql":
+        text = subprocess.run(["/usr/bin/pg_dump", "--no-owner", "--no-privileges"], capture_output=True,
+                              text=True, check=True, env=_pg_env(connection.settings_dict)).stdout
+        # COPY public.<table> (...) FROM stdin; rows; \.  — everything else is the schema.
+        chunks = text.split("\nCOPY ")
+        return [("schema", chunks[0])] + [(chunk.split(" ", 1)[0].removeprefix("public."), chunk)
+                                          for chunk in chunks[1:]]
+    connection.ensure_connection()
+    return [(line.split('"')[1] if line.startswith("INSERT INTO") else "schema", line)
+            for line in connection.connection.iterdump()]
+
+
+def forms_of(value):
+    """A value as it may appear in a dump: as written, JSON-escaped (ASCII or not), HTML-escaped, lower case."""
+    import html
+
+    return {value, value.lower(), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+            html.escape(value)}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the reference data
+def test_no_personal_value_is_readable_in_a_dump_of_the_database(contact_app, open_notice, client):
+    objector = {"name": "诸葛异议人", "phone": "13655554444", "email": "zhuge.objector@minjian.cn",
+                "signature": "诸葛异议人"}
+    notice, entries = open_notice
+    object_confirmed(**person(entries[0], **objector))
+    client.post(reverse("register"), {
+        "name": "示例·新园区", "credit_code": credit_code(7), "applicant_type": "provincial_park",
+        "affiliation": "city", "province": City.objects.get(code="320500").province_id,
+        "city": City.objects.get(code="320500").pk, "contact_name": "王联络", "email": "pending.register@xinyuan.cn",
+        "password1": "Navigate-2026", "password2": "Navigate-2026"})
+    assert PendingRegistration.objects.get().email == "pending.register@xinyuan.cn"
+    administration.account_request_create(
+        actor=make_user("dump-sys", Role.SYSTEM_ADMIN), username="dump-new", display_name="新官员",
+        email="requested.official@cnipa-test.cn", role=Role.CITY, scope=City.objects.get(code="320100"))
+    secrets = [*CONTACT.values(), STAFF_NAME, *objector.values(), "pending.register@xinyuan.cn",
+               "requested.official@cnipa-test.cn"]
+    chunks = dump()
+    assert any("sm4:" in text for _table, text in chunks)  # the dump is of this database
+    assert any(table == "applications_application" for table, _text in chunks)
+    found = {(value, table) for table, text in chunks if not table.startswith(OUT_OF_SCOPE)
+             for value in secrets if any(form in text for form in forms_of(value))}
+    assert found == set()
