@@ -302,3 +302,10 @@ def confirmation_link(message):
     links = re.findall(r"https?://\S+/notice/objection/confirm/[\w-]+/", message.body)
     assert len(links) == 1, message.body
     return urlsplit(links[0]).path
+
+
+def read_rows(queryset, *names, flat=False):
+    """What values_list(*names) gives, read through the instances: encrypted fields (navportal.fields) decrypt only
+    there, values_list gives their ciphertext."""
+    rows = [tuple(getattr(row, name) for name in names) for row in queryset.all()]
+    return [row[0] for row in rows] if flat else rows
