@@ -64,7 +64,8 @@ def contact_app(applicant):
     to a call of its own, so that it holds up no other call's notice."""
     now = timezone.now()
     own_call = Call.objects.create(title="另一批次", document_number="测试〔2026〕9号",
-                                   opens_at=now - datetime.timedelta(days=1), deadline=now + datetime.timedelta(days=30))
+                                   opens_at=now - datetime.timedelta(days=1),
+                                   deadline=now + datetime.timedelta(days=30))
     application = fill(applicant, services.application_start(actor=applicant, call=own_call), values=CONTACT,
                        scan=False)
     with_staff(applicant, application, [STAFF_NAME])
