@@ -17,6 +17,9 @@ from .enums import (
 )
 from navportal import seals
 from navportal.choices import ChoiceDisplayMixin
+from navportal.fields import (
+    EncryptedCharField, EncryptedEmailField, EncryptedJSONField, EncryptedTextField, row_identity,
+)
 
 from .validators import not_negative, sensible_years, validate_credit_code
 
@@ -150,11 +153,12 @@ class PendingRegistration(models.Model):
     (services.registration_confirm); the row is then deleted, and an expired one is worth nothing."""
 
     token_hash = models.CharField(max_length=64, unique=True)
-    email = models.EmailField(max_length=150)
+    email = EncryptedEmailField(max_length=150)
     values = models.JSONField()          # organisation_register's fields but the password, ids for the places
     password_hash = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    crypt_id = row_identity()  # the row's identity in its encrypted values (navportal.fields)
 
     def __str__(self):
         return self.email
@@ -185,6 +189,7 @@ class Application(ChoiceDisplayMixin, models.Model):
     flagged_sections = models.JSONField(default=list, blank=True)
     # Sections the applicant has saved at least once: "not started" versus "in progress" on the task list.
     sections_saved = models.JSONField(default=list, blank=True)
+    crypt_id = row_identity()  # the row's identity in its encrypted values (navportal.fields)
 
     # 1. Basic information. Name, type, affiliation and place are copied from the organisation when the
     # application is opened, and frozen with it at submission: scope and routing never move afterwards.
@@ -200,9 +205,10 @@ class Application(ChoiceDisplayMixin, models.Model):
     head_name = models.CharField(_("legal representative or head"), max_length=60, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
     contact_position = models.CharField(_("contact's position"), max_length=60, blank=True)
-    contact_mobile = models.CharField(_("mobile phone"), max_length=11, blank=True)
-    contact_phone = models.CharField(_("landline"), max_length=20, blank=True)
-    contact_email = models.EmailField(_("e-mail"), blank=True)
+    # The contact's phones and address are personal data, encrypted at rest (SPEC §11, navportal.fields).
+    contact_mobile = EncryptedCharField(_("mobile phone"), max_length=11, blank=True)
+    contact_phone = EncryptedCharField(_("landline"), max_length=20, blank=True)
+    contact_email = EncryptedEmailField(_("e-mail"), blank=True)
     industry_fields = models.TextField(_("key industry field(s) served"), blank=True)
 
     # 2. Patent department and people (the roster is StaffMember).
@@ -297,7 +303,8 @@ class Application(ChoiceDisplayMixin, models.Model):
 
 class StaffMember(ChoiceDisplayMixin, models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="staff")
-    name = models.CharField(_("full name"), max_length=60, blank=True)
+    # A natural person's name, encrypted at rest (SPEC §11): the roster is never searched by it.
+    name = EncryptedCharField(_("full name"), max_length=60, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     title = models.CharField(_("position / title"), max_length=100, blank=True)
     speciality = models.CharField(_("speciality"), max_length=100, blank=True)
@@ -306,6 +313,7 @@ class StaffMember(ChoiceDisplayMixin, models.Model):
     years = models.PositiveSmallIntegerField(_("years in patent navigation"), null=True, blank=True,
                                              validators=sensible_years)
     employment = models.CharField(_("full- or part-time"), max_length=4, choices=Employment.choices, blank=True)
+    crypt_id = row_identity()
 
     class Meta:
         ordering = ["id"]
@@ -378,20 +386,23 @@ class ApplicationVersion(models.Model):
     number = models.PositiveSmallIntegerField()
     submitted_at = models.DateTimeField()
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    data = models.JSONField()
+    # The content and the print view hold the contact's and the roster's personal data: encrypted at rest, whole
+    # (SPEC §11, navportal.fields); they are only ever read whole.
+    data = EncryptedJSONField()
     # The reference number (受理编号) of this submission, given when the version is created
     # (navportal.references): what the applicant quotes on the telephone, and what the mail and every desk show.
     reference = models.CharField(_("reference number"), max_length=20, unique=True)
     # The print view exactly as submitted (its check code included), frozen in the submission's transaction; the
     # PDF is laid out from it on the first download and kept (a second or more of CPU that no submission waits
     # for); pdf_failed_at says when a layout last failed (the next download tries again).
-    print_html = models.TextField(blank=True)
+    print_html = EncryptedTextField(blank=True)
     pdf = models.FileField(upload_to=version_pdf_path, blank=True)
     pdf_failed_at = models.DateTimeField(null=True, blank=True)
     # The HMAC-SM3 seal of what version_seal_content covers, made in the submission's transaction under the key
     # seal_key_id (navportal.seals): the pages and the PDF that show the version verify it.
     seal = models.CharField(max_length=64, blank=True)
     seal_key_id = models.CharField(max_length=16, blank=True)
+    crypt_id = row_identity()
 
     class Meta:
         ordering = ["application", "number"]

@@ -251,8 +251,10 @@ def application_section(request, pk, section_key):
         return redirect("application_pledge", pk=application.pk)
     editable = request.user.has_perm("applications.change_application", application)
     form_class = section_form_class(section.key)
-    rows = [] if not section.rows else list(
-        getattr(application, section.rows).values(*row_formset_class(section.rows).form._meta.fields))
+    # Read as instances, not values(): the roster's names are encrypted at rest (navportal.fields).
+    fields = row_formset_class(section.rows).form._meta.fields if section.rows else ()
+    rows = [{name: getattr(row, name) for name in fields} for row in getattr(application, section.rows).all()] \
+        if section.rows else []
     if request.method == "POST":
         if not editable:
             messages.error(request, _("This application can no longer be changed."))

@@ -10,6 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .fields import EncryptedEmailField, row_identity
+
 
 class LocalizedName(models.Model):
     """A record with a Chinese official name and an English one; shown in the user's language."""
@@ -186,7 +188,7 @@ class AccountRequest(models.Model):
     target_digest = models.CharField(max_length=64, blank=True)
     username = models.CharField(_("user name"), max_length=150, validators=[UnicodeUsernameValidator()])
     display_name = models.CharField(_("name"), max_length=60)
-    email = models.EmailField(_("e-mail"))
+    email = EncryptedEmailField(_("e-mail"))  # encrypted at rest (SPEC §11, navportal.fields)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     city = models.ForeignKey(City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
@@ -201,6 +203,7 @@ class AccountRequest(models.Model):
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    crypt_id = row_identity()
 
     class Meta:
         ordering = ["requested_at", "id"]

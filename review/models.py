@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.enums import ExemptCategory
 from navportal import seals
+from navportal.fields import EncryptedCharField, EncryptedEmailField, row_identity
 
 
 def all_exempt_categories():
@@ -348,10 +349,11 @@ class Objection(models.Model):
 
     entry = models.ForeignKey(NoticeEntry, on_delete=models.PROTECT, related_name="objections")
     kind = models.CharField(_("objector"), max_length=12, choices=ObjectorKind.choices)
-    name = models.CharField(_("name"), max_length=200)
-    phone = models.CharField(_("phone"), max_length=20)
-    email = models.EmailField(_("e-mail"))
-    signature = models.CharField(_("signature"), max_length=60, blank=True)
+    # The objector's identity, encrypted at rest (SPEC §11, navportal.fields).
+    name = EncryptedCharField(_("name"), max_length=200)
+    phone = EncryptedCharField(_("phone"), max_length=20)
+    email = EncryptedEmailField(_("e-mail"))
+    signature = EncryptedCharField(_("signature"), max_length=60, blank=True)
     letter = models.FileField(_("sealed letter (PDF)"), upload_to=objection_path, blank=True)
     reasons = models.TextField(_("reasons"))
     evidence = models.FileField(_("evidence"), upload_to=objection_path, blank=True)
@@ -375,6 +377,7 @@ class Objection(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey("navportal.User", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
+    crypt_id = row_identity()
 
     objects = ObjectionQuerySet.as_manager()
 

@@ -65,7 +65,7 @@ def queue(request):
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
         "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
-        "contact_name", "contact_mobile", "contact_phone",
+        "contact_name", "contact_mobile", "contact_phone", "crypt_id",  # crypt_id: the phones decrypt with it
         "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
     ).order_by("submitted_at", "pk")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))

@@ -312,3 +312,10 @@ def resealed(obj):
     from navportal import seals
 
     return seals.seal_saved(type(obj)._base_manager.get(pk=obj.pk))
+
+
+def read_rows(queryset, *names, flat=False):
+    """What values_list(*names) gives, read through the instances: encrypted fields (navportal.fields) decrypt only
+    there, values_list gives their ciphertext."""
+    rows = [tuple(getattr(row, name) for name in names) for row in queryset.all()]
+    return [row[0] for row in rows] if flat else rows

@@ -45,7 +45,7 @@ from navportal.errors import PortalError
 from navportal.models import City, Province, User
 from review import national, services
 from review.models import Call, Notice, Package, PackageStatus, RegistryEntry
-from tests.conftest import PASSWORD, attach_scan, make_applicant, resealed, version_of
+from tests.conftest import PASSWORD, attach_scan, make_applicant, read_rows, resealed, version_of
 from tests.review.test_national import handed_in, pass_all  # noqa: F401 - the handed-in package, a fixture
 
 BIG_IDS = [2**63, 99999999999999999999999]
@@ -413,7 +413,7 @@ def test_section_service_drops_blank_roster_rows(applicant, draft):
     applicant_services.application_save_section(
         actor=applicant, application_id=draft.pk, section_key="department", values={"department_name": "运营部"},
         rows=[first, dict(BLANK_STAFF), second, dict(BLANK_STAFF), third], lock_version=version_of(draft))
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", flat=True)) == [
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", flat=True) == [
         "示例人员1", "示例人员2", "示例人员3"]
 
 

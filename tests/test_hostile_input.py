@@ -45,7 +45,7 @@ from review.models import Call, Notice, Objection, Package, RegistryEntry
 from review.national_views import DatesForm, DecideForm, FinalForm, PublishForm
 from review.public_forms import ObjectionForm
 from review.registry import HEADERS
-from tests.conftest import object_confirmed, attach_scan, make_applicant, resealed, version_of
+from tests.conftest import attach_scan, make_applicant, object_confirmed, read_rows, resealed, version_of
 from tests.hostile_strategies import (
     FILE_CONTENTS, FORMULAS, HOSTILE_STRINGS, IMG, SAFE_FILE_NAME, SCRIPT, TINY_PNG, as_post, assert_fits_columns,
     assert_refusal_explained, assert_stored_as_typed, assert_text_rule, field_strategy, form_strategies, hostile,
@@ -224,7 +224,7 @@ def _check_rows_kept(application, section, data, rows, response):
                 if isinstance(value, str) and value.strip():
                     assert shows_typed(response, value), f"row {index} {name}: {value[:80]!r} is lost"
         return
-    stored = list(getattr(application, section.rows).values_list(*texts))
+    stored = read_rows(getattr(application, section.rows), *texts)
     delete = forms.CheckboxInput()
     typed = []
     for index in range(n):

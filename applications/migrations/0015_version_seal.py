@@ -17,7 +17,7 @@ def seal_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     # 0014 is another branch's (issue 16, encrypted fields): re-pointed when both are merged.
-    dependencies = [("applications", "0013_organisation_verification")]
+    dependencies = [("applications", "0014_encrypted_personal_data")]
     operations = [
         migrations.AddField("applicationversion", "seal", models.CharField(blank=True, max_length=64)),
         migrations.AddField("applicationversion", "seal_key_id", models.CharField(blank=True, max_length=16)),

@@ -17,7 +17,7 @@ def seal_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     # 0009 is another branch's (issue 16, encrypted fields): re-pointed when both are merged.
-    dependencies = [("review", "0008_objection_confirmation")]
+    dependencies = [("review", "0009_encrypted_personal_data")]
     operations = [
         migrations.AddField("notice", "seal", models.CharField(blank=True, max_length=64)),
         migrations.AddField("notice", "seal_key_id", models.CharField(blank=True, max_length=16)),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from applications import services
 from applications.models import Application, StaffMember
 from navportal.errors import PortalError
-from tests.conftest import version_of
+from tests.conftest import read_rows, version_of
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_the_valid_cells_of_the_table_are_stored_and_refused_ones_stay_in_the_fo
         "staff", rows, lock_version=draft.lock_version, department_name="运营部"))
     assert response.status_code == 400
     # Row 2 is stored without its refused cell; row 3 had nothing valid in it, so it is no row yet.
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", "years", "employment")) == [
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", "years", "employment") == [
         ("张三", 3, "full"), ("李四", None, "part")]
     assert Application.objects.get(pk=draft.pk).department_name == "运营部"
     heading, items = summary(response)
@@ -113,7 +113,7 @@ def test_a_table_refused_as_a_whole_is_kept_as_it_was_and_the_page_says_so(engli
         "staff", [{"name": f"人员{i}"} for i in range(201)], lock_version=version_of(draft),
         department_name="运营部"))
     assert response.status_code == 400
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", flat=True)) == ["张三"]
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", flat=True) == ["张三"]
     assert Application.objects.get(pk=draft.pk).department_name == "运营部"
     heading, items = summary(response)
     assert heading.startswith("Everything else on this page was saved at")

@@ -16,7 +16,7 @@ from navportal.demo.content import credit_code, service_rows, staff_rows
 from navportal.errors import PortalError
 from navportal.models import City, Ministry, Province, User
 from navportal.text import validate_multi_line, validate_single_line
-from tests.conftest import version_of
+from tests.conftest import read_rows, version_of
 
 
 def text_error(validator, value):
@@ -247,7 +247,7 @@ def test_rows_left_blank_are_dropped(applicant, draft):
     blank = [{}, {"name": "", "years": None}, {"name": "   ", "department": "\t", "employment": ""},
              {field: None for field in ("name", "department", "title", "speciality", "years", "employment")}]
     save(applicant, draft, "department", rows=[*blank[:2], *staff_rows(2), *blank[2:]])
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", flat=True)) == [
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", flat=True) == [
         "示例人员1", "示例人员2"]
     save(applicant, draft, "mechanism", rows=[{"date": None, "client": "", "effect": "\n"}, *service_rows(1)])
     assert ServiceRecord.objects.filter(application=draft).count() == 1
@@ -255,8 +255,8 @@ def test_rows_left_blank_are_dropped(applicant, draft):
 
 def test_a_row_of_one_cell_is_kept_with_the_others_empty(applicant, draft):
     save(applicant, draft, "department", rows=[{"years": "3"}, {"name": " 张三 "}])
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", "department", "years",
-                                                                          "employment")) == [
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", "department", "years",
+                     "employment") == [
         ("", "", 3, ""), ("张三", "", None, "")]
 
 
@@ -327,4 +327,4 @@ def test_a_row_form_refuses_a_control_character_with_the_services_message(client
     assert response.status_code == 400
     assert response.context["formset"].forms[0].errors["name"] == [text_error(validate_single_line, "张\x1b三")]
     # The row's other cells are stored; the refused name is not (it stays in the form, with its message).
-    assert list(StaffMember.objects.filter(application=draft).values_list("name", "years")) == [("", 3)]
+    assert read_rows(StaffMember.objects.filter(application=draft), "name", "years") == [("", 3)]
