@@ -132,6 +132,10 @@ def restore_drill(source, scratch_name, key_file=None):
             problems.append(f"audit chain under key(s) {', '.join(unknown)}, which the keys given do not hold")
         elif found["audit_broken"] is not None:
             problems.append(f"audit chain broken at {found['audit_broken']}")
+        problems += [f"{label}: encrypted values that do not decrypt under the keys given, rows {', '.join(rows)}"
+                     for label, rows in found.get("undecryptable", {}).items()]
+        problems += [f"{label}: seals that do not verify under the keys given, rows {', '.join(rows)}"
+                     for label, rows in found.get("seals_broken", {}).items()]
         return problems
     finally:
         subprocess.run(["dropdb", "--if-exists", scratch_name], env=env, capture_output=True)
@@ -147,6 +151,43 @@ def inspect():
 
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return {"unapplied_migrations": [f"{m.app_label}.{m.name}" for m, _backwards in plan], "rows": row_counts(),
-            "keys": keyring().ids(), "audit_keys": sorted(set(AuditEvent.objects.values_list("key_id", flat=True))),
-            "audit_broken": audit_verify()[1]}
+    found = {"unapplied_migrations": [f"{m.app_label}.{m.name}" for m, _backwards in plan], "rows": row_counts(),
+             "keys": keyring().ids(), "audit_keys": sorted(set(AuditEvent.objects.values_list("key_id", flat=True))),
+             "audit_broken": audit_verify()[1]}
+    if not found["unapplied_migrations"]:
+        found["undecryptable"] = undecryptable()
+        found["seals_broken"] = {label: [str(pk) for pk in rows] for label, rows in broken_seals().items()}
+    return found
+
+
+def undecryptable(batch=500):
+    """{model label: [pk, ...]} of the rows with an encrypted value that does not decrypt under the keys held."""
+    from .crypto import TamperedError
+    from .fields import IDENTITY, encrypted_models
+    from .keys import UnknownKeyError
+
+    found = {}
+    for model, fields in encrypted_models():
+        names = [f.attname for f in fields if getattr(f, "encrypted", False)]
+        rows = model._base_manager.order_by("pk").only(IDENTITY, *names)
+        for row in rows.iterator(chunk_size=batch):
+            try:
+                for name in names:
+                    getattr(row, name)
+            except (TamperedError, UnknownKeyError):
+                found.setdefault(model._meta.label, []).append(str(row.pk))
+    return found
+
+
+def broken_seals():
+    """{model label: [pk, ...]} of the sealed rows whose seal does not verify under the keys held."""
+    from django.apps import apps as registry
+
+    from . import seals
+
+    found = {}
+    for label in seals.registered():
+        for row in registry.get_model(label)._base_manager.order_by("pk").iterator(chunk_size=200):
+            if not seals.verify(row).intact:
+                found.setdefault(label, []).append(row.pk)
+    return found

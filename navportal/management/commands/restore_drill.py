@@ -25,4 +25,4 @@ class Command(BaseCommand):
         problems = restore_drill(source, database, key_file)
         if problems:
             raise CommandError("Restore drill FAILED:\n" + "\n".join(problems))
-        self.stdout.write("Restore drill passed: checksums, migrations, row counts, audit chain and files all hold.")
+        self.stdout.write("Restore drill passed: checksums, migrations, row counts, the audit chain, the encrypted values and the seals (under the keys given) and the files all hold.")

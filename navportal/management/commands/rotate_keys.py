@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from navportal import seals
+from navportal import fields, seals
 from navportal.audit import audit_rechain, audit_verify
 from navportal.keys import keyring
 
 
 class Command(BaseCommand):
-    help = ("Bring everything under the current (first) key of the key ring while the portal runs: re-seal the sealed "
-            "versions and lists, then re-chain the audit trail, checking each seal and row under its old key first "
+    help = ("Bring everything under the current (first) key of the key ring while the portal runs: re-encrypt the "
+            "personal data and its blind indexes, re-seal the sealed versions and lists, then re-chain the audit trail, checking each seal and row under its old key first "
             "(a broken one is reported, never re-made). The old keys must stay in the ring until this has finished; "
             "the run is recorded in the audit trail. Running it again is harmless.")
 
@@ -18,6 +18,8 @@ class Command(BaseCommand):
             raise CommandError(f"The audit trail does not hold (verify_audit: {broken!r} after {checked} rows): "
                                "nothing was rotated. Investigate before rotating keys.")
         summary = [f"current key {ring.current_id}"]
+        reencrypted = fields.reencrypt()
+        summary.append("re-encrypted " + ", ".join(f"{label} {count}" for label, count in reencrypted.items()))
         resealed = seals.reseal()
         summary.append("re-sealed " + ", ".join(f"{label} {count}" for label, count in resealed.items()))
         for label, rows in resealed.broken.items():
