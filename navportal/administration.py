@@ -42,6 +42,7 @@ from .audit import audit_record
 from .cleaning import clean_model_values
 from .errors import PortalError
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestKind, AccountRequestState, Role, User
+from .privacy import masked_email
 from .notify import lazy_text, notify
 from .rules import made_the_request
 
@@ -292,13 +293,6 @@ def _render_mail(name, context):
 def _mail(name, context, to):
     subject, body = _render_mail(name, context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-
-
-def masked_email(address):
-    """"w***@nj.example.cn": enough for the holder of the old address to recognise a change, not to learn where
-    the account's mail goes now."""
-    local, _sep, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 def _approve_create(actor, request, site_url):

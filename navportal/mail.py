@@ -15,6 +15,10 @@ sends the rows (django-post-office; why that library: docs/mail.md).
   settings.POST_OFFICE["BACKENDS"]["default"] (SMTP in production), marks each row sent or, after a
   failure, requeued with a back-off that doubles after each try (RETRY_INTERVAL, 2×, 4×, …) until
   MAX_RETRIES tries have failed: then failed, with every try's error in its log.
+- Once sent, a row keeps what the system administrator's page needs (subject, status, times, tries) and no more:
+  `redact_delivered()` masks its recipients (w***@example.cn) and empties its text, which held names, addresses
+  and one-time links (password reset, registration, objection confirmation). Only a mail still queued, or failed
+  and waiting to be sent again, holds its text (docs/cryptography.md).
 - `mail_resend()` is the system administrator's resend of a failed mail (audited).
 """
 
@@ -35,6 +39,7 @@ from post_office.validators import validate_email_with_name
 from .audit import audit_record
 from .errors import PortalError
 from .models import Role
+from .privacy import masked_email
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +129,22 @@ def outbox_send(now=None):
                                       number_of_retries__gt=1).only("pk", "number_of_retries"):
         Email.objects.filter(pk=email.pk).update(
             scheduled_time=timezone.now() + interval * 2 ** (email.number_of_retries - 1))
+    redact_delivered()
     return sent, failed, requeued
+
+
+def redact_delivered():
+    """Masks the recipients and empties the text of every sent mail that still has them; returns how many."""
+    rows = (Email.objects.filter(status=STATUS.sent).exclude(message="", html_message="")
+            .only("pk", "to", "cc", "bcc"))
+    count = 0
+    for email in rows:
+        Email.objects.filter(pk=email.pk, status=STATUS.sent).update(
+            to=[masked_email(a) for a in email.to], cc=[masked_email(a) for a in email.cc],
+            bcc=[masked_email(a) for a in email.bcc],
+            message="", html_message="", context=None)
+        count += 1
+    return count
 
 
 def mail_status(email):

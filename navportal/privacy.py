@@ -25,6 +25,13 @@ def mask_phone(value):
     return masked
 
 
+def masked_email(address):
+    """"w***@example.cn": the first letter of the mailbox and the domain — enough for its holder to recognise it,
+    not to learn it."""
+    local, _sep, domain = (address or "").partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def redact(text):
     """A log line with no personal data or secret in it."""
     text = SECRET.sub(r"\1[redacted]", text)

@@ -305,3 +305,29 @@ def test_the_mail_page_masks_an_objectors_address(smtp, on_notice_public, client
     client.force_login(make_user("sysadmin-mail", Role.SYSTEM_ADMIN))
     page = client.get(reverse("mail_list")).content.decode()
     assert "w***@example.cn" in page and "wang@example.cn" not in page
+
+
+def test_a_sent_mail_keeps_no_address_text_or_link_and_the_page_still_finds_it(smtp, settings, client):
+    """Once delivered, an outbox row keeps its subject, status and times; its recipients are masked and its text,
+    with the one-time links mails carry, is gone (navportal.mail.redact_delivered). A mail not yet sent, or failed
+    and waiting to be sent again, keeps them."""
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "MAX_RETRIES": 1}
+    with transaction.atomic():
+        send_mail("重置密码", "请打开 https://portal.example.cn/accounts/reset/abc/token-123/", None, ["zhang@example.cn"])
+    assert [run_worker() for _ in range(2)] == [(0, 0, 1), (0, 1, 0)]  # the server is down: failed, kept whole
+    kept = Email.objects.get()
+    assert (kept.to, "token-123" in kept.message) == (["zhang@example.cn"], True)
+
+    smtp.start()
+    with transaction.atomic():
+        send_mail("通知", "张某某：您的申请已退回。", None, ["li@example.cn"])
+    assert run_worker() == (1, 0, 0)
+    (_sender, recipients, message), = smtp.received
+    assert recipients == ["li@example.cn"] and "张某某" in message.get_body().get_content()
+    sent = Email.objects.get(subject="通知")
+    assert (sent.status, sent.to, sent.message, sent.html_message) == (STATUS.sent, ["l***@example.cn"], "", "")
+    assert Email.objects.get(pk=kept.pk).to == ["zhang@example.cn"]
+
+    client.force_login(make_user("sysadmin-mail", Role.SYSTEM_ADMIN))
+    page = client.get(reverse("mail_list"), {"q": "li@example.cn"}).content.decode()
+    assert "通知" in page and "l***@example.cn" in page and "重置密码" not in page
