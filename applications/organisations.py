@@ -25,6 +25,7 @@ from navportal.audit import audit_record
 from navportal.cleaning import clean_model_values
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
+from navportal.identifiers import opaque_username
 from navportal.models import Message, Role, User
 from navportal.rules import is_applicant
 
@@ -311,14 +312,15 @@ def transfer_request_write(track, *, credit_code, contact_name, email, password_
     if OrganisationTransfer.objects.filter(organisation=organisation, status=TransferStatus.PENDING).exists():
         raise PortalError(_("A request to transfer this organisation's account is already waiting for the "
                             "bureau's decision."), code="duplicate")
-    requester = User.objects.create_user(username=email, email=email, password=None, display_name=contact_name,
-                                         role=Role.APPLICANT, organisation=organisation, is_active=False)
+    requester = User.objects.create_user(username=opaque_username(), email=email, password=None,
+                                         display_name=contact_name, role=Role.APPLICANT, organisation=organisation,
+                                         is_active=False)
     User.objects.filter(pk=requester.pk).update(password=password_hash)
     transfer = OrganisationTransfer.objects.create(organisation=organisation, requester=requester)
     for kind, (upload, content_type) in documents.items():
         _store(organisation, kind=kind, upload=upload, content_type=content_type, actor=requester,
                track=track, transfer=transfer)
-    audit_record(actor=None, username=email, action="organisation_transfer_request", obj=organisation,
+    audit_record(actor=None, username=requester.username, action="organisation_transfer_request", obj=organisation,
                  to_state=TransferStatus.PENDING, note=f"transfer {transfer.pk}, {contact_name}")
     desk = desk_name(organisation)
     _tell(_contacts(organisation), mail_only=True,

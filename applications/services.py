@@ -26,6 +26,7 @@ from navportal import seals
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
+from navportal.identifiers import opaque_username, users_by_email
 from navportal.models import City, Ministry, PlatformIdentity, Province, Role, User
 from navportal.notify import lazy_text
 from navportal.references import reference_take
@@ -87,7 +88,7 @@ def registration_request(*, name, credit_code, applicant_type, affiliation, mini
     sign_in = site_url.rstrip("/") + reverse("login")
     reset = site_url.rstrip("/") + reverse("password_reset")
     with transaction.atomic():
-        if User.objects.filter(username=email).exists():
+        if users_by_email(email).exists():
             _mail(email, "applications/mail/registration_exists", {"sign_in": sign_in, "reset": reset})
             return
         known = Organisation.objects.filter(credit_code=credit_code).exists()
@@ -181,7 +182,7 @@ def _organisation_create(*, name, credit_code, applicant_type, affiliation, mini
             org = Organisation.objects.create(
                 name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
                 ministry=ministry, province=province, city=city, **vouched)
-            user = User.objects.create_user(username=email, email=email, password=None,
+            user = User.objects.create_user(username=opaque_username(), email=email, password=None,
                                             display_name=contact_name, role=Role.APPLICANT, organisation=org)
             user.password = password_hash
             user.save(update_fields=["password"])

@@ -19,7 +19,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import administration as admin
 from .access import permission_required_404
 from .errors import PortalError
+from .fields import blind_index_values
 from .forms import CityField, choose_prompt
+from .identifiers import NO_AT_SIGN, is_email
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestState, Ministry, Province, Role, User
 from .security import PASSWORD_MAX_AGE, SESSION_ABSOLUTE
 from .text import apply_text_rules
@@ -33,7 +35,7 @@ SCOPE_LABELS = {Role.CITY: gettext_lazy("A city reviewer acts for one city: choo
 class AccountForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("user name"), max_length=150,
                                validators=[UnicodeUsernameValidator()],
-                               help_text=gettext_lazy("Letters, digits and @ . + - _ only; it cannot be changed."))
+                               help_text=gettext_lazy("Letters, digits and . + - _ only; it cannot be changed."))
     display_name = forms.CharField(label=gettext_lazy("name"), max_length=60,
                                    help_text=gettext_lazy("The person and the bureau, as colleagues will see it."))
     email = forms.EmailField(label=gettext_lazy("e-mail"),
@@ -58,6 +60,8 @@ class AccountForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
+        if is_email(username):
+            raise forms.ValidationError(NO_AT_SIGN)
         if admin.name_taken(username):
             raise forms.ValidationError(_("The user name %(name)s is taken.") % {"name": username})
         return username
@@ -76,8 +80,8 @@ class AccountForm(forms.Form):
 
 
 class AccountFilter(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=60,
-                        help_text=gettext_lazy("user name, name or e-mail"))
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=254,
+                        help_text=gettext_lazy("user name, name, or a whole e-mail address"))
     role = forms.ChoiceField(label=gettext_lazy("role"), required=False,
                              choices=[("", gettext_lazy("All")), *Role.choices])
 
@@ -95,7 +99,12 @@ def _accounts(data):
     if form.is_valid():
         if form.cleaned_data["q"]:
             q = form.cleaned_data["q"].strip()
-            users = users.filter(Q(username__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q))
+            # An e-mail address is encrypted: found only whole, through its blind index (any case); the user name
+            # and the name as before, by a part.
+            found = Q(username__icontains=q) | Q(display_name__icontains=q)
+            if is_email(q):
+                found |= Q(email_index__in=blind_index_values(q))
+            users = users.filter(found)
         if form.cleaned_data["role"]:
             users = users.filter(role=form.cleaned_data["role"])
     return form, users

@@ -41,12 +41,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .audit import audit_record
 from .cleaning import clean_model_values
 from .errors import PortalError
+from .identifiers import NO_AT_SIGN, is_email, users_by_email
 from .models import ADMIN_ROLES, OFFICIAL_ROLES, AccountRequest, AccountRequestKind, AccountRequestState, Role, User
 from .privacy import masked_email
 from .notify import lazy_text, notify
 from .rules import made_the_request
 
 SCOPE_FIELDS = ("city", "province", "ministry")
+# An e-mail address signs in one account and resets one password (User's user_email_unique).
+EMAIL_TAKEN = gettext_lazy("Another account has this e-mail address: each account needs its own.")
 ROLE_SCOPE = {Role.CITY: "city", Role.PROVINCE: "province", Role.MINISTRY: "ministry", Role.NATIONAL: None}
 
 
@@ -108,8 +111,12 @@ def new_account(*, username, display_name, email, role, scope=None, actor=None, 
     It needs no approval: called by `manage.py create_account` (the bootstrap exception: the administrators
     themselves, at installation) and by account_request_approve, once the security administrator approved."""
     _check_scope(role, scope)
+    if is_email(username):
+        raise PortalError(NO_AT_SIGN, code="invalid")
     if User.objects.filter(username__iexact=username).exists():
-        raise PortalError(_("The user name %(name)s is taken.") % {"name": username})
+        raise PortalError(_("The user name %(name)s is taken.") % {"name": username}, code="taken")
+    if users_by_email(email).exists():
+        raise PortalError(EMAIL_TAKEN, code="email_taken")
     user = User(username=username, display_name=display_name, email=email)
     _apply_scope(user, role, scope)
     user.set_unusable_password()
@@ -117,7 +124,9 @@ def new_account(*, username, display_name, email, role, scope=None, actor=None, 
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise PortalError(_("The user name %(name)s is taken.") % {"name": username}) from None
+        if users_by_email(email).exists():
+            raise PortalError(EMAIL_TAKEN, code="email_taken") from None
+        raise PortalError(_("The user name %(name)s is taken.") % {"name": username}, code="taken") from None
     audit_record(actor=actor, username=by, action="account_create", obj=user, to_state=describe(user),
                  note=note or f"{username} {display_name}")
     return user
@@ -196,15 +205,20 @@ def account_request_create(*, actor, username, display_name, email, role, scope)
     (account_request_approve). The user name is reserved meanwhile against accounts and other requests.
 
     Errors (PortalError): not a system administrator; a role that is not an official's, or a scope of the wrong
-    kind; a value its form refuses; the user name taken or reserved (code "taken")."""
+    kind; a value its form refuses; a user name with "@"; the user name taken or reserved (code "taken"); the
+    e-mail address another account's (code "email_taken")."""
     _require_role(actor, Role.SYSTEM_ADMIN)
     _official_role(role, scope)
     values = clean_model_values(AccountRequest, {"username": username, "display_name": display_name,
                                                  "email": email})
+    if is_email(values["username"]):
+        raise PortalError(NO_AT_SIGN, code="invalid")
     taken = PortalError(_("The user name %(name)s is taken.") % {"name": values["username"]}, code="taken")
     with transaction.atomic():
         if name_taken(values["username"]):
             raise taken
+        if users_by_email(values["email"]).exists():
+            raise PortalError(EMAIL_TAKEN, code="email_taken")
         request = AccountRequest(kind=AccountRequestKind.CREATE, requested_by=actor, requested_at=timezone.now(),
                                  **values)
         _apply_scope(request, role, scope)
@@ -222,7 +236,7 @@ def account_update(*, actor, user_id, display_name, email, role, scope):
     Returns (account, request), request None when nothing needed approval. Errors (PortalError): not a system
     administrator; an account not an official's (or the actor's own); a role or scope refused; a request for
     this account pending already (code "pending": it is withdrawn or decided first, so that the approver
-    decides on the account as it was asked)."""
+    decides on the account as it was asked); the e-mail address another account's (code "email_taken")."""
     _require_role(actor, Role.SYSTEM_ADMIN)
     _official_role(role, scope)
     values = clean_model_values(AccountRequest, {"display_name": display_name, "email": email})
@@ -232,6 +246,8 @@ def account_update(*, actor, user_id, display_name, email, role, scope):
         user = _managed(actor, user_id, editable_roles=OFFICIAL_ROLES)
         if AccountRequest.objects.filter(target=user, state=AccountRequestState.PENDING).exists():
             raise pending
+        if users_by_email(values["email"]).exclude(pk=user.pk).exists():
+            raise PortalError(EMAIL_TAKEN, code="email_taken")
         if values["display_name"] != user.display_name:
             before, user.display_name = user.display_name, values["display_name"]
             user.save(update_fields=["display_name"])
@@ -300,7 +316,10 @@ def _approve_create(actor, request, site_url):
     try:
         user = new_account(actor=actor, username=request.username, display_name=request.display_name,
                            email=request.email, role=request.role, scope=request.scope, note=note)
-    except PortalError:
+    except PortalError as error:
+        if error.code == "email_taken":
+            raise PortalError(_("Another account took the e-mail address of this request meanwhile: refuse it."),
+                              code="stale") from None
         raise PortalError(_("The user name %(name)s was taken meanwhile: refuse this request.") % {
             "name": request.username}, code="stale") from None
     request.target = user
@@ -319,7 +338,12 @@ def _approve_change(actor, request):
     before_role, before_email = describe(user), user.email
     _apply_scope(user, request.role, request.scope)
     user.email = request.email
-    user.save(update_fields=["role", "city", "province", "ministry", "email"])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["role", "city", "province", "ministry", "email"])  # and email_index
+    except IntegrityError:
+        raise PortalError(_("Another account took the e-mail address of this request meanwhile: refuse it."),
+                          code="stale") from None
     requester = request.requested_by.username
     if describe(user) != before_role:
         audit_record(actor=actor, action="role_change", obj=user, from_state=before_role, to_state=describe(user),

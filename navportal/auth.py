@@ -1,4 +1,5 @@
-"""Django's ModelBackend, with the user's scope read in the same query as the user, and no permission rows."""
+"""Django's ModelBackend, signing in by user name or e-mail address, with the user's scope read in the same query as
+the user, and no permission rows."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -11,6 +12,25 @@ class ScopedModelBackend(ModelBackend):
     or organisation is joined to the user's own query instead of being read by a second one on every request,
     and so is the count of unread messages the header shows (`user.unread_messages`, read by
     navportal.context_processors.portal). (Sessions signed in before this backend replaced django.contrib.auth.backends.ModelBackend sign in again.)"""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """ModelBackend's, with `username` either a user name or an e-mail address (navportal.identifiers.account_for:
+        through the address's blind index, whatever its case). An identifier that names no account costs one
+        password hash all the same, as in ModelBackend, so that the answer's time does not tell which exist."""
+        from .identifiers import account_for
+
+        User = get_user_model()
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        user = account_for(username)
+        if user is None:
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
 
     def get_user(self, user_id):
         User = get_user_model()

@@ -13,6 +13,7 @@ from post_office.models import STATUS, Email, Log
 
 from .access import permission_required_404
 from .errors import PortalError
+from .fields import blind_index_values
 from . import mail as outbox
 from .mail import REFUSED
 from .models import User
@@ -57,7 +58,11 @@ def mail_list(request):
     form, mails = _mails(request.GET)
     page = Paginator(mails, 50).get_page(request.GET.get("page"))
     addresses = {address for mail in page.object_list for address in mail.to}
-    known = {e.lower() for e in User.objects.filter(email__in=addresses).values_list("email", flat=True)}
+    # The accounts' addresses are encrypted: matched through their blind indexes (one per key held).
+    index_of = {index: address.lower() for address in addresses if address.strip()
+                for index in blind_index_values(address)}
+    known = {index_of[index] for index in
+             User.objects.filter(email_index__in=list(index_of)).values_list("email_index", flat=True)}
     for mail in page.object_list:
         # An address that is no account's (an objector's) is not shown to the system administrator — objectors'
         # identities are CNIPA's only (SECURITY.md); a sent mail's are all masked already.

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .fields import EncryptedEmailField, row_identity
+from .fields import BlindIndexField, EncryptedEmailField, row_identity
 
 
 class LocalizedName(models.Model):
@@ -99,6 +99,12 @@ class User(AbstractUser):
     sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
     # The language the user last chose or signed in with: their mails are written in it (navportal.notify).
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # The e-mail address is encrypted at rest (SPEC §11, navportal.fields); the account is found by it through its
+    # blind index (navportal.identifiers: sign-in, password reset, registration). Applicants' user names are
+    # opaque ("contact-…"), so that no column holds the address in plain.
+    email = EncryptedEmailField(_("e-mail"), blank=True)
+    email_index = BlindIndexField(source="email")
+    crypt_id = row_identity()
 
     class Meta:
         verbose_name = _("user")
@@ -124,12 +130,26 @@ class User(AbstractUser):
             ),
             # One account per user name whatever its case: "Wang" and "wang" are one person to a reader.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            # One account per e-mail address whatever its case (the index is of the address in lower case): an
+            # address signs in one account, and resets one password. Contacts' addresses were unique as their
+            # user names before; officials' are now too.
+            models.UniqueConstraint(fields=["email_index"], condition=~Q(email_index=""), name="user_email_unique"),
             # No superuser and no staff flag: every power comes from the role, and the roles never mix.
             models.CheckConstraint(name="user_no_superuser", condition=Q(is_superuser=False, is_staff=False)),
         ]
 
     def __str__(self):
         return self.display_name or self.username
+
+    def save(self, *args, **kwargs):
+        # The blind index is computed by its field's pre_save, which runs only for the fields saved: a save of the
+        # e-mail address alone saves its index with it.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields and "email_index" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "email_index"]
+        super().save(*args, **kwargs)
+
+    save.alters_data = True
 
     def _get_session_auth_hash(self, secret=None):
         """Django's session hash (of the password, so a new password ends the other sessions), with the sessions'

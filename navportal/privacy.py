@@ -28,7 +28,7 @@ def mask_phone(value):
 def masked_email(address):
     """"w***@example.cn": the first letter of the mailbox and the domain — enough for its holder to recognise it,
     not to learn it."""
-    local, _sep, domain = (address or "").partition("@")
+    local, _sep, domain = (address or "").strip().partition("@")
     return f"{local[:1]}***@{domain}"
 
 

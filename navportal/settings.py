@@ -236,6 +236,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "navportal.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "navportal.security.axes_lockout_response"
+# What axes stores and counts as the "user name": the account's user name whichever identifier was typed (user name
+# or e-mail address: both count against the one account), or the blind index of an unknown address — never an
+# address in plain (navportal.identifiers.axes_username).
+AXES_USERNAME_CALLABLE = "navportal.identifiers.axes_username"
 AXES_VERBOSE = False
 
 # django-otp: the second factor (TOTP, RFC 6238) of officials and administrators. The issuer names the portal

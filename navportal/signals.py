@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .audit import audit_record, client_ip
+from .identifiers import audit_name
 from .models import AuditResult, User
 
 
@@ -34,7 +35,11 @@ def audit_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs):
-    audit_record(actor=None, action="login", result=AuditResult.FAILURE, username=credentials.get("username", ""))
+    # The account's user name when the identifier names one, else an address masked (navportal.identifiers): an
+    # e-mail address typed is never written in plain. Lines written before (an address as typed) stay: the trail is
+    # append-only and chained, and they age out with the retention period.
+    audit_record(actor=None, action="login", result=AuditResult.FAILURE,
+                 username=audit_name(request, credentials.get("username", "")))
 
 
 @receiver(user_locked_out)

@@ -4,13 +4,15 @@ from django.urls import include, path
 
 from . import admin_views, audit_views, mail_views, second_factor, views
 from .access import permission_required_404
+from .forms import SignInForm
 
 # Django's own password-change views, behind the same gate as every other signed-in page.
 password_change = permission_required_404("navportal.change_password")
 
 urlpatterns = [
     path("", include("portal.urls")),  # the home page
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm,
+                                                         redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/setup/", second_factor.otp_setup, name="otp_setup"),
     path("accounts/second-factor/", second_factor.otp_verify, name="otp_verify"),

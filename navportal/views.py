@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .access import permission_required_404
 from .audit import audit_record
+from .forms import PasswordResetByEmailForm
 from .models import Message
 from .throttle import throttle, throttled_response
 
@@ -53,7 +54,10 @@ def set_language(request):
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's view (which answers the same whether or not the account exists), rate-limited per address and per
-    e-mail address typed (navportal.throttle), so that nobody can flood a mailbox with reset links."""
+    e-mail address typed (navportal.throttle), so that nobody can flood a mailbox with reset links. The accounts
+    are found through the address's blind index (forms.PasswordResetByEmailForm)."""
+
+    form_class = PasswordResetByEmailForm
 
     def post(self, request, *args, **kwargs):
         refusal = throttle(request, "password_reset", email=request.POST.get("email", ""))

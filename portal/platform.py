@@ -32,6 +32,7 @@ from applications.models import Organisation
 from applications.organisations import organisation_verify_by_platform
 from applications.validators import normalize_credit_code, validate_credit_code
 from navportal.audit import audit_record
+from navportal.identifiers import users_by_email
 from navportal.models import OFFICIAL_ROLES, AuditResult, PlatformIdentity, Role, User
 from navportal.second_factor import PLATFORM_CERTIFICATE_SESSION_KEY
 from navportal.rules import needs_second_factor
@@ -109,7 +110,7 @@ def _organisation_account(session, issuer, subject, claims, code, linked):
         return None
     else:
         email = _text(claims, settings.OIDC_CLAIM_EMAIL, 150)
-        members = list(organisation.members.filter(is_active=True, email__iexact=email)) if email else []
+        members = list(users_by_email(email, organisation.members.filter(is_active=True))) if email else []
         if len(members) != 1:
             raise Refused(_("%(name)s is registered with another contact person. To take over its account, register "
                             "it again: the e-mail you then receive holds the link to send its bureau the two "
@@ -132,9 +133,12 @@ def _official_account(issuer, subject, claims, linked):
         user = linked.user
     else:
         value = claims.get(settings.OIDC_OFFICIAL_CLAIM)
-        field = settings.OIDC_OFFICIAL_FIELD
-        matches = list(User.objects.filter(role__in=OFFICIAL_ROLES, **{f"{field}__iexact": value})[:2]) \
-            if isinstance(value, str) and value.strip() else []
+        matches = []
+        if isinstance(value, str) and value.strip():
+            officials = User.objects.filter(role__in=OFFICIAL_ROLES)
+            # An e-mail address is encrypted: matched through its blind index (any case), as a user name is.
+            matches = list((users_by_email(value, officials) if settings.OIDC_OFFICIAL_FIELD == "email"
+                            else officials.filter(username__iexact=value))[:2])
         if len(matches) != 1:
             raise Refused(_("No official's account of this portal matches your platform identity. The system "
                             "administrator creates officials' accounts."))

@@ -23,6 +23,7 @@ from applications import services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, Verification, VerifiedVia
 from applications.models import Application, Organisation
 from applications.sections import SECTIONS
+from navportal.identifiers import users_by_email
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
@@ -174,6 +175,12 @@ def outer_test_transaction():
 def make_user(username, role, **scope):
     return User.objects.create_user(username=username, email=f"{username}@example.cn", password=PASSWORD,
                                     role=role, display_name=username, **scope)
+
+
+def user_by_email(address):
+    """The account of an e-mail address, found as the portal finds it (its blind index: the column is encrypted);
+    DoesNotExist when none has it."""
+    return users_by_email(address).get()
 
 
 def make_org(name, applicant_type=ApplicantType.NATIONAL_PARK, affiliation=Affiliation.CITY, city="320500",

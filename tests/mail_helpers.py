@@ -51,5 +51,5 @@ def mail_beyond_administrators():
     what an account request sends its subject, the official."""
     from navportal.models import ADMIN_ROLES, User
 
-    administrators = set(User.objects.filter(role__in=ADMIN_ROLES).values_list("email", flat=True))
+    administrators = {user.email for user in User.objects.filter(role__in=ADMIN_ROLES)}  # encrypted: read, decrypted
     return [message for message in deliver_mail() if not set(message.to) <= administrators]

@@ -49,7 +49,7 @@ from review.models import Call, Notice, Objection, Package, ProvinceDeadline, Re
 from tests.access_fixtures import (
     JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
 )
-from tests.conftest import PASSWORD, outer_test_transaction, resealed
+from tests.conftest import PASSWORD, outer_test_transaction, resealed, user_by_email
 from tests.mail_helpers import deliver_mail
 
 # The columns of the matrix, in the order of the expectation strings below.
@@ -766,7 +766,7 @@ def test_extra_fields_on_registration_are_ignored(w):
     assert response.status_code == 200
     link = re.search(r"https?://\S+(/register/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1)
     assert client.post(link, {"role": Role.NATIONAL, "is_superuser": "1"}).status_code == 302
-    user = User.objects.get(username="matrix-new@example.cn")
+    user = user_by_email("matrix-new@example.cn")
     assert (user.role, user.is_superuser, user.is_staff, user.city_id, user.province_id, user.ministry_id) == (
         Role.APPLICANT, False, False, None, None, None)
     assert list(user.groups.all()) == [] and list(user.user_permissions.all()) == []

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from navportal.models import User
+from navportal.identifiers import account_for
+from navportal.models import Role, User
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -28,10 +29,14 @@ def test_every_demo_account_is_listed_in_the_readme(settings, db):
     call_command("load_demo")
     readme = README.read_text()
     listed = set(re.findall(r"`([a-z0-9@.\-]+)`", readme))
-    # The provincial reviewers are listed as a range (`prov-11` … `prov-65`, `prov-66`).
-    missing = [name for name in User.objects.values_list("username", flat=True)
-               if name not in listed and not re.fullmatch(r"prov-\d\d", name)]
+    # Applicants by the address they sign in with (their user names are opaque), the others by user name; the
+    # provincial reviewers are listed as a range (`prov-11` … `prov-65`, `prov-66`).
+    users = list(User.objects.all())
+    names = [user.email if user.role == Role.APPLICANT else user.username for user in users]
+    missing = [name for name in names if name not in listed and not re.fullmatch(r"prov-\d\d", name)]
     assert missing == []
+    assert all(user.username.startswith("contact-") for user in users if user.role == Role.APPLICANT)
+    assert [account_for(name) for name in names] == users  # each name signs its account in
 
 
 def test_the_demo_shows_a_call_on_public_notice_with_objections(settings, db):

@@ -8,9 +8,11 @@ import subprocess
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,9 +27,9 @@ from navportal.fields import (
     BlindIndexField, EncryptedFieldMisuse, Sealed, blind_index, blind_index_values, encrypted_models, reencrypt,
 )
 from navportal.keys import UnknownKeyError, keyring
-from navportal.models import AccountRequest, City, Role
+from navportal.models import AccountRequest, City, Role, User
 from review.models import Call, Objection
-from tests.conftest import attach_scan, fill, make_user, object_confirmed, version_of
+from tests.conftest import PASSWORD, attach_scan, fill, make_user, object_confirmed, user_by_email, version_of
 from tests.review.test_national import handed_in, person  # noqa: F401 - fixtures
 from tests.review.test_public import cnipa, open_notice  # noqa: F401 - fixtures
 
@@ -193,6 +195,7 @@ def test_every_model_of_the_list_is_encrypted():
     found = {model._meta.label: sorted(f.name for f in fields) for model, fields in encrypted_models()}
     assert found == {
         "navportal.AccountRequest": ["email"],
+        "navportal.User": ["email", "email_index"],
         "applications.PendingRegistration": ["email"],
         "applications.Application": ["contact_email", "contact_mobile", "contact_phone"],
         "applications.StaffMember": ["name"],
@@ -255,6 +258,7 @@ def test_reencrypt_moves_every_value_to_the_current_key(under_old_key, contact_a
     assert changed["applications.StaffMember"] == rows["applications.StaffMember"] == 25
     assert changed["applications.ApplicationVersion"] == rows["applications.ApplicationVersion"] == 5
     assert changed["review.Objection"] == rows["review.Objection"] == 1
+    assert changed["navportal.User"] == rows["navportal.User"] > 0  # every account has an address
     assert reencrypt() == {label: 0 for label in changed}  # nothing left under "old"
     for column in CONTACT:
         assert raw(Application, contact_app.pk, column).startswith("sm4:new:")
@@ -268,6 +272,8 @@ def test_reencrypt_moves_every_value_to_the_current_key(under_old_key, contact_a
     objection = Objection.objects.get(pk=objection.pk)
     assert (objection.name, objection.phone, objection.email, objection.signature) == (
         "钱多多", "13711112222", "qian@example.cn", "钱多多")
+    contact = contact_app.organisation.members.get()
+    assert user_by_email(contact.email.upper()) == contact  # the blind index recomputed under the new key
 
 
 def test_a_value_under_a_removed_key_is_refused_not_guessed(under_old_key, contact_app):
@@ -306,8 +312,8 @@ def test_the_migrations_encrypt_existing_rows_and_give_them_back_unencrypted(con
             expires_at=timezone.now())
         old_request = old.get_model("navportal", "AccountRequest").objects.create(
             kind="create", username="legacy", display_name="旧", email="legacy.request@example.cn", role=Role.CITY,
-            city_id=City.objects.get(code="320100").pk, requested_by_id=contact_app.organisation.members.get().pk,
-            requested_at=timezone.now())
+            city_id=City.objects.get(code="320100").pk, requested_at=timezone.now(),
+            requested_by_id=contact_app.organisation.members.values_list("pk", flat=True).get())
         old.get_model("applications", "StaffMember").objects.create(application_id=contact_app.pk, name="旧人员")
         old.get_model("applications", "StaffMember").objects.create(application_id=contact_app.pk, name="")
     finally:
@@ -326,13 +332,43 @@ def test_the_migrations_encrypt_existing_rows_and_give_them_back_unencrypted(con
     assert (version.data, version.print_html) == (snapshot, page)
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the reference data
+def test_the_accounts_migration_encrypts_addresses_and_contacts_sign_in_by_them_after(applicant):
+    """navportal 0014: the addresses encrypted and indexed, contacts' user names (their addresses) made opaque,
+    officials' kept; a contact signs in by the address as before. Two accounts of one address stop it."""
+    city = City.objects.get(code="320100")
+    try:
+        old = migrate([("navportal", "0013_encrypted_personal_data")])
+        assert raw(User, applicant.pk, "email") == applicant.email  # backwards: the plaintext again
+        accounts = old.get_model("navportal", "User").objects
+        legacy = accounts.create(username="legacy.contact@example.cn", email="legacy.contact@example.cn",
+                                 role=Role.APPLICANT, organisation_id=applicant.organisation_id,
+                                 password=make_password(PASSWORD))
+        official = accounts.create(username="nj-old", email="NJ.Old@example.cn", role=Role.CITY, city_id=city.pk,
+                                   password=make_password(PASSWORD))
+        twin = accounts.create(username="nj-twin", email="nj.old@example.cn", role=Role.CITY, city_id=city.pk,
+                               password=make_password(PASSWORD))
+        with pytest.raises(RuntimeError, match="nj-old, nj-twin"):
+            migrate(None)
+        accounts.filter(pk=twin.pk).delete()
+    finally:
+        migrate(None)
+    username, email = raw(User, legacy.pk, "username"), raw(User, legacy.pk, "email")
+    assert username.startswith("contact-") and email.startswith("sm4:") and "legacy" not in email
+    assert raw(User, legacy.pk, "email_index") == blind_index("legacy.contact@example.cn")
+    assert User.objects.get(pk=official.pk).username == "nj-old"
+    assert user_by_email("nj.old@example.cn").pk == official.pk
+    assert User.objects.get(pk=applicant.pk).email == applicant.email
+    response = Client().post(reverse("login"), {"username": "Legacy.Contact@example.cn", "password": PASSWORD})
+    assert response.status_code == 302 and User.objects.get(pk=legacy.pk).email == "legacy.contact@example.cn"
+
+
 # --- The dump: no personal value of the list is readable ------------------------------------------------
 
-# Out of this step's scope, and so not searched: the accounts (navportal_user: e-mail addresses and, for
-# applicants, the user name — a later step encrypts them), the mail outbox (post_office's tables: a mail's
-# recipient and body until it is purged), and the audit trail, whose notes quote an account request's e-mail
-# address (administration.request_note).
-OUT_OF_SCOPE = ("navportal_user", "post_office_", "navportal_auditevent")
+# Out of scope, and so not searched: the mail outbox (post_office's tables: a mail's recipient and body until it
+# is purged), and the audit trail, whose notes quote an account request's e-mail address
+# (administration.request_note), and whose lines written before navportal 0014 name contacts by their address.
+OUT_OF_SCOPE = ("post_office_", "navportal_auditevent")
 
 
 def dump():
@@ -372,11 +408,23 @@ def test_no_personal_value_is_readable_in_a_dump_of_the_database(contact_app, op
     administration.account_request_create(
         actor=make_user("dump-sys", Role.SYSTEM_ADMIN), username="dump-new", display_name="新官员",
         email="requested.official@cnipa-test.cn", role=Role.CITY, scope=City.objects.get(code="320100"))
+    # An account's address, signed in with (axes logs the sign-in), mistyped (axes counts the failure) and reset
+    # (Django's reset form finds the account); and an unknown address tried.
+    account = services.organisation_register(
+        name="示例·转储园区", credit_code=credit_code(8), applicant_type="provincial_park", affiliation="city",
+        ministry=None, province=City.objects.get(code="320500").province, city=City.objects.get(code="320500"),
+        contact_name="欧阳账户", email="ouyang.account@zhuanchu.cn", password="Navigate-2026")
+    for typed, password in (("Ouyang.Account@zhuanchu.cn", "Navigate-2026"), ("ouyang.account@zhuanchu.cn", "x"),
+                            ("never.registered@zhuanchu.cn", "x")):
+        Client().post(reverse("login"), {"username": typed, "password": password})
+    Client().post(reverse("password_reset"), {"email": "ouyang.account@zhuanchu.cn"})
+    assert account.username.startswith("contact-")
     secrets = [*CONTACT.values(), STAFF_NAME, *objector.values(), "pending.register@xinyuan.cn",
-               "requested.official@cnipa-test.cn"]
+               "requested.official@cnipa-test.cn", "ouyang.account@zhuanchu.cn", "never.registered@zhuanchu.cn"]
     chunks = dump()
     assert any("sm4:" in text for _table, text in chunks)  # the dump is of this database
-    assert any(table == "applications_application" for table, _text in chunks)
+    assert {"applications_application", "navportal_user", "axes_accessattempt", "axes_accesslog"} <= {
+        table for table, _text in chunks}
     found = {(value, table) for table, text in chunks if not table.startswith(OUT_OF_SCOPE)
              for value in secrets if any(form in text for form in forms_of(value))}
     assert found == set()

@@ -45,7 +45,7 @@ from review.models import Call, Notice, Objection, Package, RegistryEntry
 from review.national_views import DatesForm, DecideForm, FinalForm, PublishForm
 from review.public_forms import ObjectionForm
 from review.registry import HEADERS
-from tests.conftest import attach_scan, make_applicant, object_confirmed, read_rows, resealed, version_of
+from tests.conftest import attach_scan, make_applicant, object_confirmed, read_rows, resealed, user_by_email, version_of
 from tests.hostile_strategies import (
     FILE_CONTENTS, FORMULAS, HOSTILE_STRINGS, IMG, SAFE_FILE_NAME, SCRIPT, TINY_PNG, as_post, assert_fits_columns,
     assert_refusal_explained, assert_stored_as_typed, assert_text_rule, field_strategy, form_strategies, hostile,
@@ -100,7 +100,7 @@ def test_registration_with_a_long_e_mail_fits_the_user_name_column(db, client):
     if response.status_code == 200:
         assert list(response.context["form"].errors) == ["email"]
     else:
-        assert_fits_columns(User.objects.get(email=email))
+        assert_fits_columns(user_by_email(email))
 
 
 @given(reason=st.one_of(hostile_text(), st.lists(hostile_text(), min_size=2, max_size=2)))

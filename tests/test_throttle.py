@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from navportal.models import User
 from review.models import Objection
+from navportal.identifiers import users_by_email
 from tests.review.test_public import cnipa, form_data, object_url, open_notice  # noqa: F401 - fixtures
 from tests.review.test_national import handed_in  # noqa: F401 - fixtures
 from tests.mail_helpers import deliver_mail
@@ -167,4 +168,4 @@ def test_reset_mails_per_account_are_limited(db, counters, applicant):
     assert answers == [302, 302, 302, 429]
     assert len(deliver_mail()) == 3
     assert all(m.to == [applicant.email] for m in deliver_mail())
-    assert User.objects.filter(email=applicant.email).exists()
+    assert users_by_email(applicant.email).exists()

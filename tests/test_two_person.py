@@ -280,9 +280,12 @@ def test_a_request_whose_account_changed_meanwhile_is_refused_as_stale(sysadmin,
         if meanwhile == "disable_and_enable":
             administration.account_set_active(actor=sysadmin, user_id=official.pk, active=True)
     else:
-        # Edited by another way than the page (which refuses while a request is pending).
-        User.objects.filter(pk=official.pk).update(
-            **{"rename": {"display_name": "别人"}, "email": {"email": "other@example.cn"}}[meanwhile])
+        # Edited by another way than the page (which refuses while a request is pending); an encrypted address is
+        # written through the instance.
+        changed = User.objects.get(pk=official.pk)
+        field, value = {"rename": ("display_name", "别人"), "email": ("email", "other@example.cn")}[meanwhile]
+        setattr(changed, field, value)
+        changed.save(update_fields=[field])
     page = signed_in(secadmin).get("/admin/security/requests/")
     (shown,) = page.context["queue"]
     assert shown.stale and f"/admin/security/requests/{request.pk}/approve/" not in page.content.decode()

@@ -6,6 +6,7 @@ from django.urls import reverse
 from applications.enums import DocumentKind, TransferStatus, Verification
 from applications.models import Organisation, OrganisationTransfer, PendingRegistration
 from navportal.demo.content import credit_code
+from navportal.identifiers import users_by_email
 from navportal.models import AuditEvent, City, Ministry, Province, Role, User
 
 
@@ -42,7 +43,8 @@ def test_registration_creates_organisation_and_account_once_the_address_is_confi
     org = Organisation.objects.get()
     assert org.verification == Verification.AWAITING and not org.is_verified
     user = User.objects.get(organisation=org)
-    assert (org.credit_code, user.username, user.role) == (credit_code(7), "wang@example.cn", Role.APPLICANT)
+    assert (org.credit_code, user.email, user.role) == (credit_code(7), "wang@example.cn", Role.APPLICANT)
+    assert user.username.startswith("contact-")  # opaque: the address signs in (navportal.identifiers)
     assert user.check_password("Navigate-2026")
     assert not PendingRegistration.objects.exists()
     assert list(AuditEvent.objects.filter(action="organisation_register", object_id=str(org.pk)).values_list(
@@ -147,7 +149,7 @@ def test_a_registration_racing_another_of_the_same_code_gets_a_message_not_an_er
     with pytest.raises(PortalError) as exc:  # the form's check came too late: the database decides
         services.organisation_register(email="b@example.cn", **values)
     assert exc.value.code == "duplicate"
-    assert Organisation.objects.count() == 1 and not User.objects.filter(username="b@example.cn").exists()
+    assert Organisation.objects.count() == 1 and not users_by_email("b@example.cn").exists()
 
 
 @pytest.mark.django_db
@@ -174,8 +176,9 @@ def test_a_known_code_is_answered_by_mail_with_a_transfer_link_that_takes_the_do
     response = client.post(link, {"authorisation": pdf(LETTER), "licence": pdf(LICENCE)})
     assert response.status_code == 200 and "applications/register_transfer.html" in [t.name for t in response.templates]
     transfer = OrganisationTransfer.objects.get()
-    assert (transfer.organisation_id, transfer.status, transfer.requester.username, transfer.requester.is_active) == (
+    assert (transfer.organisation_id, transfer.status, transfer.requester.email, transfer.requester.is_active) == (
         owner.organisation_id, TransferStatus.PENDING, "taker@example.cn", False)
+    assert transfer.requester.username.startswith("contact-")
     assert sorted(transfer.documents.values_list("kind", flat=True)) == sorted(DocumentKind.values)
     # The bureau that verifies the park (Jiangsu's province: a provincial park) is the one the request is for.
     from applications import organisations
@@ -201,4 +204,4 @@ def test_a_transfer_link_expires_as_the_registration_link_does(client, mailoutbo
         datetime.timedelta(hours=REGISTRATION_CONFIRM_HOURS), abs=datetime.timedelta(seconds=5))
     PendingRegistration.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert client.get(link).status_code == 409
-    assert not OrganisationTransfer.objects.exists() and not User.objects.filter(username="taker@example.cn").exists()
+    assert not OrganisationTransfer.objects.exists() and not users_by_email("taker@example.cn").exists()

@@ -17,7 +17,8 @@ from applications.models import Application, Organisation, OrganisationDocument,
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.errors import PortalError
 from navportal.models import AuditEvent, City, Message, Province, Role, User
-from tests.conftest import PASSWORD, fill, make_applicant, make_user
+from navportal.identifiers import users_by_email
+from tests.conftest import PASSWORD, fill, make_applicant, make_user, user_by_email
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +224,7 @@ def test_a_second_registration_becomes_a_transfer_request_and_takes_nothing_over
     assert response.status_code == 200 and "applications/register_sent.html" in [t.name for t in response.templates]
     assert [m.to for m in mailoutbox] == [["new@example.cn"]]  # the owner is not told of a mere attempt
     link = mailed_link(mailoutbox, "transfer")
-    assert not User.objects.filter(username="new@example.cn").exists() and not OrganisationTransfer.objects.exists()
+    assert not users_by_email("new@example.cn").exists() and not OrganisationTransfer.objects.exists()
     page = client.get(link)
     assert page.status_code == 200 and code in page.content.decode() and not OrganisationTransfer.objects.exists()
     mailoutbox.clear()
@@ -234,7 +235,7 @@ def test_a_second_registration_becomes_a_transfer_request_and_takes_nothing_over
     assert "_auth_user_id" not in client.session  # not signed in: the account waits for the bureau
     org = Organisation.objects.get(credit_code=code)
     assert (org.name, list(org.members.filter(is_active=True))) == ("示例·真园区", [owner])
-    requester = User.objects.get(username="new@example.cn")
+    requester = user_by_email("new@example.cn")
     assert (requester.is_active, requester.organisation_id, requester.role, requester.display_name) == (
         False, org.pk, Role.APPLICANT, "新联络")
     assert requester.check_password("Navigate-2026")  # the hash the pending registration kept
@@ -266,10 +267,10 @@ def test_without_both_documents_a_transfer_request_is_refused(client, mailoutbox
     link = mailed_link(mailoutbox, "transfer")
     response = client.post(link, {"authorisation": pdf(LETTER)})
     assert response.status_code == 400 and response.context["form"].errors
-    assert not OrganisationTransfer.objects.exists() and not User.objects.filter(username="new@example.cn").exists()
+    assert not OrganisationTransfer.objects.exists() and not users_by_email("new@example.cn").exists()
     # The link still serves: the request is made once both are there.
     assert client.post(link, {"authorisation": pdf(LETTER), "licence": pdf(LICENCE)}).status_code == 200
-    assert OrganisationTransfer.objects.filter(requester__username="new@example.cn").count() == 1
+    assert OrganisationTransfer.objects.filter(requester=user_by_email("new@example.cn")).count() == 1
 
 
 @pytest.mark.parametrize("approve", [True, False])
@@ -296,7 +297,7 @@ def test_the_bureau_decides_the_transfer_with_a_reason_audited_and_the_old_conta
                                                reason="新委托书核实无误。" if approve else "委托书无公章。")
     transfer.refresh_from_db()
     owner.refresh_from_db()
-    requester = User.objects.get(username="new@example.cn")
+    requester = user_by_email("new@example.cn")
     assert transfer.status == (TransferStatus.APPROVED if approve else TransferStatus.REFUSED)
     assert (transfer.decided_by, bool(transfer.reason)) == (province, True)
     assert (owner.is_active, requester.is_active) == (not approve, approve)

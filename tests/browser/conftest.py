@@ -25,6 +25,7 @@ import pytest
 from django.utils import timezone, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from navportal.identifiers import account_for
 from navportal.models import User
 from tests.conftest import PASSWORD, totp_code
 
@@ -264,7 +265,7 @@ def log_in(page, username, password=PASSWORD, next_path=None):
     submit(page, "main form button[type=submit]")
     assert "/accounts/login/" not in page.url, "the login was refused"
     if "/accounts/second-factor/" in page.url and "/setup/" not in page.url:
-        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        device = TOTPDevice.objects.get(user=account_for(username), confirmed=True)  # a user name or an address
         page.fill("[name=code]", totp_code(device))
         submit(page, "main form button[type=submit]")
         assert "/accounts/second-factor/" not in page.url, "the code was refused"

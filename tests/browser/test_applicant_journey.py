@@ -22,7 +22,7 @@ from applications.models import Application, ApplicationVersion, Organisation
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import AuditEvent, City, Province, Role, User
 from review.models import Call
-from tests.conftest import totp_code
+from tests.conftest import totp_code, user_by_email
 
 from .conftest import (
     BROWSER_TEST, DESKTOP, PHONE, check_page, log_in, log_out, new_page, register, shot, submit, tidy_call, visit, zh,
@@ -114,12 +114,12 @@ def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_ser
     assert (organisation.name, organisation.applicant_type, organisation.affiliation) == (
         ORG_NAME, "institution", "city")
     assert (organisation.province_id, organisation.city_id) == (jiangsu.pk, nanjing.pk)
-    assert User.objects.get(username=EMAIL).role == Role.APPLICANT
+    assert user_by_email(EMAIL).role == Role.APPLICANT
     # Provisional until Nanjing's bureau verifies the registration (SPEC §10): seeded with the services here, as
     # tests/browser/test_identity_journey.py clicks that stage.
     visit(page, "/applications/")
     assert page.locator("#verification").is_visible()
-    registrations.organisation_documents_upload(actor=User.objects.get(username=EMAIL), documents={
+    registrations.organisation_documents_upload(actor=user_by_email(EMAIL), documents={
         kind: (SimpleUploadedFile(f"{kind}.pdf", TINY_PDF), "application/pdf") for kind in DocumentKind})
     verifier = User.objects.create_user(username="nanjing-verifier", role=Role.CITY, city=nanjing)
     registrations.organisation_verify(actor=verifier, organisation_id=organisation.pk)
@@ -272,7 +272,7 @@ def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_ser
     assert (application.staff.count(), application.services.count()) == (5, 5)
     assert ApplicationVersion.objects.filter(application=application).count() == 1
     event = AuditEvent.objects.get(action="application_submit", object_id=str(pk))
-    assert (event.from_state, event.to_state, event.actor.username) == (State.DRAFT, State.CITY_REVIEW, EMAIL)
+    assert (event.from_state, event.to_state, event.actor.email) == (State.DRAFT, State.CITY_REVIEW, EMAIL)
 
     # --- The Nanjing city reviewer sets up the second factor, finds it on the desk and consents ---
     reviewer = User.objects.create_user(username="nanjing-reviewer", email="reviewer@example.cn", password=PASSWORD,

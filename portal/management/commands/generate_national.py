@@ -247,7 +247,8 @@ class Command(BaseCommand):
             "designate": publish + datetime.timedelta(days=12)}
         orgs = Organisation.objects.bulk_create([self.organisation(p, kind) for _key, p, kind in plan], batch_size=1000)
         applicants = self.make_users([
-            User(username=f"gen-applicant-{o.credit_code[2:8]}@example.cn", role=Role.APPLICANT, organisation=o,
+            # A user name that is no e-mail address (navportal.identifiers); the address is the name @example.cn.
+            User(username=f"gen-applicant-{o.credit_code[2:8]}", role=Role.APPLICANT, organisation=o,
                  display_name=self.person()) for o in orgs])
         for org, user in zip(orgs, applicants):
             self.event(call.opens_at - datetime.timedelta(days=30), user, "organisation_register", org)

@@ -27,6 +27,7 @@ from applications.sections import SECTIONS
 from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.administration import account_request_create
+from navportal.identifiers import is_email, opaque_username, users_by_email
 from navportal.models import AccountRequest, City, Ministry, Province, Role, User
 from navportal.second_factor import needs_second_factor
 from portal.models import BureauContact
@@ -43,7 +44,8 @@ DEMO_PASSWORD = "Demo-navportal-2026"
 DEMO_TOTP_SECRET = "NAVPORTALDEMO234NAVPORTALDEMO234"
 NOTICE_2022 = Path(demo_content.__file__).with_name("notice-2022-58.zh.txt")
 
-# (username, organisation, type, affiliation, city code, ministry code, how far the demo takes it)
+# (the contact's e-mail address, with which they sign in; organisation, type, affiliation, city code, ministry code,
+# how far the demo takes it)
 ORGANISATIONS = [
     ("park@example.cn", "示例·苏州工业园区知识产权服务中心", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320500",
      None, "submitted"),
@@ -68,7 +70,7 @@ ORGANISATIONS = [
      "320100", None, "submitted-exempt"),
 ]
 
-# The second demo call, on public notice: three Jiangsu parks (username, …, as ORGANISATIONS).
+# The second demo call, on public notice: three Jiangsu parks (e-mail address, …, as ORGANISATIONS).
 NOTICE_CALL = "示例〔2026〕2号"
 NOTICE_ORGANISATIONS = [
     ("yangzhou@example.cn", "示例·扬州国家高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "321000",
@@ -123,12 +125,17 @@ class Command(BaseCommand):
             f"add the TOTP key {DEMO_TOTP_SECRET} to an authenticator app (see README.md)."))
 
     def user(self, username, role, name, **scope):
-        user, created = User.objects.get_or_create(username=username, defaults={
-            "role": role, "display_name": name, "email": f"{username}@example.cn" if "@" not in username
-            else username, **scope})
-        if created:
+        """The demo account `username` — or, for a contact, the account of the e-mail address given instead: its
+        user name is opaque (navportal.identifiers), and its holder signs in with the address."""
+        if is_email(username):
+            user, email = users_by_email(username).first(), username
+        else:
+            user, email = User.objects.filter(username=username).first(), f"{username}@example.cn"
+        if user is None:
+            user = User(username=opaque_username() if is_email(username) else username, role=role,
+                        display_name=name, email=email, **scope)
             user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+            user.save()
         if needs_second_factor(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             # django-otp keeps the key in hex.
             TOTPDevice.objects.create(user=user, name="demo", confirmed=True,
@@ -235,7 +242,7 @@ class Command(BaseCommand):
         call_save(actor=cnipa, call_id=call.pk, values={**values, "opens_at": call.opens_at, "deadline": closed})
 
     def organisation(self, username, name, applicant_type, affiliation, city_code, ministry_code, stage, *, call):
-        if User.objects.filter(username=username).exists():
+        if users_by_email(username).exists():
             return
         city = City.objects.select_related("province").get(code=city_code)
         seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS + PROVISIONAL_ORGANISATIONS].index(username)
