@@ -29,6 +29,7 @@ from navportal.fields import (
 from navportal.keys import UnknownKeyError, keyring
 from navportal.models import AccountRequest, City, Role, User
 from review.models import Call, Objection
+from tests.mail_helpers import deliver_mail
 from tests.conftest import PASSWORD, attach_scan, fill, make_user, object_confirmed, user_by_email, version_of
 from tests.review.test_national import handed_in, person  # noqa: F401 - fixtures
 from tests.review.test_public import cnipa, open_notice  # noqa: F401 - fixtures
@@ -365,10 +366,12 @@ def test_the_accounts_migration_encrypts_addresses_and_contacts_sign_in_by_them_
 
 # --- The dump: no personal value of the list is readable ------------------------------------------------
 
-# Out of scope, and so not searched: the mail outbox (post_office's tables: a mail's recipient and body until it
-# is purged), and the audit trail, whose notes quote an account request's e-mail address
-# (administration.request_note), and whose lines written before navportal 0014 name contacts by their address.
-OUT_OF_SCOPE = ("post_office_", "navportal_auditevent")
+# Out of scope: the audit trail's note of an account request quotes the requested official's e-mail address
+# (administration.request_note: the trail holds both values of every approved change), and lines written before
+# navportal 0014 name contacts by their address. Officials' addresses are not in the issue's list; every other
+# value is searched in every table, the mail outbox included (its mails delivered: a sent mail keeps no address
+# or text, navportal.mail.redact_delivered).
+OUT_OF_SCOPE = {"navportal_auditevent": {"requested.official@cnipa-test.cn"}}
 
 
 def dump():
@@ -421,10 +424,11 @@ def test_no_personal_value_is_readable_in_a_dump_of_the_database(contact_app, op
     assert account.username.startswith("contact-")
     secrets = [*CONTACT.values(), STAFF_NAME, *objector.values(), "pending.register@xinyuan.cn",
                "requested.official@cnipa-test.cn", "ouyang.account@zhuanchu.cn", "never.registered@zhuanchu.cn"]
+    assert len(deliver_mail()) >= 4  # the objector's confirmation, the registration link, the reset, ...
     chunks = dump()
     assert any("sm4:" in text for _table, text in chunks)  # the dump is of this database
-    assert {"applications_application", "navportal_user", "axes_accessattempt", "axes_accesslog"} <= {
-        table for table, _text in chunks}
-    found = {(value, table) for table, text in chunks if not table.startswith(OUT_OF_SCOPE)
-             for value in secrets if any(form in text for form in forms_of(value))}
+    assert {"applications_application", "navportal_user", "axes_accessattempt", "axes_accesslog",
+            "post_office_email"} <= {table for table, _text in chunks}
+    found = {(value, table) for table, text in chunks for value in secrets
+             if value not in OUT_OF_SCOPE.get(table, ()) and any(form in text for form in forms_of(value))}
     assert found == set()

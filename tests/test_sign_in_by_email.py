@@ -12,7 +12,8 @@ from applications import services
 from navportal import administration
 from navportal.errors import PortalError
 from navportal.fields import blind_index
-from navportal.identifiers import account_for, masked
+from navportal.identifiers import account_for
+from navportal.privacy import masked_email as masked
 from navportal.models import AuditEvent, City, Province, Role, User
 from navportal.demo.content import credit_code
 from tests.conftest import PASSWORD, make_user, pass_second_factor, user_by_email
