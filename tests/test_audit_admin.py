@@ -27,6 +27,17 @@ def test_auditor_filters_the_trail(client, auditor, reviewers):
     assert [e.action for e in response.context["page"]] == ["application_recommend"]
 
 
+def test_auditor_finds_a_contact_s_lines_by_the_address_it_signs_in_with(client, auditor, applicant):
+    """A contact's lines carry its opaque user name; its address finds them, with the lines of before, which name it
+    by the address."""
+    audit_record(actor=applicant, action="application_submit")
+    audit_record(actor=None, action="login", result="failure", username=applicant.email)  # a line of before
+    audit_record(actor=None, action="login", result="failure", username="someone-else")
+    client.force_login(auditor)
+    response = client.get(reverse("audit_list"), {"username": applicant.email.upper()})
+    assert sorted(e.username for e in response.context["page"]) == sorted([applicant.username, applicant.email])
+
+
 def test_auditor_exports_and_the_export_is_audited(client, auditor):
     audit_record(actor=None, action="=cmd|' /C calc'!A0", username="x")
     client.force_login(auditor)
