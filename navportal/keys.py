@@ -23,6 +23,7 @@ methods, holding the keys itself.
 import os
 import re
 import secrets
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,15 +126,21 @@ def new_key_line(key_id=None):
 
 
 def _create_development_file(path):
-    """The development key file, made once (two processes starting together: one writes, the other reads)."""
+    """The development key file, made once. Written whole under another name, then linked into place (which fails
+    if the file exists): two processes starting together (runserver and the mail worker) read the same key, never a
+    half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".keys-")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "w") as file:
-        file.write("# navportal development keys: made on first use, never to be used in production\n"
-                   + new_key_line("dev") + "\n")
+        with os.fdopen(descriptor, "w") as file:  # mkstemp: readable by this user only (0600)
+            file.write("# navportal development keys: made on first use, never to be used in production\n"
+                       + new_key_line("dev") + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(draft)
 
 
 _lock = threading.Lock()
