@@ -156,20 +156,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Fragments of the public pages and of the filter forms. Their keys carry the version of what they show, read
 # from the database, so each server may keep its own cache in memory (nothing to invalidate across servers);
 # a shared cache only saves memory and warm-up (docs/deployment.md).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navportal",
-                      "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
+# The cache: each process's own memory by default (development, one server); CACHE_URL=redis://host:6379/1 makes it
+# Redis (Django's RedisCache), shared by every worker and server, so that what one process caches under a version
+# the others see, and a bumped version is seen by all. Its keys start with CACHE_KEY_PREFIX.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "navportal")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+if CACHE_URL:
+    if not CACHE_URL.startswith(REDIS_SCHEMES):
+        raise ImproperlyConfigured("CACHE_URL must be a Redis URL (redis://host:6379/1, rediss://…, unix://…); "
+                                   f"got {CACHE_URL!r}")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "TIMEOUT": 600, "KEY_PREFIX": CACHE_KEY_PREFIX}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navportal",
+                          "TIMEOUT": 600, "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # The counters of the public forms' rate limits (navportal/throttle.py, django-ratelimit) must be shared by every
 # server process, or each of N workers would let N times the limit through: Redis in production
 # (RATELIMIT_CACHE_URL=redis://host:6379/0, Django's own RedisCache). Without it the counters live in each
 # process's memory — right for development and a single process, documented as such in SECURITY.md.
-RATELIMIT_CACHE_URL = os.environ.get("RATELIMIT_CACHE_URL", "")
+# The shared cache's Redis serves, unless RATELIMIT_CACHE_URL names another.
+RATELIMIT_CACHE_URL = os.environ.get("RATELIMIT_CACHE_URL", "") or CACHE_URL
 if RATELIMIT_CACHE_URL:
-    if not RATELIMIT_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    if not RATELIMIT_CACHE_URL.startswith(REDIS_SCHEMES):
         raise ImproperlyConfigured("RATELIMIT_CACHE_URL must be a Redis URL (redis://host:6379/0, rediss://…, "
                                    f"unix://…); got {RATELIMIT_CACHE_URL!r}")
     CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                           "LOCATION": RATELIMIT_CACHE_URL, "KEY_PREFIX": "navportal"}
+                           "LOCATION": RATELIMIT_CACHE_URL, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:ratelimit"}
 else:
     CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                            "LOCATION": "navportal-ratelimit", "OPTIONS": {"MAX_ENTRIES": 100000}}

@@ -1,0 +1,77 @@
+"""The shared cache (issue 17.3): CACHE_URL makes Django's cache Redis, shared by every worker and server — what one
+process caches under a version, another reads. Run against the Redis on 127.0.0.1:6379, skipped only where none
+answers; the embedded default stays each process's memory."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+from django.urls import reverse
+
+from tests.review.test_national import handed_in  # noqa: F401 - fixtures
+from tests.review.test_public import cnipa, open_notice  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+def _redis():
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+        client.ping()
+        return client
+    except Exception:  # noqa: BLE001 - any failure to reach it means: no Redis here
+        return None
+
+
+def in_another_process(code, **env):
+    """`code` run by a new Python process with the portal's settings and `env`; its stdout."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "CACHE_KEY_PREFIX")}
+    script = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'navportal.settings'; django.setup()\n" + code
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            env={**clean, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_without_cache_url_each_process_keeps_its_own():
+    out = in_another_process("from django.conf import settings; print(settings.CACHES['default']['BACKEND'])")
+    assert out.strip() == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.fixture
+def shared(settings):
+    """The default cache on Redis under a prefix of this test's own; (redis client, prefix)."""
+    client = _redis()
+    if client is None:
+        pytest.skip("no Redis answers at 127.0.0.1:6379")
+    prefix = f"navportal-test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
+    yield client, prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+@pytest.mark.django_db
+def test_what_one_process_caches_under_a_version_another_reads(shared, open_notice):
+    client, prefix = shared
+    assert Client().get(reverse("notice_current"), follow=True).status_code == 200
+    keys = [key.decode() for key in client.scan_iter(f"{prefix}:*")]
+    assert keys, "the public notice cached nothing in Redis"
+    # Django's key: <prefix>:<version>:<key>; another process, configured as production is, reads the same entries.
+    names = [key.split(":", 2)[2] for key in keys]
+    out = in_another_process(
+        "import json, sys; from django.core.cache import cache\n"
+        f"print(json.dumps([cache.get(name) is not None for name in {names!r}]))",
+        CACHE_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
+    assert json.loads(out) == [True] * len(names)
+    assert caches["default"].__class__.__name__ == "RedisCache"
