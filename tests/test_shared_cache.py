@@ -75,3 +75,44 @@ def test_what_one_process_caches_under_a_version_another_reads(shared, open_noti
         CACHE_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
     assert json.loads(out) == [True] * len(names)
     assert caches["default"].__class__.__name__ == "RedisCache"
+
+
+def test_with_the_shared_cache_sessions_are_read_from_it_and_without_it_from_the_database():
+    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    assert in_another_process(code).strip() == "django.contrib.sessions.backends.db"
+    assert in_another_process(code, CACHE_URL=REDIS_URL).strip() == "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.mark.django_db
+def test_a_session_read_from_the_shared_cache_ends_everywhere_at_sign_out(shared, settings, applicant):
+    """cached_db with Redis: the signed-in page reads the session from the cache (no session query), and after
+    signing out the old cookie opens nothing — not in this process, not in another reading the same Redis."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import PASSWORD
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_RENEW_SECONDS = 60  # as in production (the suite renews on every request)
+    browser = Client()
+    assert browser.post(reverse("login"), {"username": applicant.email, "password": PASSWORD}).status_code == 302
+    cookie = browser.cookies["sessionid"].value
+    assert browser.get(reverse("application_list")).status_code == 200  # the renewal's write, once a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(reverse("application_list")).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+
+    _client, prefix = shared
+    look = ("from django.core.cache import cache; from django.contrib.sessions.backends.cached_db import KEY_PREFIX; "
+            f"print(cache.get(KEY_PREFIX + {cookie!r}) is not None)")
+
+    def in_another_server():
+        return in_another_process(look, CACHE_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix).strip() == "True"
+
+    assert in_another_server()  # another server reads the same session
+    stolen = Client()
+    stolen.cookies["sessionid"] = cookie
+    assert stolen.get(reverse("application_list")).status_code == 200
+    browser.post(reverse("logout"))
+    assert stolen.get(reverse("application_list")).status_code == 302  # to the sign-in
+    assert not in_another_server()
