@@ -444,7 +444,7 @@ def version_pdf_make(*, version_id):
     the row are then written under the version's row lock, so two callers at once keep one file. A failure is
     recorded on the version (pdf_failed_at) and logged, and raises PortalError (code "pdf"): the submission
     stands, and the next download tries again. A version whose seal does not verify is not laid out: PortalError
-    (code "seal", version_seal_refusal).
+    (code "seal", navportal.seals.refusal).
     """
     version = ApplicationVersion.objects.get(pk=version_id)
     if version.pdf:
@@ -475,23 +475,13 @@ def version_pdf_make(*, version_id):
     return version
 
 
-def version_seal_refusal(verdict):
-    """The message refusing to offer a version whose seal does not verify (navportal.seals.Verdict) as genuine."""
-    if verdict.unknown_key:
-        return _("This version cannot be offered: its integrity cannot be checked, because it was sealed with key "
-                 "%(key)s, which the portal no longer holds. Please tell the system's security administrator.") % {
-            "key": verdict.key_id}
-    return _("This version cannot be offered: it does not match its integrity seal (HMAC-SM3), so it was changed "
-             "outside the portal. Please tell the system's security administrator.")
-
-
 def check_version_seal(version):
     """PortalError (code "seal") unless the version's seal verifies on its content as read; logged."""
     verdict = version.verify()
     if not verdict.intact:
         logger.error("Application version %s (%s): seal %s (key %r)", version.pk, version.reference, verdict.status,
                      verdict.key_id)
-        raise PortalError(version_seal_refusal(verdict), code="seal")
+        raise PortalError(seals.refusal(verdict, _("This version cannot be offered")), code="seal")
     return verdict
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .keys import UnknownKeyError, keyring
 
@@ -103,6 +104,17 @@ def combined(verdicts):
     if failing:
         return min(failing, key=lambda verdict: not verdict.broken)
     return Verdict(INTACT, ", ".join(sorted({verdict.key_id for verdict in verdicts})))
+
+
+def refusal(verdict, refused):
+    """Why `refused` (what cannot be done, e.g. "The list cannot be exported") when the seal does not verify: the
+    one wording of every page, export and decision that refuses sealed content."""
+    if verdict.unknown_key:
+        return _("%(refused)s: its integrity cannot be checked, because it was sealed with key %(key)s, which the "
+                 "portal no longer holds. Please tell the system's security administrator.") % {
+            "refused": refused, "key": verdict.key_id}
+    return _("%(refused)s: it does not match its integrity seal (HMAC-SM3), so it was changed outside the portal. "
+             "Please tell the system's security administrator.") % {"refused": refused}
 
 
 # --- The sealed models --------------------------------------------------------------------------

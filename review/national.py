@@ -185,13 +185,7 @@ def notice_seal_check(*, actor, notice):
     if not verdict.intact:
         logger.error("Notice %s: seal %s (key %r); the change by %s was refused", notice.pk, verdict.status,
                      verdict.key_id, actor)
-        if verdict.unknown_key:
-            raise PortalError(_("The published list cannot be changed: its integrity cannot be checked, because it "
-                                "was sealed with key %(key)s, which the portal no longer holds. Please tell the "
-                                "system's security administrator.") % {"key": verdict.key_id}, code="state")
-        raise PortalError(_("The published list cannot be changed: it does not match its integrity seal (HMAC-SM3), "
-                            "so it was changed outside the portal. Please tell the system's security "
-                            "administrator."), code="state")
+        raise PortalError(seals.refusal(verdict, _("The published list cannot be changed")), code="state")
     return verdict
 
 

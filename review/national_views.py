@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from applications.enums import State
 from applications.forms import DateInput
 from applications.models import Application
+from navportal import seals
 from navportal.access import permission_required_404
 from navportal.audit import audit_record
 from navportal.bounds import date_bounds
@@ -222,16 +223,6 @@ def notice_final(request, call_id):
         _("The list is confirmed: the bases are designated."), reverse("notice_manage", args=[call.pk]))
 
 
-def notice_seal_refusal(verdict):
-    """Why a list whose seal does not verify (navportal.seals.Verdict) is not exported."""
-    if verdict.unknown_key:
-        return _("The list cannot be exported: its integrity cannot be checked, because it was sealed with key "
-                 "%(key)s, which the portal no longer holds. Please tell the system's security administrator.") % {
-            "key": verdict.key_id}
-    return _("The list cannot be exported: it does not match its integrity seal (HMAC-SM3), so it was changed "
-             "outside the portal. Please tell the system's security administrator.")
-
-
 @permission_required_404("review.manage_notice")
 def notice_export(request, call_id, which):
     from .national_exports import final_list_response, proposed_list_response
@@ -244,7 +235,7 @@ def notice_export(request, call_id, which):
     # out as if it were the published list (the page says why).
     verdict = notice.verify()
     if not verdict.intact:
-        messages.error(request, notice_seal_refusal(verdict))
+        messages.error(request, seals.refusal(verdict, _("The list cannot be exported")))
         return redirect("notice_manage", call_id=call_id)
     audit_record(actor=user, action=f"{which}_list_export", obj=notice)
     return proposed_list_response(notice) if which == "proposed" else final_list_response(notice)
