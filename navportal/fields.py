@@ -324,6 +324,8 @@ def reencrypt(batch=500):
 # navportal 0013). The historical models carry these fields, so reading and writing go through the same code.
 
 def _batches(queryset, batch):
+    """The rows of `queryset` in lists of `batch`, in the order of their primary keys (instances, or values_list
+    tuples whose first value is the pk)."""
     last = None
     while True:
         rows = list((queryset if last is None else queryset.filter(pk__gt=last)).order_by("pk")[:batch])
@@ -331,7 +333,7 @@ def _batches(queryset, batch):
             yield rows
         if len(rows) < batch:
             return
-        last = rows[-1][0]
+        last = rows[-1][0] if isinstance(rows[-1], tuple) else rows[-1].pk
 
 
 def _checked_now(schema_editor):
@@ -354,6 +356,17 @@ def fill_identities(app_label, model_names, batch=500):
         _checked_now(schema_editor)
 
     return migrations.RunPython(forward, migrations.RunPython.noop)
+
+
+def add_row_identities(app_label, model_names, batch=500):
+    """The operations that give existing models their crypt_id (row_identity()): a unique column on existing rows
+    in three steps — added nullable, filled row by row, then made unique and required."""
+    return [
+        *(migrations.AddField(model_name=name, name=IDENTITY, field=models.UUIDField(null=True, editable=False))
+          for name in model_names),
+        fill_identities(app_label, model_names, batch),
+        *(migrations.AlterField(model_name=name, name=IDENTITY, field=row_identity()) for name in model_names),
+    ]
 
 
 def encrypt_existing(app_label, fields_by_model, batch=500):

@@ -5,12 +5,10 @@ and print view hold the same values).
 Each model gets its row identity (crypt_id) in three steps — nullable, filled row by row, then unique and
 required —, its columns become text, and the existing values are encrypted under the current key."""
 
-import uuid
-
-from django.db import migrations, models
+from django.db import migrations
 
 import navportal.fields
-from navportal.fields import encrypt_existing, fill_identities
+from navportal.fields import add_row_identities, encrypt_existing
 
 ENCRYPTED = {
     "application": ["contact_mobile", "contact_phone", "contact_email"],
@@ -20,13 +18,6 @@ ENCRYPTED = {
 }
 
 
-def identity(model_name, *, final):
-    field = (models.UUIDField(default=uuid.uuid4, unique=True, editable=False) if final
-             else models.UUIDField(null=True, editable=False))
-    return (migrations.AlterField if final else migrations.AddField)(model_name=model_name, name="crypt_id",
-                                                                      field=field)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,9 +25,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        *(identity(name, final=False) for name in ENCRYPTED),
-        fill_identities("applications", list(ENCRYPTED)),
-        *(identity(name, final=True) for name in ENCRYPTED),
+        *add_row_identities("applications", list(ENCRYPTED)),
         migrations.AlterField(
             model_name="application", name="contact_mobile",
             field=navportal.fields.EncryptedCharField(blank=True, max_length=11, verbose_name="mobile phone")),

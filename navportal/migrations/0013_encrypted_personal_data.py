@@ -1,12 +1,10 @@
 """An account request's e-mail address encrypted at rest (SPEC §11, navportal.fields): the row identity (crypt_id)
 in three steps, the column made text, the existing values encrypted."""
 
-import uuid
-
-from django.db import migrations, models
+from django.db import migrations
 
 import navportal.fields
-from navportal.fields import encrypt_existing, fill_identities
+from navportal.fields import add_row_identities, encrypt_existing
 
 
 class Migration(migrations.Migration):
@@ -16,11 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="accountrequest", name="crypt_id",
-                            field=models.UUIDField(null=True, editable=False)),
-        fill_identities("navportal", ["accountrequest"]),
-        migrations.AlterField(model_name="accountrequest", name="crypt_id",
-                              field=models.UUIDField(default=uuid.uuid4, unique=True, editable=False)),
+        *add_row_identities("navportal", ["accountrequest"]),
         migrations.AlterField(model_name="accountrequest", name="email",
                               field=navportal.fields.EncryptedEmailField(max_length=254, verbose_name="e-mail")),
         encrypt_existing("navportal", {"accountrequest": ["email"]}),

@@ -10,24 +10,17 @@ changed) until the addresses are told apart.
 Backwards, contacts' opaque user names become their addresses again (as before this step), and the addresses are
 decrypted back into the column."""
 
-import uuid
-
 from django.db import migrations, models
 
 import navportal.fields
-from navportal.fields import blind_index, encrypt_existing, fill_identities
+from navportal.fields import add_row_identities, blind_index, encrypt_existing
 
 BATCH = 500
 
 
-def _rows(manager):
-    last = 0
-    while True:
-        rows = list(manager.filter(pk__gt=last).order_by("pk")[:BATCH])
+def _rows(queryset):
+    for rows in navportal.fields._batches(queryset, BATCH):
         yield from rows
-        if len(rows) < BATCH:
-            return
-        last = rows[-1].pk
 
 
 def _opaque(manager, role):
@@ -79,10 +72,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="user", name="crypt_id", field=models.UUIDField(null=True, editable=False)),
-        fill_identities("navportal", ["user"]),
-        migrations.AlterField(model_name="user", name="crypt_id",
-                              field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+        *add_row_identities("navportal", ["user"]),
         migrations.AlterField(
             model_name="user", name="email",
             field=navportal.fields.EncryptedEmailField(blank=True, max_length=254, verbose_name="e-mail")),

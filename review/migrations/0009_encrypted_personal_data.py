@@ -1,12 +1,10 @@
 """The objector's name, phone, e-mail address and signature encrypted at rest (SPEC §11, navportal.fields): the row
 identity (crypt_id) in three steps, the columns made text, the existing values encrypted."""
 
-import uuid
-
-from django.db import migrations, models
+from django.db import migrations
 
 import navportal.fields
-from navportal.fields import encrypt_existing, fill_identities
+from navportal.fields import add_row_identities, encrypt_existing
 
 
 class Migration(migrations.Migration):
@@ -16,11 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="objection", name="crypt_id",
-                            field=models.UUIDField(null=True, editable=False)),
-        fill_identities("review", ["objection"]),
-        migrations.AlterField(model_name="objection", name="crypt_id",
-                              field=models.UUIDField(default=uuid.uuid4, unique=True, editable=False)),
+        *add_row_identities("review", ["objection"]),
         migrations.AlterField(model_name="objection", name="name",
                               field=navportal.fields.EncryptedCharField(max_length=200, verbose_name="name")),
         migrations.AlterField(model_name="objection", name="phone",
