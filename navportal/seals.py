@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import transaction
+from django.db import migrations, models, transaction
 from django.utils.translation import gettext as _
 
 from .keys import UnknownKeyError, keyring
@@ -221,6 +221,20 @@ def seal_all(model, batch=500, *, using="default"):
         return True
 
     return _walk(model, registration, each, batch=batch, using=using)
+
+
+def add_seals(app_label, model_name, batch=500):
+    """The operations that make an existing model sealed: its two seal fields, then every row it already has sealed
+    under the key ring's current key at migration time (as found: what happened to a row before cannot be known
+    now; from then on a change by SQL is seen)."""
+    def seal_existing(apps, schema_editor):
+        seal_all(apps.get_model(app_label, model_name), batch=batch, using=schema_editor.connection.alias)
+
+    return [
+        migrations.AddField(model_name, "seal", models.CharField(blank=True, max_length=64)),
+        migrations.AddField(model_name, "seal_key_id", models.CharField(blank=True, max_length=16)),
+        migrations.RunPython(seal_existing, migrations.RunPython.noop, elidable=True),
+    ]
 
 
 def _walk(model, registration, each, *, batch, using):
