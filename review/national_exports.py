@@ -4,9 +4,11 @@ final list. Always in Chinese, whatever the language of the person exporting: th
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from applications.enums import State
-from navportal import xlsx
+from navportal import seals, xlsx
+from navportal.errors import PortalError
 
 from . import deadlines
 from .exports import SUMMARY_COLUMNS, summary_row, with_counts
@@ -112,8 +114,17 @@ def _list_workbook(notice, title):
     return workbook, sheet
 
 
+def check_list_seal(notice):
+    """PortalError (code "seal") unless the list's seal verifies: an official sheet is made only of the list as
+    published, never of one changed outside the portal."""
+    verdict = notice.verify()
+    if not verdict.intact:
+        raise PortalError(seals.refusal(verdict, _("The list cannot be exported")), code="seal")
+
+
 def proposed_list_response(notice):
     """拟确定名单 as attached to the public notice: the bases still on the list."""
+    check_list_seal(notice)
     with translation.override("zh-hans"):
         workbook, _sheet = _list_workbook(notice, "国家级专利导航服务基地拟确定名单")
         return xlsx.response(workbook, f"国家级专利导航服务基地拟确定名单-{notice.starts_on:%Y%m%d}.xlsx")
@@ -123,6 +134,7 @@ def final_list_response(notice):
     """国家级专利导航服务基地名单 as confirmed by CNIPA's document; 404 until the list is confirmed."""
     if not notice.is_final:
         raise Http404("The list is not confirmed yet.")
+    check_list_seal(notice)
     with translation.override("zh-hans"):
         workbook, sheet = _list_workbook(notice, "国家级专利导航服务基地名单")
         sheet.append([], filtered=False)

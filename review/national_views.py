@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from applications.enums import State
 from applications.forms import DateInput
 from applications.models import Application
-from navportal import seals
 from navportal.access import permission_required_404
 from navportal.audit import audit_record
 from navportal.bounds import date_bounds
@@ -231,14 +230,13 @@ def notice_export(request, call_id, which):
     notice = get_object_or_404(Notice, call_id=call_id)
     if which not in ("proposed", "final") or (which == "final" and not notice.is_final):
         raise Http404
-    # An official sheet is made only of a list whose seal verifies: one changed outside the portal is not handed
-    # out as if it were the published list (the page says why).
-    verdict = notice.verify()
-    if not verdict.intact:
-        messages.error(request, seals.refusal(verdict, _("The list cannot be exported")))
+    try:
+        response = proposed_list_response(notice) if which == "proposed" else final_list_response(notice)
+    except PortalError as exc:  # a list changed outside the portal is not handed out (the page says why)
+        messages.error(request, exc.message)
         return redirect("notice_manage", call_id=call_id)
     audit_record(actor=user, action=f"{which}_list_export", obj=notice)
-    return proposed_list_response(notice) if which == "proposed" else final_list_response(notice)
+    return response
 
 
 # --- Objections ----------------------------------------------------------------------------------
