@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.parse
 
-from .run import PYTHON, ROOT, bench_env, run, start_server, stop_server
+from .run import PYTHON, ROOT, bench_env, clear_cache, run, start_server, stop_server
 
 
 def env_for(args):
@@ -76,6 +76,7 @@ def main():
     pg = ["-h", "127.0.0.1", "-U", "postgres"]
     subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=True)
     subprocess.run(["createdb", *pg, args.db], check=True)
+    clear_cache(env)
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
     # The demo data refuses production settings (no demo account in production): loaded with DEBUG on, served off.
     run([PYTHON, "manage.py", "load_demo"], {**env, "DEBUG": "1"}, capture_output=True)

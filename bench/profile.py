@@ -58,7 +58,7 @@ def main():
         client.get(args.path)
     profiler.stop()
     print(f"{args.path} as {args.who}: status {status}, {args.times} requests")
-    print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL")), short_mode=False))
 
 
 if __name__ == "__main__":
