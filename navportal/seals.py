@@ -11,7 +11,9 @@ gives the same bytes on SQLite and PostgreSQL, whatever order jsonb keeps the ke
 
 Who seals: the one function that owns each legitimate change, in its transaction, after the change
 (applications.services.application_submit, review.national). Who verifies: the pages and exports that show the
-content, on every request (a verification is never cached: a change by SQL moves no version counter). Rotation
+content: on every request, or — the public lists, the most requested pages — whenever a counter the database
+itself moves with any change of the rows changes (review.models.Notice.cached_verdict: a change by SQL moves no
+version counter, but it moves that one). Rotation
 (manage.py rotate_keys) calls `reseal()`.
 
 The core knows no app: the apps register their models here.

@@ -3,6 +3,7 @@
 import uuid
 from pathlib import PurePath
 
+from django.core.cache import cache
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from applications.enums import ExemptCategory
 from navportal import seals
 from navportal.fields import EncryptedCharField, EncryptedEmailField, row_identity
+
+# How long the public pages may show a list's seal verdict without verifying again (Notice.cached_verdict).
+SEAL_VERDICT_SECONDS = 60
 
 
 def all_exempt_categories():
@@ -258,6 +262,9 @@ class Notice(models.Model):
     # pages and the exports.
     seal = models.CharField(max_length=64, blank=True)
     seal_key_id = models.CharField(max_length=16, blank=True)
+    # Moved by the database itself (triggers of migration 0011) whenever this row or one of its entries changes,
+    # whoever writes: the key under which the public pages keep the seal's verdict (cached_verdict).
+    content_epoch = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("public notice")
@@ -274,6 +281,20 @@ class Notice(models.Model):
         """The navportal.seals.Verdict of the notice's seal on the notice and `entries` (all of them, removed ones
         too; default: read now)."""
         return seals.verdict(notice_seal_content(self, entries), self.seal, self.seal_key_id)
+
+    def cached_verdict(self):
+        """The verdict of verify(), kept in the cache under the notice's content epoch and seal: a change of the
+        notice or its entries by anyone moves the epoch (a database trigger), so the next request verifies again
+        and sees it. The public pages show this one; decisions and exports verify afresh (review.national,
+        review.national_exports). Kept at most SEAL_VERDICT_SECONDS, which bounds how long a writer who also
+        resets the sequence of epochs (setval, triggers disabled) could keep an old verdict on the page."""
+        key = f"notice-seal:{self.pk}:{self.content_epoch}:{self.seal_key_id}:{self.seal}"
+        found = cache.get(key)
+        if found is not None:
+            return seals.Verdict(*found)
+        verdict = self.verify()
+        cache.set(key, (verdict.status, verdict.key_id), SEAL_VERDICT_SECONDS)
+        return verdict
 
 
 def notice_seal_content(notice, entries=None):

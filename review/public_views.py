@@ -50,12 +50,11 @@ def notice_current(request):
 # period's phase, which only the clock moves. The key is read from the database on every request (one query), so a
 # change shows at once on every server, whichever cache backend is configured; nothing is deleted from the cache.
 #
-# The list's seal (navportal.seals) is verified on every request, and its verdict shown outside the cached
-# fragment: a change by SQL — an attacker's — moves no version counter, so a verdict cached with the page (or a key
-# made of the seal, which such a change leaves as it is) would go on saying "verified" over a changed list. It
-# costs one query of the notice's entries (a few hundred short rows at most) and an HMAC over them: far less than
-# rendering the page. The cached fragment may then still show the list as it was when rendered; the alarm above it
-# says that what the database now holds is not what was published.
+# The list's seal (navportal.seals) is verified whenever the notice's content epoch moves, and its verdict shown
+# outside the cached fragment: a change by SQL — an attacker's — moves no version counter, but the database moves
+# the epoch with any change of the notice or its entries, whoever makes it (Notice.cached_verdict). The cached
+# fragment may then still show the list as it was when rendered; the alarm above it says that what the database
+# now holds is not what was published.
 
 @require_safe
 def notice_detail(request, call_id):
@@ -68,7 +67,7 @@ def notice_detail(request, call_id):
     # the list confirmed), the call's (its title), and the clock (the period's phase).
     version = [notice.pk, notice.version, notice.call.version, period, get_language()]
     return render(request, "public/notice.html", {
-        "notice": notice, "call": notice.call, "entries": entries, "period": period, "verdict": notice.verify(),
+        "notice": notice, "call": notice.call, "entries": entries, "period": period, "verdict": notice.cached_verdict(),
         "fragment_version": "|".join(map(str, version))})
 
 
@@ -147,12 +146,12 @@ def bases(request):
     Cached like the notice: the version is what the confirmed lists hold, and the filters and page asked for.
     The form, the count and the rows are worked out only when the template renders them (a cache miss)."""
     listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
-    # The confirmed notices, with all their entries: each list's seal is verified on every request (above), and
-    # their versions and their calls' (the titles shown) are the cache's key. Two queries.
+    # The confirmed notices: each list's seal verdict under its content epoch (above; its entries are read only to
+    # verify again), and their versions and their calls' (the titles shown) are the cache's key. One query.
     confirmed = list(Notice.objects.filter(confirmed_at__isnull=False).select_related("call").defer(
-        "call__notice_text").prefetch_related("entries").order_by("pk"))
+        "call__notice_text").order_by("pk"))
     version = [(notice.pk, notice.version, notice.call.version) for notice in confirmed]
-    verdicts = [(notice.call.title, notice.verify()) for notice in confirmed]
+    verdicts = [(notice.call.title, notice.cached_verdict()) for notice in confirmed]
 
     def filters():
         # The provinces present, in the official order of their codes.

@@ -9,7 +9,9 @@ the seal itself), by raw SQL, as such an attacker would."""
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ from navportal import fields, seals
 from navportal.errors import PortalError
 from navportal.models import AuditEvent
 from review import national
-from review.models import Notice, NoticeEntry
+from review.models import SEAL_VERDICT_SECONDS, Notice, NoticeEntry
 from tests.conftest import make_applicant, object_confirmed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
@@ -197,6 +199,70 @@ def test_a_list_changed_by_sql_raises_the_alarm_even_on_a_cached_page_and_is_not
     page = response.content.decode()
     assert "The list cannot be exported: it does not match its integrity seal" in page and ALARM in page
     assert not AuditEvent.objects.filter(action="proposed_list_export").exists()
+
+
+def epoch(notice):
+    return Notice.objects.values_list("content_epoch", flat=True).get(pk=notice.pk)
+
+
+def test_the_database_moves_the_content_epoch_with_any_change_of_the_notice_or_its_entries(on_notice):
+    """The triggers of migration review/0011, whoever writes: an entry changed, added or deleted, the notice's row
+    changed — and an UPDATE that sets the counter itself does not set it back."""
+    notice, entries = on_notice
+    seen = [epoch(notice)]
+
+    def moved():
+        seen.append(epoch(notice))
+        return seen[-1] > seen[-2]
+
+    sql(NoticeEntry, "name = %s", entries[1].pk, "冒名顶替的基地")
+    assert moved()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM review_noticeentry WHERE id = %s", [entries[3].pk])
+    assert moved()
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO review_noticeentry (notice_id, application_id, number, name, province_name, "
+                       "industry) VALUES (%s, %s, 9, %s, %s, %s)",
+                       [notice.pk, entries[3].application_id, "冒名顶替的基地", "江苏省", "新材料"])
+    assert moved()
+    sql(Notice, "text = %s", notice.pk, "改过的公示")
+    assert moved()
+    sql(Notice, "content_epoch = %s", notice.pk, seen[0])
+    assert moved()
+
+
+def test_the_public_page_verifies_the_list_again_only_when_its_content_epoch_moved(
+        client, on_notice, call, english, django_assert_num_queries):
+    notice, entries = on_notice
+    url = reverse("notice_detail", args=[call.pk])
+    assert INTACT_LINE in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert INTACT_LINE in client.get(url).content.decode()
+    assert not [query for query in queries if "review_noticeentry" in query["sql"]]
+    sql(NoticeEntry, "industry = %s", entries[0].pk, "改过的产业")
+    with CaptureQueriesContext(connection) as queries:
+        assert ALARM in client.get(url).content.decode()
+    assert [query for query in queries if "review_noticeentry" in query["sql"]]
+
+
+def test_a_change_past_the_triggers_shows_once_the_kept_verdict_expires(client, on_notice, call, english):
+    """A writer who disables the triggers (the database's owner can) keeps the old verdict on the public page for
+    at most SEAL_VERDICT_SECONDS; exports and decisions verify afresh all the same."""
+    notice, entries = on_notice
+    url = reverse("notice_detail", args=[call.pk])
+    assert INTACT_LINE in client.get(url).content.decode()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred check pending on the table
+            cursor.execute("ALTER TABLE review_noticeentry DISABLE TRIGGER review_notice_epoch_entries")
+        else:
+            cursor.execute("DROP TRIGGER review_notice_epoch_entries_update")
+    sql(NoticeEntry, "name = %s", entries[1].pk, "冒名顶替的基地")
+    assert INTACT_LINE in client.get(url).content.decode()
+    assert not fresh(notice).verify().intact
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=SEAL_VERDICT_SECONDS + 1)):
+        page = client.get(url).content.decode()
+    assert ALARM in page and INTACT_LINE not in page
 
 
 def test_an_upheld_objection_and_the_final_confirmation_renew_the_seal(client, cnipa, on_notice, call, english):
