@@ -157,8 +157,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # from the database, so each server may keep its own cache in memory (nothing to invalidate across servers);
 # a shared cache only saves memory and warm-up (docs/deployment.md).
 # The cache: each process's own memory by default (development, one server); CACHE_URL=redis://host:6379/1 makes it
-# Redis (Django's RedisCache), shared by every worker and server, so that what one process caches under a version
-# the others see, and a bumped version is seen by all. Its keys start with CACHE_KEY_PREFIX.
+# Redis (Django's RedisCache, with one client per pool: navportal.cache), shared by every worker and server, so
+# that what one process caches under a version the others see, and a bumped version is seen by all. Its keys start
+# with CACHE_KEY_PREFIX.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "navportal")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -166,7 +167,7 @@ if CACHE_URL:
     if not CACHE_URL.startswith(REDIS_SCHEMES):
         raise ImproperlyConfigured("CACHE_URL must be a Redis URL (redis://host:6379/1, rediss://…, unix://…); "
                                    f"got {CACHE_URL!r}")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+    CACHES = {"default": {"BACKEND": "navportal.cache.RedisCache", "LOCATION": CACHE_URL,
                           "TIMEOUT": 600, "KEY_PREFIX": CACHE_KEY_PREFIX}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "navportal",
@@ -182,7 +183,7 @@ if RATELIMIT_CACHE_URL:
     if not RATELIMIT_CACHE_URL.startswith(REDIS_SCHEMES):
         raise ImproperlyConfigured("RATELIMIT_CACHE_URL must be a Redis URL (redis://host:6379/0, rediss://…, "
                                    f"unix://…); got {RATELIMIT_CACHE_URL!r}")
-    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES["ratelimit"] = {"BACKEND": "navportal.cache.RedisCache",
                            "LOCATION": RATELIMIT_CACHE_URL, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:ratelimit"}
 else:
     CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",

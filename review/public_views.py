@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from navportal import seals
 from navportal.errors import PortalError
+from navportal.pages import shared_page
 from navportal.security import client_ip
 from navportal.throttle import throttle, throttled_response
 
@@ -66,9 +67,10 @@ def notice_detail(request, call_id):
     # Every change of what the fragment shows moves one of these: the notice's version (dates, entries removed,
     # the list confirmed), the call's (its title), and the clock (the period's phase).
     version = [notice.pk, notice.version, notice.call.version, period, get_language()]
-    return render(request, "public/notice.html", {
-        "notice": notice, "call": notice.call, "entries": entries, "period": period, "verdict": notice.cached_verdict(),
-        "fragment_version": "|".join(map(str, version))})
+    verdict = notice.cached_verdict()
+    return shared_page(request, [*version, verdict], lambda: render(request, "public/notice.html", {
+        "notice": notice, "call": notice.call, "entries": entries, "period": period, "verdict": verdict,
+        "fragment_version": "|".join(map(str, version))}))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -170,9 +172,9 @@ def bases(request):
 
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "public/bases.html", {
+    return shared_page(request, [*version, *verdicts], lambda: render(request, "public/bases.html", {
         "seal_alarms": [(title, verdict) for title, verdict in verdicts if not verdict.intact],
         "seal_verdict": seals.combined([verdict for _title, verdict in verdicts]),
         "filters": filters, "page": SimpleLazyObject(page), "query": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in ("province", "industry", "q")),
-        "fragment_version": "|".join(map(str, [*version, get_language(), request.GET.urlencode()]))})
+        "fragment_version": "|".join(map(str, [*version, get_language(), request.GET.urlencode()]))}))

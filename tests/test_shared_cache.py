@@ -55,7 +55,7 @@ def shared(settings):
         pytest.skip("no Redis answers at 127.0.0.1:6379")
     prefix = f"navportal-test-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {**settings.CACHES, "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
+        "BACKEND": "navportal.cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
     yield client, prefix
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
@@ -116,3 +116,17 @@ def test_a_session_read_from_the_shared_cache_ends_everywhere_at_sign_out(shared
     browser.post(reverse("logout"))
     assert stolen.get(reverse("application_list")).status_code == 302  # to the sign-in
     assert not in_another_server()
+
+
+def test_one_redis_client_serves_every_operation_of_a_process(shared):
+    """navportal.cache: Django's RedisCache makes a new client for each operation; ours keeps one per pool, and
+    everything still reads what was written (the test's own prefix, the real Redis)."""
+    client, prefix = shared
+    cache = caches["default"]
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+    cache.set("k", {"a": 1})
+    cache.set_many({"x": 1, "y": 2})
+    assert cache.get("k") == {"a": 1} and cache.get_many(["x", "y"]) == {"x": 1, "y": 2}
+    assert cache.incr("x") == 2
+    cache.delete_many(["x", "y"])
+    assert cache.get("x") is None and client.exists(f"{prefix}:1:k")
