@@ -10,8 +10,9 @@ from django.db.models.functions import Coalesce
 class ScopedModelBackend(ModelBackend):
     """Every page names the signed-in user's unit in its header (User.scope_label): the province, city, ministry
     or organisation is joined to the user's own query instead of being read by a second one on every request,
-    and so is the count of unread messages the header shows (`user.unread_messages`, read by
-    navportal.context_processors.portal). (Sessions signed in before this backend replaced django.contrib.auth.backends.ModelBackend sign in again.)"""
+    and so are the count of unread messages the header shows (`user.unread_messages`, read by
+    navportal.context_processors.portal) and the id of the confirmed TOTP device (`user.confirmed_totp_id`, read by
+    navportal.second_factor.OTPMiddleware). (Sessions signed in before this backend replaced django.contrib.auth.backends.ModelBackend sign in again.)"""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         """ModelBackend's, with `username` either a user name or an e-mail address (navportal.identifiers.account_for:
@@ -36,7 +37,7 @@ class ScopedModelBackend(ModelBackend):
         User = get_user_model()
         try:
             user = User._default_manager.select_related("province", "city", "ministry", "organisation").annotate(
-                unread_messages=unread_messages()).get(pk=user_id)
+                unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
@@ -58,3 +59,12 @@ def unread_messages():
     unread = (Message.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True).order_by()
               .values("recipient").annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
+def confirmed_totp_id():
+    """The id of the user's first confirmed TOTP device, as a subquery of the user's own row: the second-factor
+    middleware (navportal.second_factor.OTPMiddleware) compares it with the session's device instead of reading
+    the device on every request."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return Subquery(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True).order_by("pk").values("pk")[:1])

@@ -26,11 +26,14 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+import django_otp.middleware
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
@@ -56,6 +59,24 @@ def second_factor_passed(request):
     if verified is None or verified():
         return True
     return request.session.get(PLATFORM_CERTIFICATE_SESSION_KEY) == user.pk
+
+
+class OTPMiddleware(django_otp.middleware.OTPMiddleware):
+    """django-otp's, without its query on every request of an official: the user's query (navportal.auth) brings
+    the id of their confirmed TOTP device, and a session whose device is that one needs no second look. The device
+    itself is read only when a page uses it. Any other case — no such id, another device, one not confirmed —
+    goes the library's way, which reads the device and drops a mark that no longer holds."""
+
+    def _verify_user_sync(self, request, user):
+        confirmed = getattr(user, "confirmed_totp_id", None)
+        if confirmed is None or not user.is_authenticated:
+            return super()._verify_user_sync(request, user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if persistent_id != TOTPDevice(pk=confirmed).persistent_id:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        user.otp_device = SimpleLazyObject(lambda: TOTPDevice.objects.get(pk=confirmed))
+        return user
 
 
 def has_confirmed_device(user):

@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "navportal.second_factor.OTPMiddleware",  # django-otp's, with the device checked in the user's query
     "navportal.security.SessionPolicyMiddleware",
     # Officials and administrators pass the second factor before anything else (navportal/second_factor.py).
     "navportal.second_factor.SecondFactorMiddleware",

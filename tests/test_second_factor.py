@@ -311,3 +311,54 @@ def test_no_menu_before_the_second_factor(enrolled):
     device = TOTPDevice.objects.get(user=enrolled)
     client.post(VERIFY, {"code": totp_code(device), "next": "/review/"})
     assert f'href="{reverse("review_queue")}"' in client.get("/review/").content.decode()
+
+
+def passed_second_factor(enrolled):
+    """A client signed in through the forms as `enrolled`, past the code: (client, device)."""
+    client = english_client()
+    sign_in(client, enrolled)
+    device = TOTPDevice.objects.get(user=enrolled, confirmed=True)
+    assert client.post(VERIFY, {"code": totp_code(device)}).status_code == 302 and verified(client)
+    return client, device
+
+
+def test_a_verified_session_costs_no_query_of_the_device(enrolled, django_assert_num_queries):
+    """navportal.second_factor.OTPMiddleware: the user's own query says which device is confirmed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, _device = passed_second_factor(enrolled)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("messages")).status_code == 200
+    assert not [query for query in queries if query["sql"].startswith('SELECT "otp_totp_totpdevice"')]
+
+
+@pytest.mark.parametrize("change", ["deleted", "unconfirmed", "replaced"])
+def test_a_session_whose_device_no_longer_holds_must_pass_again(enrolled, change):
+    client, device = passed_second_factor(enrolled)
+    if change == "deleted":
+        device.delete()
+    elif change == "unconfirmed":
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    else:
+        TOTPDevice.objects.create(user=enrolled, name="TOTP", confirmed=True)
+        device.delete()
+    response = client.get(reverse("messages"))
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY if change == "replaced" else SETUP)
+    assert not verified(client)
+
+
+def test_a_verified_session_still_reaches_its_device(enrolled):
+    """The device is read when a page uses it (here: django-otp's own is_verified and the device's name)."""
+    from django.test import RequestFactory
+
+    from navportal.second_factor import OTPMiddleware
+
+    client, device = passed_second_factor(enrolled)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    from navportal.auth import ScopedModelBackend
+
+    request.user = ScopedModelBackend().get_user(enrolled.pk)
+    user = OTPMiddleware(lambda request: None)._verify_user_sync(request, request.user)
+    assert user.is_verified() and user.otp_device.pk == device.pk and user.otp_device.name == "TOTP"
