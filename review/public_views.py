@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from navportal import seals
 from navportal.errors import PortalError
 from navportal.pages import shared_page
+from navportal.privacy import masked_email
 from navportal.security import client_ip
 from navportal.throttle import throttle, throttled_response
 
@@ -100,7 +101,7 @@ def objection_create(request, call_id, entry_id):
                 status = 409 if exc.code in CONFLICT_CODES else 400
             else:
                 # The next page tells this visitor (only: not in the address) where the confirmation link went.
-                request.session["objection_sent_to"] = _masked(objection.email)
+                request.session["objection_sent_to"] = masked_email(objection.email)
                 request.session.pop("objection_reference", None)
                 return redirect("objection_done", call_id=notice.call_id)
     else:
@@ -108,12 +109,6 @@ def objection_create(request, call_id, entry_id):
     return render(request, "public/objection_form.html", {
         "notice": notice, "call": notice.call, "entry": entry, "form": form, "period": _period(notice),
         "files_dropped": form.is_bound and bool(request.FILES)}, status=status)
-
-
-def _masked(email):
-    """z***@example.cn: enough for the sender to recognise the address, nothing for anyone looking over a shoulder."""
-    local, _at, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 @require_safe
