@@ -6,6 +6,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from .compiled import CompiledQuery
+
 
 class ScopedModelBackend(ModelBackend):
     """Every page names the signed-in user's unit in its header (User.scope_label): the province, city, ministry
@@ -33,14 +35,18 @@ class ScopedModelBackend(ModelBackend):
             return user
         return None
 
+    # Read on every request: compiled once per process (navportal.compiled), run with the session's user id.
+    signed_in_user = CompiledQuery(lambda user_id: get_user_model()._default_manager.select_related(
+        "province", "city", "ministry", "organisation").annotate(
+        unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).filter(pk=user_id))
+
     def get_user(self, user_id):
-        User = get_user_model()
         try:
-            user = User._default_manager.select_related("province", "city", "ministry", "organisation").annotate(
-                unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).get(pk=user_id)
-        except User.DoesNotExist:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
             return None
-        return user if self.user_can_authenticate(user) else None
+        user = self.signed_in_user.get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     # No permission rows: every power comes from the role, through the rules of navportal/rules.py and the apps'
     # rules.py (the database refuses superusers and staff flags too). Django's backend would read the user's and

@@ -1,0 +1,68 @@
+"""A query the ORM compiles once per process and database, then runs with a new value each time.
+
+The signed-in user is read on every request (navportal.auth.ScopedModelBackend.get_user): the user with their
+unit (four outer joins), the unread count and the confirmed TOTP device (two subqueries). Profiled on the bench's
+data, PostgreSQL ran it in 0.3 ms while Django spent 1.4 ms of CPU building the queryset and compiling the same SQL
+again on every request — a third of the cost of a nearly empty signed-in page. A CompiledQuery builds the queryset
+once, with a placeholder for the one value that changes, keeps its SQL and its compiler, and on each call only
+executes the SQL and turns the row into model instances the way the ORM's own iterator does: the same columns, the
+same converters (decryption included), the same related objects and annotations.
+
+Only for a query whose SQL depends on nothing but its one value (no clock, no language, no settings read while it
+is built): the SQL is kept for the life of the process.
+"""
+
+import copy
+
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+# Stands for the value while the SQL is compiled; found again among the compiled parameters. An integer no primary
+# key reaches, and no other parameter of a query here equals.
+PLACEHOLDER = -7_340_275_013_001
+
+
+class CompiledQuery:
+    """`build(value)`: the queryset for `value` (evaluated once, with PLACEHOLDER). `.get(value)`: its one object,
+    or None."""
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}
+
+    def _compile(self, using):
+        key = using
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            queryset = self.build(PLACEHOLDER)
+            compiler = queryset.query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            if list(params).count(PLACEHOLDER) != 1:
+                raise ValueError("a compiled query takes exactly one value")
+            compiled = self._compiled[key] = (queryset.model, compiler, sql, tuple(params),
+                                                list(params).index(PLACEHOLDER))
+        return compiled
+
+    def get(self, value, using="default"):
+        model, compiler, sql, params, at = self._compile(using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, (*params[:at], value, *params[at + 1:]))
+            rows = cursor.fetchmany(2)
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise model.MultipleObjectsReturned(f"more than one {model.__name__} for {value!r}")
+        # As django.db.models.query.ModelIterable does with the rows it fetched, through a copy of the compiler
+        # given this thread's connection (the converters ask it; each thread of a threaded server has its own).
+        compiler = copy.copy(compiler)
+        compiler.connection = connections[using]
+        select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        row = next(iter(compiler.results_iter(results=[rows])))
+        obj = model.from_db(using, names, row[start:end])
+        for populator in get_related_populators(klass_info, select, using):
+            populator.populate(row, obj)
+        for name, position in (annotations or {}).items():
+            setattr(obj, name, row[position])
+        return obj

@@ -1,0 +1,62 @@
+"""navportal.compiled.CompiledQuery: the signed-in user's query compiled once and run again with each user id gives
+what the ORM gives — every field (the encrypted address decrypted), the unit, the annotations — and None for an
+id that names no user."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db.models.sql.compiler import SQLCompiler
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from navportal.auth import ScopedModelBackend, confirmed_totp_id, unread_messages
+from navportal.compiled import CompiledQuery
+from navportal.models import Message
+
+FIELDS = ["pk", "username", "email", "role", "province_id", "city_id", "ministry_id", "organisation_id",
+          "display_name", "is_active", "password", "last_login", "language", "sessions_epoch"]
+
+
+def orm_user(user_id):
+    return get_user_model().objects.select_related("province", "city", "ministry", "organisation").annotate(
+        unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).get(pk=user_id)
+
+
+def same_user(a, b):
+    return ([getattr(a, name) for name in FIELDS] == [getattr(b, name) for name in FIELDS]
+            and a.scope_label == b.scope_label and a.unread_messages == b.unread_messages
+            and a.confirmed_totp_id == b.confirmed_totp_id)
+
+
+def test_the_compiled_user_is_the_orm_user_for_every_kind_of_scope(reviewers, applicant):
+    users = [*reviewers.values(), applicant]
+    Message.objects.create(recipient=applicant, subject="s", body="b")
+    Message.objects.create(recipient=reviewers["province_js"], subject="s", body="b")
+    TOTPDevice.objects.create(user=reviewers["province_js"], name="TOTP", confirmed=True)
+    query = ScopedModelBackend.signed_in_user
+    for user in users:
+        compiled = query.get(user.pk)
+        assert same_user(compiled, orm_user(user.pk)), user.username
+    assert query.get(applicant.pk).organisation.name == applicant.organisation.name
+    assert query.get(applicant.pk).unread_messages == 1 and query.get(applicant.pk).email == applicant.email
+    assert query.get(reviewers["province_js"].pk).confirmed_totp_id is not None
+    assert query.get(reviewers["national"].pk).province is None
+
+
+def test_an_id_without_a_user_gives_none_and_the_backend_none(db):
+    assert ScopedModelBackend.signed_in_user.get(10**9) is None
+    assert ScopedModelBackend().get_user(10**9) is None and ScopedModelBackend().get_user("x") is None
+
+
+def test_the_sql_is_compiled_once(reviewers, monkeypatch):
+    query = CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id))
+    calls = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    assert [query.get(user.pk).username for user in reviewers.values()] == [u.username for u in reviewers.values()]
+    assert len(calls) == 1
+
+
+def test_a_query_of_more_than_one_value_is_refused(db):
+    query = CompiledQuery(lambda value: get_user_model().objects.filter(pk=value) | get_user_model().objects.filter(
+        organisation_id=value))
+    with pytest.raises(ValueError):
+        query.get(1)
