@@ -22,6 +22,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import middleware as auth_middleware
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -65,7 +66,17 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
     """django-otp's, without its query on every request of an official: the user's query (navportal.auth) brings
     the id of their confirmed TOTP device, and a session whose device is that one needs no second look. The device
     itself is read only when a page uses it. Any other case — no such id, another device, one not confirmed —
-    goes the library's way, which reads the device and drops a mark that no longer holds."""
+    goes the library's way, which reads the device and drops a mark that no longer holds.
+
+    And request.user is the user itself, not a lazy object around django-otp's lazy object around Django's: every
+    page asks for the user at once (SecondFactorMiddleware, below), and each of the ~200 attribute reads of a page
+    (rules, templates) went through both proxies."""
+
+    def __call__(self, request):
+        self._install_lazy_accessors(request)  # request.auser as the library makes it
+        if getattr(request, "user", None) is not None:
+            request.user = self._verify_user_sync(request, auth_middleware.get_user(request))
+        return self.get_response(request)
 
     def _verify_user_sync(self, request, user):
         confirmed = getattr(user, "confirmed_totp_id", None)
