@@ -1,4 +1,6 @@
-"""The header's menu: a link for every page the signed-in user may open, asked as the page's view asks (the rules
+"""The page's frame, made once where it can be: `{% portal_menu %}` and `{% constant %}`.
+
+`{% portal_menu %}`: the header's menu, a link for every page the signed-in user may open, asked as the page's view asks (the rules
 of navportal/rules.py and the apps' rules.py: no query).
 
 Which links a user gets depends on the permissions alone, and their HTML on those and the language: the HTML is
@@ -56,3 +58,27 @@ def _menu(granted, language, script_prefix):
         items.append(format_html('<li class="nav-item"><a class="nav-link" href="{}">{}</a></li>', reverse(page),
                                  label))
     return mark_safe("\n".join(items))
+
+
+class ConstantNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+        self.rendered = {}
+
+    def render(self, context):
+        key = (get_language(), get_script_prefix())
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.rendered[key] = self.nodelist.render(context)
+        return html
+
+
+@register.tag
+def constant(parser, token):
+    """{% constant %}…{% endconstant %}: template text that depends on nothing but the code, the language and the
+    site's address (translated words, {% url %}, {% static %}) — rendered once per process for each language and
+    address prefix, and the same HTML given every page after. Nothing of the request or the user may be inside:
+    the header's name, counts, forms' tokens and the page's blocks stay outside."""
+    nodelist = parser.parse(("endconstant",))
+    parser.delete_first_token()
+    return ConstantNode(nodelist)

@@ -1,0 +1,41 @@
+"""The page's frame made once where it can be (navportal/templatetags/portal_menu.py): the menu's HTML per set of
+permissions and language, and {% constant %} per language — each user still gets their own menu, each language its
+own words."""
+
+from django.template import Context, Template
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+
+def test_constant_text_is_made_per_language():
+    template = Template('{% load i18n portal_menu %}{% constant %}{% translate "Log in" %}|{% url "help" %}'
+                        '{% endconstant %}')
+    with translation.override("en"):
+        english = template.render(Context())
+    with translation.override("zh-hans"):
+        chinese = template.render(Context())
+    with translation.override("en"):
+        again = template.render(Context())
+    assert english == again == f"Log in|{reverse('help')}"
+    assert chinese == f"登录|{reverse('help')}"
+
+
+def menu(client):
+    page = client.get(reverse("messages")).content.decode()
+    return page[page.index('<ul class="navbar-nav'):page.index("</ul>", page.index('<ul class="navbar-nav'))]
+
+
+def test_each_user_gets_the_menu_of_their_own_permissions_in_their_language(applicant, reviewers):
+    contact, cnipa, province = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en"), Client()
+    contact.force_login(applicant)
+    cnipa.force_login(reviewers["national"])
+    province.force_login(reviewers["province_js"])
+    contact_menu, cnipa_menu, province_menu = menu(contact), menu(cnipa), menu(province)
+    assert reverse("application_list") in contact_menu and reverse("review_queue") not in contact_menu
+    assert "My applications" in contact_menu
+    assert reverse("dashboard") in cnipa_menu and reverse("package_list") in cnipa_menu
+    assert reverse("package_current") not in cnipa_menu and reverse("application_list") not in cnipa_menu
+    assert reverse("package_current") in province_menu and reverse("province_deadline") in province_menu
+    assert "审核列表" in province_menu
+    assert "Review queue" in menu(cnipa) and "Review queue" not in province_menu
