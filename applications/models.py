@@ -402,6 +402,9 @@ class ApplicationVersion(models.Model):
     # seal_key_id (navportal.seals): the pages and the PDF that show the version verify it.
     seal = models.CharField(max_length=64, blank=True)
     seal_key_id = models.CharField(max_length=16, blank=True)
+    # Moved by the database itself (a trigger of migration 0016) with every change of the row, whoever writes: the
+    # key under which the pages keep the seal's verdict (applications.selectors.verified_versions).
+    content_epoch = models.BigIntegerField(default=0, editable=False)
     crypt_id = row_identity()
 
     class Meta:

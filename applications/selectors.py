@@ -125,12 +125,14 @@ class ApplicationContent:
 
 
 def verified_versions(application):
-    """The application's submitted versions, oldest first, each with `verdict`: its seal verified on the content
-    as read now (navportal.seals; never cached: a change by SQL moves no version counter). One query; the versions'
-    whole content is read, as verifying needs it."""
-    versions = list(application.versions.order_by("number"))
+    """The application's submitted versions, oldest first, without their content (read when used), each with
+    `verdict`: its seal's, kept under the version's content epoch (navportal.seals.cached_verdicts: a change by
+    SQL moves no version counter, but the database moves the epoch), else verified on the content read anew. One
+    query, and one a version whose verdict is not kept."""
+    versions = list(application.versions.order_by("number").defer("data", "print_html"))
+    verdicts = seals.cached_verdicts(versions, lambda version: type(version).objects.get(pk=version.pk).verify())
     for version in versions:
-        version.verdict = version.verify()
+        version.verdict = verdicts[version.pk]
     return versions
 
 

@@ -233,7 +233,7 @@ def application_tasks(request, pk):
         "application": application, "tasks": tasks, "complete": complete, "total": len(tasks),
         "problems": problems if application.submit_failed_at else [],
         "deadline": deadlines.applicant_deadline(application.call, province_deadline_for(application)),
-        # Each with the verdict of its seal, verified on every request (navportal.seals).
+        # Each with the verdict of its seal (navportal.seals: kept under the version's content epoch).
         "versions": versions, "versions_alarm": versions_alarm(versions),
         "trail": application_trail(application, for_applicant=True),
         # Said up front: a provisional registration drafts but does not submit (SPEC §10).

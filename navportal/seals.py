@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import migrations, models, transaction
 from django.utils.translation import gettext as _
 
@@ -117,6 +118,69 @@ def refusal(verdict, refused):
             "refused": refused, "key": verdict.key_id}
     return _("%(refused)s: it does not match its integrity seal (HMAC-SM3), so it was changed outside the portal. "
              "Please tell the system's security administrator.") % {"refused": refused}
+
+
+# --- Verdicts kept under a content epoch -------------------------------------------------------------
+#
+# A page requested often may keep a seal's verdict instead of verifying on every request, under a content epoch: a
+# counter on the row that the database itself moves, by trigger, with every change of the row (or of rows its seal
+# covers), whoever writes — so a change by SQL is seen by the next request. The verdict is kept at most
+# VERDICT_SECONDS: a writer who also disables the triggers (the database's owner can) is seen within that time.
+
+VERDICT_SECONDS = 60
+
+
+def cached_verdicts(rows, verify_row):
+    """{row.pk: Verdict} of `rows` (instances with content_epoch, seal and seal_key_id read; their content need not
+    be), each taken from the cache under (model, pk, epoch, key, seal) or found by verify_row(row) and kept."""
+    if not rows:
+        return {}
+    label = rows[0]._meta.label_lower
+    keys = {row.pk: f"seal-verdict:{label}:{row.pk}:{row.content_epoch}:{row.seal_key_id}:{row.seal}" for row in rows}
+    found = cache.get_many(list(keys.values()))
+    verdicts, fresh = {}, {}
+    for row in rows:
+        kept = found.get(keys[row.pk])
+        if kept is None:
+            verdicts[row.pk] = verify_row(row)
+            fresh[keys[row.pk]] = (verdicts[row.pk].status, verdicts[row.pk].key_id)
+        else:
+            verdicts[row.pk] = Verdict(*kept)
+    if fresh:
+        cache.set_many(fresh, VERDICT_SECONDS)
+    return verdicts
+
+
+def epoch_trigger(table):
+    """The RunPython operation of a migration that makes the database move `table`'s content_epoch with every
+    UPDATE of a row, whatever the UPDATE says of it (it cannot be set back), on PostgreSQL and SQLite."""
+    name = f"{table}_epoch_own"
+    postgres = f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+        BEGIN
+            NEW.content_epoch := OLD.content_epoch + 1;
+            RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql;
+        CREATE TRIGGER {name} BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}();"""
+    # SQLite: an AFTER trigger sets the counter past its old value (its triggers do not fire themselves again:
+    # recursive_triggers is off).
+    sqlite = f"""CREATE TRIGGER {name} AFTER UPDATE ON {table} BEGIN
+        UPDATE {table} SET content_epoch = OLD.content_epoch + 1 WHERE id = NEW.id; END"""
+
+    def create(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor in ("postgresql", "sqlite"):
+            schema_editor.execute(postgres if vendor == "postgresql" else sqlite)
+
+    def drop(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();")
+        elif vendor == "sqlite":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+    return migrations.RunPython(create, drop)
 
 
 # --- The sealed models --------------------------------------------------------------------------

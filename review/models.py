@@ -3,7 +3,6 @@
 import uuid
 from pathlib import PurePath
 
-from django.core.cache import cache
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -12,9 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from applications.enums import ExemptCategory
 from navportal import seals
 from navportal.fields import EncryptedCharField, EncryptedEmailField, row_identity
-
-# How long the public pages may show a list's seal verdict without verifying again (Notice.cached_verdict).
-SEAL_VERDICT_SECONDS = 60
 
 
 def all_exempt_categories():
@@ -283,18 +279,11 @@ class Notice(models.Model):
         return seals.verdict(notice_seal_content(self, entries), self.seal, self.seal_key_id)
 
     def cached_verdict(self):
-        """The verdict of verify(), kept in the cache under the notice's content epoch and seal: a change of the
-        notice or its entries by anyone moves the epoch (a database trigger), so the next request verifies again
-        and sees it. The public pages show this one; decisions and exports verify afresh (review.national,
-        review.national_exports). Kept at most SEAL_VERDICT_SECONDS, which bounds how long a writer who also
-        resets the sequence of epochs (setval, triggers disabled) could keep an old verdict on the page."""
-        key = f"notice-seal:{self.pk}:{self.content_epoch}:{self.seal_key_id}:{self.seal}"
-        found = cache.get(key)
-        if found is not None:
-            return seals.Verdict(*found)
-        verdict = self.verify()
-        cache.set(key, (verdict.status, verdict.key_id), SEAL_VERDICT_SECONDS)
-        return verdict
+        """The verdict of verify(), kept under the notice's content epoch (navportal.seals.cached_verdicts): a
+        change of the notice or its entries by anyone moves the epoch (database triggers, migration 0011), so the
+        next request verifies again and sees it. The public pages show this one; decisions and exports verify
+        afresh (review.national, review.national_exports)."""
+        return seals.cached_verdicts([self], lambda notice: notice.verify())[self.pk]
 
 
 def notice_seal_content(notice, entries=None):

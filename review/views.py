@@ -169,7 +169,8 @@ def application_detail(request, pk, bound=None, status=200):
     # The decision trail changes only with the application — a submission, a decision, a revised opinion —, that
     # is, only when the one writer moves its lock_version: it is cached under it. The submitted versions, oldest
     # first, each with its PDF, the last one the current, are read on every request: each with the verdict of its
-    # seal on its content as read now (a change by SQL moves no counter, so a cached verdict could hide it).
+    # seal, kept under the version's content epoch, which the database moves with any change of the row (a change
+    # by SQL moves no version counter, but that one).
     trail = cache.get_or_set(f"review-trail:{application.pk}:{application.lock_version}:{get_language()}",
                              lambda: application_trail(application), 600)
     versions = verified_versions(application)

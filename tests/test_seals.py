@@ -21,7 +21,7 @@ from navportal import fields, seals
 from navportal.errors import PortalError
 from navportal.models import AuditEvent
 from review import national
-from review.models import SEAL_VERDICT_SECONDS, Notice, NoticeEntry
+from review.models import Notice, NoticeEntry
 from tests.conftest import make_applicant, object_confirmed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
@@ -128,6 +128,24 @@ def test_a_version_changed_by_sql_is_refused_and_the_pages_raise_the_alarm(
     page = client.get(reverse("review_application", args=[application.pk])).content.decode()
     assert ALARM in page and "Integrity check failed" in page
     assert reverse("application_version_pdf", args=[application.pk, number]) not in page
+
+
+def test_a_version_changed_by_sql_after_its_verdict_was_kept_raises_the_alarm_at_once(
+        client, reviewers, version, english):
+    """The verdict is kept under the version's content epoch, which the database moves with any UPDATE of the row
+    (migration applications/0016); while it stands, the page reads no version's content."""
+    application = version.application
+    client.force_login(reviewers["province_js"])
+    url = reverse("review_application", args=[application.pk])
+    assert ALARM not in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert ALARM not in client.get(url).content.decode()
+    assert not [q for q in queries if '"applications_applicationversion"."print_html"' in q["sql"]]
+    before = ApplicationVersion.objects.values_list("content_epoch", flat=True).get(pk=version.pk)
+    sql(ApplicationVersion, "reference = %s", version.pk, "SB-2026-999999")
+    assert ApplicationVersion.objects.values_list("content_epoch", flat=True).get(pk=version.pk) > before
+    page = client.get(url).content.decode()
+    assert ALARM in page and "Integrity check failed" in page
 
 
 def test_a_kept_pdf_is_not_served_once_its_version_was_changed(client, applicant, version, english):
@@ -247,7 +265,7 @@ def test_the_public_page_verifies_the_list_again_only_when_its_content_epoch_mov
 
 def test_a_change_past_the_triggers_shows_once_the_kept_verdict_expires(client, on_notice, call, english):
     """A writer who disables the triggers (the database's owner can) keeps the old verdict on the public page for
-    at most SEAL_VERDICT_SECONDS; exports and decisions verify afresh all the same."""
+    at most seals.VERDICT_SECONDS; exports and decisions verify afresh all the same."""
     notice, entries = on_notice
     url = reverse("notice_detail", args=[call.pk])
     assert INTACT_LINE in client.get(url).content.decode()
@@ -260,7 +278,7 @@ def test_a_change_past_the_triggers_shows_once_the_kept_verdict_expires(client, 
     sql(NoticeEntry, "name = %s", entries[1].pk, "冒名顶替的基地")
     assert INTACT_LINE in client.get(url).content.decode()
     assert not fresh(notice).verify().intact
-    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=SEAL_VERDICT_SECONDS + 1)):
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=seals.VERDICT_SECONDS + 1)):
         page = client.get(url).content.decode()
     assert ALARM in page and INTACT_LINE not in page
 

@@ -1,19 +1,14 @@
 """A notice's content epoch: a counter the database itself moves whenever the notice's row or any of its entries
 changes — by the portal or by anyone else writing to the database — so that the public pages can keep the verdict of
-the list's seal under it (review.models.Notice.cached_verdict) instead of verifying the seal on every request, and
-still see a change made by SQL at once (navportal.seals; docs/cryptography.md)."""
+the list's seal under it (navportal.seals.cached_verdicts) instead of verifying the seal on every request, and still
+see a change made by SQL at once (docs/cryptography.md)."""
 
 from django.db import migrations, models
 
-POSTGRES = """
-CREATE OR REPLACE FUNCTION review_notice_epoch_own() RETURNS trigger AS $$
-BEGIN
-    -- Whatever the UPDATE says of the counter, it moves on: it cannot be set back to a value it had.
-    NEW.content_epoch := OLD.content_epoch + 1;
-    RETURN NEW;
-END;
-$$ LANGUAGE plpgsql;
+from navportal.seals import epoch_trigger
 
+# An entry added, changed or deleted moves its notice's counter (the notice's own trigger moves it on from there).
+POSTGRES = """
 CREATE OR REPLACE FUNCTION review_notice_epoch_entries() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
@@ -25,25 +20,14 @@ BEGIN
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE TRIGGER review_notice_epoch_own BEFORE UPDATE ON review_notice
-    FOR EACH ROW EXECUTE FUNCTION review_notice_epoch_own();
 CREATE TRIGGER review_notice_epoch_entries AFTER INSERT OR UPDATE OR DELETE ON review_noticeentry
     FOR EACH ROW EXECUTE FUNCTION review_notice_epoch_entries();
 """
-
 POSTGRES_DROP = """
 DROP TRIGGER IF EXISTS review_notice_epoch_entries ON review_noticeentry;
-DROP TRIGGER IF EXISTS review_notice_epoch_own ON review_notice;
 DROP FUNCTION IF EXISTS review_notice_epoch_entries();
-DROP FUNCTION IF EXISTS review_notice_epoch_own();
 """
-
-# SQLite (development, tests): an AFTER trigger sets the counter past its old value (SQLite's triggers do not fire
-# themselves again: recursive_triggers is off).
 SQLITE = [
-    """CREATE TRIGGER review_notice_epoch_own AFTER UPDATE ON review_notice BEGIN
-        UPDATE review_notice SET content_epoch = OLD.content_epoch + 1 WHERE id = NEW.id; END""",
     """CREATE TRIGGER review_notice_epoch_entries_insert AFTER INSERT ON review_noticeentry BEGIN
         UPDATE review_notice SET content_epoch = content_epoch + 1 WHERE id = NEW.notice_id; END""",
     """CREATE TRIGGER review_notice_epoch_entries_update AFTER UPDATE ON review_noticeentry BEGIN
@@ -51,9 +35,7 @@ SQLITE = [
     """CREATE TRIGGER review_notice_epoch_entries_delete AFTER DELETE ON review_noticeentry BEGIN
         UPDATE review_notice SET content_epoch = content_epoch + 1 WHERE id = OLD.notice_id; END""",
 ]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in (
-    "review_notice_epoch_own", "review_notice_epoch_entries_insert", "review_notice_epoch_entries_update",
-    "review_notice_epoch_entries_delete")]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS review_notice_epoch_entries_{op}" for op in ("insert", "update", "delete")]
 
 
 def create_triggers(apps, schema_editor):
@@ -78,5 +60,6 @@ class Migration(migrations.Migration):
     dependencies = [("review", "0010_list_seals")]
     operations = [
         migrations.AddField("notice", "content_epoch", models.BigIntegerField(default=0, editable=False)),
+        epoch_trigger("review_notice"),
         migrations.RunPython(create_triggers, drop_triggers),
     ]
