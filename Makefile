@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: install system-check system-packages install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst abuse clean
+.PHONY: install system-check system-packages install-bench run test test-unit test-browser test-postgres test-model screenshots demo bench burst abuse cluster clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,13 @@ burst: install-bench
 # (database $$ABUSE_DB, default navabuse, recreated; Redis $$ABUSE_REDIS, default redis://127.0.0.1:6379/5).
 abuse: install-bench
 	$(BIN)/python -m bench.abuse
+
+# Scale-out: two gunicorn servers behind nginx (the Debian package; installed when missing and run as root) with
+# PostgreSQL (database $$CLUSTER_DB, default navcluster, recreated), Redis database 6 (emptied) and one upload
+# folder; sessions across servers, the quota race, and the deadline burst with one server killed mid-burst
+# (bench/cluster.py). Ports 8400-8402. Writes its run into docs/performance.md.
+cluster: install-bench
+	$(BIN)/python -m bench.cluster --record
 
 clean:
 	rm -rf $(VENV) var *.egg-info

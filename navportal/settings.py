@@ -7,6 +7,7 @@ DATABASE_URL. A malformed value stops start-up with ImproperlyConfigured naming 
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -243,6 +244,27 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # How many reverse proxies in front of the portal may be trusted to append to X-Forwarded-For (0: none).
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+
+def env_proxy_ssl_header(name):
+    """Django's SECURE_PROXY_SSL_HEADER from `HTTP_X_FORWARDED_PROTO,https` (the header as Django's request.META
+    names it, a comma, the value that means HTTPS), or None when unset.
+
+    Behind a balancer that ends TLS every request reaches gunicorn as plain HTTP: without this, SSL redirects
+    loop, and a browser's https:// Origin never matches, so every POST fails the CSRF check. Set it only where
+    the balancer always sets or overwrites that header and nothing else reaches the servers: whoever can send
+    it to a server directly can claim HTTPS (docs/deployment.md)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, comma, wanted = (part.strip() for part in value.partition(","))
+    if not (comma and re.fullmatch(r"HTTP_[A-Z0-9_]+", header) and re.fullmatch(r"[^,\s]+", wanted)):
+        raise ImproperlyConfigured(f"{name} must be a request.META header name, a comma and the value that means "
+                                   f"HTTPS, e.g. HTTP_X_FORWARDED_PROTO,https; got {value!r}")
+    return header, wanted
+
+
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 # django-axes: five failures per user name and address lock that pair out for 30 minutes; twenty failures of one
 # user name from all addresses together (a password tried against it from many addresses: spraying, stuffing) lock
