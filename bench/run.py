@@ -132,7 +132,8 @@ def start_server(module, port, env, log):
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn {module} did not start; see {log.name}")
             time.sleep(0.2)
-    raise SystemExit(f"gunicorn {module} did not answer on port {port}")
+    stop_server(process)  # nothing left running
+    raise SystemExit(f"gunicorn {module} did not answer on port {port}; see {log.name}")
 
 
 def stop_server(process):
