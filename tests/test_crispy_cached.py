@@ -22,3 +22,14 @@ def test_a_bound_form_shows_its_own_input_and_errors(db):
     bound.is_valid()
     html = crispy_cached(bound)
     assert 'value="101"' in html and "is-invalid" in html
+
+
+def test_each_process_keeps_the_most_recently_used_forms_only(db, monkeypatch):
+    from navportal.templatetags import portal_forms
+
+    monkeypatch.setattr(portal_forms, "FORMS_KEPT", 3)
+    monkeypatch.setattr(portal_forms, "_kept", portal_forms.OrderedDict())
+    for n in range(5):
+        crispy_cached(RecommendForm(prefix=f"r{n}"))
+    assert len(portal_forms._kept) == 3
+    assert ['name="r4-opinion"' in html for html in portal_forms._kept.values()] == [False, False, True]
