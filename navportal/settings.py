@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "post_office",  # the mail outbox (navportal/mail.py, docs/mail.md)
+    "health_check",  # /health/ for the load balancer, /health/outbox/ for monitoring (navportal/health.py)
     "navportal",
     "applications",
     "review",
@@ -238,6 +239,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The health checks answer plain HTTP too: a balancer probing each server directly (not through the TLS front)
+# would otherwise get a redirect to the public https:// address instead of this server's state. They carry no
+# cookie and nothing secret (navportal/health.py; docs/deployment.md).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # A government intranet host name is not for the browsers' public HSTS preload list.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # How many reverse proxies in front of the portal may be trusted to append to X-Forwarded-For (0: none).
@@ -369,6 +374,10 @@ POST_OFFICE = {
     "SENDING_ORDER": ["-priority", "id"],
 }
 MAIL_WORKER_SLEEP = env_int("MAIL_WORKER_SLEEP", 5)
+# /health/outbox/ fails when a mail has been due this long without being sent: the worker is down (navportal/health.py).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
+if HEALTH_OUTBOX_MAX_AGE_MINUTES < 1:
+    raise ImproperlyConfigured(f"HEALTH_OUTBOX_MAX_AGE_MINUTES must be at least 1; got {HEALTH_OUTBOX_MAX_AGE_MINUTES}")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
