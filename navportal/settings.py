@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, before anything that might log: every line of the request carries its id (navportal/request_id.py).
+    "navportal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -382,17 +384,28 @@ if HEALTH_OUTBOX_MAX_AGE_MINUTES < 1:
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# LOG_FORMAT=json writes one JSON object per line for a log collector, with the request's id (navportal.request_id)
+# on each (production, docs/deployment.md); the default, text, is for reading in a terminal. Either way every line is
+# redacted (navportal.privacy): no phone or ID number, e-mail address, password, code or token.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json; got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every line is redacted (navportal.privacy): no phone or ID number, e-mail address, password, code or token.
-    "formatters": {"redacted": {"()": "navportal.privacy.RedactingFormatter",
-                                "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
+    "formatters": {"text": {"()": "navportal.privacy.RedactingFormatter",
+                            "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "navportal.privacy.JsonFormatter"}},
+    "filters": {"request_id": {"()": "navportal.request_id.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each layout step at INFO and, at WARNING, every screen-only rule of print.css it skips.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
                 # post_office reports each round at INFO (mail_worker prints what it did); a handler of ours
                 # keeps it from installing its own, unredacted one.
-                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+                # Django's own handlers go: its console handler (DEBUG only) would write django.* lines a second
+                # time, unredacted and never as JSON, and runserver's request lines would carry whole query strings.
+                "django": {"level": "INFO"},
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
