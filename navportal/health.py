@@ -78,7 +78,7 @@ class HealthView(HealthCheckView):
     JSON (`Accept: application/json` or `?format=json`): `{"database": "working", …}`; text (`text/plain`,
     `?format=text`): one `name: working` line per check; otherwise a small page in the visitor's language.
     The library's other forms (Atom, RSS, OpenMetrics) would show timings and the checks' settings: they get
-    the text. Rendered without the request's context processors, so nothing reads the session or the user.
+    the text. The page is rendered without the request's context processors: it reads neither session nor user.
     """
 
     template_name = "health.html"
