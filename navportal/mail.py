@@ -20,6 +20,8 @@ sends the rows (django-post-office; why that library: docs/mail.md).
   and one-time links (password reset, registration, objection confirmation). Only a mail still queued, or failed
   and waiting to be sent again, holds its text (docs/cryptography.md).
 - `mail_resend()` is the system administrator's resend of a failed mail (audited).
+- `oldest_waiting_since()` says since when the longest-waiting mail has been due: the health check of the worker
+  (navportal/health.py).
 """
 
 import logging
@@ -28,6 +30,8 @@ import threading
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from post_office import mail as post_office_mail
@@ -145,6 +149,21 @@ def redact_delivered():
             message="", html_message="", context=None)
         count += 1
     return count
+
+
+def oldest_waiting_since(now=None):
+    """Since when the mail waiting longest has been due — its scheduled try, else its queueing — or None when no
+    mail is due. One query.
+
+    "Due" is what the worker's next round would send (post_office's `get_queued`: queued or requeued, scheduled
+    for now or earlier, not expired), so a mail waiting for its next try after a failure does not count until
+    that try is due: an SMTP relay that is down delays mail but leaves this answer fresh while the worker runs.
+    """
+    now = now or timezone.now()
+    return (Email.objects.filter(Q(scheduled_time__lte=now) | Q(scheduled_time=None),
+                                 Q(expires_at__gt=now) | Q(expires_at=None),
+                                 status__in=[STATUS.queued, STATUS.requeued])
+            .aggregate(since=Min(Coalesce("scheduled_time", "created")))["since"])
 
 
 def mail_status(email):

@@ -5,7 +5,7 @@ password only.
 
 - `SecondFactorMiddleware` sends a signed-in official whose session has not passed the second factor to
   enrol (no confirmed device yet) or to type a code, with ?next= the page asked for. Only the two pages,
-  logout, the language switch and the password reset are reachable before.
+  logout, the language switch, the password reset and the public health checks are reachable before.
 - `otp_setup` shows the user's one pending device as a QR code and as its base32 secret, and confirms it
   with the first right code. `otp_verify` checks a code against the confirmed device.
 - Wrong codes are counted in the session: the fifth in a row ends it. Across sessions django-otp's throttle
@@ -108,8 +108,10 @@ class SecondFactorMiddleware:
     password alone cannot even change the password.
     """
 
+    # The health checks too: public, and a monitor's browser may be an official's half-signed-in one.
     ALLOWED_BEFORE = frozenset({"otp_setup", "otp_verify", "logout", "set_language", "password_reset",
-                                "password_reset_done", "password_reset_confirm", "password_reset_complete"})
+                                "password_reset_done", "password_reset_confirm", "password_reset_complete",
+                                "health", "health_outbox"})
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "post_office",  # the mail outbox (navportal/mail.py, docs/mail.md)
+    "health_check",  # /health/ for the load balancer, /health/outbox/ for monitoring (navportal/health.py)
     "navportal",
     "applications",
     "review",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, before anything that might log: every line of the request carries its id (navportal/request_id.py).
+    "navportal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -240,6 +243,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The health checks answer plain HTTP too: a balancer probing each server directly (not through the TLS front)
+# would otherwise get a redirect to the public https:// address instead of this server's state. They carry no
+# cookie and nothing secret (navportal/health.py; docs/deployment.md).
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # A government intranet host name is not for the browsers' public HSTS preload list.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # How many reverse proxies in front of the portal may be trusted to append to X-Forwarded-For (0: none).
@@ -392,21 +399,36 @@ POST_OFFICE = {
     "SENDING_ORDER": ["-priority", "id"],
 }
 MAIL_WORKER_SLEEP = env_int("MAIL_WORKER_SLEEP", 5)
+# /health/outbox/ fails when a mail has been due this long without being sent: the worker is down (navportal/health.py).
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env_int("HEALTH_OUTBOX_MAX_AGE_MINUTES", 30)
+if HEALTH_OUTBOX_MAX_AGE_MINUTES < 1:
+    raise ImproperlyConfigured(f"HEALTH_OUTBOX_MAX_AGE_MINUTES must be at least 1; got {HEALTH_OUTBOX_MAX_AGE_MINUTES}")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# LOG_FORMAT=json writes one JSON object per line for a log collector, with the request's id (navportal.request_id)
+# on each (production, docs/deployment.md); the default, text, is for reading in a terminal. Either way every line is
+# redacted (navportal.privacy): no phone or ID number, e-mail address, password, code or token.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json; got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every line is redacted (navportal.privacy): no phone or ID number, e-mail address, password, code or token.
-    "formatters": {"redacted": {"()": "navportal.privacy.RedactingFormatter",
-                                "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
+    "formatters": {"text": {"()": "navportal.privacy.RedactingFormatter",
+                            "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "navportal.privacy.JsonFormatter"}},
+    "filters": {"request_id": {"()": "navportal.request_id.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each layout step at INFO and, at WARNING, every screen-only rule of print.css it skips.
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"},
                 # post_office reports each round at INFO (mail_worker prints what it did); a handler of ours
                 # keeps it from installing its own, unredacted one.
-                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+                "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+                # Django's own handlers go: its console handler (DEBUG only) would write django.* lines a second
+                # time, unredacted and never as JSON, and runserver's request lines would carry whole query strings.
+                "django": {"level": "INFO"},
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

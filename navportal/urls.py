@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import admin_views, audit_views, mail_views, second_factor, views
+from . import admin_views, audit_views, health, mail_views, second_factor, views
 from .access import permission_required_404
 from .forms import SignInForm
 
@@ -46,6 +46,9 @@ urlpatterns = [
          name="second_factor_reset"),
     path("audit/", audit_views.audit_list, name="audit_list"),
     path("audit/export.xlsx", audit_views.audit_export, name="audit_export"),
+    # Public: the load balancer's and monitoring's health checks (navportal/health.py).
+    path("health/", health.HealthView.as_view(checks=health.SERVER_CHECKS), name="health"),
+    path("health/outbox/", health.HealthView.as_view(checks=health.OUTBOX_CHECKS), name="health_outbox"),
     path("i18n/setlang/", views.set_language, name="set_language"),  # Django's, remembering the choice
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("review.public_urls")),

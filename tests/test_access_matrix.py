@@ -447,6 +447,9 @@ ROUTES = [
 
     # --- The help page and its contacts: public; each province keeps its own, CNIPA its own (and any) ------
     Route("help", None, ("GET",), PUBLIC),
+    # --- The health checks: public, for the load balancer and monitoring, whoever asks (navportal/health.py) --
+    Route("health", None, ("GET",), PUBLIC),
+    Route("health_outbox", None, ("GET",), PUBLIC),
     Route("contact_edit", None, ("GET", "POST"),
           row("login 404  404  404  404  200  200  404  404  200  404  404  404"),
           post=Post(lambda w: {"office": "矩阵·运用促进处", "phone": "025-12345678", "email": "", "address": ""},

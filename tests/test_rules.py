@@ -146,6 +146,7 @@ PUBLIC = {
     "platform_login", "platform_callback",      # 404 unless the identity platform is configured (portal/platform.py)
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
     "set_language",
+    "health", "health_outbox",                  # the load balancer's and monitoring's (navportal/health.py)
     "notice_current", "notice_detail", "objection_create", "objection_done", "objection_confirm", "bases",  # SPEC §1: the public
 }
 
