@@ -402,8 +402,9 @@ def package_attach_letter(*, actor, package_id, upload):
 def passed_over_priority(package, actor_scope):
     """Verified local bases of this bureau that it did not recommend: also a departure from the priority
     rule when anyone else is recommended."""
-    return [a for a in actor_scope.filter(call=package.call, state=State.NOT_RECOMMENDED, local_base=True,
-                                          priority_status=ClaimStatus.VERIFIED)]
+    # Only what the rules and the page read of them (a whole application row is wide, with encrypted fields).
+    return list(actor_scope.filter(call=package.call, state=State.NOT_RECOMMENDED, local_base=True,
+                                   priority_status=ClaimStatus.VERIFIED).only("name", "local_base", "priority_status"))
 
 
 def justification_needed(recommendations, passed_over):
