@@ -38,7 +38,7 @@ class ScopedModelBackend(ModelBackend):
     # Read on every request: compiled once per process (navportal.compiled), run with the session's user id.
     signed_in_user = CompiledQuery(lambda user_id: get_user_model()._default_manager.select_related(
         "province", "city", "ministry", "organisation").annotate(
-        unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).filter(pk=user_id))
+        unread_messages=unread_messages(), confirmed_totp_id=confirmed_totp_id()).filter(pk=user_id), "signed_in_user")
 
     def get_user(self, user_id):
         try:

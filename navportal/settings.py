@@ -154,6 +154,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # development). Production sets it (docs/deployment.md); the health check replaces a connection that died.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The signed-in user's query is a prepared statement on PostgreSQL (navportal.compiled); 0 behind a pooler that
+# moves statements between sessions (PgBouncer in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ what the ORM gives — every field (the encrypted address decrypted), the unit, 
 id that names no user."""
 
 import pytest
+from django.db import connection
 from django.contrib.auth import get_user_model
 from django.db.models.sql.compiler import SQLCompiler
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -47,7 +48,7 @@ def test_an_id_without_a_user_gives_none_and_the_backend_none(db):
 
 
 def test_the_sql_is_compiled_once(reviewers, monkeypatch):
-    query = CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id))
+    query = CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id), "test_once")
     calls = []
     original = SQLCompiler.as_sql
     monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
@@ -57,6 +58,35 @@ def test_the_sql_is_compiled_once(reviewers, monkeypatch):
 
 def test_a_query_of_more_than_one_value_is_refused(db):
     query = CompiledQuery(lambda value: get_user_model().objects.filter(pk=value) | get_user_model().objects.filter(
-        organisation_id=value))
+        organisation_id=value), "test_two")
     with pytest.raises(ValueError):
         query.get(1)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_on_postgresql_it_is_prepared_once_per_database_session(reviewers):
+    import threading
+
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    query = CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id), "test_prepared")
+    users = list(reviewers.values())
+    with CaptureQueriesContext(connection) as queries:
+        assert [query.get(user.pk) for user in users] == users
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum(s.startswith("PREPARE navportal_test_prepared AS SELECT") for s in sql) == 1
+    assert sum(s.startswith("EXECUTE navportal_test_prepared(") for s in sql) == len(users)
+    # Another thread has a connection of its own, a new session: the statement is prepared there too.
+    seen = []
+
+    def other_session():
+        try:
+            seen.append(query.get(users[0].pk))  # not committed: that session does not see the row
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    thread.join()
+    assert seen == [None] and len(query._prepared) == 2
