@@ -44,6 +44,18 @@ def permission_required_404(perm, *, methods=None):
     return decorator
 
 
+def found_in_scope(request, model, pk, obj, allowed):
+    """get_in_scope's answer for `obj`, read by primary key without the scope (None when there is none), and
+    `allowed`: whether the user's scope holds it, by the same rules on the loaded row (e.g.
+    applications.selectors.in_scope). The same 404 and the same audited refusal."""
+    if obj is not None and allowed:
+        return obj
+    if obj is not None or model._base_manager.filter(pk=pk).exists():
+        audit_record(actor=request.user, action="access_denied", result=AuditResult.DENIED,
+                     note=f"{model._meta.label_lower}#{pk} {request.method} {request.path}"[:500])
+    raise Http404
+
+
 def get_in_scope(request, scoped_queryset, pk):
     try:
         return scoped_queryset.get(pk=pk)

@@ -16,10 +16,13 @@ from django.utils.translation import gettext as _
 
 from applications.enums import Route, State
 from applications.models import Application
-from applications.selectors import ApplicationContent, applications_for_user, verified_versions, versions_alarm
+from applications.selectors import (
+    ApplicationContent, applications_for_user, in_scope, verified_versions, versions_alarm,
+)
 from applications.workflow import desk_state
-from navportal.access import get_in_scope, permission_required_404
+from navportal.access import found_in_scope, get_in_scope, permission_required_404
 from navportal.audit import audit_record
+from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.models import Role
@@ -134,14 +137,22 @@ CONTENT_ONLY_FIELDS = (
     "integrity_declared", "declarant_name", "declaration_date")
 
 
+# The detail page's application, read by its primary key with a query compiled once (navportal.compiled) and held
+# against the user's scope by applications.selectors.in_scope — the rules of applications_for_user on the loaded
+# row, kept in agreement with it by tests/applications/test_scope.py.
+DETAIL = CompiledQuery(lambda pk: Application.objects.select_related("call", "organisation", "recommendation").defer(
+    *CONTENT_ONLY_FIELDS).filter(pk=pk), "review_application_detail")
+
+
 @permission_required_404("review.view_application")
 def application_detail(request, pk, bound=None, status=200):
     user = request.user
     # What the page shows outside the cached content, its recommendation (one at most) included, in one query
     # of as few tables as that needs: on a new database connection each table joined costs more to plan than to
     # read (docs/performance.md).
-    application = get_in_scope(request, applications_for_user(user).select_related(
-        "call", "organisation", "recommendation").defer(*CONTENT_ONLY_FIELDS), pk)
+    application = DETAIL.get(pk)
+    application = found_in_scope(request, Application, pk, application,
+                                 application is not None and in_scope(user, application))
     # The form's content (the whole application, its rows and documents) is read only when its cached rendering
     # is missing: the rendering is cached under the application's lock_version, which the one writer
     # (applications.transitions) moves with every change of the application, its rows or its documents.

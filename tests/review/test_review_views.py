@@ -178,3 +178,23 @@ def test_claim_matching_the_registry_is_shown_pre_verified(client, reviewers, ap
         response = client.get(reverse("review_application", args=[application.pk]))
         assert (response.context["registry"]["exemption"] is not None) == shown
         assert "国知发〔2020〕5号" in response.content.decode()
+
+
+def test_the_detail_page_refuses_outside_the_scope_as_the_scoped_query_did_and_records_it(
+        client, reviewers, applicant, submitted, complete):
+    """The page reads the application by its id (a compiled query) and holds it against the scope's rules on the
+    row (applications.selectors.in_scope): another province's reviewer and a draft get the same 404, recorded as a
+    refused access; an id that names nothing is not recorded."""
+    from navportal.models import AuditEvent
+
+    application = submitted(applicant)  # Jiangsu
+    draft = complete(make_applicant("示例·草稿园区", "draft-park"))
+    client.force_login(reviewers["province_js"])
+    assert client.get(reverse("review_application", args=[application.pk])).status_code == 200
+    assert client.get(reverse("review_application", args=[draft.pk])).status_code == 404
+    client.force_login(reviewers["province_zj"])
+    assert client.get(reverse("review_application", args=[application.pk])).status_code == 404
+    assert client.get(reverse("review_application", args=[999999])).status_code == 404
+    notes = sorted(AuditEvent.objects.filter(action="access_denied").values_list("actor__username", "note"))
+    assert [(actor, note.split()[0]) for actor, note in notes] == [
+        ("prov-js", f"applications.application#{draft.pk}"), ("prov-zj", f"applications.application#{application.pk}")]
