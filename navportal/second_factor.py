@@ -83,7 +83,7 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
         if confirmed is None or not user.is_authenticated:
             return super()._verify_user_sync(request, user)
         persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
-        if persistent_id != TOTPDevice(pk=confirmed).persistent_id:
+        if persistent_id != f"{TOTPDevice.model_label()}/{confirmed}":  # as Device.persistent_id makes it
             return super()._verify_user_sync(request, user)
         self._init_user_fields(user)
         user.otp_device = SimpleLazyObject(lambda: TOTPDevice.objects.get(pk=confirmed))

@@ -28,6 +28,18 @@ def packages_for_user(user):
     return qs.none()
 
 
+def package_in_scope(user, package):
+    """Whether `package` is in packages_for_user(user), without a query: the same rules on the loaded row
+    (tests/review/test_package.py keeps the two in agreement)."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.PROVINCE:
+        return user.province_id is not None and package.province_id == user.province_id
+    if user.role == Role.MINISTRY:
+        return user.ministry_id is not None and package.ministry_id == user.ministry_id
+    return user.role == Role.NATIONAL
+
+
 def with_final_numbers(entries):
     """`entries` (of confirmed notices) with `final_number`: their place on the final list, 1 to n without the
     gaps that bases removed after an upheld objection leave in the proposed list's numbers — the number the

@@ -34,10 +34,10 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm, TakeBackForm,
 )
-from .models import Call, Notice
+from .models import Call, Notice, Package
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
-from .selectors import packages_for_user, version_changes
+from .selectors import package_in_scope, packages_for_user, version_changes
 from .trail import application_trail
 
 # The desk each role works at: the queue opens filtered to it.
@@ -269,9 +269,16 @@ def package_list(request):
     return render(request, "review/package_list.html", {"page": page})
 
 
+# A package read by its id with a query compiled once (navportal.compiled), held against the user's scope by
+# review.selectors.package_in_scope — packages_for_user's rules on the loaded row.
+PACKAGE = CompiledQuery(lambda pk: Package.objects.select_related("call", "province", "ministry").filter(pk=pk),
+                        "review_package")
+
+
 def _package(request, pk):
-    return get_in_scope(request, packages_for_user(request.user).select_related("call", "province", "ministry"),
-                        pk)
+    package = PACKAGE.get(pk)
+    return found_in_scope(request, Package, pk, package,
+                          package is not None and package_in_scope(request.user, package))
 
 
 def package_context(request, package, **forms):

@@ -258,3 +258,29 @@ def test_declining_a_verified_local_base_while_recommending_others_needs_a_justi
     assert "justification" in str(exc.value)
     services.package_update(actor=province, package_id=package.pk, justification="该基地服务能力不足")
     services.package_submit(actor=province, package_id=package.pk)
+
+
+def test_package_in_scope_agrees_with_the_scoped_queryset(reviewers, call, applicant):
+    """review.selectors.package_in_scope (the ranking page's check on the package read by id) says what
+    packages_for_user says, for every role, on packages of two provinces and two ministries."""
+    from navportal.models import Ministry, Province
+    from review.selectors import package_in_scope, packages_for_user
+
+    packages = [Package.objects.create(call=call, province=Province.objects.get(code=code)) for code in
+                ("320000", "330000")] + [Package.objects.create(call=call, ministry=Ministry.objects.get(code=code))
+                                         for code in ("moe", "cas")]
+    for user in [*reviewers.values(), applicant]:
+        visible = set(packages_for_user(user).values_list("pk", flat=True))
+        assert {p.pk for p in packages if package_in_scope(user, p)} == visible, user.username
+
+
+def test_another_provinces_package_is_404_and_recorded(client, reviewers, call):
+    from navportal.models import Province
+
+    package = Package.objects.create(call=call, province=Province.objects.get(code="320000"))
+    client.force_login(reviewers["province_js"])
+    assert client.get(package.get_absolute_url()).status_code == 200
+    client.force_login(reviewers["province_zj"])
+    assert client.get(package.get_absolute_url()).status_code == 404
+    [event] = AuditEvent.objects.filter(action="access_denied")
+    assert event.note.startswith(f"review.package#{package.pk} GET")
