@@ -6,6 +6,7 @@ import hashlib
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,7 +64,8 @@ def queue(request):
     if "state" not in params:
         params["state"] = DESK[user.role]
     filters = QueueFilterForm(params, states=states)
-    # Rendering the filter form costs more than the 50 rows: it is cached, by what it shows.
+    # Rendering the filter form costs more than the 50 rows: the form, the count and the rows are one cached
+    # fragment, under what each shows (one round trip to the cache).
     choices = filters.load_choices(units=user.has_perm("review.filter_by_unit"))
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
@@ -71,15 +73,25 @@ def queue(request):
         "contact_name", "contact_mobile", "contact_phone", "crypt_id",  # crypt_id: the phones decrypt with it
         "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
     ).order_by("submitted_at", "pk")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = params.copy()
-    query.pop("page", None)
     # The rows show the application's own fields, its call's title and reference names that only a migration
     # changes: their rendering is cached under the version counters the writers move — each application's
-    # lock_version (applications.transitions) and its call's version (review.calls) —, read by a light query;
-    # the rows themselves are read only when that rendering is missing.
-    shown = page.object_list.values_list("pk", "lock_version", "call__version")
-    rows_version = hashlib.sha256(repr([get_language(), *shown]).encode()).hexdigest()
+    # lock_version (applications.transitions) and its call's version (review.calls) —, read by a light query that
+    # brings the count too (a window over the whole selection); the rows themselves are read only when that
+    # rendering is missing.
+    paginator = Paginator(rows, 50)
+    number = request.GET.get("page")
+    number = int(number) if number and number.isdigit() and int(number) > 0 else 1
+    shown = list(rows.annotate(total=Window(Count("pk"))).values_list(
+        "pk", "lock_version", "call__version", "total")[(number - 1) * 50:number * 50])
+    if shown:
+        paginator.count = shown[0][3]  # the page's count, as Paginator.count would have read it
+    page = paginator.get_page(number)  # past the last page (nothing shown): counted, and the last page instead
+    if page.number != number:
+        shown = list(page.object_list.annotate(total=Window(Count("pk"))).values_list(
+            "pk", "lock_version", "call__version", "total"))
+    query = params.copy()
+    query.pop("page", None)
+    rows_version = hashlib.sha256(repr([get_language(), *[row[:3] for row in shown]]).encode()).hexdigest()
     return render(request, "review/queue.html", {
         "filters": filters, "page": page, "query": query.urlencode(), "desk": DESK[user.role],
         "rows_version": rows_version,

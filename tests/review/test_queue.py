@@ -102,3 +102,18 @@ def test_list_pages_have_a_constant_query_count(client, reviewers, submitted, dj
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(one) == len(many) <= 12
+
+
+def test_the_queue_pages_fifty_at_a_time_with_the_count_and_the_last_page_past_the_end(client, reviewers, submitted,
+                                                                                         english):
+    """The count comes with the page's light query (a window over the selection); a page past the end shows the
+    last one, as Paginator.get_page does."""
+    _submitted_many(submitted, 53)
+    client.force_login(reviewers["province_js"])
+    pages = {}
+    for asked in ("", "2", "9", "x"):
+        response = client.get(reverse("review_queue"), {"page": asked} if asked else {})
+        page = response.context["page"]
+        pages[asked] = (page.number, len(page.object_list), page.paginator.count)
+        assert "53 applications" in response.content.decode()
+    assert pages == {"": (1, 50, 53), "2": (2, 3, 53), "9": (2, 3, 53), "x": (1, 50, 53)}
