@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from navportal.access import get_in_scope, permission_required_404
+from navportal.access import found_in_scope, get_in_scope, permission_required_404
 from navportal.audit import audit_record
+from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
 from navportal.files import private_download
 from navportal.throttle import throttle, throttled_response
@@ -21,23 +22,30 @@ from review.trail import application_trail
 
 from . import organisations, printing, services
 from .enums import AttachmentKind, State
+from .forms import (
+    AttachmentsForm, DocumentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class,
+    section_form_class,
+)
+from .models import Application
+from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
+from .selectors import ApplicationContent, applications_for_user, in_scope, verified_versions, versions_alarm
 
 # The session key under which portal.platform keeps the claims of a platform sign-in to register (the apps do not
 # import the portal: the key is the contract).
 PLATFORM_REGISTRATION_KEY = "platform_registration"
-from .forms import (
-    AttachmentsForm, DocumentsForm, PledgeForm, RegistrationForm, WithdrawForm, formset_rows, row_formset_class, section_form_class,
-)
-from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
-from .selectors import ApplicationContent, applications_for_user, verified_versions, versions_alarm
+
+# The application of an applicant's page, read by its id with a query compiled once (navportal.compiled) and held
+# against the user's scope by selectors.in_scope — applications_for_user's rules on the loaded row.
+APPLICATION = CompiledQuery(lambda pk: Application.objects.select_related(
+    "call", "organisation", "province", "city", "ministry").filter(pk=pk), "applications_application")
 
 
 def _scoped(request, pk):
-    """The application if the user may see it; otherwise 404, exactly as if it did not exist. On the pages of
-    applications.apply the scope is the organisation's own applications."""
-    queryset = applications_for_user(request.user).select_related(
-        "call", "organisation", "province", "city", "ministry")
-    return get_in_scope(request, queryset, pk)
+    """The application if the user may see it; otherwise 404, exactly as if it did not exist (and the refusal
+    recorded). On the pages of applications.apply the scope is the organisation's own applications."""
+    application = APPLICATION.get(pk)
+    return found_in_scope(request, Application, pk, application,
+                          application is not None and in_scope(request.user, application))
 
 
 def register(request):
