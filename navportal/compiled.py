@@ -64,12 +64,16 @@ class CompiledQuery:
         # until it ends (Django opens a new one after CONN_MAX_AGE or an error).
         raw = connection.connection
         session = (id(raw), raw.info.backend_pid)
-        if session not in self._prepared:
-            numbers = iter(range(1, len(args) + 1))
-            statement = re.sub(r"%s|%%", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
-            cursor.execute(f"PREPARE {self.name} AS {statement}")
-            self._prepared.add(session)
-        cursor.execute(f"EXECUTE {self.name}({', '.join(['%s'] * len(args))})", args)
+        execute = f"EXECUTE {self.name}({', '.join(['%s'] * len(args))})"
+        if session in self._prepared:
+            cursor.execute(execute, args)
+            return
+        # Prepared and run in one round trip (and one statement for whoever counts them): the query's parameters
+        # become $1, $2 … (a literal %% stays escaped for the arguments of EXECUTE, which are passed alongside).
+        numbers = iter(range(1, len(args) + 1))
+        statement = re.sub(r"%s|%%", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%%", sql)
+        cursor.execute(f"PREPARE {self.name} AS {statement}; {execute}", args)
+        self._prepared.add(session)
 
     def get(self, value, using="default"):
         model, compiler, sql, params, at = self._compile(using)

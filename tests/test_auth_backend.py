@@ -13,9 +13,9 @@ def user_queries(queries):
     """The SQL of the captured queries that read users: on PostgreSQL the signed-in user's is a prepared statement
     (navportal.compiled), shown here as the SQL it runs."""
     query = ScopedModelBackend.signed_in_user
-    return [query.sql() if q["sql"].startswith(f"EXECUTE {query.name}(") else q["sql"]
-            for q in queries.captured_queries
-            if 'FROM "navportal_user"' in q["sql"] or q["sql"].startswith(f"EXECUTE {query.name}(")]
+    named = (f"EXECUTE {query.name}(", f"PREPARE {query.name} AS")
+    return [query.sql() if q["sql"].startswith(named) else q["sql"]
+            for q in queries.captured_queries if 'FROM "navportal_user"' in q["sql"] or q["sql"].startswith(named)]
 
 
 def test_the_scope_is_read_with_the_user(official):
