@@ -358,9 +358,9 @@ def test_the_queue_and_the_requests_page_make_as_many_queries_for_three_as_for_o
     ask_to_change(sysadmin, officials[0], email="p0@new.example.cn")
     for client, url in ((security_client, "/admin/security/requests/"), (admin_client, "/admin/accounts/requests/")):
         client.get(url)  # the session, language and the like are warm
-    with django_assert_num_queries(7) as queue:
+    with django_assert_num_queries(6) as queue:
         security_client.get("/admin/security/requests/")
-    with django_assert_num_queries(7) as mine:
+    with django_assert_num_queries(6) as mine:
         admin_client.get("/admin/accounts/requests/")
     for n in (1, 2):
         ask_for_city_reviewer(sysadmin, f"new-{n}")
