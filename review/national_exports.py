@@ -56,8 +56,8 @@ def national_summary_response(call, user):
 
 
 def _national_summary(call, user):
-    """Written row by row (openpyxl write-only mode) and sent from a temporary file: memory stays flat whatever
-    the number of recommendations — rows are read 100 at a time and none is kept."""
+    """Written row by row (navportal.xlsx: one row in memory at a time) and sent from a temporary file: memory
+    stays flat whatever the number of recommendations — rows are read 100 at a time and none is kept."""
     workbook = xlsx.new_workbook()
     sheet = xlsx.Sheet(workbook, "全国汇总表", NATIONAL_COLUMNS, title_row=f"{call.title} 全国汇总表")
     recommendations = (

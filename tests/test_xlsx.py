@@ -107,7 +107,7 @@ def test_sheet_set_up_to_sort_scroll_and_print(sent):
     for page in (sheet, notes):
         assert page.page_setup.paperSize in (9, "9")  # A4
         assert page.sheet_properties.pageSetUpPr.fitToPage is True
-        assert int(page.page_setup.fitToWidth or 1) == 1  # as wide as the page (1 is also the default)
+        assert page.page_setup.fitToWidth == 1  # as wide as the page
         assert int(page.page_setup.fitToHeight) == 0  # as long as it takes
         assert page.print_options.gridLines is True
         margins = page.page_margins
