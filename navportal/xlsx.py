@@ -129,7 +129,7 @@ class Workbook:
                 '</Relationships>'))
             package.writestr("[Content_Types].xml", (
                 '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                 '<Default Extension="xml" ContentType="application/xml"/>'
                 f'<Override PartName="/xl/styles.xml" ContentType="{CONTENT}.spreadsheetml.styles+xml"/>'
                 f'<Override PartName="/xl/theme/theme1.xml" ContentType="{CONTENT}.theme+xml"/>'
@@ -153,7 +153,8 @@ class Workbook:
                          f'{escape(quoted)}!{sheet.filter_range(absolute=True)}</definedName>'
                          f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
                          f'{escape(quoted)}!$1:${sheet.header_row}</definedName>')
-        return (f'<workbook xmlns:r="{RELATIONSHIPS}" xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        return (f'<workbook xmlns:r="{RELATIONSHIPS}"'
+                ' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
                 '<workbookPr/><workbookProtection/><bookViews><workbookView visibility="visible" minimized="0"'
                 ' showHorizontalScroll="1" showVerticalScroll="1" showSheetTabs="1" tabRatio="600" firstSheet="0"'
                 ' activeTab="0" autoFilterDateGrouping="1"/></bookViews>'
