@@ -2,17 +2,18 @@
 final list. Always in Chinese, whatever the language of the person exporting: they are official sheets."""
 
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from applications.enums import State
+from applications.models import Application
 from navportal import seals, xlsx
 from navportal.errors import PortalError
 
 from . import deadlines
-from .exports import SUMMARY_COLUMNS, summary_row, with_counts
-from .models import Recommendation
+from .exports import SUMMARY_COLUMNS, summary_applications, summary_row
 from .progress import unit_progress, unit_totals
 from .selectors import with_final_numbers
 
@@ -21,6 +22,10 @@ from .selectors import with_final_numbers
 _NAME_AT = [header for header, _width in SUMMARY_COLUMNS].index("申报主体名称") + 1
 NATIONAL_COLUMNS = [*SUMMARY_COLUMNS[:_NAME_AT], ("推荐单位", 14), *SUMMARY_COLUMNS[_NAME_AT:],
                     ("复核结果", 12), ("复核意见", 36)]
+
+# What a row of the national summary reads of the application beyond the province summary's
+# (exports.SUMMARY_FIELDS): the re-check outcome.
+NATIONAL_FIELDS = ("state", "recheck_note")
 
 UNIT_COLUMNS = [("推荐单位", 22), ("收到申请数", 10), ("推荐数", 8), ("占用名额数", 10), ("免占名额数", 10),
                 ("是否超出名额", 10), ("推荐材料是否报送", 12), ("是否按时", 10)]
@@ -56,21 +61,22 @@ def national_summary_response(call, user):
 
 
 def _national_summary(call, user):
-    """Written row by row (openpyxl write-only mode) and sent from a temporary file: memory stays flat whatever
-    the number of recommendations — rows are read 100 at a time and none is kept."""
+    """Written row by row (navportal.xlsx: one row in memory at a time) and sent from a temporary file: memory
+    stays flat whatever the number of recommendations — rows are read 100 at a time and none is kept."""
     workbook = xlsx.new_workbook()
     sheet = xlsx.Sheet(workbook, "全国汇总表", NATIONAL_COLUMNS, title_row=f"{call.title} 全国汇总表")
-    recommendations = (
-        with_counts(Recommendation.objects.filter(package__call=call))
-        .select_related("package", "package__province", "package__ministry")
+    applications = (
+        summary_applications(
+            Application.objects.filter(recommendation__package__call=call), *NATIONAL_FIELDS,
+            package_quota=F("recommendation__package__quota"),
+            unit_name=Coalesce("recommendation__package__province__name", "recommendation__package__ministry__name"))
         # Provinces by code, then ministries by code; within a package, by rank.
-        .order_by(F("package__province__code").asc(nulls_last=True), "package__ministry__code", "package_id",
-                  "rank"))
-    for number, recommendation in enumerate(recommendations.iterator(chunk_size=100), start=1):
-        package, application = recommendation.package, recommendation.application
+        .order_by(F("recommendation__package__province__code").asc(nulls_last=True),
+                  "recommendation__package__ministry__code", "recommendation__package_id", "recommendation__rank"))
+    for number, application in enumerate(applications.iterator(chunk_size=100), start=1):
         # 序号 runs through the whole sheet; 推荐排序 stays the unit's own rank.
-        row = summary_row(number, recommendation, call, package.quota)
-        row.insert(_NAME_AT, package.unit.name)
+        row = summary_row(number, application, call, application.package_quota)
+        row.insert(_NAME_AT, application.unit_name)
         sheet.append([*row, RECHECK_RESULT.get(application.state, ""), application.recheck_note])
     sheet.append([], filtered=False)
     sheet.append(["填报人", user.display_name or user.username], filtered=False)

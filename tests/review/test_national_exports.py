@@ -18,6 +18,7 @@ from applications.models import Application
 from navportal.demo.content import TINY_PDF
 from review import national, services
 from navportal.models import Province
+from review.exports import package_summary_response
 from review.models import Notice, Package
 from review.national_exports import final_list_response, national_summary_response, proposed_list_response
 from tests.conftest import make_applicant, object_confirmed, resealed
@@ -185,6 +186,27 @@ def test_summary_queries_do_not_grow_with_packages(reviewers, submitted, call, c
     provinces = Province.objects.count()
     assert [first["各单位统计"].max_row, second["各单位统计"].max_row] == [2 + provinces + 1, 2 + provinces + 1 + 1]
     assert len(one) == len(three) <= 3
+
+
+
+def test_rows_are_read_with_every_column_they_show(nation, cnipa, call):
+    """The summaries read only the columns a row shows (review.exports.SUMMARY_FIELDS): a verified local base,
+    exemptions verified and rejected, re-check notes and the encrypted phones come with the rows, not one query
+    per row later."""
+    local_base = nation["jiangsu"][1]
+    Application.objects.filter(pk=local_base.pk).update(local_base=True, local_base_document_number="苏知发〔2020〕1号",
+                                                        priority_status=ClaimStatus.VERIFIED)
+    with CaptureQueriesContext(connection) as queries:
+        sheet = book(national_summary_response(call, cnipa))["全国汇总表"]
+    assert len(queries) <= 3
+    assert values(sheet, 4)[:3] == [2, 2, "示例·江苏园区1"]
+    assert values(sheet, 4)[11] == "是（苏知发〔2020〕1号）"
+    assert values(sheet, 4)[15] == "13800138000"
+    package = Package.objects.select_related("call", "province").get(province__code="320000", call=call)
+    with CaptureQueriesContext(connection) as queries:
+        sheet = book(package_summary_response(package, cnipa))["推荐汇总表"]
+    assert len(queries) <= 2
+    assert values(sheet, 4)[10] == "是（苏知发〔2020〕1号）"
 
 
 # --- The proposed and final lists ----------------------------------------------------------------
