@@ -4,7 +4,6 @@ and saying nothing but each check's name and "working" or "unavailable"."""
 
 import datetime
 import logging
-import uuid
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -15,7 +14,7 @@ from post_office.models import STATUS, Email
 
 from tests.mail_helpers import deliver_mail
 from tests.test_second_factor import enrolled, official, sign_in  # noqa: F401 - fixtures
-from tests.test_shared_cache import _redis
+from tests.test_shared_cache import shared  # noqa: F401 - fixture
 
 HEALTH, OUTBOX = "/health/", "/health/outbox/"
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -100,14 +99,8 @@ def test_a_cache_that_does_not_answer_is_500_and_says_only_cache(settings):
 
 
 @pytest.mark.django_db
-def test_the_shared_cache_on_redis_works(settings):
-    client = _redis()
-    if client is None:
-        pytest.skip("no Redis answers at 127.0.0.1:6379")
-    prefix = f"navportal-health-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {**settings.CACHES, "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/7",
-        "KEY_PREFIX": prefix}}
+def test_the_shared_cache_on_redis_works(shared):
+    """The default cache on the real Redis (tests/test_shared_cache.py's fixture: skipped only where none answers)."""
     response = get(HEALTH)
     assert (response.status_code, response.json()) == (200, ALL_WORKING)
 
