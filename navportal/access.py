@@ -60,8 +60,4 @@ def get_in_scope(request, scoped_queryset, pk):
     try:
         return scoped_queryset.get(pk=pk)
     except scoped_queryset.model.DoesNotExist:
-        model = scoped_queryset.model
-        if model._base_manager.filter(pk=pk).exists():
-            audit_record(actor=request.user, action="access_denied", result=AuditResult.DENIED,
-                         note=f"{model._meta.label_lower}#{pk} {request.method} {request.path}"[:500])
-        raise Http404 from None
+        return found_in_scope(request, scoped_queryset.model, pk, None, False)

@@ -167,20 +167,19 @@ def epoch_trigger(table):
     # recursive_triggers is off).
     sqlite = f"""CREATE TRIGGER {name} AFTER UPDATE ON {table} BEGIN
         UPDATE {table} SET content_epoch = OLD.content_epoch + 1 WHERE id = NEW.id; END"""
+    return migrations.RunPython(
+        per_vendor(postgres, [sqlite]),
+        per_vendor(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();",
+                   [f"DROP TRIGGER IF EXISTS {name}"]))
 
-    def create(apps, schema_editor):
-        vendor = schema_editor.connection.vendor
-        if vendor in ("postgresql", "sqlite"):
-            schema_editor.execute(postgres if vendor == "postgresql" else sqlite)
 
-    def drop(apps, schema_editor):
-        vendor = schema_editor.connection.vendor
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();")
-        elif vendor == "sqlite":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-    return migrations.RunPython(create, drop)
+def per_vendor(postgres, sqlite):
+    """A migration's RunPython function executing `postgres` (one script) on PostgreSQL, or `sqlite` (statements, one
+    at a time: SQLite executes one per call) on SQLite; nothing on another database."""
+    def execute(apps, schema_editor):
+        for statement in {"postgresql": [postgres], "sqlite": sqlite}.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement)
+    return execute
 
 
 # --- The sealed models --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ see a change made by SQL at once (docs/cryptography.md)."""
 
 from django.db import migrations, models
 
-from navportal.seals import epoch_trigger
+from navportal.seals import epoch_trigger, per_vendor
 
 # An entry added, changed or deleted moves its notice's counter (the notice's own trigger moves it on from there).
 POSTGRES = """
@@ -38,28 +38,10 @@ SQLITE = [
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS review_notice_epoch_entries_{op}" for op in ("insert", "update", "delete")]
 
 
-def create_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES)
-    elif vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DROP)
-    elif vendor == "sqlite":
-        for statement in SQLITE_DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("review", "0010_list_seals")]
     operations = [
         migrations.AddField("notice", "content_epoch", models.BigIntegerField(default=0, editable=False)),
         epoch_trigger("review_notice"),
-        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.RunPython(per_vendor(POSTGRES, SQLITE), per_vendor(POSTGRES_DROP, SQLITE_DROP)),
     ]
