@@ -40,15 +40,14 @@ class CompiledQuery:
         self._prepared = set()
 
     def _compile(self, using):
-        key = using
-        compiled = self._compiled.get(key)
+        compiled = self._compiled.get(using)
         if compiled is None:
             queryset = self.build(PLACEHOLDER)
             compiler = queryset.query.get_compiler(using)
             sql, params = compiler.as_sql()
             if list(params).count(PLACEHOLDER) != 1:
                 raise ValueError("a compiled query takes exactly one value")
-            compiled = self._compiled[key] = (queryset.model, compiler, sql, tuple(params),
+            compiled = self._compiled[using] = (queryset.model, compiler, sql, tuple(params),
                                                 list(params).index(PLACEHOLDER))
         return compiled
 

@@ -36,8 +36,17 @@ def _period(notice):
     return deadlines.notice_phase(notice, timezone.now())
 
 
+# The notice of a call with its call, read on every request of the most requested page: compiled once
+# (navportal.compiled, prepared on PostgreSQL).
+NOTICE = CompiledQuery(lambda call_id: Notice.objects.select_related("call").filter(call_id=call_id),
+                       "review_public_notice")
+
+
 def _published_notice(call_id):
-    return get_object_or_404(Notice.objects.select_related("call"), call_id=call_id)
+    notice = NOTICE.get(call_id)
+    if notice is None:
+        raise Http404
+    return notice
 
 
 @require_safe
@@ -60,17 +69,11 @@ def notice_current(request):
 # fragment may then still show the list as it was when rendered; the alarm above it says that what the database
 # now holds is not what was published.
 
-# The notice of a call with its call, read on every request of the most requested page: compiled once
-# (navportal.compiled, prepared on PostgreSQL).
-NOTICE = CompiledQuery(lambda call_id: Notice.objects.select_related("call").filter(call_id=call_id),
-                       "review_public_notice")
 
 
 @require_safe
 def notice_detail(request, call_id):
-    notice = NOTICE.get(call_id)
-    if notice is None:
-        raise Http404
+    notice = _published_notice(call_id)
     period = _period(notice)
     entries = notice.entries.filter(removed_at__isnull=True).order_by("number")  # read only when not cached
     if notice.is_final:
