@@ -215,7 +215,7 @@ def cases(t):
         ("CNIPA dashboard", "/review/dashboard/", "get.lua", {"BENCH_SESSIONS": t["cnipa_sessions"]}),
         ("national summary (xlsx)", "/review/dashboard/summary.xlsx", "get.lua",
          {"BENCH_SESSIONS": t["cnipa_sessions"]}),
-        ("draft save (POST)", f"/applications/0/sections/plan/", "save.lua", t["save_env"]),
+        ("draft save (POST)", "/applications/0/sections/plan/", "save.lua", t["save_env"]),
         ("submission (POST)", "/applications/0/submit/", "submit.lua", t["submit_env"]),
     ]
 

@@ -30,7 +30,6 @@ from applications.models import Application
 from applications.uploads import PDF, check_upload
 from applications.services import locked_application
 from applications.transitions import application_transition, check_transition
-from applications.units import Unit
 from navportal import seals
 from navportal.audit import audit_record
 from navportal.errors import PortalError
@@ -44,7 +43,7 @@ from . import deadlines
 from .calendar import working_days_between
 from .models import (
     OBJECTION_FILES_MAX_BYTES, OBJECTION_SERIES, RETIRED_WITH_FINAL_LIST, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind,
-    Package, PackageStatus, Recommendation, bump_progress, bump_version, notice_seal_content,
+    Package, Recommendation, bump_progress, bump_version, notice_seal_content,
 )
 from .quota import counts_against_quota
 from .validators import PHONE_PATTERN

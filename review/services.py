@@ -22,7 +22,7 @@ from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
-from navportal.models import Role, User
+from navportal.models import User
 from navportal.notify import lazy_text, notify
 from navportal.rules import is_cnipa, is_recommending_bureau
 

@@ -67,7 +67,7 @@ def test_a_query_of_more_than_one_value_is_refused(db):
 def test_on_postgresql_it_is_prepared_once_per_database_session(reviewers):
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
     query = CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id), "test_prepared")

@@ -22,7 +22,7 @@ from navportal.errors import PortalError
 from navportal.models import AuditEvent
 from review import national
 from review.models import Notice, NoticeEntry
-from tests.conftest import make_applicant, object_confirmed
+from tests.conftest import object_confirmed
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 
 OLD, NEW = "old:" + "22" * 32, "new:" + "11" * 32
