@@ -53,9 +53,11 @@ logger = logging.getLogger(__name__)
 
 
 def locked_application(actor, application_id):
-    """The application, row-locked, if the actor may see it; otherwise the same 404 as a missing one."""
+    """The application, row-locked, if the actor may see it; otherwise the same 404 as a missing one. Its call and
+    organisation, which most changes read (the deadline, the registration), come in the same query, unlocked."""
     try:
-        return applications_for_user(actor).select_for_update().get(pk=application_id)
+        return applications_for_user(actor).select_related("call", "organisation").select_for_update(
+            of=("self",)).get(pk=application_id)
     except Application.DoesNotExist:
         raise PortalError(_("This application does not exist."), code="not_found") from None
 
@@ -426,13 +428,13 @@ def application_submit(*, actor, application_id):
                                               "Its reference number is %(reference)s; please quote it when you "
                                               "contact the bureau."),
                                  call=application.call.title, state=APPLICANT_LABELS[target], reference=reference),
-                       f"/applications/{application.pk}/"),
+                       f"/applications/{application.pk}/", reference=reference),
                   Tell(reviewers_for_state(application, target),
                        lazy_text(gettext_lazy("New application to review: %(name)s"), name=application.name),
                        lazy_text(gettext_lazy("%(name)s submitted an application to “%(call)s” (reference number "
                                               "%(reference)s); it is on your desk."),
                                  name=application.name, call=application.call.title, reference=reference),
-                       f"/review/applications/{application.pk}/")])
+                       f"/review/applications/{application.pk}/", reference=reference)])
         return []
 
 

@@ -34,6 +34,7 @@ class Tell:
     body: str
     link: str = ""
     todo: str = ""
+    reference: str | None = None  # the reference number to quote, when just given (else read by notify)
 
 
 def check_transition(action, application, actor, *, target=None):
@@ -111,5 +112,5 @@ def application_transition(*, actor, application, action, target=None, changes=N
                      to_state=audit_to, note=note)
     for message in tell:
         notify(message.recipients, subject=message.subject, body=message.body, link=message.link,
-               todo=message.todo, about=application)
+               todo=message.todo, about=application, reference=message.reference)
     return application

@@ -22,7 +22,8 @@ def audit_record(*, actor, action, obj=None, from_state="", to_state="", note=""
     concurrent writers queue here for the rest of their (short) transactions.
     """
     known = actor is not None and actor.is_authenticated
-    with transaction.atomic():
+    # No savepoint of its own: a line that cannot be written fails the change it records, whole.
+    with transaction.atomic(savepoint=False):
         head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
         event = AuditEvent(
             at=timezone.now(), actor=actor if known else None,

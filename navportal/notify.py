@@ -125,19 +125,19 @@ def _read(text, user):
         return str(text)
 
 
-def notify(recipients, *, subject, body, link="", about=None, todo=""):
+def notify(recipients, *, subject, body, link="", about=None, todo="", reference=None):
     """Tell `recipients` (users; inactive ones and duplicates skipped) that something happened.
 
     subject, body, todo: texts, lazy (lazy_text / gettext_lazy) to be written in each recipient's language.
     about: the application (or objection) concerned — its name and reference number go in the mail, and it
     is the topic a later notification in the same transaction replaces. todo: what the recipient should do,
-    and by when.
+    and by when. reference: the reference number to quote, when the caller has just given it (else read).
     """
     recipients = [user for user in dict.fromkeys(recipients) if user is not None and user.is_active]
     if not recipients:
         return
     topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
-    reference = _reference(about)
+    reference = _reference(about) if reference is None else reference
     messages = Message.objects.bulk_create(
         Message(recipient=user, subject=_read(subject, user)[:200], body=_read(body, user), link=link)
         for user in recipients)

@@ -4,7 +4,7 @@ The shape is SERIES-YEAR-NNNNNN, e.g. SB-2026-000123 (the 123rd submission of 20
 are the apps' (SB 申报 for a submitted version, YY 异议 for an accepted objection); the core knows none of them.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import ReferenceCounter
@@ -23,12 +23,15 @@ def reference_take(series, *, now=None):
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a reference number is taken inside the transaction that creates its row")
     year = timezone.localdate(now or timezone.now()).year
-    # Created once per series and year; a concurrent creation is ignored, and both then lock the same row.
-    ReferenceCounter.objects.bulk_create([ReferenceCounter(series=series, year=year)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update().get(series=series, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return reference_format(series, year, counter.last)
+    # One statement: the series' row is created at its first number, or its count moved on, and the row stays
+    # locked (by the insert or the update) until the caller commits. Both databases read the same upsert.
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO {table} ("series", "year", "last") VALUES (%s, %s, 1) '
+                       f'ON CONFLICT ("series", "year") DO UPDATE SET "last" = {table}."last" + 1 RETURNING "last"',
+                       [series, year])
+        (number,) = cursor.fetchone()
+    return reference_format(series, year, number)
 
 
 def reference_format(series, year, number):
