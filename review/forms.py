@@ -8,11 +8,17 @@ from applications.sections import SECTIONS
 from applications.uploads import PDF, check_upload
 
 from navportal.bounds import datetime_bounds
+from navportal.compiled import CompiledQuery
 from navportal.models import Ministry, Province
 from navportal.text import apply_text_rules
 
 from .models import Call
 from .validators import CALL_FIELDS, FIXED_ONCE_PACKAGES, call_limits, check_call_dates, exempt_categories_value
+
+
+# The queue's choices, read on every queue page: each field's own queryset, compiled once (navportal.compiled).
+CHOICES = {name: CompiledQuery(lambda _value, model=model: model.objects.all(), f"queue_{name}_choices")
+           for name, model in (("call", Call), ("province", Province), ("ministry", Ministry))}
 
 
 class QueueFilterForm(forms.Form):
@@ -40,7 +46,7 @@ class QueueFilterForm(forms.Form):
         loaded = []
         for name in ("call", *(("province", "ministry") if units else ())):
             field = self.fields[name]
-            choices = [(obj.pk, str(obj)) for obj in field.queryset]
+            choices = [(obj.pk, str(obj)) for obj in CHOICES[name].list()]
             field.choices = [("", field.empty_label), *choices]
             loaded.append(choices)
         return loaded

@@ -149,6 +149,11 @@ def objection_confirm(request, token):
     return render(request, "public/objection_confirm.html", {})
 
 
+# The confirmed notices with their calls, read on every request of the final list: compiled once (navportal.compiled).
+CONFIRMED = CompiledQuery(lambda _value: Notice.objects.filter(confirmed_at__isnull=False).select_related(
+    "call").defer("call__notice_text").order_by("pk"), "public_confirmed_notices")
+
+
 @require_safe
 def bases(request):
     """The final list: the entries of every confirmed notice still on its list, newest call first.
@@ -158,8 +163,7 @@ def bases(request):
     listed = NoticeEntry.objects.filter(notice__confirmed_at__isnull=False, removed_at__isnull=True)
     # The confirmed notices: each list's seal verdict under its content epoch (above; its entries are read only to
     # verify again), and their versions and their calls' (the titles shown) are the cache's key. One query.
-    confirmed = list(Notice.objects.filter(confirmed_at__isnull=False).select_related("call").defer(
-        "call__notice_text").order_by("pk"))
+    confirmed = CONFIRMED.list()
     version = [(notice.pk, notice.version, notice.call.version) for notice in confirmed]
     verdicts = [(notice.call.title, notice.cached_verdict()) for notice in confirmed]
 

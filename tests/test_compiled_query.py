@@ -3,6 +3,7 @@ what the ORM gives — every field (the encrypted address decrypted), the unit, 
 id that names no user."""
 
 import pytest
+from django.utils import timezone
 from django.db import connection
 from django.contrib.auth import get_user_model
 from django.db.models.sql.compiler import SQLCompiler
@@ -92,3 +93,35 @@ def test_on_postgresql_it_is_prepared_once_per_database_session(reviewers):
     thread.start()
     thread.join()
     assert seen == [None] and len(query._prepared) == 2
+
+
+def test_a_query_of_no_value_lists_what_the_orm_lists_in_its_order(call):
+    from review.models import Call
+
+    for title in ("乙批次", "甲批次"):
+        Call.objects.create(title=title, document_number="测试〔2026〕1号", opens_at=call.opens_at - timezone.timedelta(
+            days=len(title)), deadline=call.deadline, exempt_categories=["national_ip_park"])
+    query = CompiledQuery(lambda _value: Call.objects.order_by("-opens_at", "pk"), "test_calls")
+    listed = query.list()
+    expected = list(Call.objects.order_by("-opens_at", "pk"))
+    assert [(c.pk, c.title, c.deadline, c.exempt_categories) for c in listed] == [
+        (c.pk, c.title, c.deadline, c.exempt_categories) for c in expected] and len(listed) == 3
+    assert query.list() == expected  # again: the statement run as compiled (on PostgreSQL, prepared)
+    with pytest.raises(ValueError):
+        query.get(1)
+    with pytest.raises(ValueError):
+        CompiledQuery(lambda user_id: get_user_model().objects.filter(pk=user_id), "test_one").list()
+
+
+def test_an_empty_list(db):
+    from review.models import Call
+
+    assert CompiledQuery(lambda _value: Call.objects.filter(title="无此批次"), "test_none").list() == []
+
+
+def test_the_queue_filters_choices_are_their_fields_querysets(call):
+    from review.forms import CHOICES, QueueFilterForm
+
+    form = QueueFilterForm()
+    for name, query in CHOICES.items():
+        assert [(o.pk, str(o)) for o in query.list()] == [(o.pk, str(o)) for o in form.fields[name].queryset], name
