@@ -70,9 +70,8 @@ def main():
     sys.path.insert(0, str(ROOT))
     import django
     django.setup()
-    from django.test import Client
     if args.floor:
-        client = Client(HTTP_HOST="127.0.0.1")
+        client = _client()
         cpu, wall, queries = measure(lambda: client.get("/"), args.times)
         print(cpu, wall, queries)
         return
@@ -80,9 +79,9 @@ def main():
     from .run import targets
     t = targets(1)
     rows = [("floor", *floor(args.times))]
-    reviewer = _client(t["reviewer_sessions"])
-    cnipa = _client(t["cnipa_sessions"])
-    public = Client(HTTP_HOST="127.0.0.1")
+    reviewer = _client(*t["reviewer_sessions"].split("|"))  # one connection: one session
+    cnipa = _client(*t["cnipa_sessions"].split("|"))
+    public = _client()
     pages = [
         ("public notice", public, f"/notice/{t['call'].pk}/"),
         ("final list", public, "/bases/"),
@@ -108,79 +107,45 @@ def main():
         print(f"{name:<22} {cpu:7.2f} {wall:8.2f} {int(queries):4d} {cpu / base:9.2f}")
 
 
-def _client(sessions):
+def _client(key=None, csrf=None):
+    """A test client, signed in with session `key` and CSRF secret `csrf` when given."""
     from django.test import Client
     client = Client(HTTP_HOST="127.0.0.1")
-    key, csrf = sessions.split(";")[0].split("|")
-    client.cookies["sessionid"], client.cookies["csrftoken"] = key, csrf
+    if key:
+        client.cookies["sessionid"], client.cookies["csrftoken"] = key, csrf
     return client
 
 
 def _save(t, times):
-    """The plan section saved again and again by one applicant (the lock version read back after each save)."""
-    from django.test import Client
-
-    from applications.models import Application
-
-    key, csrf, pk = t["save_env"]()["BENCH_SAVES"].split(";")[0].split("|")[:3]
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.cookies["sessionid"], client.cookies["csrftoken"] = key, csrf
-    path = f"/applications/{pk}/sections/plan/"
-    form = _plan_form(client, path)
+    """The plan section saved again and again by one applicant, with the fields bench/wrk/save.lua sends; each save
+    raises the lock version by one, and the next one sends it, as the reloaded page would."""
+    key, csrf, pk, lock = t["save_env"]()["BENCH_SAVES"].split(";")[0].split("|")
+    client = _client(key, csrf)
+    path, lock = f"/applications/{pk}/sections/plan/", int(lock)
 
     def save():
-        form["lock_version"] = str(Application.objects.filter(pk=pk).values_list("lock_version", flat=True)[0])
-        response = client.post(path, {**form, "csrfmiddlewaretoken": csrf})
+        nonlocal lock
+        response = client.post(path, {
+            "csrfmiddlewaretoken": csrf, "lock_version": lock,
+            "plan_goals": f"三年内形成覆盖重点产业的专利导航服务网络（第{lock}稿）。",
+            "plan_demand": "每年开展需求调研不少于10次。", "plan_organisation": "成立基地工作领导小组，制定管理办法。",
+            "plan_promotion": "每年发布产业专利导航成果不少于2项。"})
         if response.status_code != 302:
             raise SystemExit(f"draft save answered {response.status_code}")
+        lock += 1
     return measure(save, times)
 
 
-def _plan_form(client, path):
-    from html.parser import HTMLParser
-
-    fields = {}
-
-    class Form(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if tag in ("input", "textarea") and attrs.get("name") and attrs.get("type") not in ("file", "submit"):
-                fields[attrs["name"]] = attrs.get("value", "")
-            self.textarea = attrs.get("name") if tag == "textarea" else None
-
-        def handle_data(self, data):
-            if getattr(self, "textarea", None):
-                fields[self.textarea] += data
-
-    Form().feed(client.get(path).content.decode())
-    fields.pop("csrfmiddlewaretoken", None)
-    return fields
-
-
 def _submit(t, times):
-    """Real submissions, one draft each (the drafts bench.run keeps for its own submission run are spent)."""
-    from django.test import Client
-
-    from applications.models import Application
-    from applications.selectors import ApplicationContent
-
-    items = [item for thread in t["submit_env"]["BENCH_SUBMITS"].split(";") for item in thread.split(",")]
-    clients = []
-    for item in items:
-        if len(clients) == times + 2:
-            break
-        key, csrf, pk = item.split(":")
-        if ApplicationContent(Application.objects.get(pk=pk)).problems():
-            continue  # a draft the generator left incomplete: refused with its problems, not submitted
-        clients.append((key, pk, csrf))
-    if len(clients) < times + 2:
+    """Real submissions, one complete draft each (spent: the next run needs --fresh)."""
+    items = [item.split(":") for thread in t["submit_env"]["BENCH_SUBMITS"].split(";") for item in thread.split(",")]
+    if len(items) < times + 2:
         raise SystemExit("not enough complete drafts left: run again with --fresh")
-    queue = iter(clients)
-    client = Client(HTTP_HOST="127.0.0.1")  # one client: a new one would set up the middleware chain anew
+    queue = iter(items)
+    client = _client()  # one client: a new one would set up the middleware chain anew
 
     def submit():
-        key, pk, csrf = next(queue)
-        client.cookies.clear()
+        key, csrf, pk = next(queue)
         client.cookies["sessionid"], client.cookies["csrftoken"] = key, csrf
         response = client.post(f"/applications/{pk}/submit/", {"csrfmiddlewaretoken": csrf})
         if response.status_code != 302 or "#problems" in response["Location"]:

@@ -160,6 +160,7 @@ def targets(connections):
 
     from applications.enums import AttachmentKind, State
     from applications.models import Application
+    from applications.selectors import ApplicationContent
     from portal.management.commands.generate_national import CURRENT_DOCUMENT
     from navportal.models import Role, User
     from review.models import Call, Package
@@ -174,8 +175,11 @@ def targets(connections):
     reviewer = User.objects.filter(role=Role.PROVINCE, province=package.province_id).order_by("pk").first()
     cnipa = User.objects.filter(role=Role.NATIONAL).order_by("pk").first()
     detail = package.recommendations.order_by("rank").first().application
+    # Complete drafts only: one the generator left with a problem is refused (a redirect to its problems, cheaper
+    # than a submission), and would be counted as one.
     drafts = [a for a in Application.objects.filter(call=call, state=State.DRAFT, attachments__kind=AttachmentKind.SEALED_SCAN)
-              .select_related("organisation").order_by("pk") if "plan" in a.sections_saved]
+              .select_related("organisation").order_by("pk") if "plan" in a.sections_saved
+              and not ApplicationContent(a).problems()]
 
     def sessions(user):
         return ";".join("|".join(signed_in(user)) for _ in range(connections))

@@ -99,7 +99,7 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             self._execute(cursor, connection, sql, params)
             rows = cursor.fetchall()
-        return self._objects(model, compiler, rows, using) if rows else []
+        return self._objects(model, compiler, rows, using)
 
     @staticmethod
     def _objects(model, compiler, rows, using):

@@ -4,7 +4,7 @@ The shape is SERIES-YEAR-NNNNNN, e.g. SB-2026-000123 (the 123rd submission of 20
 are the apps' (SB 申报 for a submitted version, YY 异议 for an accepted objection); the core knows none of them.
 """
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .models import ReferenceCounter
@@ -20,18 +20,8 @@ def reference_take(series, *, now=None):
     back. Take it before the audit line: the counter row comes before the audit chain's head in every writer's
     lock order.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("a reference number is taken inside the transaction that creates its row")
     year = timezone.localdate(now or timezone.now()).year
-    # One statement: the series' row is created at its first number, or its count moved on, and the row stays
-    # locked (by the insert or the update) until the caller commits. Both databases read the same upsert.
-    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO {table} ("series", "year", "last") VALUES (%s, %s, 1) '
-                       f'ON CONFLICT ("series", "year") DO UPDATE SET "last" = {table}."last" + 1 RETURNING "last"',
-                       [series, year])
-        (number,) = cursor.fetchone()
-    return reference_format(series, year, number)
+    return reference_format(series, year, _advance(series, year, 1))
 
 
 def reference_format(series, year, number):
@@ -41,11 +31,21 @@ def reference_format(series, year, number):
 def references_reserve(series, year, count):
     """`count` consecutive numbers of `series` in `year`, for a bulk import (the national-scale generator):
     taken in one step under the same lock as reference_take, so they never collide with numbers given meanwhile."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("reference numbers are taken inside the transaction that creates their rows")
-    ReferenceCounter.objects.bulk_create([ReferenceCounter(series=series, year=year)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update().get(series=series, year=year)
-    first = counter.last + 1
-    counter.last += count
-    counter.save(update_fields=["last"])
-    return [reference_format(series, year, number) for number in range(first, first + count)]
+    last = _advance(series, year, count)
+    return [reference_format(series, year, number) for number in range(last - count + 1, last + 1)]
+
+
+def _advance(series, year, count):
+    """Moves the counter of `series` in `year` on by `count` and returns its last number, in one statement: the row
+    is created at the first numbers, or its count moved on, and stays locked (by the insert or the update) until the
+    caller commits. Both databases read the same upsert."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("a reference number is taken inside the transaction that creates its row")
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO {table} ("series", "year", "last") VALUES (%s, %s, %s) '
+                       f'ON CONFLICT ("series", "year") DO UPDATE SET "last" = {table}."last" + %s RETURNING "last"',
+                       [series, year, count, count])
+        (last,) = cursor.fetchone()
+    return last

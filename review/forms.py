@@ -16,11 +16,6 @@ from .models import Call
 from .validators import CALL_FIELDS, FIXED_ONCE_PACKAGES, call_limits, check_call_dates, exempt_categories_value
 
 
-# The queue's choices, read on every queue page: each field's own queryset, compiled once (navportal.compiled).
-CHOICES = {name: CompiledQuery(lambda _value, model=model: model.objects.all(), f"queue_{name}_choices")
-           for name, model in (("call", Call), ("province", Province), ("ministry", Ministry))}
-
-
 class QueueFilterForm(forms.Form):
     call = forms.ModelChoiceField(label=_("call"), queryset=Call.objects.all(), required=False,
                                   empty_label=_("All calls"))
@@ -71,6 +66,11 @@ class QueueFilterForm(forms.Form):
             term = data["q"].strip()
             queryset = queryset.filter(Q(name__icontains=term) | Q(organisation__credit_code=term.upper()))
         return queryset
+
+
+# The queue's choices, read on every queue page: each field's own queryset, compiled once (navportal.compiled).
+CHOICES = {name: CompiledQuery(lambda _value, queryset=QueueFilterForm.base_fields[name].queryset: queryset.all(),
+                               f"queue_{name}_choices") for name in ("call", "province", "ministry")}
 
 
 class ReasonForm(forms.Form):

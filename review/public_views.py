@@ -69,8 +69,6 @@ def notice_current(request):
 # fragment may then still show the list as it was when rendered; the alarm above it says that what the database
 # now holds is not what was published.
 
-
-
 @require_safe
 def notice_detail(request, call_id):
     notice = _published_notice(call_id)
