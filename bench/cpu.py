@@ -60,10 +60,13 @@ def main():
     parser.add_argument("--applications", type=int, default=3000)
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from .run import bench_env, prepare_database
+    from .run import PYTHON, bench_env, prepare_database, run
     env = bench_env(args)
     if args.fresh:
         print(prepare_database(args, env), flush=True)
+    if not args.floor:
+        # The pages link their assets through the manifest, which a fresh clone has not written yet.
+        run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env)
     if args.floor:
         env["DJANGO_SETTINGS_MODULE"] = "bench.floor.settings"
     os.environ.update(env)
