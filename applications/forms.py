@@ -6,11 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 from navportal.forms import CityField, choose_prompt
 from navportal.models import Ministry, Province, User
+from navportal.privacy_rules import RULES_VERSION, acknowledgement_field
 from navportal.text import apply_text_rules
 
 from .enums import Affiliation, AttachmentKind, DocumentKind, ExemptCategory
 from .models import Application, Organisation, ServiceRecord, StaffMember
-from .sections import SECTION_BY_KEY
+from .sections import PERSONAL_FIELDS, PERSONAL_ROWS, SECTION_BY_KEY
 from .selectors import identity_fixed
 from .uploads import ALL_TYPES, PDF, check_upload
 from .validators import (
@@ -58,6 +59,7 @@ class RegistrationForm(forms.Form):
         attrs={"autocomplete": "new-password"}), help_text=_("At least 8 characters, not only digits."))
     password2 = forms.CharField(label=_("password again"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}))
+    privacy = acknowledgement_field(_("I have read the personal information rules."))
 
     def __init__(self, *args, vouched=None, **kwargs):
         """vouched: the claims of an identity platform's sign-in (portal.platform): they prefill the form, and the
@@ -153,6 +155,8 @@ WIDGETS = {
 
 
 class SectionForm(forms.ModelForm):
+    personal_rows = False  # the section's table names people (section_form_class)
+
     class Meta:
         model = Application
         fields = ()
@@ -181,6 +185,18 @@ class SectionForm(forms.ModelForm):
                     "intellectual property office (for a ministry: CNIPA).")
         choose_prompt(self)
         _explicit_claims(self)
+        # Personal data is stored only once the applicant acknowledged the rules as they stand (asked until then).
+        if PERSONAL_FIELDS.intersection(self._meta.fields) or self.personal_rows:
+            if self.instance.privacy_version != RULES_VERSION:
+                self.fields["privacy"] = acknowledgement_field(_(
+                    "I have read the personal information rules and told the people named in this application what "
+                    "they say about their data."))
+                self.fields["privacy"].required = False  # a draft saves without it what holds no personal data
+
+    @property
+    def acknowledged(self):
+        """The rules' version the page's tick box acknowledged, else None (call after is_valid())."""
+        return RULES_VERSION if self.cleaned_data.get("privacy") else None
 
     def clean(self):
         cleaned = super().clean()
@@ -236,7 +252,9 @@ def _explicit_claims(form):
 def section_form_class(section_key):
     section = SECTION_BY_KEY[section_key]
     widgets = {name: WIDGETS[name] for name in section.fields if name in WIDGETS}
-    return forms.modelform_factory(Application, form=SectionForm, fields=section.fields, widgets=widgets)
+    form = forms.modelform_factory(Application, form=SectionForm, fields=section.fields, widgets=widgets)
+    form.personal_rows = section.rows in PERSONAL_ROWS
+    return form
 
 
 class RowForm(forms.ModelForm):

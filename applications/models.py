@@ -189,6 +189,14 @@ class Application(ChoiceDisplayMixin, models.Model):
     flagged_sections = models.JSONField(default=list, blank=True)
     # Sections the applicant has saved at least once: "not started" versus "in progress" on the task list.
     sections_saved = models.JSONField(default=list, blank=True)
+    # The version of the personal information rules (navportal.privacy_rules) the applicant acknowledged before
+    # the people's data was stored (sections.PERSONAL_SECTIONS), and when; its audit line (privacy_acknowledge)
+    # names who.
+    privacy_version = models.CharField(max_length=10, blank=True, default="", editable=False)
+    privacy_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the retention period ended for an application never designated (review.retention): its people's names
+    # and contacts were removed, here, in the roster and in every submitted version.
+    anonymised_at = models.DateTimeField(_("personal information removed"), null=True, blank=True, editable=False)
     crypt_id = row_identity()  # the row's identity in its encrypted values (navportal.fields)
 
     # 1. Basic information. Name, type, affiliation and place are copied from the organisation when the

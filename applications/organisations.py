@@ -303,8 +303,9 @@ def transfer_request_transaction():
                             "made a moment ago."), code="duplicate") from None
 
 
-def transfer_request_write(track, *, credit_code, contact_name, email, password_hash, documents):
-    """organisation_transfer_request's writes, inside the caller's transfer_request_transaction."""
+def transfer_request_write(track, *, credit_code, contact_name, email, password_hash, documents, privacy=("", None)):
+    """organisation_transfer_request's writes, inside the caller's transfer_request_transaction. privacy: (version,
+    time) of the personal information rules the registration form acknowledged, kept with the account."""
     _check_transfer_documents(documents)
     organisation = Organisation.objects.select_for_update().filter(credit_code=credit_code).first()
     if organisation is None:
@@ -315,7 +316,8 @@ def transfer_request_write(track, *, credit_code, contact_name, email, password_
     requester = User.objects.create_user(username=opaque_username(), email=email, password=None,
                                          display_name=contact_name, role=Role.APPLICANT, organisation=organisation,
                                          is_active=False)
-    User.objects.filter(pk=requester.pk).update(password=password_hash)
+    User.objects.filter(pk=requester.pk).update(password=password_hash, privacy_version=privacy[0],
+                                                privacy_acknowledged_at=privacy[1])
     transfer = OrganisationTransfer.objects.create(organisation=organisation, requester=requester)
     for kind, (upload, content_type) in documents.items():
         _store(organisation, kind=kind, upload=upload, content_type=content_type, actor=requester,

@@ -39,6 +39,14 @@ SECTIONS = (
 )
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
+# The natural persons' data of the form (个人信息保护法): none of it is stored before the applicant acknowledged
+# the personal information rules (navportal.privacy_rules; services.application_save_section).
+PERSONAL_FIELDS = frozenset({"head_name", "contact_name", "contact_position", "contact_mobile", "contact_phone",
+                             "contact_email", "declarant_name"})
+PERSONAL_ROWS = frozenset({"staff"})
+PERSONAL_SECTIONS = frozenset(section.key for section in SECTIONS
+                              if PERSONAL_FIELDS.intersection(section.fields) or section.rows in PERSONAL_ROWS)
+
 
 class SectionStatus:
     NOT_STARTED = "not_started"

@@ -29,6 +29,7 @@ from navportal.files import file_writing_transaction
 from navportal.identifiers import opaque_username, users_by_email
 from navportal.models import City, Ministry, PlatformIdentity, Province, Role, User
 from navportal.notify import lazy_text
+from navportal.privacy_rules import RULES_VERSION, check_acknowledged
 from navportal.references import reference_take
 from navportal.rules import is_applicant
 
@@ -41,7 +42,7 @@ from .models import (
     StaffMember,
 )
 from .organisations import submission_blocker, transfer_request_transaction, transfer_request_write
-from .sections import SECTION_BY_KEY
+from .sections import PERSONAL_FIELDS, PERSONAL_ROWS, SECTION_BY_KEY
 from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
 from .validators import clean_registration, clean_rows, clean_section_values
 from .transitions import Tell, application_transition, check_deadline, check_transition
@@ -69,7 +70,7 @@ _NEW, _TRANSFER = "new", "transfer"
 
 
 def registration_request(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
-                         email, password, site_url=""):
+                         email, password, privacy_version, site_url=""):
     """Someone registers an organisation: checked as the form checks it, then the answer is a mail to the address
     given — and the page says the same whatever the case (SPEC §7: registration never reveals whether an account
     or a credit code exists):
@@ -82,8 +83,10 @@ def registration_request(*, name, credit_code, applicant_type, affiliation, mini
     - otherwise a link to finish the registration (registration_confirm).
 
     Both links hold a token valid REGISTRATION_CONFIRM_HOURS; the values are kept in a PendingRegistration, the
-    password only as its hash. Mails are sent inside the transaction (the mail outbox makes them durable with it).
-    Returns nothing."""
+    password only as its hash, with the version of the personal information rules the form acknowledged
+    (privacy_version: the current one, else PortalError "privacy"), which the account made from it keeps. Mails are
+    sent inside the transaction (the mail outbox makes them durable with it). Returns nothing."""
+    check_acknowledged(privacy_version)
     name, credit_code, ministry, contact_name, email = clean_registration(
         name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
         ministry=ministry, province=province, city=city, contact_name=contact_name, email=email, password=password)
@@ -101,7 +104,8 @@ def registration_request(*, name, credit_code, applicant_type, affiliation, mini
             values={"purpose": _TRANSFER if known else _NEW,
                     "name": name, "credit_code": credit_code, "applicant_type": applicant_type,
                     "affiliation": affiliation, "ministry": ministry.pk if ministry else None,
-                    "province": province.pk, "city": city.pk, "contact_name": contact_name})
+                    "province": province.pk, "city": city.pk, "contact_name": contact_name,
+                    "privacy_version": privacy_version})
         if known:
             _mail(email, "applications/mail/registration_code_taken", {
                 "credit_code": credit_code, "hours": REGISTRATION_CONFIRM_HOURS,
@@ -148,7 +152,8 @@ def registration_transfer(*, token, documents):
         pending = _pending_locked(token, _TRANSFER)
         transfer = transfer_request_write(
             track, credit_code=pending.values["credit_code"], contact_name=pending.values["contact_name"],
-            email=pending.email, password_hash=pending.password_hash, documents=documents)
+            email=pending.email, password_hash=pending.password_hash, documents=documents,
+            privacy=(pending.values.get("privacy_version", ""), pending.created_at))
         pending.delete()
     return transfer
 
@@ -165,7 +170,8 @@ def registration_confirm(*, token):
             name=values["name"], credit_code=values["credit_code"], applicant_type=values["applicant_type"],
             affiliation=values["affiliation"], ministry=Ministry.objects.filter(pk=values["ministry"]).first(),
             province=Province.objects.get(pk=values["province"]), city=City.objects.get(pk=values["city"]),
-            contact_name=values["contact_name"], email=pending.email, password_hash=pending.password_hash)
+            contact_name=values["contact_name"], email=pending.email, password_hash=pending.password_hash,
+            privacy=(values.get("privacy_version", ""), pending.created_at))
         pending.delete()
     return user
 
@@ -176,7 +182,7 @@ def _mail(address, template, context):
 
 
 def _organisation_create(*, name, credit_code, applicant_type, affiliation, ministry, province, city, contact_name,
-                         email, password_hash, platform=None):
+                         email, password_hash, privacy, platform=None):
     try:
         with transaction.atomic():
             vouched = {} if platform is None else {"verification": Verification.VERIFIED, "verified_at": timezone.now(),
@@ -187,7 +193,8 @@ def _organisation_create(*, name, credit_code, applicant_type, affiliation, mini
             user = User.objects.create_user(username=opaque_username(), email=email, password=None,
                                             display_name=contact_name, role=Role.APPLICANT, organisation=org)
             user.password = password_hash
-            user.save(update_fields=["password"])
+            user.privacy_version, user.privacy_acknowledged_at = privacy
+            user.save(update_fields=["password", "privacy_version", "privacy_acknowledged_at"])
             audit_record(actor=user, action="organisation_register", obj=org, to_state=org.verification)
             if platform is not None:
                 PlatformIdentity.objects.create(user=user, issuer=platform[0], subject=platform[1])
@@ -200,7 +207,7 @@ def _organisation_create(*, name, credit_code, applicant_type, affiliation, mini
 
 
 def organisation_register(*, name, credit_code, applicant_type, affiliation, ministry, province, city,
-                          contact_name, email, password, platform=None):
+                          contact_name, email, password, privacy_version, platform=None):
     """Register an organisation together with its contact person's applicant account, at once: the path of a
     registration a government identity platform vouched for (the public form goes through registration_request
     and registration_confirm instead), and of the demo data and tests.
@@ -212,8 +219,10 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
     (organisations.organisation_transfer_request). The database decides between two registrations of one credit
     code or e-mail at the same moment: the second is refused with a message, never a server error. What the
     registration form refuses is refused here too, with nothing created (PortalError, code "invalid":
-    validators.clean_registration).
+    validators.clean_registration). privacy_version: the personal information rules the form acknowledged (the
+    current version, else PortalError "privacy"), kept with the account.
     """
+    check_acknowledged(privacy_version)
     # The registration form's rules, checked here too: no caller stores what the form refuses.
     name, credit_code, ministry, contact_name, email = clean_registration(
         name=name, credit_code=credit_code, applicant_type=applicant_type, affiliation=affiliation,
@@ -221,7 +230,7 @@ def organisation_register(*, name, credit_code, applicant_type, affiliation, min
     return _organisation_create(name=name, credit_code=credit_code, applicant_type=applicant_type,
                                 affiliation=affiliation, ministry=ministry, province=province, city=city,
                                 contact_name=contact_name, email=email, password_hash=make_password(password),
-                                platform=platform)
+                                privacy=(privacy_version, timezone.now()), platform=platform)
 
 
 def application_start(*, actor, call):
@@ -296,7 +305,22 @@ def _pk(value):
     return getattr(value, "pk", value)
 
 
-def application_save_section(*, actor, application_id, section_key, values, rows=None, lock_version):
+def _privacy_changes(application, section, values, rows, privacy_version, now):
+    """The acknowledgement a save of personal data needs (个人信息保护法 Art. 17): an application that has not
+    acknowledged the current personal information rules stores no name, telephone, e-mail or roster row before
+    the save acknowledges them (PortalError "privacy"). An acknowledgement given is recorded, with its time."""
+    if privacy_version is not None:
+        check_acknowledged(privacy_version)
+        return {"privacy_version": privacy_version, "privacy_acknowledged_at": now}
+    if application.privacy_version == RULES_VERSION:
+        return {}
+    if any(values.get(name) for name in PERSONAL_FIELDS) or (section.rows in PERSONAL_ROWS and rows):
+        check_acknowledged(privacy_version)
+    return {}
+
+
+def application_save_section(*, actor, application_id, section_key, values, rows=None, lock_version,
+                             privacy_version=None):
     """Save one section of a draft (or of a returned application), with no required-field checks: those run
     at submission.
 
@@ -308,6 +332,9 @@ def application_save_section(*, actor, application_id, section_key, values, rows
     refused here with nothing written (PortalError, code "invalid": validators.clean_section_values, clean_rows).
     The page stores every value its form accepted by passing only those (forms.SectionForm.savable_values,
     formset_rows) and shows the refused ones, as typed, with their reasons; rows=None leaves the table as it is.
+    privacy_version: the version of the personal information rules the page's tick box acknowledged; a save that
+    stores personal data (sections.PERSONAL_FIELDS, the roster) needs it until the application holds an
+    acknowledgement of the current rules (PortalError "privacy", nothing written).
     """
     section = SECTION_BY_KEY[section_key]
     with transaction.atomic():
@@ -318,13 +345,17 @@ def application_save_section(*, actor, application_id, section_key, values, rows
         values = clean_section_values(section, values, application)
         rows = None if rows is None else clean_rows(section.rows, rows)
         values = _identity_changes(application, {name: values[name] for name in section.fields if name in values})
-        changes = {**values, **claim_resets(application, values)}
+        changes = {**values, **claim_resets(application, values),
+                   **_privacy_changes(application, section, values, rows, privacy_version, timezone.now())}
         if section_key not in application.sections_saved:
             changes["sections_saved"] = [*application.sections_saved, section_key]
         # A section the reviewer flagged when returning the application is taken as revised once saved.
         changes["flagged_sections"] = [key for key in application.flagged_sections if key != section_key]
         application_transition(actor=actor, application=application, action="edit", changes=changes,
                                expected_version=lock_version)
+        if "privacy_version" in changes:
+            audit_record(actor=actor, action="privacy_acknowledge", obj=application,
+                         note=f"{section_key}: {changes['privacy_version']}")
         if rows is not None:
             model = {"staff": StaffMember, "services": ServiceRecord}[section.rows]
             model.objects.filter(application=application).delete()
@@ -452,6 +483,9 @@ def version_pdf_make(*, version_id):
     if version.pdf:
         return version
     check_version_seal(version)
+    if not version.print_html and version.application.anonymised_at:
+        raise PortalError(_("No PDF is kept for this version: the names and contacts it held were removed at the end "
+                            "of their retention period."), code="no_document")
     if not version.print_html:
         # Submitted before the form was kept as a document: its content is in `data`, but no page was frozen, and
         # a page laid out today would not be the one that was printed and sealed.

@@ -22,6 +22,7 @@ from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
 
 from navportal.cleaning import clean_field, clean_model_values, refusal
 from navportal.errors import PortalError
+from navportal.privacy_rules import RULES_VERSION
 
 from .enums import ELIGIBLE_TYPES, Affiliation, AttachmentKind
 
@@ -279,6 +280,15 @@ def _check_department(app, problems, staff):
             % {"rows": ", ".join(map(str, incomplete))}))
 
 
+def _check_privacy(app, problems):
+    # The people named in the form were told what happens to their data: the applicant acknowledged the rules as
+    # they stand now (navportal.privacy_rules), once, with a save of a section holding personal data.
+    if app.privacy_version != RULES_VERSION:
+        problems.append(Problem("department", "privacy", _(
+            "Confirm on this section that you have read the personal information rules (version %(version)s) "
+            "and told the people named in this application.") % {"version": RULES_VERSION}))
+
+
 def _check_mechanism(app, problems, services):
     _required(problems, "mechanism", app, ["mechanism"])
     if len(services) < MIN_SERVICES:
@@ -362,6 +372,7 @@ def eligibility_problems(app, *, staff, services, attachments, fingerprint):
     problems = []
     _check_basic(app, problems)
     _check_department(app, problems, staff)
+    _check_privacy(app, problems)
     _check_mechanism(app, problems, services)
     _check_conditions(app, problems)
     _check_plan(app, problems)

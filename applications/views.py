@@ -14,6 +14,7 @@ from navportal.audit import audit_record
 from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
 from navportal.files import private_download
+from navportal.privacy_rules import RULES_VERSION
 from navportal.throttle import throttle, throttled_response
 from review import deadlines
 from review.models import Call
@@ -27,7 +28,7 @@ from .forms import (
     section_form_class,
 )
 from .models import Application
-from .sections import SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
+from .sections import PERSONAL_SECTIONS, SECTION_BY_KEY, SECTIONS, SectionStatus, section_status
 from .selectors import ApplicationContent, applications_for_user, in_scope, verified_versions, versions_alarm
 
 # The session key under which portal.platform keeps the claims of a platform sign-in to register (the apps do not
@@ -72,7 +73,7 @@ def register(request):
     values = dict(name=data["name"], credit_code=data["credit_code"], applicant_type=data["applicant_type"],
                   affiliation=data["affiliation"], ministry=data["ministry"], province=data["province"],
                   city=data["city"], contact_name=data["contact_name"], email=data["email"],
-                  password=data["password1"])
+                  password=data["password1"], privacy_version=RULES_VERSION)
     try:
         if vouched is None:
             services.registration_request(**values, site_url=request.build_absolute_uri("/"))
@@ -293,7 +294,7 @@ def _save_section(request, application, section, form_class):
         saved = services.application_save_section(
             actor=request.user, application_id=application.pk, section_key=section.key,
             values=form.savable_values(), rows=formset_rows(formset) if formset is not None else None,
-            lock_version=lock_version)
+            lock_version=lock_version, privacy_version=form.acknowledged)
         lock_version = saved.lock_version
         saved_at = timezone.localtime()
         # A file that passed its checks is kept even when another field on the page was wrong.
@@ -304,7 +305,10 @@ def _save_section(request, application, section, form_class):
             lock_version = attachment.application.lock_version
             messages.success(request, _("“%(name)s” was uploaded.") % {"name": upload.name})
     except PortalError as exc:
-        messages.error(request, exc.message)
+        if exc.code == "privacy" and "privacy" in form.fields:
+            form.add_error("privacy", exc.message)  # listed with the page's other refusals, at the tick box
+        else:
+            messages.error(request, exc.message)
         fields_ok = False
     if fields_ok and not uploads.errors:
         messages.success(request, _("Saved at %(time)s.") % {"time": saved_at.strftime("%H:%M:%S")})
@@ -333,6 +337,7 @@ def _render_section(request, application, section, form, formset, uploads, lock_
         "fingerprint": ApplicationContent(application).fingerprint if section.key == "declaration" else "",
         # Re-shown after a save: when the valid entries were stored (None: nothing was).
         "saved_at": saved_at, "unsaved": status != 200,
+        "acknowledged": section.key in PERSONAL_SECTIONS and application.privacy_version == RULES_VERSION,
     }, status=status)
 
 

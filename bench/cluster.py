@@ -374,6 +374,7 @@ def race_call(racers):
     from applications.workflow import route_for
     from navportal.demo.content import TINY_PDF, complete_values, service_rows, staff_rows
     from navportal.models import Role, User
+    from navportal.privacy_rules import RULES_VERSION
     from review.calls import call_save
     from review.models import all_exempt_categories
 
@@ -400,7 +401,7 @@ def race_call(racers):
                 actor=user, application_id=application.pk, section_key=section.key,
                 values={f: values[f] for f in section.fields if f in values},
                 rows={"staff": staff_rows(5), "services": service_rows(5)}.get(section.rows),
-                lock_version=Application.objects.get(pk=application.pk).lock_version)
+                lock_version=Application.objects.get(pk=application.pk).lock_version, privacy_version=RULES_VERSION)
         services.application_attach(
             actor=user, application_id=application.pk, kind=AttachmentKind.SEALED_SCAN,
             upload=SimpleUploadedFile("申请表盖章扫描件.pdf", TINY_PDF, "application/pdf"), content_type="application/pdf")

@@ -104,6 +104,10 @@ class User(AbstractUser):
     # opaque ("contact-…"), so that no column holds the address in plain.
     email = EncryptedEmailField(_("e-mail"), blank=True)
     email_index = BlindIndexField(source="email")
+    # The version of the personal information rules (navportal.privacy_rules) the person acknowledged when they
+    # registered, and when; empty for an account made by an administrator.
+    privacy_version = models.CharField(max_length=10, blank=True, default="", editable=False)
+    privacy_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     crypt_id = row_identity()
 
     class Meta:

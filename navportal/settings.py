@@ -361,6 +361,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
                     else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# 个人信息保护法 Art. 19: personal information kept no longer than its purpose needs. The rules page
+# (navportal.privacy_rules) states these periods; manage.py apply_retention applies them daily.
+# An objector's identity and files: this many days after the call's final list is confirmed.
+PRIVACY_OBJECTION_DAYS = env_int("PRIVACY_OBJECTION_DAYS", 180)
+# The people of an application never designated (contacts, roster, declarant): this many years after the call closed.
+PRIVACY_ROSTER_YEARS = env_int("PRIVACY_ROSTER_YEARS", 3)
+# Sign-in and audit logs: at least six months (网络安全法 Art. 21); manage.py purge_audit refuses anything younger.
+PRIVACY_LOG_DAYS = 180
+
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -12,6 +12,11 @@ from review.trail import STEPS, submission_note
 ACTIONS = {
     # The applicant's side.
     "organisation_register": _("Organisation registered"),
+    "privacy_acknowledge": _("Personal information rules acknowledged"),
+    "retention_apply": _("Personal information removed at the end of its retention period"),
+    "personal_data_export": _("Personal information exported by the applicant"),
+    "data_request": _("Request about personal information received"),
+    "data_request_answer": _("Request about personal information answered"),
     "organisation_documents_upload": _("Registration documents uploaded"),
     "organisation_document_download": _("Registration document downloaded"),
     "organisation_verify": _("Registration verified by the bureau"),

@@ -32,3 +32,49 @@ class BureauContact(models.Model):
 
     def __str__(self):
         return self.office
+
+
+class DataRequestKind(models.TextChoices):
+    ACCESS = "access", _("See and copy what is held")
+    CORRECTION = "correction", _("Correct it")
+
+
+class DataRequest(models.Model):
+    """A request to see, copy or correct personal information (个人信息保护法 Art. 44–46): from an applicant's
+    contact person about one of its submitted applications, or from an objector about their objection. It goes to
+    the bureau holding what it concerns (portal.data_requests.holder), which answers it in writing; the answer
+    reaches the requester. Made and answered through portal.data_requests only."""
+
+    kind = models.CharField(_("request"), max_length=12, choices=DataRequestKind.choices)
+    application = models.ForeignKey("applications.Application", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="data_requests")
+    objection = models.ForeignKey("review.Objection", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="data_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    text = models.TextField(_("what is wrong, and what it should say"), blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    # Who answers: a role and, but for CNIPA, the city, province or ministry of that role (fixed when made).
+    holder_role = models.CharField(max_length=20)
+    holder_id = models.PositiveIntegerField(null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("personal information request")
+        constraints = [
+            # About exactly one thing: an application (its contact person asks) or an objection (its objector).
+            models.CheckConstraint(name="data_request_about_one",
+                                   condition=Q(application__isnull=False, objection__isnull=True,
+                                               requested_by__isnull=False)
+                                   | Q(application__isnull=True, objection__isnull=False, requested_by__isnull=True)),
+            models.CheckConstraint(name="data_request_answered_with_text",
+                                   condition=Q(answered_at__isnull=True) | ~Q(answer="")),
+            models.CheckConstraint(name="data_request_kind_known", condition=Q(kind__in=DataRequestKind.values)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

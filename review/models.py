@@ -381,6 +381,12 @@ class Objection(models.Model):
     # The language of the page the objector objected from: the mails to them are written in it.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
     files_bytes = models.PositiveBigIntegerField(default=0)
+    # The version of the personal information rules (navportal.privacy_rules) the objector acknowledged with the
+    # objection (at submitted_at); empty only for objections made before the rules existed.
+    privacy_version = models.CharField(max_length=10, blank=True, default="", editable=False)
+    # When the retention period ended (review.retention): the objector's name, contacts, signature, files and
+    # address were removed; the reasons, the reference number and the decision remain.
+    anonymised_at = models.DateTimeField(_("personal information removed"), null=True, blank=True, editable=False)
     decision = models.CharField(_("decision"), max_length=10, choices=ObjectionDecision.choices,
                                 default=ObjectionDecision.PENDING)
     decision_note = models.TextField(_("reasons for the decision"), blank=True)
@@ -405,10 +411,12 @@ class Objection(models.Model):
                                    condition=Q(decision=ObjectionDecision.PENDING) | Q(confirmed_at__isnull=False)),
             models.CheckConstraint(name="objection_files_bounded",
                                    condition=Q(files_bytes__lte=OBJECTION_FILES_MAX_BYTES)),
-            # Real name: a person signs; an organisation sends its sealed letter.
+            # Real name: a person signs; an organisation sends its sealed letter — until the retention period
+            # removed both (review.retention).
             models.CheckConstraint(name="objection_signed_or_sealed",
                                    condition=(Q(kind=ObjectorKind.PERSON) & ~Q(signature=""))
-                                   | (Q(kind=ObjectorKind.ORGANISATION) & ~Q(letter=""))),
+                                   | (Q(kind=ObjectorKind.ORGANISATION) & ~Q(letter=""))
+                                   | Q(anonymised_at__isnull=False)),
         ]
 
     def __str__(self):

@@ -36,6 +36,7 @@ from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import lazy_text, mail_person, notify
+from navportal.privacy_rules import check_acknowledged
 from navportal.references import reference_take
 from navportal.rules import is_cnipa
 
@@ -280,11 +281,12 @@ def _token_hash(token):
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
-def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="", letter=None, evidence=None,
-                     ip=None, now=None, site_url=""):
+def objection_submit(*, entry_id, kind, name, phone, email, reasons, privacy_version, signature="", letter=None,
+                     evidence=None, ip=None, now=None, site_url=""):
     """A member of the public objects to one listed base, in writing and under real name (SPEC §6.3).
 
-    Refused outside the period, for a base no longer on the list, and without real name: a person signs
+    Refused without the acknowledgement of the current personal information rules (privacy_version, kept with the
+    objection), outside the period, for a base no longer on the list, and without real name: a person signs
     with the name given; an organisation uploads its letter with the official seal (a checked PDF); the telephone
     must be a mainland mobile or a landline with its area code. Refused too when the files are over what one
     objection, or one client address in a day, may store.
@@ -294,6 +296,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
     followed (objection_confirm): no reference number, nobody else is told, no list or count shows it. The returned
     objection carries the link's token as `confirmation_token` (never stored: only its hash is).
     """
+    check_acknowledged(privacy_version)
     name, phone, email = (name or "").strip(), re.sub(r"\s+", "", phone or ""), (email or "").strip()
     reasons = required_text(reasons, _("Give the reasons for the objection."))
     if not (name and phone and email):
@@ -353,7 +356,7 @@ def objection_submit(*, entry_id, kind, name, phone, email, reasons, signature="
                     code="file_quota")
         objection = Objection(entry=entry, kind=kind, name=name, phone=phone, email=email, reasons=reasons,
                               signature=(signature or "").strip() if kind == ObjectorKind.PERSON else "", ip=ip,
-                              language=get_language() or "",
+                              language=get_language() or "", privacy_version=privacy_version,
                               confirm_token_hash=_token_hash(token),
                               confirm_by=now + datetime.timedelta(hours=OBJECTION_CONFIRM_HOURS),
                               files_bytes=files_bytes)

@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from applications.uploads import ALL_TYPES, PDF, check_upload
+from navportal.privacy_rules import acknowledgement_field
 
 from .models import ObjectorKind
 from .validators import PHONE_PATTERN
@@ -42,6 +43,8 @@ class ObjectionForm(forms.Form):
                                              "responsibility for it."), required=False)
     letter = forms.FileField(label=_("Letter bearing the official seal (PDF)"), required=False,
                              help_text=_("A scan of the organisation's signed and sealed letter, as one PDF file."))
+    privacy = acknowledgement_field(_("I have read the personal information rules: they say who sees my name, "
+                                      "telephone and e-mail address, and for how long they are kept."))
 
     def clean_phone(self):
         return re.sub(r"\s+", "", self.cleaned_data["phone"])

@@ -19,6 +19,7 @@ from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
 from navportal.pages import shared_page
 from navportal.privacy import masked_email
+from navportal.privacy_rules import RULES_VERSION
 from navportal.security import client_ip
 from navportal.throttle import throttle, throttled_response
 
@@ -106,7 +107,7 @@ def objection_create(request, call_id, entry_id):
                     entry_id=entry.pk, kind=data["kind"], name=data["name"], phone=data["phone"],
                     email=data["email"], reasons=data["reasons"], signature=data["signature"],
                     letter=data["letter"], evidence=data["evidence"], ip=client_ip(request),
-                    site_url=request.build_absolute_uri("/"))
+                    privacy_version=RULES_VERSION, site_url=request.build_absolute_uri("/"))
             except PortalError as exc:
                 form.add_error(None, exc.message)
                 status = 409 if exc.code in CONFLICT_CODES else 400

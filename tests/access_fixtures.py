@@ -42,6 +42,7 @@ from applications.models import Application, Organisation, OrganisationDocument
 from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Ministry, Province, Role
+from navportal.privacy_rules import RULES_VERSION
 from review import deadlines, national, services as review_services
 from review.models import Call, Notice, Objection, Package, PackageStatus, Recommendation
 from tests.conftest import object_confirmed, fill, make_applicant, make_user, resealed
@@ -201,18 +202,18 @@ def build_world():
     applicant_services.registration_request(
         name="示例·待确认园区", credit_code=credit_code(987555), applicant_type="national_park", affiliation="city",
         ministry=None, province=Province.objects.get(code="320000"), city=City.objects.get(code="320500"),
-        contact_name="待确认", email="pending@example.cn", password="Zq7!pending-Pass")
+        contact_name="待确认", email="pending@example.cn", password="Zq7!pending-Pass", privacy_version=RULES_VERSION)
     registration_token = re.search(r"/register/confirm/([\w-]+)/", deliver_mail()[-1].body).group(1)
     # A registration of a registered code (the draft park's): the mail holds the link to request the transfer.
     applicant_services.registration_request(
         name="示例·草稿园区", credit_code=owners["draft"].organisation.credit_code, applicant_type="national_park",
         affiliation="city", ministry=None, province=Province.objects.get(code="320000"),
         city=City.objects.get(code="320500"), contact_name="想接管", email="taker@example.cn",
-        password="Zq7!taker-Pass")
+        password="Zq7!taker-Pass", privacy_version=RULES_VERSION)
     transfer_token = re.search(r"/register/transfer/([\w-]+)/", deliver_mail()[-1].body).group(1)
     unconfirmed = national.objection_submit(
         entry_id=entries[2].pk, kind="person", name="未确认人", phone="13800000001", email="later@example.cn",
-        signature="未确认人", reasons="尚未确认的异议。")
+        signature="未确认人", reasons="尚未确认的异议。", privacy_version=RULES_VERSION)
 
     # --- `call_ready`: a ministry's recommendation passed, ready to publish -----------------------
     app_moe = _submitted(owners["moe"], call_ready)

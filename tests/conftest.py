@@ -26,6 +26,7 @@ from applications.sections import SECTIONS
 from navportal.identifiers import users_by_email
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.models import City, Ministry, Province, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from navportal.second_factor import needs_second_factor
 from review.models import Call
 from tests.mail_helpers import DeliveredMail
@@ -258,7 +259,7 @@ def fill(user, application, *, values=None, staff=5, services_n=5, sections=SECT
         services.application_save_section(
             actor=user, application_id=application.pk, section_key=section.key,
             values={f: content[f] for f in section.fields if f in content}, rows=rows,
-            lock_version=version_of(application))
+            lock_version=version_of(application), privacy_version=RULES_VERSION)
     if scan:
         attach_scan(user, application)
     return Application.objects.get(pk=application.pk)
@@ -298,7 +299,7 @@ def object_confirmed(**values):
     (objection_confirm), as an objection that counts: what the tests of everything after the objection start from."""
     from review import national
 
-    objection = national.objection_submit(**values)
+    objection = national.objection_submit(**{"privacy_version": RULES_VERSION, **values})
     return national.objection_confirm(token=objection.confirmation_token, now=values.get("now"))
 
 

@@ -34,6 +34,7 @@ from applications.enums import Affiliation, ApplicantType, AttachmentKind, Claim
 from applications.models import Application, Organisation
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import City, Ministry, Province, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from review import calls, national, services as review_services
 from review.models import Call, Package, RegistryEntry
 from tests.conftest import PASSWORD, fill, make_user
@@ -163,7 +164,7 @@ def register(org):
     user = applicant_services.organisation_register(
         name=org.name, credit_code=credit_code(org.seed), applicant_type=applicant_type, affiliation=affiliation,
         ministry=Ministry.objects.get(code=ministry) if ministry else None, province=province, city=city,
-        contact_name=f"{org.key}联系人", email=f"{org.key}@example.cn", password=PASSWORD)
+        contact_name=f"{org.key}联系人", email=f"{org.key}@example.cn", password=PASSWORD, privacy_version=RULES_VERSION)
     User.objects.filter(pk=user.pk).update(username=org.key)
     # Verified at once (SPEC §10): the model exercises the process after registration, not the verification.
     Organisation.objects.filter(pk=user.organisation_id).update(

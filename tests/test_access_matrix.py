@@ -43,7 +43,7 @@ from applications.models import (
 )
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Province, Role, User
-from portal.models import BureauContact
+from portal.models import BureauContact, DataRequest
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
@@ -109,6 +109,15 @@ class Route:
 
 def url(name):
     return lambda w: reverse(name)
+
+
+def matrix_data_request(w):
+    """A request to correct the Nanjing institution's application, which the Nanjing bureau holds."""
+    request, _created = DataRequest.objects.get_or_create(
+        application=w.app_city, defaults={"kind": "correction", "text": "矩阵·姓名有误", "holder_role": Role.CITY,
+                                          "holder_id": w.app_city.city_id,
+                                          "requested_by": w.app_city.organisation.members.first()})
+    return request
 
 
 def lock(application):
@@ -273,7 +282,8 @@ ROUTES = [
     Route("objection_create", lambda w: {"call_id": w.call_notice.pk, "entry_id": w.entries[2].pk}, ("GET", "POST"),
           PUBLIC,
           post=Post(lambda w: {"kind": "person", "name": "矩阵异议人", "phone": "13912345678", "email": "m@example.cn",
-                               "signature": "矩阵异议人", "declaration": "on", "reasons": "材料不实。"}, "anon", 302,
+                               "signature": "矩阵异议人", "declaration": "on", "reasons": "材料不实。",
+                               "privacy": "on"}, "anon", 302,
                     state=lambda w: Objection.objects.count())),
     Route("objection_done", lambda w: {"call_id": w.call_notice.pk}, ("GET",), PUBLIC),
     # The link mailed to an objector: a GET shows the button; the POST (anyone holding the link) confirms.
@@ -447,6 +457,23 @@ ROUTES = [
 
     # --- The help page and its contacts: public; each province keeps its own, CNIPA its own (and any) ------
     Route("help", None, ("GET",), PUBLIC),
+    Route("privacy_rules", None, ("GET",), PUBLIC),
+    # --- Personal information: an applicant's own export and corrections; the bureau holding the application
+    # answers (Nanjing while it waits for the city's consent); an objector asks CNIPA (portal.data_requests).
+    Route("personal_data", None, ("GET", "POST"), row("login 200 200 404 404 404 404 404 404 404 404 404 404"),
+          post=Post(lambda w: {"application": w.app_city.pk, "text": "矩阵·联系人电话有误"}, "owner", 302,
+                    state=lambda w: DataRequest.objects.count(),
+                    expect=row("login .   400 404 404 404 404 404 404 404 404 404 404"))),
+    Route("personal_data_export", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404")),
+    Route("objector_data_request", None, ("GET", "POST"), PUBLIC,
+          post=Post(lambda w: {"reference": w.objection_person.reference, "email": "wang@example.cn",
+                               "kind": "access"}, "anon", 200, state=lambda w: DataRequest.objects.count())),
+    Route("data_requests", None, ("GET",), row("login 404 404 200 200 200 200 200 200 200 404 404 404")),
+    Route("data_request_answer", lambda w: {"pk": matrix_data_request(w).pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"answer": "矩阵·已更正。"}, "city_in", 302,
+                    state=lambda w: DataRequest.objects.values_list("answer", flat=True).get(
+                        pk=matrix_data_request(w).pk),
+                    expect=row("login 404 404 .   404 404 404 404 404 404 404 404 404"))),
     # --- The health checks: public, for the load balancer and monitoring, whoever asks (navportal/health.py) --
     Route("health", None, ("GET",), PUBLIC),
     Route("health_outbox", None, ("GET",), PUBLIC),
@@ -497,7 +524,7 @@ def registration(**extra):
     return {"name": "示例·矩阵新园区", "credit_code": credit_code(987001), "applicant_type": "national_park",
             "affiliation": "city", "ministry": "", "province": jiangsu.pk, "city": City.objects.get(code="320500").pk,
             "contact_name": "矩阵联系人", "email": "matrix-new@example.cn", "password1": "Zq7!matrix-Pass",
-            "password2": "Zq7!matrix-Pass", **extra}
+            "password2": "Zq7!matrix-Pass", "privacy": "on", **extra}
 
 
 # --- The world ------------------------------------------------------------------------------------

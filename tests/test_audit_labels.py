@@ -16,6 +16,7 @@ from applications.workflow import TRANSITIONS
 from navportal.audit import audit_record
 from navportal.audit_labels import is_labelled
 from navportal.models import AuditEvent, Role
+from navportal.privacy_rules import RULES_VERSION
 from review import services
 from tests.access_fixtures import build_world
 from tests.conftest import attach_scan, fill, make_user
@@ -89,7 +90,8 @@ def test_what_changed_shows_the_services_choices_by_their_labels(client, reviewe
     rows[1]["client_kind"] = "innovator" if rows[1]["client_kind"] == "authority" else "authority"
     applicant_services.application_save_section(
         actor=city_institution, application_id=application.pk, section_key="mechanism",
-        values={}, rows=rows, lock_version=Application.objects.get(pk=application.pk).lock_version)
+        values={}, rows=rows, lock_version=Application.objects.get(pk=application.pk).lock_version,
+                                                privacy_version=RULES_VERSION)
     attach_scan(city_institution, application)
     assert applicant_services.application_submit(actor=city_institution, application_id=application.pk) == []
     assert Application.objects.get(pk=application.pk).state == State.CITY_REVIEW

@@ -43,6 +43,7 @@ from applications.sections import SECTION_BY_KEY
 from navportal.demo.content import TINY_PDF, credit_code, staff_rows
 from navportal.errors import PortalError
 from navportal.models import City, Province, User
+from navportal.privacy_rules import RULES_VERSION
 from review import national, services
 from review.models import Call, Notice, Package, PackageStatus, RegistryEntry
 from navportal.identifiers import users_by_email
@@ -388,7 +389,7 @@ def register(**overrides):
     arguments = {"name": "示例·新注册园区", "credit_code": NEW_CODE, "applicant_type": "national_park",
                  "affiliation": "city", "ministry": None, "province": suzhou.province, "city": suzhou,
                  "contact_name": "李联络", "email": "new-park@example.cn", "password": PASSWORD}
-    return applicant_services.organisation_register(**{**arguments, **overrides})
+    return applicant_services.organisation_register(**{**arguments, **overrides}, privacy_version=RULES_VERSION)
 
 
 def test_registration_service_refuses_a_wrong_check_digit(db):
@@ -413,7 +414,8 @@ def test_section_service_drops_blank_roster_rows(applicant, draft):
     first, second, third = staff_rows(3)
     applicant_services.application_save_section(
         actor=applicant, application_id=draft.pk, section_key="department", values={"department_name": "运营部"},
-        rows=[first, dict(BLANK_STAFF), second, dict(BLANK_STAFF), third], lock_version=version_of(draft))
+        rows=[first, dict(BLANK_STAFF), second, dict(BLANK_STAFF), third], lock_version=version_of(draft),
+                                                privacy_version=RULES_VERSION)
     assert read_rows(StaffMember.objects.filter(application=draft), "name", flat=True) == [
         "示例人员1", "示例人员2", "示例人员3"]
 
@@ -426,7 +428,7 @@ def test_section_service_refuses_control_characters_in_one_line(applicant, draft
     with pytest.raises(PortalError):
         applicant_services.application_save_section(
             actor=applicant, application_id=draft.pk, section_key="basic",
-            values={"contact_name": f"李{character}联络"}, lock_version=version_of(draft))
+            values={"contact_name": f"李{character}联络"}, lock_version=version_of(draft), privacy_version=RULES_VERSION)
     assert (fresh(draft).contact_name, fresh(draft).lock_version) == (draft.contact_name, draft.lock_version)
 
 

@@ -13,6 +13,7 @@ from applications.selectors import ApplicationContent, applications_for_user
 from navportal import administration
 from navportal.errors import PortalError
 from navportal.models import AccountRequest, AuditEvent, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from tests.conftest import make_user
 
 pytestmark = [
@@ -97,7 +98,7 @@ def test_concurrent_saves_from_the_same_copy_keep_only_one(applicant, call, monk
     def save(text):
         return lambda: services.application_save_section(
             actor=applicant, application_id=application.pk, section_key="plan", values={"plan_goals": text},
-            lock_version=version)
+            lock_version=version, privacy_version=RULES_VERSION)
     results = race(2, lambda: save(threading.current_thread().name)())
     assert sum(isinstance(r, Application) for r in results) == 1
     assert sum(isinstance(r, PortalError) and r.code == "stale" for r in results) == 1

@@ -28,6 +28,7 @@ from navportal.fields import (
 )
 from navportal.keys import UnknownKeyError, keyring
 from navportal.models import AccountRequest, City, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from review.models import Call, Objection
 from tests.mail_helpers import deliver_mail
 from tests.conftest import PASSWORD, attach_scan, fill, make_user, object_confirmed, user_by_email, version_of
@@ -58,7 +59,8 @@ def with_staff(user, application, names):
         row["name"] = name
     section = next(s for s in SECTIONS if s.rows == "staff")
     services.application_save_section(actor=user, application_id=application.pk, section_key=section.key,
-                                      values={}, rows=rows, lock_version=version_of(application))
+                                      values={}, rows=rows, lock_version=version_of(application),
+                                      privacy_version=RULES_VERSION)
 
 
 @pytest.fixture
@@ -406,7 +408,7 @@ def test_no_personal_value_is_readable_in_a_dump_of_the_database(contact_app, op
         "name": "示例·新园区", "credit_code": credit_code(7), "applicant_type": "provincial_park",
         "affiliation": "city", "province": City.objects.get(code="320500").province_id,
         "city": City.objects.get(code="320500").pk, "contact_name": "王联络", "email": "pending.register@xinyuan.cn",
-        "password1": "Navigate-2026", "password2": "Navigate-2026"})
+        "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"})
     assert PendingRegistration.objects.get().email == "pending.register@xinyuan.cn"
     administration.account_request_create(
         actor=make_user("dump-sys", Role.SYSTEM_ADMIN), username="dump-new", display_name="新官员",
@@ -416,7 +418,8 @@ def test_no_personal_value_is_readable_in_a_dump_of_the_database(contact_app, op
     account = services.organisation_register(
         name="示例·转储园区", credit_code=credit_code(8), applicant_type="provincial_park", affiliation="city",
         ministry=None, province=City.objects.get(code="320500").province, city=City.objects.get(code="320500"),
-        contact_name="欧阳账户", email="ouyang.account@zhuanchu.cn", password="Navigate-2026")
+        contact_name="欧阳账户", email="ouyang.account@zhuanchu.cn", password="Navigate-2026",
+                                             privacy_version=RULES_VERSION)
     for typed, password in (("Ouyang.Account@zhuanchu.cn", "Navigate-2026"), ("ouyang.account@zhuanchu.cn", "x"),
                             ("never.registered@zhuanchu.cn", "x")):
         Client().post(reverse("login"), {"username": typed, "password": password})

@@ -37,6 +37,7 @@ from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.errors import PortalError
 from navportal.models import AuditEvent, City, Province, User
+from navportal.privacy_rules import RULES_VERSION
 from review import national
 from review import services as review_services
 from review.calls import CALL_FIELDS, call_save
@@ -61,7 +62,7 @@ def registration_baseline():
     return {"name": "示例·新园区", "credit_code": credit_code(77), "applicant_type": "provincial_park",
             "affiliation": "city", "province": str(Province.objects.get(code="320000").pk),
             "city": str(City.objects.get(code="320500").pk), "contact_name": "王联络", "email": "wang@example.cn",
-            "password1": "Navigate-2026", "password2": "Navigate-2026"}
+            "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"}
 
 
 @given(st.data())
@@ -96,7 +97,7 @@ def test_registration_with_a_long_e_mail_fits_the_user_name_column(db, client):
         "name": "示例·长邮箱园区", "credit_code": credit_code(4242), "applicant_type": "national_park",
         "affiliation": "city", "province": Province.objects.get(code="320000").pk,
         "city": City.objects.get(code="320500").pk, "contact_name": "王联络", "email": email,
-        "password1": "Navigate-2026", "password2": "Navigate-2026"})
+        "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"})
     if response.status_code == 200:
         assert list(response.context["form"].errors) == ["email"]
     else:
@@ -129,7 +130,7 @@ def draft(applicant, call):
     for key, rows in (("department", staff_rows(5)), ("mechanism", service_rows(5))):
         applicant_services.application_save_section(
             actor=applicant, application_id=application.pk, section_key=key, values={}, rows=rows,
-            lock_version=version_of(application))
+            lock_version=version_of(application), privacy_version=RULES_VERSION)
     return Application.objects.get(pk=application.pk)
 
 
@@ -314,7 +315,7 @@ def test_a_section_save_stores_only_what_its_form_accepts(client, applicant, dra
         try:
             applicant_services.application_save_section(
                 actor=applicant, application_id=draft.pk, section_key=section_key, values=values, rows=rows,
-                lock_version=draft.lock_version)
+                lock_version=draft.lock_version, privacy_version=RULES_VERSION)
         except PortalError as exc:
             event("refused")
             assert exc.code == "invalid", exc.message
@@ -354,7 +355,7 @@ def test_registration_creates_only_what_its_form_accepts(db, client, data):
         values["contact_name"] = data.draw(value_strategy(User._meta.get_field("display_name")))
     with rolled_back(client):
         try:
-            user = applicant_services.organisation_register(**values)
+            user = applicant_services.organisation_register(**values, privacy_version=RULES_VERSION)
         except PortalError as exc:
             event("refused")
             assert exc.code == "invalid", exc.message
@@ -367,7 +368,7 @@ def test_registration_creates_only_what_its_form_accepts(db, client, data):
             assert_text_rule(obj)
         form = RegistrationForm({**stored_post(org, names[:-1]), "contact_name": user.display_name,
                                  "email": "another@example.cn", "password1": values["password"],
-                                 "password2": values["password"]})
+                                 "password2": values["password"], "privacy": "on"})
         # The form accepts it: that the code is taken now is not the form's to say (SPEC §7); the mail then offers a
         # transfer request (applications.organisations), not a refusal.
         assert form.errors == {}, form.errors
@@ -416,7 +417,7 @@ def submit_through_services(user, call, *, values=None, staff=None, services_row
         applicant_services.application_save_section(
             actor=user, application_id=application.pk, section_key=section.key,
             values={f: content[f] for f in section.fields if f in content}, rows=rows.get(section.rows),
-            lock_version=version_of(application))
+            lock_version=version_of(application), privacy_version=RULES_VERSION)
     claims = {AttachmentKind.EXEMPTION_DOCUMENT: content.get("exempt_category"),
               AttachmentKind.LOCAL_BASE_DOCUMENT: content.get("local_base")}
     for kind in [kind for kind, claimed in claims.items() if claimed]:

@@ -25,6 +25,7 @@ from navportal.mail import REFUSED, mail_resend, outbox_send
 from navportal.errors import PortalError
 from navportal.models import Message, Role, User
 from navportal.notify import notify
+from navportal.privacy_rules import RULES_VERSION
 from review import national, services
 from applications.models import Application
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -194,7 +195,8 @@ def test_an_objectors_address_with_a_line_break_is_refused_before_anything_is_st
     with pytest.raises(PortalError) as refusal:
         national.objection_submit(
             entry_id=entry.pk, kind="person", name="王某", phone="13912345678",
-            email="wang@example.cn\r\nBcc: victim@example.org", reasons="理由。", signature="王某", now=during(notice))
+            email="wang@example.cn\r\nBcc: victim@example.org", reasons="理由。", signature="王某", now=during(notice),
+                                  privacy_version=RULES_VERSION)
     assert refusal.value.code == "invalid"
     assert not national.Objection.objects.exists() and Email.objects.count() == queued
     run_worker()
@@ -301,7 +303,8 @@ def test_a_return_says_what_to_do_and_by_when_in_chinese(smtp, reviewers, city_i
 def test_the_mail_page_masks_an_objectors_address(smtp, on_notice_public, client):
     notice, entry = on_notice_public
     national.objection_submit(entry_id=entry.pk, kind="person", name="王某", phone="13912345678",
-                              email="wang@example.cn", reasons="理由。", signature="王某", now=during(notice))
+                              email="wang@example.cn", reasons="理由。", signature="王某", now=during(notice),
+                              privacy_version=RULES_VERSION)
     client.force_login(make_user("sysadmin-mail", Role.SYSTEM_ADMIN))
     page = client.get(reverse("mail_list")).content.decode()
     assert "w***@example.cn" in page and "wang@example.cn" not in page

@@ -13,6 +13,7 @@ from applications.models import Application
 from applications.sections import SECTION_BY_KEY
 from navportal.errors import PortalError
 from navportal.models import Ministry, User
+from navportal.privacy_rules import RULES_VERSION
 from review import national, services as review_services
 from review.models import Recommendation
 from review.progress import units_over_quota
@@ -89,7 +90,8 @@ def test_a_draft_whose_affiliation_was_corrected_can_be_submitted(model_world, k
     values.update(applicant_type=applicant_type, affiliation=affiliation,
                   ministry=Ministry.objects.get(code=ministry) if ministry else None)
     applicant_services.application_save_section(actor=user, application_id=application_id, section_key="basic",
-                                                values=values, lock_version=application.lock_version)
+                                                values=values, lock_version=application.lock_version,
+                                                privacy_version=RULES_VERSION)
     applicant_services.application_attach(actor=user, application_id=application_id, kind=AttachmentKind.SEALED_SCAN,
                                           upload=pdf("sealed-scan.pdf"), content_type="application/pdf")
     assert applicant_services.application_submit(actor=user, application_id=application_id) == []

@@ -79,6 +79,7 @@ from navportal.audit import audit_verify
 from navportal.demo.content import service_rows, staff_rows
 from navportal.errors import PortalError
 from navportal.models import AuditEvent, AuditHead, Message, Ministry, User
+from navportal.privacy_rules import RULES_VERSION
 from review import calls, deadlines, national, services as review_services
 from review.calendar import notice_period, working_days_between
 from review.models import (
@@ -537,12 +538,13 @@ class Process(RuleBasedStateMachine):
         application = Application.objects.filter(pk=application_id).first()
         if application is None:
             return self.attempt(lambda: applicant_services.application_save_section(
-                actor=actor, application_id=0, section_key=section, values={}, lock_version=1))
+                actor=actor, application_id=0, section_key=section, values={}, lock_version=1,
+                                                                                    privacy_version=RULES_VERSION))
         rows_ = {"staff": staff_rows(5), "services": service_rows(5, START.date())}.get(SECTION_BY_KEY[section].rows)
         values = self.section_values(application, section, **changes)
         return self.attempt(lambda: applicant_services.application_save_section(
             actor=actor, application_id=application_id, section_key=section, values=values, rows=rows_,
-            lock_version=application.lock_version))
+            lock_version=application.lock_version, privacy_version=RULES_VERSION))
 
     # --- Where a run starts ------------------------------------------------------------------------------
 
@@ -856,7 +858,8 @@ class Process(RuleBasedStateMachine):
         letter = pdf("异议函.pdf") if data["kind"] == "organisation" else None
         messages = Message.objects.count()
         ok, objection = self.attempt(lambda: national.objection_submit(
-            entry_id=entry.pk if entry else 0, reasons="材料与事实不符。", letter=letter, **data))
+            entry_id=entry.pk if entry else 0, reasons="材料与事实不符。", letter=letter, **data,
+                                                                       privacy_version=RULES_VERSION))
         expected = (objector in ("person", "organisation") and entry is not None and entry.removed_at is None
                     and deadlines.notice_is_open(notice, timezone.now()))
         assert ok == expected, f"an objection ({objector}) was {'accepted' if ok else 'refused'}; expected the opposite"

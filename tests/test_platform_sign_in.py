@@ -118,7 +118,7 @@ def test_an_unknown_credit_code_leads_to_the_prefilled_registration_verified_on_
         "name": "示例·平台新园区", "credit_code": credit_code(9999),  # the code is the platform's: this is ignored
         "applicant_type": "provincial_park", "affiliation": "city", "province": jiangsu.pk,
         "city": jiangsu.cities.get(code="320500").pk, "contact_name": "李法人", "email": "newfaren@example.cn",
-        "password1": "Navigate-2026", "password2": "Navigate-2026"})
+        "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"})
     assert response.status_code == 302
     org = Organisation.objects.get()
     assert (org.credit_code, org.verification, org.verified_via) == (NEW_CODE, Verification.VERIFIED,

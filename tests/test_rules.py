@@ -101,6 +101,8 @@ PAGE_TABLE = {
     "review.manage_objections":           ".    .    .    .    1    .    .    .",
     "review.manage_registry":             ".    .    .    .    1    .    .    .",
     "portal.edit_contacts":               ".    .    1    .    1    .    .    .",
+    "portal.request_personal_data":       "1    .    .    .    .    .    .    .",
+    "portal.answer_data_requests":        ".    1    1    1    1    .    .    .",
 }
 
 
@@ -142,6 +144,8 @@ PAGE_PARTS = {"review.filter_by_unit", "review.list_packages"}
 # The views anyone may open (each does what it needs for a signed-in visitor itself), by URL name.
 PUBLIC = {
     "home", "help",                               # the public calls and how to apply, or a signed-in user's desk
+    "privacy_rules",                              # the 个人信息处理规则 (个人信息保护法 Art. 17)
+    "objector_data_request",                      # an objector's request about their data (portal.data_requests)
     "login", "logout", "register", "register_confirm", "register_transfer",
     "platform_login", "platform_callback",      # 404 unless the identity platform is configured (portal/platform.py)
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",

@@ -16,6 +16,7 @@ from navportal.identifiers import account_for
 from navportal.privacy import masked_email as masked
 from navportal.models import AuditEvent, City, Province, Role, User
 from navportal.demo.content import credit_code
+from navportal.privacy_rules import RULES_VERSION
 from tests.conftest import PASSWORD, make_user, pass_second_factor, user_by_email
 from tests.test_accounts_security import sign_in
 
@@ -27,7 +28,7 @@ def register(seed, email):
     return services.organisation_register(
         name=f"示例·邮箱园区{seed}", credit_code=credit_code(seed), applicant_type="provincial_park",
         affiliation="city", ministry=None, province=city.province, city=city, contact_name="李联络", email=email,
-        password=PASSWORD)
+        password=PASSWORD, privacy_version=RULES_VERSION)
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_registering_a_known_address_in_another_case_is_told_to_its_owner(contac
     services.registration_request(
         name="示例·另一园区", credit_code=credit_code(8802), applicant_type="provincial_park", affiliation="city",
         ministry=None, province=city.province, city=city, contact_name="王某", email=ADDRESS.upper(),
-        password="Navigate-2026")
+        password="Navigate-2026", privacy_version=RULES_VERSION)
     assert [(m.to, m.subject) for m in mailoutbox] == [([ADDRESS.lower()],
                                                          "You already have an account on the portal")]
     with pytest.raises(PortalError) as refused:  # and the database refuses a second account of the address

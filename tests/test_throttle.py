@@ -118,7 +118,8 @@ def registration(email, code_seed):
     return {"name": f"示例·限流园区{code_seed}", "credit_code": credit_code(9000 + code_seed),
             "applicant_type": "provincial_park", "affiliation": "city",
             "province": Province.objects.get(code="320000").pk, "city": City.objects.get(code="320500").pk,
-            "contact_name": "王联络", "email": email, "password1": "Navigate-2026", "password2": "Navigate-2026"}
+            "contact_name": "王联络", "email": email, "password1": "Navigate-2026", "password2": "Navigate-2026",
+            "privacy": "on"}
 
 
 def test_registrations_from_one_address_are_limited(db, counters):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from applications import services
 from applications.models import Application, StaffMember
 from navportal.errors import PortalError
+from navportal.privacy_rules import RULES_VERSION
 from tests.conftest import read_rows, version_of
 
 
@@ -20,6 +21,8 @@ from tests.conftest import read_rows, version_of
 def draft(applicant, call):
     application = services.application_start(actor=applicant, call=call)
     services.application_pledge(actor=applicant, application_id=application.pk)
+    # The personal information rules acknowledged already (their own tests: tests/test_privacy_rules.py).
+    Application.objects.filter(pk=application.pk).update(privacy_version=RULES_VERSION)
     return Application.objects.get(pk=application.pk)
 
 
@@ -107,7 +110,8 @@ def test_the_valid_cells_of_the_table_are_stored_and_refused_ones_stay_in_the_fo
 
 def test_a_table_refused_as_a_whole_is_kept_as_it_was_and_the_page_says_so(english, client, applicant, draft):
     services.application_save_section(actor=applicant, application_id=draft.pk, section_key="department",
-                                      values={}, rows=[{"name": "张三"}], lock_version=draft.lock_version)
+                                      values={}, rows=[{"name": "张三"}], lock_version=draft.lock_version,
+                                      privacy_version=RULES_VERSION)
     client.force_login(applicant)
     response = client.post(section_url(draft, "department"), rows_data(
         "staff", [{"name": f"人员{i}"} for i in range(201)], lock_version=version_of(draft),
@@ -145,7 +149,7 @@ def test_the_place_is_stored_in_pairs(english, client, applicant, draft):
 def test_the_service_refuses_negative_amounts(applicant, draft, section_key, values):
     with pytest.raises(PortalError) as exc:
         services.application_save_section(actor=applicant, application_id=draft.pk, section_key=section_key,
-                                          values=values, lock_version=draft.lock_version)
+                                          values=values, lock_version=draft.lock_version, privacy_version=RULES_VERSION)
     assert exc.value.code == "invalid" and "不能为负数" in exc.value.message
 
 
@@ -154,7 +158,7 @@ def test_the_service_refuses_years_out_of_sense(applicant, draft, years):
     with pytest.raises(PortalError) as exc:
         services.application_save_section(actor=applicant, application_id=draft.pk, section_key="department",
                                           values={}, rows=[{"name": "张三", "years": years}],
-                                          lock_version=draft.lock_version)
+                                          lock_version=draft.lock_version, privacy_version=RULES_VERSION)
     assert "0 至 60" in exc.value.message
     assert not StaffMember.objects.exists()
 

@@ -14,6 +14,7 @@ from applications import services
 from applications.enums import State
 from applications.models import Application, ApplicationVersion
 from applications.selectors import ApplicationContent, content_fingerprint
+from navportal.privacy_rules import RULES_VERSION
 from review import services as review_services
 from tests.conftest import resealed, version_of
 
@@ -95,7 +96,8 @@ def test_the_kept_pdf_is_the_version_as_submitted_not_as_edited_since(
     review_services.application_return(actor=reviewers["province_js"], application_id=application.pk,
                                        reason="请补充材料", sections=["plan"])
     services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
-                                      values={"plan_goals": "修改后的建设目标"}, lock_version=version_of(application))
+                                      values={"plan_goals": "修改后的建设目标"}, lock_version=version_of(application),
+                                      privacy_version=RULES_VERSION)
     edited = ApplicationContent(Application.objects.get(pk=application.pk)).fingerprint
     assert edited != first
 

@@ -8,13 +8,14 @@ from applications.models import Organisation, OrganisationTransfer, PendingRegis
 from navportal.demo.content import credit_code
 from navportal.identifiers import users_by_email
 from navportal.models import AuditEvent, City, Ministry, Province, Role, User
+from navportal.privacy_rules import RULES_VERSION
 
 
 def form(**overrides):
     data = {"name": "示例·新园区", "credit_code": credit_code(7), "applicant_type": "provincial_park",
             "affiliation": "city", "province": Province.objects.get(code="320000").pk,
             "city": City.objects.get(code="320500").pk, "contact_name": "王联络", "email": "Wang@Example.cn",
-            "password1": "Navigate-2026", "password2": "Navigate-2026"}
+            "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"}
     return {**data, **overrides}
 
 
@@ -145,9 +146,9 @@ def test_a_registration_racing_another_of_the_same_code_gets_a_message_not_an_er
     values = dict(name="示例", credit_code=credit_code(8), applicant_type="institution", affiliation="city",
                   ministry=None, province=Province.objects.get(code="320000"), city=City.objects.get(code="320500"),
                   contact_name="王", password="Navigate-2026")
-    services.organisation_register(email="a@example.cn", **values)
+    services.organisation_register(email="a@example.cn", **values, privacy_version=RULES_VERSION)
     with pytest.raises(PortalError) as exc:  # the form's check came too late: the database decides
-        services.organisation_register(email="b@example.cn", **values)
+        services.organisation_register(email="b@example.cn", **values, privacy_version=RULES_VERSION)
     assert exc.value.code == "duplicate"
     assert Organisation.objects.count() == 1 and not users_by_email("b@example.cn").exists()
 
@@ -179,6 +180,7 @@ def test_a_known_code_is_answered_by_mail_with_a_transfer_link_that_takes_the_do
     assert (transfer.organisation_id, transfer.status, transfer.requester.email, transfer.requester.is_active) == (
         owner.organisation_id, TransferStatus.PENDING, "taker@example.cn", False)
     assert transfer.requester.username.startswith("contact-")
+    assert transfer.requester.privacy_version == RULES_VERSION  # the rules the registration form acknowledged
     assert sorted(transfer.documents.values_list("kind", flat=True)) == sorted(DocumentKind.values)
     # The bureau that verifies the park (Jiangsu's province: a provincial park) is the one the request is for.
     from applications import organisations

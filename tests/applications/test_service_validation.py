@@ -15,6 +15,7 @@ from applications.validators import MAX_ROWS
 from navportal.demo.content import credit_code, service_rows, staff_rows
 from navportal.errors import PortalError
 from navportal.models import City, Ministry, Province, User
+from navportal.privacy_rules import RULES_VERSION
 from navportal.text import validate_multi_line, validate_single_line
 from tests.conftest import read_rows, version_of
 
@@ -68,7 +69,7 @@ REFUSED_REGISTRATIONS = {
 @pytest.mark.parametrize("case", REFUSED_REGISTRATIONS)
 def test_registration_refuses_what_the_form_refuses_and_creates_nothing(case):
     with pytest.raises(PortalError) as exc:
-        services.organisation_register(**registration(**REFUSED_REGISTRATIONS[case]()))
+        services.organisation_register(**registration(**REFUSED_REGISTRATIONS[case]()), privacy_version=RULES_VERSION)
     assert exc.value.code == "invalid"
     assert not Organisation.objects.exists()
     assert not User.objects.filter(role="applicant").exists()
@@ -78,10 +79,11 @@ def test_registration_refuses_what_the_form_refuses_and_creates_nothing(case):
 def test_registration_names_the_field_and_gives_the_forms_message():
     name = "示例\n园区"
     with pytest.raises(PortalError) as exc:
-        services.organisation_register(**registration(name=name))
+        services.organisation_register(**registration(name=name), privacy_version=RULES_VERSION)
     assert exc.value.message == f"“{label(Organisation, 'name')}”：{text_error(validate_single_line, name)}"
     with pytest.raises(PortalError) as exc:
-        services.organisation_register(**registration(city=City.objects.get(code="330100")))
+        services.organisation_register(**registration(city=City.objects.get(code="330100")),
+                                       privacy_version=RULES_VERSION)
     assert exc.value.message == f"“{label(Organisation, 'city')}”：所选地市不属于所选省份。"
 
 
@@ -90,7 +92,8 @@ def test_registration_stores_what_the_form_would():
     moe = Ministry.objects.get(code="moe")
     user = services.organisation_register(**registration(
         name="  示例·新园区 ", credit_code=" " + credit_code(7).lower(), contact_name=" 王联络 ",
-        email="Wang@Example.CN", ministry=moe))  # a ministry is dropped unless the unit is ministry-affiliated
+        email="Wang@Example.CN", ministry=moe),  # a ministry is dropped unless the unit is ministry-affiliated
+        privacy_version=RULES_VERSION)
     org = user.organisation
     assert (org.name, org.credit_code, org.ministry, user.display_name, user.email) == (
         "示例·新园区", credit_code(7), None, "王联络", "wang@example.cn")
@@ -116,12 +119,15 @@ def test_the_registration_form_shows_the_services_message(client):
 def draft(applicant, call):
     application = services.application_start(actor=applicant, call=call)
     services.application_pledge(actor=applicant, application_id=application.pk)
+    # The personal information rules acknowledged already (their own tests: tests/test_privacy_rules.py).
+    Application.objects.filter(pk=application.pk).update(privacy_version=RULES_VERSION)
     return Application.objects.get(pk=application.pk)
 
 
 def save(user, application, section_key, values=None, rows=None):
     return services.application_save_section(actor=user, application_id=application.pk, section_key=section_key,
-                                             values=values or {}, rows=rows, lock_version=version_of(application))
+                                             values=values or {}, rows=rows, lock_version=version_of(application),
+                                             privacy_version=RULES_VERSION)
 
 
 def snapshot(application):

@@ -13,6 +13,7 @@ from applications.enums import Route, State
 from applications.models import Application, ApplicationVersion
 from navportal.errors import PortalError
 from navportal.models import AuditEvent, Message, Province
+from navportal.privacy_rules import RULES_VERSION
 from review.models import ProvinceDeadline
 from tests.conftest import version_of
 from tests.mail_helpers import deliver_mail
@@ -51,7 +52,8 @@ def test_sections_stay_closed_until_the_pledge(applicant, call):
     application = services.application_start(actor=applicant, call=call)
     with pytest.raises(PortalError) as exc:
         services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
-                                          values={"plan_goals": "x"}, lock_version=application.lock_version)
+                                          values={"plan_goals": "x"}, lock_version=application.lock_version,
+                                          privacy_version=RULES_VERSION)
     assert exc.value.code == "pledge"
 
 
@@ -61,7 +63,7 @@ def test_draft_saves_without_required_checks_and_bumps_the_version(applicant, ca
     before = version_of(application)
     saved = services.application_save_section(
         actor=applicant, application_id=application.pk, section_key="plan", values={"plan_goals": "目标"},
-        lock_version=before)
+        lock_version=before, privacy_version=RULES_VERSION)
     assert saved.lock_version == before + 1
     stored = Application.objects.get(pk=application.pk)
     assert (stored.plan_goals, stored.plan_demand, stored.sections_saved) == ("目标", "", ["plan"])
@@ -72,10 +74,12 @@ def test_a_save_from_an_older_copy_is_refused_and_overwrites_nothing(applicant, 
     services.application_pledge(actor=applicant, application_id=application.pk)
     opened_in_both_tabs = version_of(application)
     services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
-                                      values={"plan_goals": "first tab"}, lock_version=opened_in_both_tabs)
+                                      values={"plan_goals": "first tab"}, lock_version=opened_in_both_tabs,
+                                      privacy_version=RULES_VERSION)
     with pytest.raises(PortalError) as exc:
         services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
-                                          values={"plan_goals": "second tab"}, lock_version=opened_in_both_tabs)
+                                          values={"plan_goals": "second tab"}, lock_version=opened_in_both_tabs,
+                                          privacy_version=RULES_VERSION)
     assert exc.value.code == "stale"
     assert Application.objects.get(pk=application.pk).plan_goals == "first tab"
 
@@ -139,7 +143,8 @@ def test_submitted_application_cannot_be_edited(applicant, submitted):
     application = submitted(applicant)
     with pytest.raises(PortalError) as exc:
         services.application_save_section(actor=applicant, application_id=application.pk, section_key="plan",
-                                          values={"plan_goals": "late"}, lock_version=application.lock_version)
+                                          values={"plan_goals": "late"}, lock_version=application.lock_version,
+                                          privacy_version=RULES_VERSION)
     assert exc.value.code == "state"
 
 

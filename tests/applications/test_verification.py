@@ -54,7 +54,7 @@ def form(**overrides):
     data = {"name": "示例·新园区", "credit_code": credit_code(7), "applicant_type": "provincial_park",
             "affiliation": "city", "province": Province.objects.get(code="320000").pk,
             "city": City.objects.get(code="320500").pk, "contact_name": "王联络", "email": "wang@example.cn",
-            "password1": "Navigate-2026", "password2": "Navigate-2026"}
+            "password1": "Navigate-2026", "password2": "Navigate-2026", "privacy": "on"}
     return {**data, **overrides}
 
 

@@ -15,6 +15,7 @@ from applications.enums import AttachmentKind, State
 from applications.models import Application, Attachment
 from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent, Province
+from navportal.privacy_rules import RULES_VERSION
 from review.models import Call, ProvinceDeadline
 from tests.conftest import PASSWORD, make_applicant, read_rows, version_of
 
@@ -27,6 +28,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 def draft(applicant, call):
     application = services.application_start(actor=applicant, call=call)
     services.application_pledge(actor=applicant, application_id=application.pk)
+    # The personal information rules acknowledged already (their own tests: tests/test_privacy_rules.py).
+    Application.objects.filter(pk=application.pk).update(privacy_version=RULES_VERSION)
     return Application.objects.get(pk=application.pk)
 
 
@@ -187,7 +190,8 @@ def test_a_flagged_section_needs_attention_until_it_is_saved_again(client, appli
     assert statuses() == {**dict.fromkeys(statuses(), "complete"), "basic": "needs_attention"}
     values = {f: getattr(Application.objects.get(pk=application.pk), f) for f in ("name", "address")}
     services.application_save_section(actor=applicant, application_id=application.pk, section_key="basic",
-                                      values=values, lock_version=version_of(application))
+                                      values=values, lock_version=version_of(application),
+                                      privacy_version=RULES_VERSION)
     assert set(statuses().values()) == {"complete"}
     assert Application.objects.get(pk=application.pk).flagged_sections == []
 

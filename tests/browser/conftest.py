@@ -293,4 +293,7 @@ def register(page, *, name, code, applicant_type, province, city, contact_name, 
     page.fill("[name=email]", email)
     page.fill("[name=password1]", password)
     page.fill("[name=password2]", password)
+    # The personal information rules, linked beside the box, open in a tab of their own (the form stays).
+    assert page.locator("main form a[href='/privacy/']").count() == 1
+    page.check("[name=privacy]")
     submit(page, "main form button[type=submit]")

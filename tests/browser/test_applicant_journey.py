@@ -153,6 +153,16 @@ def test_applicant_registers_fills_in_submits_and_city_consents(screen, live_ser
     basic = ["address", "postcode", "head_name", "contact_name", "contact_position", "contact_mobile",
              "contact_phone", "contact_email", "industry_fields"]
     fill_fields(page, values, basic)
+    # Names and telephone numbers are stored only once the personal information rules are acknowledged: without
+    # the tick nothing is saved, the summary leads to the box, and what was typed stays.
+    submit(page, SAVE)
+    summary = page.locator(".error-summary")
+    assert summary.locator("a[href='#id_privacy']").count() == 1
+    assert page.input_value("[name=contact_mobile]") == values["contact_mobile"], "typed values were lost"
+    assert Application.objects.get(pk=pk).contact_mobile == ""
+    assert page.locator("main form a[href='/privacy/']").count() == 1
+    picture(page, "section-basic-privacy")
+    page.check("[name=privacy]")
     # The page's script is meant to offer only the chosen province's cities; a stale page or a browser
     # without scripts can still send another one, which the server must refuse with the error summary.
     # The option is made selectable first, so the step works whether or not the filter is active.

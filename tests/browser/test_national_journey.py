@@ -59,6 +59,7 @@ def fill_objection(page, name, reasons):
     page.fill("[name=reasons]", reasons)
     page.fill("[name=signature]", name)
     page.check("[name=declaration]")
+    page.check("[name=privacy]")      # the personal information rules acknowledged
 
 
 def test_cnipa_rechecks_publishes_decides_and_confirms(page, browser, live_server, handed_in, cnipa, call):

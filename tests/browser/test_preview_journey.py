@@ -67,6 +67,7 @@ def test_objection_number_then_uphold_through_the_preview(browser, live_server, 
         public.fill("[name=signature]", "王某某")
         public.fill("[name=reasons]", "该园区所报服务次数与事实不符。")
         public.check("[name=declaration]")
+        public.check("[name=privacy]")
         submit(public, "main form button[type=submit]")
         assert Objection.objects.get().reference is None  # sent: no number until the address is confirmed
         visit(public, re.search(r"https?://\S+(/notice/objection/confirm/[\w-]+/)", deliver_mail()[-1].body).group(1))

@@ -13,6 +13,7 @@ from applications.models import Application
 from navportal.demo.content import TINY_PDF
 from navportal.errors import PortalError
 from navportal.models import AuditEvent
+from navportal.privacy_rules import RULES_VERSION
 from review import national, services
 from review.progress import units_over_quota
 from review.models import Notice, NoticeEntry, Objection, Package, RegistryEntry
@@ -129,7 +130,8 @@ def on_notice(cnipa, handed_in, call):
 
 def person(entry, **overrides):
     data = {"entry_id": entry.pk, "kind": "person", "name": "王某某", "phone": "13800000000",
-            "email": "wang@example.cn", "signature": "王某某", "reasons": "该园区服务次数与事实不符。"}
+            "email": "wang@example.cn", "signature": "王某某", "reasons": "该园区服务次数与事实不符。",
+            "privacy_version": RULES_VERSION}
     return {**data, **overrides}
 
 

@@ -55,7 +55,7 @@ def open_notice(cnipa, handed_in, call):
 
 def form_data(**overrides):
     data = {"kind": "person", **OBJECTOR, "signature": OBJECTOR["name"], "declaration": "on",
-            "reasons": "该基地的服务次数与事实不符。"}
+            "reasons": "该基地的服务次数与事实不符。", "privacy": "on"}
     return {**data, **overrides}
 
 

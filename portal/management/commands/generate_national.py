@@ -50,6 +50,7 @@ from applications.workflow import FIRST_STATE, route_for
 from navportal import seals
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
 from navportal.models import AuditEvent, AuditHead, City, Ministry, Province, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from navportal.references import references_reserve
 from review.models import (
     OBJECTION_SERIES, Call, Notice, NoticeEntry, Objection, ObjectionDecision, ObjectorKind, Package, PackageStatus, ProvinceDeadline,
@@ -368,6 +369,7 @@ class Command(BaseCommand):
                 affiliation=org.affiliation, ministry=org.ministry, province=org.province, city=org.city,
                 state=state, route="" if state == State.DRAFT else route, lock_version=rng.randint(9, 14),
                 contact_email=user.email, sections_saved=SECTION_KEYS[:2] if partial else SECTION_KEYS,
+                privacy_version=RULES_VERSION, privacy_acknowledged_at=call.opens_at + window * 0.2,
                 pledged_at=call.opens_at + window * rng.uniform(0.0, 0.2))
             for name, value in values.items():
                 if not partial or name in SECTIONS[0].fields or name in SECTIONS[1].fields:

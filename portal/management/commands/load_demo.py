@@ -30,6 +30,7 @@ from navportal.demo.content import TINY_PDF, complete_values, credit_code, servi
 from navportal.administration import account_request_create
 from navportal.identifiers import is_email, opaque_username, users_by_email
 from navportal.models import AccountRequest, City, Ministry, Province, Role, User
+from navportal.privacy_rules import RULES_VERSION
 from navportal.second_factor import needs_second_factor
 from portal.models import BureauContact
 from portal.services import contact_save
@@ -236,12 +237,12 @@ class Command(BaseCommand):
         # Each objector confirms the e-mail address by the link mailed (as they would): only then does it count.
         sent = national.objection_submit(
             entry_id=first.pk, kind="person", name="张某某（示例）", phone="13800000000", email="objector@example.cn",
-            signature="张某某（示例）", reasons="该单位所报服务案例与实际不符。（示例）")
+            signature="张某某（示例）", reasons="该单位所报服务案例与实际不符。（示例）", privacy_version=RULES_VERSION)
         dismissed = national.objection_confirm(token=sent.confirmation_token)
         sent = national.objection_submit(
             entry_id=second.pk, kind="organisation", name="某某科技有限公司（示例）", phone="025-00000000",
             email="legal@example.cn", reasons="该园区专职人员数量存疑。（示例）",
-            letter=SimpleUploadedFile("异议函（示例）.pdf", TINY_PDF, "application/pdf"))
+            letter=SimpleUploadedFile("异议函（示例）.pdf", TINY_PDF, "application/pdf"), privacy_version=RULES_VERSION)
         national.objection_confirm(token=sent.confirmation_token)
         national.objection_decide(actor=cnipa, objection_id=dismissed.pk, decision="dismissed",
                                   note="经核实，所报服务案例属实，异议不成立。（示例）")
@@ -285,7 +286,8 @@ class Command(BaseCommand):
             rows = {"staff": staff_rows(6), "services": service_rows(6)}.get(section.rows)
             services.application_save_section(
                 actor=user, application_id=application.pk, section_key=section.key,
-                values={f: values[f] for f in section.fields if f in values}, rows=rows, lock_version=version)
+                values={f: values[f] for f in section.fields if f in values}, rows=rows, lock_version=version,
+                privacy_version=RULES_VERSION)
         if stage == "partial":
             return
         claim = {"submitted-local-base": AttachmentKind.LOCAL_BASE_DOCUMENT,
