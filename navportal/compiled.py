@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models.query import get_related_populators
 
+from .dbfeatures import prepared_statements
+
 # Stands for the value while the SQL is compiled; found again among the compiled parameters. An integer no primary
 # key reaches, and no other parameter of a query here equals.
 PLACEHOLDER = -7_340_275_013_001
@@ -58,7 +60,7 @@ class CompiledQuery:
         return self._compile(using)[2]
 
     def _execute(self, cursor, connection, sql, args):
-        if connection.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True):
+        if not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True) or not prepared_statements(connection):
             cursor.execute(sql, args)
             return
         # One PostgreSQL session is one raw connection with one backend process; a statement prepared in it lives
