@@ -85,8 +85,10 @@ def backup(target):
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     dump = target / "db.dump"
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}"], check=True,
-                   env=_pg_env(connection.settings_dict), capture_output=True)
+    dumped = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}"],
+                            env=_pg_env(connection.settings_dict), capture_output=True, text=True)
+    if dumped.returncode != 0:
+        raise RuntimeError(f"pg_dump failed: {dumped.stderr.strip()[:500]}")
     archive = target / "uploads.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         if upload_root().exists():

@@ -275,7 +275,8 @@ def _major(version_line):
 def client_tools_problems(connection, env, tools):
     """Why the client `tools` (of pg_dump, pg_restore, createdb, dropdb) cannot serve `connection`'s database with
     the PATH of `env`: those missing from it, and a pg_dump or pg_restore older than the server (pg_dump refuses to
-    dump a newer server; pg_restore cannot read the archive of a pg_dump of the server's version). Empty when they
+    dump a newer server; pg_restore cannot read the archive of a pg_dump of the server's version). A version the
+    tool does not give as PostgreSQL's do is not compared (the tool then answers for itself). Empty when they
     can."""
     absent = [tool for tool in tools if not shutil.which(tool, path=env.get("PATH"))]
     if absent:
@@ -286,7 +287,7 @@ def client_tools_problems(connection, env, tools):
     for tool in set(tools) & {"pg_dump", "pg_restore"}:
         line = subprocess.run([tool, "--version"], env=env, capture_output=True, text=True).stdout.strip()
         major = _major(line)
-        if major is None or major < server:
-            problems.append(f"{tool} is {line or 'of an unknown version'}, older than the server (version "
-                            f"{server}): install the client tools of the server's version or newer")
+        if major is not None and major < server:
+            problems.append(f"{tool} is {line}, older than the server (version {server}): install the client "
+                            f"tools of the server's version or newer")
     return sorted(problems)
