@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
@@ -71,7 +72,11 @@ def file_checksums(root):
 def refusal(env, tools):
     """Why a backup or a restore drill cannot run on this database with the client `tools` found on `env`'s PATH
     (one line each), or an empty list."""
-    if not postgresql_path(connection):
+    try:
+        server = postgresql_path(connection)
+    except ImproperlyConfigured as refused:  # a server database lacking a feature the portal needs
+        return [str(refused)]
+    if not server:
         return ["backups are taken from PostgreSQL or a PostgreSQL-compatible database (DATABASE_URL=postgres://…)"]
     return client_tools_problems(connection, env, tools)
 

@@ -12,8 +12,9 @@ Only for a query whose SQL depends on nothing but its one value, or on nothing a
 the queue's choices, the final list's confirmed notices) — no clock, no language, no settings read while it is
 built: the SQL is kept for the life of the process.
 
-On PostgreSQL the statement is also prepared, once per database session (PREPARE … EXECUTE): PostgreSQL then plans
-the four joins and two subqueries once instead of on every request (measured: 0.53 → 0.09 ms a run). A pooler in
+On PostgreSQL (and a compatible database that takes PREPARE: navportal.dbfeatures) the statement is also prepared,
+once per database session (PREPARE … EXECUTE): PostgreSQL then plans the four joins and two subqueries once
+instead of on every request (measured: 0.53 → 0.09 ms a run). A pooler in
 front of PostgreSQL that hands a session's statements to another session (PgBouncer in transaction mode) breaks
 prepared statements: set DATABASE_PREPARED_STATEMENTS=0 there (docs/deployment.md).
 """
