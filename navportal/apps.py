@@ -19,3 +19,11 @@ class NavportalConfig(AppConfig):
         from .keys import keyring
 
         keyring()  # and the keys are there and well-formed (navportal.keys), or it does not start either
+
+        from django.core import checks
+
+        from .dbfeatures import check_database
+
+        # A server database that lacks what the portal needs is refused before `migrate` touches it (the WSGI
+        # start, which runs no checks, refuses it in navportal.wsgi).
+        checks.register(check_database, checks.Tags.database)

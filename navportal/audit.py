@@ -6,6 +6,7 @@ import json
 from django.db import connections, transaction
 from django.utils import timezone
 
+from .dbfeatures import postgresql_path
 from .keys import keyring
 from .models import AuditEvent, AuditHead, AuditResult
 
@@ -70,7 +71,7 @@ def audit_verify():
 def _allow_rechain(connection):
     # The PostgreSQL trigger lets the chain's own columns (prev_hash, hash, key_id) change while this is set, for
     # the rest of the transaction; anything else in a row stays refused. Without the key a re-chain is detected.
-    if connection.vendor == "postgresql":
+    if postgresql_path(connection):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL navportal.rechain = 'on'")
 

@@ -4,6 +4,9 @@ A backup is a folder: `db.dump` (pg_dump, custom format), `uploads.tar.gz` (the 
 `manifest.json` with the SHA-256 of both, the row count of every table and the SHA-256 of every uploaded
 file. The drill restores it into an empty PostgreSQL database and proves it whole: checksums, migrations,
 row counts, the audit chain, and every file.
+
+Both run on PostgreSQL or a compatible database (navportal.dbfeatures), with the PostgreSQL client tools on PATH:
+without them, or with ones too old for the server, they refuse before doing anything, saying which.
 """
 
 import hashlib
@@ -17,8 +20,11 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
+
+from .dbfeatures import client_tools_problems, postgresql_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,15 +69,31 @@ def file_checksums(root):
     return {str(path.relative_to(root)): sha256(path) for path in sorted(root.rglob("*")) if path.is_file()}
 
 
+def refusal(env, tools):
+    """Why a backup or a restore drill cannot run on this database with the client `tools` found on `env`'s PATH
+    (one line each), or an empty list."""
+    try:
+        server = postgresql_path(connection)
+    except ImproperlyConfigured as refused:  # a server database lacking a feature the portal needs
+        return [str(refused)]
+    if not server:
+        return ["backups are taken from PostgreSQL or a PostgreSQL-compatible database (DATABASE_URL=postgres://…)"]
+    return client_tools_problems(connection, env, tools)
+
+
 def backup(target):
-    """Write a backup of the current database and uploads into the folder `target`; return the manifest."""
-    if connection.vendor != "postgresql":
-        raise RuntimeError("backups are taken from PostgreSQL (DATABASE_URL=postgres://…)")
+    """Write a backup of the current database and uploads into the folder `target`; return the manifest.
+    RuntimeError, before anything is written, when refusal() names a reason."""
+    problems = refusal(_pg_env(connection.settings_dict), ["pg_dump"])
+    if problems:
+        raise RuntimeError("; ".join(problems))
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     dump = target / "db.dump"
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}"], check=True,
-                   env=_pg_env(connection.settings_dict), capture_output=True)
+    dumped = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}"],
+                            env=_pg_env(connection.settings_dict), capture_output=True, text=True)
+    if dumped.returncode != 0:
+        raise RuntimeError(f"pg_dump failed: {dumped.stderr.strip()[:500]}")
     archive = target / "uploads.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         if upload_root().exists():
@@ -87,15 +109,19 @@ def restore_drill(source, scratch_name, key_file=None):
 
     The keys are not in the backup (navportal.keys): `key_file` names the key file kept apart from it, with which the
     restored audit chain is verified (default: the keys this process is configured with). Returns a list of problems
-    (empty when the drill passed). The scratch database is dropped at the end.
+    (empty when the drill passed; the reasons of refusal() when it cannot run). The scratch database is dropped at
+    the end.
     """
+    env = _pg_env(connection.settings_dict, "postgres")
+    problems = refusal(env, ["dropdb", "createdb", "pg_restore"])
+    if problems:
+        return problems
     source = Path(source)
     manifest = json.loads((source / "manifest.json").read_text())
     problems = [f"{name}: checksum differs" for name in ("db.dump", "uploads.tar.gz")
                 if sha256(source / name) != manifest[name]]
     if problems:
         return problems
-    env = _pg_env(connection.settings_dict, "postgres")
     subprocess.run(["dropdb", "--if-exists", scratch_name], env=env, check=True, capture_output=True)
     subprocess.run(["createdb", scratch_name], env=env, check=True, capture_output=True)
     try:

@@ -46,6 +46,7 @@ from django.db import migrations, models, transaction
 from django.db.models.lookups import Exact, IsNull
 
 from .crypto import TamperedError
+from .dbfeatures import postgresql_path
 from .keys import keyring
 
 PREFIX = "sm4"
@@ -337,9 +338,9 @@ def _batches(queryset, batch):
 
 
 def _checked_now(schema_editor):
-    """On PostgreSQL, run the foreign keys' deferred checks of the rows just written now: the migration's next
-    ALTER TABLE of the same table is refused while they are pending."""
-    if schema_editor.connection.vendor == "postgresql":
+    """On PostgreSQL (or a compatible database), run the foreign keys' deferred checks of the rows just written now:
+    the migration's next ALTER TABLE of the same table is refused while they are pending."""
+    if postgresql_path(schema_editor.connection):
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 

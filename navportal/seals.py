@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import migrations, models, transaction
 from django.utils.translation import gettext as _
 
+from .dbfeatures import postgresql_path
 from .keys import UnknownKeyError, keyring
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,8 @@ def cached_verdicts(rows, verify_row):
 
 def epoch_trigger(table):
     """The RunPython operation of a migration that makes the database move `table`'s content_epoch with every
-    UPDATE of a row, whatever the UPDATE says of it (it cannot be set back), on PostgreSQL and SQLite."""
+    UPDATE of a row, whatever the UPDATE says of it (it cannot be set back), on PostgreSQL (or a compatible
+    database) and SQLite."""
     name = f"{table}_epoch_own"
     postgres = f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
@@ -168,16 +170,17 @@ def epoch_trigger(table):
     sqlite = f"""CREATE TRIGGER {name} AFTER UPDATE ON {table} BEGIN
         UPDATE {table} SET content_epoch = OLD.content_epoch + 1 WHERE id = NEW.id; END"""
     return migrations.RunPython(
-        per_vendor(postgres, [sqlite]),
-        per_vendor(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();",
+        per_database(postgres, [sqlite]),
+        per_database(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();",
                    [f"DROP TRIGGER IF EXISTS {name}"]))
 
 
-def per_vendor(postgres, sqlite):
-    """A migration's RunPython function executing `postgres` (one script) on PostgreSQL, or `sqlite` (statements, one
-    at a time: SQLite executes one per call) on SQLite; nothing on another database."""
+def per_database(postgres, sqlite):
+    """A migration's RunPython function executing `postgres` (one script) on PostgreSQL or a compatible database
+    (navportal.dbfeatures.postgresql_path: refused, naming what is missing, on one that lacks a feature), or
+    `sqlite` (statements, one at a time: SQLite executes one per call) on SQLite."""
     def execute(apps, schema_editor):
-        for statement in {"postgresql": [postgres], "sqlite": sqlite}.get(schema_editor.connection.vendor, []):
+        for statement in [postgres] if postgresql_path(schema_editor.connection) else sqlite:
             schema_editor.execute(statement)
     return execute
 

@@ -149,6 +149,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}
 elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…) or SQLite (sqlite:///…)")
+# A PostgreSQL-compatible server (KingbaseES, openGauss) is reached through its vendor's Django backend, named here
+# by its module; DATABASE_URL still gives the server, the database and the account in postgres:// form. Whether the
+# server can do what the portal needs is checked at start-up (navportal.dbfeatures, docs/deployment.md).
+_engine = os.environ.get("DATABASE_ENGINE", "")
+if _engine:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_ENGINE names the backend of a PostgreSQL-compatible server: DATABASE_URL "
+                                   "must then be a postgres:// URL")
+    DATABASES["default"]["ENGINE"] = _engine
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Seconds a worker keeps its database connection between requests (0: a new connection per request, as in
 # development). Production sets it (docs/deployment.md); the health check replaces a connection that died.

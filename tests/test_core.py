@@ -38,6 +38,7 @@ def test_development_defaults_need_no_variable():
     ({"DEBUG": "0", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "portal.example.cn"}, "NAVPORTAL_KEY_FILE"),
     ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
     ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+    ({"DATABASE_URL": "sqlite:///x.sqlite3", "DATABASE_ENGINE": "tests.dbbackends.kingbase"}, "DATABASE_ENGINE"),
     ({"CACHE_URL": "memcached://127.0.0.1:11211"}, "CACHE_URL"),
     ({"EMAIL_HOST": "smtp.example.cn", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),
 ])

@@ -3,10 +3,13 @@
 - An audit row can never be updated, and deleted only once older than the retention period (180 days,
   网络安全法 Art. 21) — the purge command's job.
 - A submitted application (any state but draft) can never be deleted.
-SQLite has no such triggers here; the models refuse the same in Python.
+SQLite has no such triggers here; the models refuse the same in Python. A PostgreSQL-compatible database gets
+them whatever its backend's vendor name (navportal.dbfeatures).
 """
 
 from django.db import migrations
+
+from navportal.dbfeatures import postgresql_path
 
 RETENTION_DAYS = 180
 
@@ -48,12 +51,12 @@ DROP FUNCTION IF EXISTS applications_keep_submitted();
 
 
 def up(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if postgresql_path(schema_editor.connection):
         schema_editor.execute(POSTGRES_UP)
 
 
 def down(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if postgresql_path(schema_editor.connection):
         schema_editor.execute(POSTGRES_DOWN)
 
 

@@ -9,6 +9,7 @@ an unkeyed SHA-256, which anyone able to write to the database could recompute f
 
 from django.db import migrations, models
 
+from navportal.dbfeatures import postgresql_path
 from navportal.migrations._audit_trigger import POSTGRES_PROTECT, POSTGRES_PROTECT_V1
 
 
@@ -16,7 +17,7 @@ def rechain(apps, schema_editor):
     from navportal.audit import audit_rechain, legacy_sha256
 
     connection = schema_editor.connection
-    if connection.vendor == "postgresql":
+    if postgresql_path(connection):
         schema_editor.execute(POSTGRES_PROTECT)
     models = {"event_model": apps.get_model("navportal", "AuditEvent"),
               "head_model": apps.get_model("navportal", "AuditHead"), "using": connection.alias}
@@ -27,7 +28,7 @@ def rechain(apps, schema_editor):
 
 
 def back(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if postgresql_path(schema_editor.connection):
         schema_editor.execute(POSTGRES_PROTECT_V1)
 
 

@@ -5,7 +5,7 @@ see a change made by SQL at once (docs/cryptography.md)."""
 
 from django.db import migrations, models
 
-from navportal.seals import epoch_trigger, per_vendor
+from navportal.seals import epoch_trigger, per_database
 
 # An entry added, changed or deleted moves its notice's counter (the notice's own trigger moves it on from there).
 POSTGRES = """
@@ -43,5 +43,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField("notice", "content_epoch", models.BigIntegerField(default=0, editable=False)),
         epoch_trigger("review_notice"),
-        migrations.RunPython(per_vendor(POSTGRES, SQLITE), per_vendor(POSTGRES_DROP, SQLITE_DROP)),
+        migrations.RunPython(per_database(POSTGRES, SQLITE), per_database(POSTGRES_DROP, SQLITE_DROP)),
     ]

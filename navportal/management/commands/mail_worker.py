@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from post_office.lockfile import FileLock, FileLocked
 
+from navportal.dbfeatures import postgresql_path
 from navportal.mail import outbox_send
 
 # pg_try_advisory_lock's key: any number no other part of the portal uses ("navmail" in ASCII).
@@ -35,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, sleep=5, **options):
         self.stopping = False
         signal.signal(signal.SIGTERM, self._stop)
-        if connection.vendor == "postgresql":
+        if postgresql_path(connection):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_KEY])
                 (locked,) = cursor.fetchone()
