@@ -8,8 +8,6 @@ every cached rendering of the application is keyed on), appends the audit line i
 writes the notifications (the mails into the outbox) in the same transaction. No other code writes `state` or `lock_version`.
 """
 
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,25 +15,13 @@ from django.utils.translation import gettext as _
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role
-from navportal.notify import notify
+from navportal.notify import Tell, notify_all
 
 from .deadline_checks import UNREAD
 from .selectors import in_scope
 from .workflow import APPLICANT_DEADLINE, PACKAGE_DEADLINE, TRANSITIONS, allowed
 
-
-@dataclass(frozen=True)
-class Tell:
-    """A notification that goes with a change: the in-portal message and the mail's outbox row are written
-    with it (navportal.notify). subject, body and todo (what to do, by when) are lazy texts, written in each
-    recipient's language."""
-
-    recipients: object
-    subject: str
-    body: str
-    link: str = ""
-    todo: str = ""
-    reference: str | None = None  # the reference number to quote, when just given (else read by notify)
+__all__ = ["Tell", "application_transition", "check_deadline", "check_transition"]
 
 
 def check_transition(action, application, actor, *, target=None):
@@ -114,7 +100,5 @@ def application_transition(*, actor, application, action, target=None, changes=N
             audit_from, audit_to = audit_states or ("", "")
         audit_record(actor=actor, action=transition.audit, obj=application, from_state=audit_from,
                      to_state=audit_to, note=note)
-    for message in tell:
-        notify(message.recipients, subject=message.subject, body=message.body, link=message.link,
-               todo=message.todo, about=application, reference=message.reference)
+    notify_all(tell, about=application)
     return application
