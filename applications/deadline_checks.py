@@ -29,12 +29,22 @@ def applicant_window_message(window):
             % {"deadline": _moment(window.closes_at)})
 
 
-def check_applicant_window(application, now):
-    """Refuse unless the applicant may start, submit or take up the application again at `now`."""
+# check_applicant_window's default: the province's deadline is read there.
+UNREAD = object()
+
+
+def check_applicant_window(application, now, *, province_deadline=UNREAD):
+    """Refuse unless the applicant may start, submit or take up the application again at `now`.
+
+    province_deadline: the province's own deadline (review.selectors.province_deadline_for) when the caller has
+    read it already in the transaction under way — a submission checks its window before its content and again
+    in the one writer, and needs the row once; read here when not given."""
     from review import deadlines
     from review.selectors import province_deadline_for
 
-    window = deadlines.applicant_window(application.call, province_deadline_for(application), now)
+    if province_deadline is UNREAD:
+        province_deadline = province_deadline_for(application)
+    window = deadlines.applicant_window(application.call, province_deadline, now)
     if not window.is_open:
         raise PortalError(applicant_window_message(window), code="deadline")
 

@@ -10,6 +10,7 @@ import json
 from django.db.models import Q
 
 from navportal import seals
+from navportal.compiled import CompiledQuery
 from navportal.models import Role, User
 
 from .enums import Route, State
@@ -124,12 +125,23 @@ class ApplicationContent:
                                     attachments=self.attachments, fingerprint=self.fingerprint)
 
 
+def _versions(application_id):
+    from .models import ApplicationVersion
+
+    return ApplicationVersion.objects.filter(application_id=application_id).order_by("number").defer(
+        "data", "print_html")
+
+
+# An application's versions, read on every application page: the queryset compiled once (navportal.compiled).
+VERSIONS = CompiledQuery(_versions, "application_versions")
+
+
 def verified_versions(application):
     """The application's submitted versions, oldest first, without their content (read when used), each with
     `verdict`: its seal's, kept under the version's content epoch (navportal.seals.cached_verdicts: a change by
     SQL moves no version counter, but the database moves the epoch), else verified on the content read anew. One
     query, and one a version whose verdict is not kept."""
-    versions = list(application.versions.order_by("number").defer("data", "print_html"))
+    versions = VERSIONS.list(application.pk)
     verdicts = seals.cached_verdicts(versions, lambda version: type(version).objects.get(pk=version.pk).verify())
     for version in versions:
         version.verdict = verdicts[version.pk]

@@ -32,6 +32,7 @@ from navportal.notify import lazy_text
 from navportal.privacy_rules import RULES_VERSION, check_acknowledged
 from navportal.references import reference_take
 from navportal.rules import is_applicant
+from review.selectors import province_deadline_for
 
 from . import printing
 from .claims import claim_resets, document_resets
@@ -53,11 +54,12 @@ __all__ = ["applicant_deadline", "check_transition", "locked_application"]
 logger = logging.getLogger(__name__)
 
 
-def locked_application(actor, application_id):
+def locked_application(actor, application_id, *, related=()):
     """The application, row-locked, if the actor may see it; otherwise the same 404 as a missing one. Its call and
-    organisation, which most changes read (the deadline, the registration), come in the same query, unlocked."""
+    organisation, which most changes read (the deadline, the registration), come in the same query, unlocked, and
+    so do the `related` objects the caller names (`FOR UPDATE OF` the application alone)."""
     try:
-        return applications_for_user(actor).select_related("call", "organisation").select_for_update(
+        return applications_for_user(actor).select_related("call", "organisation", *related).select_for_update(
             of=("self",)).get(pk=application_id)
     except Application.DoesNotExist:
         raise PortalError(_("This application does not exist."), code="not_found") from None
@@ -405,6 +407,11 @@ def _fix_identity(application):
         affiliation=application.affiliation)
 
 
+# What a submission reads of the application's place: the eligibility rules (the city's province) and the frozen
+# document (the names).
+SUBMISSION_PLACE = ("province", "city", "ministry")
+
+
 def application_submit(*, actor, application_id):
     """Submit (or resubmit) the application and route it (SPEC §4).
 
@@ -416,10 +423,14 @@ def application_submit(*, actor, application_id):
     the content frozen as a new version, audit line, the applicant and the next reviewers notified.
     """
     with transaction.atomic():
-        application = locked_application(actor, application_id)
+        # The place, which the eligibility rules and the frozen document read, in the locking query.
+        application = locked_application(actor, application_id, related=SUBMISSION_PLACE)
         transition, _target = check_transition("submit", application, actor, target=State.PROVINCE_REVIEW)
         now = timezone.now()
-        check_deadline(transition, application, now=now)
+        # Checked here, before the content (a late applicant is told so, not what to complete), and again by the
+        # one writer below: the province's deadline read once, inside this transaction, for both.
+        province_deadline = province_deadline_for(application)
+        check_deadline(transition, application, now=now, province_deadline=province_deadline)
         # A provisional registration drafts but does not submit (SPEC §10): the message names what is missing
         # and which bureau verifies.
         blocker = submission_blocker(application.organisation)
@@ -449,6 +460,7 @@ def application_submit(*, actor, application_id):
         _fix_identity(application)
         application_transition(
             actor=actor, application=application, action="submit", target=target, now=now,
+            province_deadline=province_deadline,
             changes={"route": route, "submitted_at": now, "submit_failed_at": None, "returned_from": "",
                      "flagged_sections": []},
             note=f"version {number}, {reference}" + (f"; {note}" if note else ""),

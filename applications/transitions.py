@@ -8,8 +8,6 @@ every cached rendering of the application is keyed on), appends the audit line i
 writes the notifications (the mails into the outbox) in the same transaction. No other code writes `state` or `lock_version`.
 """
 
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,24 +15,13 @@ from django.utils.translation import gettext as _
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role
-from navportal.notify import notify
+from navportal.notify import Tell, notify_all
 
+from .deadline_checks import UNREAD
 from .selectors import in_scope
 from .workflow import APPLICANT_DEADLINE, PACKAGE_DEADLINE, TRANSITIONS, allowed
 
-
-@dataclass(frozen=True)
-class Tell:
-    """A notification that goes with a change: the in-portal message and the mail's outbox row are written
-    with it (navportal.notify). subject, body and todo (what to do, by when) are lazy texts, written in each
-    recipient's language."""
-
-    recipients: object
-    subject: str
-    body: str
-    link: str = ""
-    todo: str = ""
-    reference: str | None = None  # the reference number to quote, when just given (else read by notify)
+__all__ = ["Tell", "application_transition", "check_deadline", "check_transition"]
 
 
 def check_transition(action, application, actor, *, target=None):
@@ -57,12 +44,13 @@ def check_transition(action, application, actor, *, target=None):
     return transition, target
 
 
-def check_deadline(transition, application, *, package=None, now):
-    """The deadline of the transition's kind (the applicant's, or the bureau's package)."""
+def check_deadline(transition, application, *, package=None, now, province_deadline=UNREAD):
+    """The deadline of the transition's kind (the applicant's, or the bureau's package). province_deadline: the
+    province's own deadline, when the caller read it in this transaction (deadline_checks.check_applicant_window)."""
     from .deadline_checks import check_applicant_window, check_package_open
 
     if transition.deadline == APPLICANT_DEADLINE:
-        check_applicant_window(application, now)
+        check_applicant_window(application, now, province_deadline=province_deadline)
     elif transition.deadline == PACKAGE_DEADLINE and application.state in transition.package_states:
         if package is None:
             raise ValueError(f"{transition.action} from {application.state} needs the (locked) package")
@@ -70,14 +58,16 @@ def check_deadline(transition, application, *, package=None, now):
 
 
 def application_transition(*, actor, application, action, target=None, changes=None, note="", package=None,
-                           audit_states=None, tell=(), expected_version=None, now=None):
+                           audit_states=None, tell=(), expected_version=None, now=None, province_deadline=UNREAD):
     """Carry out `action` on `application`, which the caller has row-locked in the current transaction.
 
     target: where the application goes, for a transition with several targets (submit, unrecommend).
     changes: other fields to write with it ({field: value}). package: the recommending bureau's package, row-
     locked, for transitions that need it open. audit_states: (from, to) for the audit line of an in-place
     change (a claim's old and new status). tell: notifications. expected_version: the lock_version the actor's
-    page was opened at; a change made from an older copy is refused. Returns the application.
+    page was opened at; a change made from an older copy is refused. province_deadline: the province's own
+    deadline as the caller read it in this transaction (check_deadline), so that it is not read twice. Returns
+    the application.
 
     Errors (PortalError): forbidden (role), not_found (scope), state, stale, deadline or locked.
     """
@@ -85,7 +75,7 @@ def application_transition(*, actor, application, action, target=None, changes=N
         raise RuntimeError("application_transition runs inside the transaction that locked the application")
     now = now or timezone.now()
     transition, target = check_transition(action, application, actor, target=target)
-    check_deadline(transition, application, package=package, now=now)
+    check_deadline(transition, application, package=package, now=now, province_deadline=province_deadline)
     if expected_version is not None and expected_version != application.lock_version:
         raise PortalError(
             _("This application was saved elsewhere (another tab or another person) after you opened this "
@@ -110,7 +100,5 @@ def application_transition(*, actor, application, action, target=None, changes=N
             audit_from, audit_to = audit_states or ("", "")
         audit_record(actor=actor, action=transition.audit, obj=application, from_state=audit_from,
                      to_state=audit_to, note=note)
-    for message in tell:
-        notify(message.recipients, subject=message.subject, body=message.body, link=message.link,
-               todo=message.todo, about=application, reference=message.reference)
+    notify_all(tell, about=application)
     return application

@@ -36,7 +36,8 @@ PLACEHOLDER = -7_340_275_013_001
 class CompiledQuery:
     """`build(value)`: the queryset for `value` (evaluated once, with PLACEHOLDER); `name`: the statement's (unique
     among them). `.get(value)`: its one object, or None. A query of no value (`build` ignores its argument, and the
-    SQL holds no PLACEHOLDER): `.list()`, all its objects in its order."""
+    SQL holds no PLACEHOLDER): `.list()`, all its objects in its order; of one value: `.list(value)`, all the
+    objects for `value` (an application's versions)."""
 
     def __init__(self, build, name):
         self.build = build
@@ -93,11 +94,13 @@ class CompiledQuery:
             raise model.MultipleObjectsReturned(f"more than one {model.__name__} for {value!r}")
         return self._objects(model, compiler, rows, using)[0]
 
-    def list(self, using="default"):
-        """Every object of a query of no value, in its order."""
+    def list(self, value=None, using="default"):
+        """Every object of the query, in its order: of a query of no value, or of one for `value` (never None)."""
         model, compiler, sql, params, at = self._compile(using)
+        if (at is None) != (value is None):
+            raise ValueError("a query of one value is listed with .list(value), one of no value with .list()")
         if at is not None:
-            raise ValueError("a query of one value is read with .get(value)")
+            params = (*params[:at], value, *params[at + 1:])
         connection = connections[using]
         with connection.cursor() as cursor:
             self._execute(cursor, connection, sql, params)

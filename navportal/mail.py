@@ -25,7 +25,7 @@ sends the rows (django-post-office; why that library: docs/mail.md).
 """
 
 import logging
-import threading
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,10 +34,11 @@ from django.db.models import Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.core.mail.backends.base import BaseEmailBackend
 from post_office import mail as post_office_mail
-from post_office.backends import EmailBackend as PostOfficeBackend
 from post_office.models import STATUS, Email, Log
-from post_office.signals import email_queued
+from post_office.settings import get_message_id_enabled, get_message_id_fqdn
+from post_office.utils import parse_priority
 from post_office.validators import validate_email_with_name
 
 from .audit import audit_record
@@ -69,38 +70,53 @@ def header_problem(message):
     return ""
 
 
-_queued = threading.local()
-
-
-def _collect(sender, emails, **kwargs):
-    if getattr(_queued, "rows", None) is not None:
-        _queued.rows.extend(emails)
-
-
-email_queued.connect(_collect, sender=Email, dispatch_uid="navportal.mail.collect")
-
-
-class OutboxBackend(PostOfficeBackend):
-    """Django's mail API, writing a queued row of the outbox (post_office) per message; each message
-    learns its row (`message.outbox_email`)."""
+class OutboxBackend(BaseEmailBackend):
+    """Django's mail API, writing a queued row of the outbox (post_office) per message (outbox_write); each
+    message learns its row (`message.outbox_email`)."""
 
     def send_messages(self, email_messages):
-        accepted = []
-        for message in email_messages or ():
-            problem = header_problem(message)
-            if problem:
-                message.outbox_email = _refuse(message, problem)
-            else:
-                accepted.append(message)
-        if accepted:
-            _queued.rows = []
-            try:
-                super().send_messages(accepted)
-                for message, row in zip(accepted, _queued.rows):
-                    message.outbox_email = row
-            finally:
-                _queued.rows = None
-        return len(accepted)
+        rows = outbox_write(email_messages or ())
+        return len([row for row in rows if row.status == STATUS.queued])
+
+
+def outbox_write(messages):
+    """The outbox's rows of `messages` (Django EmailMessages), in their order: one INSERT for every message that
+    may be sent, and a failed row for each refused one (header_problem). Each message learns its row
+    (`message.outbox_email`).
+
+    The rows are what post_office's own backend writes — sender, recipients, subject, text, HTML alternative,
+    headers with Reply-To, the queue's priority, a Message-ID fixed now — without what its `create()` adds: a
+    statement per message, and the text already written compiled again as a Django template, which ate any
+    `{{`, `{%` or `{#` a name or a reason holds and failed the change on a stray one."""
+    messages = list(messages)
+    accepted = []
+    for message in messages:
+        problem = header_problem(message)
+        if message.attachments:
+            raise ValueError("the outbox keeps no attachments: link to the file in the portal instead")
+        if problem:
+            message.outbox_email = _refuse(message, problem)
+        else:
+            message.outbox_email = _queued_row(message)
+            accepted.append(message.outbox_email)
+    if accepted:
+        Email.objects.bulk_create(accepted)
+    return [message.outbox_email for message in messages]
+
+
+def _queued_row(message):
+    """The queued row of `message`, as post_office's backend would make it (validated as its save() does)."""
+    headers = dict(message.extra_headers or {})
+    if message.reply_to:
+        headers.setdefault("Reply-To", ", ".join(str(v) for v in message.reply_to))
+    html = next((content for content, mimetype in getattr(message, "alternatives", ()) if mimetype == "text/html"),
+                "")
+    row = Email(from_email=message.from_email, to=list(message.to), cc=list(message.cc), bcc=list(message.bcc),
+                subject=message.subject, message=message.body, html_message=html, headers=headers,
+                priority=parse_priority(None), status=STATUS.queued,
+                message_id=make_msgid(domain=get_message_id_fqdn()) if get_message_id_enabled() else None)
+    row.full_clean()
+    return row
 
 
 def _one_line(value):

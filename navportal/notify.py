@@ -14,9 +14,10 @@ before the commit never sends two mails that contradict each other.
 """
 
 import threading
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -91,20 +92,36 @@ def _topics():
     return current[1]
 
 
+def _replace_earlier(topics, keys):
+    """Take back the mails, and their in-portal messages, queued earlier in this transaction under `keys`
+    ((address, topic) each): a later notification about the same thing to the same person replaces them."""
+    from post_office.models import Email
+
+    earlier = [topics.pop(key) for key in dict.fromkeys(keys) if key in topics]
+    mails = [mail for mail, _messages in earlier if mail is not None]
+    messages = [pk for _mail, pks in earlier for pk in pks]
+    if mails:
+        Email.objects.filter(pk__in=mails).delete()
+    if messages:
+        Message.objects.filter(pk__in=messages).delete()
+
+
+def _outbox(mails):
+    """Write `mails` (Django EmailMessages) through the mail backend — the outbox (navportal.mail.OutboxBackend), in
+    one statement — and return each one's outbox row (None under another backend)."""
+    if mails:
+        get_connection().send_messages(mails)
+    return [getattr(mail, "outbox_email", None) for mail in mails]
+
+
 def queue_mail(message, *, topic=""):
     """Write `message` (a Django EmailMessage) to the outbox in the transaction under way, replacing a mail
     about the same `topic` to the same address queued earlier in it."""
-    from post_office.models import Email
-
     topics = _topics() if topic else None
     key = (tuple(message.to), topic)
-    if topics is not None and key in topics:
-        earlier_mail, earlier_messages = topics.pop(key)
-        if earlier_mail is not None:
-            Email.objects.filter(pk=earlier_mail).delete()
-        Message.objects.filter(pk__in=earlier_messages).delete()
-    message.send()
-    row = getattr(message, "outbox_email", None)
+    if topics is not None:
+        _replace_earlier(topics, [key])
+    [row] = _outbox([message])
     if topics is not None:
         topics[key] = (row.pk if row is not None else None, [])
     return row
@@ -125,6 +142,20 @@ def _read(text, user):
         return str(text)
 
 
+@dataclass(frozen=True)
+class Tell:
+    """A notification that goes with a change: the in-portal message and the mail's outbox row are written
+    with it. subject, body and todo (what to do, by when) are lazy texts, written in each recipient's
+    language."""
+
+    recipients: object
+    subject: str
+    body: str
+    link: str = ""
+    todo: str = ""
+    reference: str | None = None  # the reference number to quote, when just given (else read from `about`)
+
+
 def notify(recipients, *, subject, body, link="", about=None, todo="", reference=None):
     """Tell `recipients` (users; inactive ones and duplicates skipped) that something happened.
 
@@ -133,24 +164,44 @@ def notify(recipients, *, subject, body, link="", about=None, todo="", reference
     is the topic a later notification in the same transaction replaces. todo: what the recipient should do,
     and by when. reference: the reference number to quote, when the caller has just given it (else read).
     """
-    recipients = [user for user in dict.fromkeys(recipients) if user is not None and user.is_active]
-    if not recipients:
-        return
+    notify_all([Tell(recipients, subject, body, link, todo, reference)], about=about)
+
+
+def notify_all(tells, *, about=None):
+    """Every notification of one change about `about` (notify's, for each Tell): the in-portal messages written in
+    one statement and the mails in one, whatever the number of recipients. A later Tell to the same person
+    replaces an earlier one, as a later notify in the same transaction does."""
     topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
-    reference = _reference(about) if reference is None else reference
-    messages = Message.objects.bulk_create(
-        Message(recipient=user, subject=_read(subject, user)[:200], body=_read(body, user), link=link)
-        for user in recipients)
+    read = []  # the reference number read from `about`, once, when a Tell does not bring it
+
+    def reference_of(tell):
+        if tell.reference is not None:
+            return tell.reference
+        if not read:
+            read.append(_reference(about))
+        return read[0]
+
+    told = [(user, tell, reference_of(tell)) for tell in tells
+            for user in dict.fromkeys(tell.recipients) if user is not None and user.is_active]
     topics = _topics() if topic else None
-    for user, portal_message in zip(recipients, messages):
-        if not user.email:
-            continue
-        mail = compose_mail("notification", to=user.email, language=language_of(user), recipient=user,
-                            subject=subject, body=body, todo=todo, url=absolute_url(link),
-                            name=getattr(about, "name", ""), reference=reference)
-        queue_mail(mail, topic=topic)
-        if topics is not None and portal_message.pk is not None:
-            topics[((user.email,), topic)][1].append(portal_message.pk)
+    if topics is not None:
+        last = {((user.email,), topic): index for index, (user, _tell, _ref) in enumerate(told) if user.email}
+        told = [row for index, row in enumerate(told) if not row[0].email or last[((row[0].email,), topic)] == index]
+        _replace_earlier(topics, last)
+    if not told:
+        return
+    messages = Message.objects.bulk_create(
+        Message(recipient=user, subject=_read(tell.subject, user)[:200], body=_read(tell.body, user), link=tell.link)
+        for user, tell, _reference_number in told)
+    mailed = [(user, message) for (user, _tell, _ref), message in zip(told, messages) if user.email]
+    rows = _outbox([compose_mail("notification", to=user.email, language=language_of(user), recipient=user,
+                                 subject=tell.subject, body=tell.body, todo=tell.todo, url=absolute_url(tell.link),
+                                 name=getattr(about, "name", ""), reference=reference_number)
+                    for user, tell, reference_number in told if user.email])
+    if topics is not None:
+        for (user, message), row in zip(mailed, rows):
+            topics[((user.email,), topic)] = (row.pk if row is not None else None,
+                                             [message.pk] if message.pk is not None else [])
 
 
 def mail_person(address, *, language, subject, body, link="", about=None, recipient_name="", name=""):

@@ -9,10 +9,11 @@ from applications.models import Application, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
 from applications.selectors import verified_versions
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
+from navportal.compiled import CompiledQuery
 from navportal.models import Role
 
 from . import deadlines
-from .models import NoticeEntry, Package, ProvinceDeadline
+from .models import Notice, NoticeEntry, Package, ProvinceDeadline, Recommendation
 
 
 def packages_for_user(user):
@@ -38,6 +39,34 @@ def package_in_scope(user, package):
     if user.role == Role.MINISTRY:
         return user.ministry_id is not None and package.ministry_id == user.ministry_id
     return user.role == Role.NATIONAL
+
+
+# A package's recommendations with what the ranking page and the quota and priority rules read of their
+# applications, in rank order: read on every ranking page, compiled once (navportal.compiled).
+RECOMMENDATIONS = CompiledQuery(lambda package_id: Recommendation.objects.filter(package_id=package_id).select_related(
+    "application").only(
+    "package_id", "rank", "score", "opinion", "slot_id", "application__name", "application__state",
+    "application__exempt_category", "application__exemption_status", "application__national_exemption_status",
+    "application__local_base", "application__priority_status").order_by("rank"), "review_package_recommendations")
+
+
+def package_recommendations(package):
+    """`package`'s recommendations in rank order, each with its application (the columns the page and the rules
+    read) and its package. One query."""
+    recommendations = RECOMMENDATIONS.list(package.pk)
+    for recommendation in recommendations:
+        recommendation.package = package
+    return recommendations
+
+
+# Whether a call has a notice: compiled once, as the ranking page asks on every request.
+NOTICE_OF_CALL = CompiledQuery(lambda call_id: Notice.objects.filter(call_id=call_id).only("pk")[:1],
+                               "review_notice_of_call")
+
+
+def list_published(call_id):
+    """Whether the proposed list of the call is published: its notice exists (the packages close for good)."""
+    return bool(NOTICE_OF_CALL.list(call_id))
 
 
 def with_final_numbers(entries):

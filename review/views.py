@@ -35,10 +35,12 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm, TakeBackForm,
 )
-from .models import Call, Notice, Package
+from .models import Call, Package
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
-from .selectors import package_in_scope, packages_for_user, version_changes
+from .selectors import (
+    list_published, package_in_scope, package_recommendations, packages_for_user, version_changes,
+)
 from .trail import application_trail
 
 # The desk each role works at: the queue opens filtered to it.
@@ -295,10 +297,7 @@ def _package(request, pk):
 
 def package_context(request, package, **forms):
     # Of the applications, what the page and the quota and priority rules read.
-    recommendations = list(package.recommendations.select_related("application").only(
-        "package_id", "rank", "score", "opinion", "slot_id", "application__name", "application__state",
-        "application__exempt_category", "application__exemption_status", "application__national_exemption_status",
-        "application__local_base", "application__priority_status").order_by("rank"))
+    recommendations = package_recommendations(package)
     call = package.call
     counted, exempt, over = quota_usage(recommendations, call, package.quota)
     route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
@@ -316,7 +315,7 @@ def package_context(request, package, **forms):
     passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
         if not is_cnipa(request.user) else []
     window = deadlines.package_window(package, timezone.now(),
-                                      list_published=Notice.objects.filter(call_id=package.call_id).exists())
+                                      list_published=list_published(package.call_id))
     editable = request.user.has_perm("review.change_package", package) and window.is_open
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,

@@ -125,3 +125,25 @@ def test_the_queue_filters_choices_are_their_fields_querysets(call):
     form = QueueFilterForm()
     for name, query in CHOICES.items():
         assert [(o.pk, str(o)) for o in query.list()] == [(o.pk, str(o)) for o in form.fields[name].queryset], name
+
+
+def test_a_query_of_one_value_lists_what_the_orm_lists_for_it(applicant, reviewers, submitted):
+    """An application's versions, as every application page reads them: the same rows, in order, their content
+    left unread until used."""
+    from applications import services
+    from applications.models import ApplicationVersion
+    from applications.selectors import VERSIONS
+    from review import services as review_services
+
+    application = submitted(applicant)
+    review_services.application_return(actor=reviewers["province_js"], application_id=application.pk, reason="补充")
+    assert services.application_submit(actor=applicant, application_id=application.pk) == []
+    listed = VERSIONS.list(application.pk)
+    expected = list(ApplicationVersion.objects.filter(application=application).order_by("number"))
+    assert [(v.pk, v.number, v.reference, v.seal, v.content_epoch) for v in listed] == [
+        (v.pk, v.number, v.reference, v.seal, v.content_epoch) for v in expected] and len(listed) == 2
+    assert all(v.get_deferred_fields() == {"data", "print_html"} for v in listed)
+    assert [v.data for v in listed] == [v.data for v in expected]  # read when used
+    assert VERSIONS.list(999_999) == []
+    with pytest.raises(ValueError):
+        VERSIONS.list()

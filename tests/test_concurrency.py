@@ -80,7 +80,8 @@ def test_concurrent_submissions_submit_once(applicant, complete, monkeypatch):
 def test_control_without_the_row_lock_both_pass_the_state_check(applicant, complete, monkeypatch):
     application = complete(applicant)
     slow_check(monkeypatch)
-    monkeypatch.setattr(services, "locked_application", lambda actor, pk: applications_for_user(actor).get(pk=pk))
+    monkeypatch.setattr(services, "locked_application", lambda actor, pk, related=(): applications_for_user(
+        actor).select_related("call", "organisation", *related).get(pk=pk))  # the same read, without the lock
     results = race(2, lambda: services.application_submit(actor=applicant, application_id=application.pk))
     # Both threads read "draft" before either wrote, so neither was refused politely. Then either the
     # unique version number stopped the second (a 500 for that user) or, when the first had committed

@@ -260,3 +260,37 @@ def test_a_replaced_file_is_deleted_only_after_commit(applicant, complete, setti
         callback()
     assert not old_path.exists()
     assert Path(application.attachments.get(kind="sealed_scan").file.path).exists()
+
+
+def _submission_statements(user, application):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.application_submit(actor=user, application_id=application.pk) == []
+    return [query["sql"] for query in queries]
+
+
+def test_a_submission_reads_the_provinces_deadline_once_and_the_place_with_the_lock(applicant, reviewers,
+                                                                                    complete, call):
+    """The deadline is checked twice in a submission — before its content, and by the one writer — from one read
+    in its transaction; the province and city (the rules and the frozen document) come with the locked row."""
+    ProvinceDeadline.objects.create(call=call, province=applicant.organisation.province, deadline=call.deadline)
+    statements = _submission_statements(applicant, complete(applicant))
+    assert sum('FROM "review_provincedeadline"' in sql for sql in statements) == 1
+    assert not [sql for sql in statements if 'FROM "navportal_city"' in sql or 'FROM "navportal_province"' in sql]
+
+
+def test_a_submission_costs_the_same_statements_with_three_reviewers_on_its_desk_as_with_one(reviewers, complete):
+    """Its messages and mails are written in one statement each, whatever the number of recipients."""
+    from navportal.models import City, Role
+    from tests.conftest import make_applicant, make_user
+
+    def statements(name):
+        owner = make_applicant(f"示例·园区{name}", f"owner-{name}", city="330100")
+        return len(_submission_statements(owner, complete(owner)))
+
+    one = statements("one")  # Zhejiang's desk: province_zj
+    for index in range(2):
+        make_user(f"prov-zj-{index}", Role.PROVINCE, province=City.objects.get(code="330100").province)
+    assert statements("three") == one

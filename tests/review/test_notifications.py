@@ -69,3 +69,13 @@ def test_each_recipient_reads_the_mail_in_their_own_language(reviewers, at_city,
     (withdrawn,) = [m for m in mailoutbox if m.to == [province.email]]
     assert f"{at_city.name} withdrew its application; it has left your desk." in withdrawn.body
 
+
+
+def test_a_reason_is_mailed_as_written_even_with_template_syntax(reviewers, at_city, city_institution, mailoutbox):
+    """What a reviewer types reaches the applicant as typed: the outbox stores the mail already written, and never
+    compiles it again as a template (which ate `{{ … }}` and failed the decision on a stray `{%`)."""
+    reason = "请补充 {{ 证明 }} 与 {% 附件 %}，{# 见通知 #}"
+    mailoutbox.clear()
+    services.application_city_decline(actor=reviewers["city_nanjing"], application_id=at_city.pk, reason=reason)
+    (mail,) = [m for m in mailoutbox if m.to == [city_institution.email]]
+    assert reason in mail.body

@@ -284,3 +284,31 @@ def test_another_provinces_package_is_404_and_recorded(client, reviewers, call):
     assert client.get(package.get_absolute_url()).status_code == 404
     [event] = AuditEvent.objects.filter(action="access_denied")
     assert event.note.startswith(f"review.package#{package.pk} GET")
+
+
+def test_the_ranking_pages_compiled_reads_are_the_orms(province, jiangsu_apps, reviewers, call):
+    """The ranking page reads the recommendations (with their applications) and whether the list is published
+    through compiled queries: the same rows, fields and order as the ORM's, and the notice seen once there."""
+    from review.models import Notice
+    from review.selectors import list_published, package_recommendations
+
+    for application in reversed(jiangsu_apps[:3]):
+        recommend(province, application)
+    package = package_of(province, call)
+    services.package_move(actor=province, package_id=package.pk,
+                          recommendation_id=package.recommendations.get(rank=3).pk, steps=-1)
+    listed = package_recommendations(package)
+    expected = list(package.recommendations.select_related("application").order_by("rank"))
+    fields = ("pk", "rank", "score", "opinion", "slot_id")
+    application_fields = ("pk", "name", "state", "exempt_category", "exemption_status", "national_exemption_status",
+                          "local_base", "priority_status")
+    assert [([getattr(r, f) for f in fields], [getattr(r.application, f) for f in application_fields])
+            for r in listed] == [([getattr(r, f) for f in fields], [getattr(r.application, f) for f in application_fields])
+                                 for r in expected] and len(listed) == 3
+    assert all(r.package is package for r in listed)
+    assert package_recommendations(Package(pk=999_999)) == []
+    assert list_published(call.pk) is False
+    Notice.objects.create(call=call, text="公示", contact="电话", published_at=timezone.now(),
+                          published_by=reviewers["national"], starts_on=timezone.localdate(),
+                          ends_on=timezone.localdate())
+    assert list_published(call.pk) is True
