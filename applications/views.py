@@ -428,7 +428,6 @@ def application_version_pdf(request, pk, number):
 def _pdf_response(pdf, filename):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
