@@ -715,7 +715,7 @@ def test_get_changes_nothing(w, route, column):
     assert (written_tables(captured.captured_queries) - GET_MAY_WRITE, audited - GET_MAY_AUDIT) == (set(), set())
 
 
-def test_written_tables_reads_every_kind_of_write():
+def test_written_tables_reads_every_kind_of_write(db):
     """The control of test_get_changes_nothing: its reader of statements finds each kind of write, as Django and
     navportal.references write them, and takes a locking read for none."""
     with CaptureQueriesContext(connection) as captured:
@@ -724,7 +724,7 @@ def test_written_tables_reads_every_kind_of_write():
         with connection.cursor() as cursor:
             cursor.execute('DELETE FROM "navportal_ministry" WHERE "id" = 0')
             cursor.execute('INSERT INTO "navportal_referencecounter" ("series", "year", "last") VALUES (%s, %s, %s) '
-                           'ON CONFLICT ("series", "year") DO UPDATE SET "last" = 1', ["matrix", 1999, 1])
+                           'ON CONFLICT ("series", "year") DO UPDATE SET "last" = 1', ["T", 1999, 1])
     assert written_tables(captured.captured_queries) == {"navportal_province", "navportal_ministry",
                                                          "navportal_referencecounter"}
 
