@@ -401,8 +401,9 @@ class ApplicationVersion(models.Model):
     # (navportal.references): what the applicant quotes on the telephone, and what the mail and every desk show.
     reference = models.CharField(_("reference number"), max_length=20, unique=True)
     # The print view exactly as submitted (its check code included), frozen in the submission's transaction; the
-    # PDF is laid out from it on the first download and kept (a second or more of CPU that no submission waits
-    # for); pdf_failed_at says when a layout last failed (the next download tries again).
+    # PDF is laid out from it at each download (a second or more of CPU that no submission waits for), and kept
+    # nowhere: a download changes nothing (issue 18). `pdf` and `pdf_failed_at` hold what earlier releases kept
+    # at a version's first download; nothing writes them any more.
     print_html = EncryptedTextField(blank=True)
     pdf = models.FileField(upload_to=version_pdf_path, blank=True)
     pdf_failed_at = models.DateTimeField(null=True, blank=True)

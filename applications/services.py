@@ -13,7 +13,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -451,9 +450,9 @@ def application_submit(*, actor, application_id):
             application=application, number=number, submitted_at=now, submitted_by=actor,
             data=content.snapshot, reference=reference,
             # The document as submitted, frozen here (a template's rendering, milliseconds). Its PDF is laid out
-            # from this page when first downloaded (version_pdf_make) and kept: the layout takes a second or more
-            # of CPU, which neither the submission's locks nor its response should wait for (measured: laid out
-            # after the commit, in the request, 16 applicants submitting at once waited 9 s each).
+            # from this page at each download (version_pdf): the layout takes a second or more of CPU, which
+            # neither the submission's locks nor its response should wait for (measured: laid out after the
+            # commit, in the request, 16 applicants submitting at once waited 9 s each).
             print_html=printing.print_html(application, content=content, printed_at=timezone.localtime(now)))
         # Sealed as it is frozen, in the same transaction: from the first read on, a change by SQL is seen.
         seals.seal(version).save(force_insert=True)
@@ -481,19 +480,14 @@ def application_submit(*, actor, application_id):
         return []
 
 
-def version_pdf_make(*, version_id):
-    """Lay out the PDF of a submitted version from its frozen print view and keep it with the version.
+def version_pdf(version):
+    """The PDF of a submitted version, laid out from the page frozen at its submission (print_html, sealed with
+    it): the same document at every download, without keeping anything — a download changes nothing (issue 18).
+    A version laid out and kept by an earlier release (`pdf`) is served by the view as kept.
 
-    Called by the first download of the version's PDF (and again after a failed layout). Nothing to do when the
-    version has its PDF. The layout runs outside any transaction (it takes most of a second); the file and
-    the row are then written under the version's row lock, so two callers at once keep one file. A failure is
-    recorded on the version (pdf_failed_at) and logged, and raises PortalError (code "pdf"): the submission
-    stands, and the next download tries again. A version whose seal does not verify is not laid out: PortalError
-    (code "seal", navportal.seals.refusal).
-    """
-    version = ApplicationVersion.objects.get(pk=version_id)
-    if version.pdf:
-        return version
+    Raises PortalError: "seal" when the version's seal does not verify (navportal.seals.refusal); "no_document"
+    for a version submitted before the page was frozen; "pdf" when the layout fails (logged; the submission
+    stands and the next download tries again)."""
     check_version_seal(version)
     if not version.print_html and version.application.anonymised_at:
         raise PortalError(_("No PDF is kept for this version: the names and contacts it held were removed at the end "
@@ -504,23 +498,11 @@ def version_pdf_make(*, version_id):
         raise PortalError(_("No PDF was kept for this version: it was submitted before the portal kept them."),
                           code="no_document")
     try:
-        pdf = printing.html_to_pdf(version.print_html)
+        return printing.html_to_pdf(version.print_html)
     except Exception:
-        logger.exception("The PDF of application version %s could not be laid out", version_id)
-        ApplicationVersion.objects.filter(pk=version_id, pdf="").update(pdf_failed_at=timezone.now())
+        logger.exception("The PDF of application version %s could not be laid out", version.pk)
         raise PortalError(_("The PDF of this version could not be made just now; please try again later. The "
                             "submission itself is not affected."), code="pdf") from None
-    with file_writing_transaction() as track:
-        version = ApplicationVersion.objects.select_for_update().select_related("application").get(pk=version_id)
-        if version.pdf:
-            return version  # another request laid it out meanwhile
-        version.pdf.save(f"{version.reference}.pdf", ContentFile(pdf), save=False)
-        track(version.pdf)
-        version.pdf_failed_at = None
-        version.save(update_fields=["pdf", "pdf_failed_at"])
-        audit_record(actor=None, action="version_pdf_make", obj=version.application,
-                     note=f"version {version.number}, {version.reference}")
-    return version
 
 
 def check_version_seal(version):

@@ -412,28 +412,30 @@ def application_print_pdf(request, pk):
 
 @permission_required_404("applications.print_application")
 def application_version_pdf(request, pk, number):
-    """The PDF of a submitted version, as kept since its submission: what the sealed scan is compared with. Only
-    while the version's seal verifies (checked on every download, the kept file too): otherwise refused, with the
-    reason, on the page the user came from."""
+    """The PDF of a submitted version, laid out from its page as frozen at its submission: what the sealed scan is
+    compared with. Only while the version's seal verifies (checked on every download, a file kept by an earlier
+    release too): otherwise refused, with the reason, on the page the user came from."""
     application = _scoped(request, pk)
     version = get_object_or_404(application.versions.all(), number=number)
     try:
-        services.check_version_seal(version)
-        if not version.pdf:
-            version = services.version_pdf_make(version_id=version.pk)
+        if version.pdf:
+            services.check_version_seal(version)
+        else:
+            pdf = services.version_pdf(version)
     except PortalError as exc:
         messages.error(request, exc.message)
         back = "application_tasks" if request.user.has_perm("applications.apply") else "review_application"
         return redirect(back, pk=application.pk)
     audit_record(actor=request.user, action="attachment_download", obj=application,
                  note=f"version {version.number} PDF, {version.reference}")
-    return private_download(version.pdf, f"{version.reference}.pdf", "application/pdf")
+    if version.pdf:
+        return private_download(version.pdf, f"{version.reference}.pdf", "application/pdf")
+    return _pdf_response(pdf, f"{version.reference}.pdf")
 
 
 def _pdf_response(pdf, filename):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -26,12 +26,11 @@ def file_writing_transaction():
 
 
 def private_download(fieldfile, filename, content_type="application/octet-stream"):
-    """An uploaded file, sent only by a view that has checked who may see it: always as an attachment,
-    never cached, and sandboxed in case a browser renders it anyway (X-Content-Type-Options: nosniff comes
-    from SecurityMiddleware on every response)."""
+    """An uploaded file, sent only by a view that has checked who may see it: always as an attachment (so never
+    kept by a cache: navportal.security.NoStoreMiddleware), and sandboxed in case a browser renders it anyway
+    (X-Content-Type-Options: nosniff comes from SecurityMiddleware on every response)."""
     from django.http import FileResponse
 
     response = FileResponse(fieldfile.open("rb"), content_type=content_type, as_attachment=True, filename=filename)
     response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response

@@ -213,3 +213,11 @@ def mail_person(address, *, language, subject, body, link="", about=None, recipi
                         name=name, reference=_reference(about))
     topic = f"{about._meta.label_lower}:{about.pk}" if about is not None else ""
     return queue_mail(mail, topic=topic)
+
+
+def messages_mark_read(*, recipient, message_ids):
+    """Mark `recipient`'s messages among `message_ids` read (the messages page's button), and no one else's:
+    ids of another person's messages are passed over. Reading the page changes nothing (issue 18: a GET never
+    writes), so what is new stays marked new until its reader says so. Returns how many were marked."""
+    return Message.objects.filter(recipient=recipient, pk__in=message_ids, read_at__isnull=True).update(
+        read_at=timezone.now())

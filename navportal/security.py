@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -165,3 +166,37 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class NoStoreMiddleware:
+    """No copy of a page or file made for one person is kept by a browser or a cache on the way (issue 18): every
+    answer is sent with `Cache-Control: no-store` (Django's never-cache headers) unless it is the same for everyone,
+    so that nothing personal stays behind on a shared computer after signing out.
+
+    An answer is made for one person when the request is signed in (a public page too: its header names the user
+    and shows their menu), or is not one the public pages share (navportal.pages.shared: a POST, or a request with
+    a session or a pending message — an objector told where the link went), or names a one-time token in its
+    address (the links mailed for a password reset, a registration, an objection), or is a file (an attachment:
+    downloads and exports are personal data whoever is let through). Everything else — the public notice, the
+    final list, the help page to a visitor without a session — keeps the caching it had."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if made_for_one(request, response):
+            add_never_cache_headers(response)
+        return response
+
+
+def made_for_one(request, response):
+    """Whether `response` answers one person rather than every visitor alike (NoStoreMiddleware)."""
+    from .pages import shared
+    from .privacy import SECRET_NAME
+
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    return (not shared(request) or (user is not None and user.is_authenticated)
+            or response.get("Content-Disposition", "").startswith("attachment")
+            or any(value and SECRET_NAME.fullmatch(name) for name, value in (match.kwargs.items() if match else ())))

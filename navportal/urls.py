@@ -26,6 +26,7 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("messages/", views.message_list, name="messages"),
+    path("messages/read/", views.messages_mark_read, name="messages_mark_read"),
     path("admin/accounts/", admin_views.account_list, name="account_list"),
     path("admin/accounts/new/", admin_views.account_create, name="account_create"),
     path("admin/accounts/<id:pk>/", admin_views.account_edit, name="account_edit"),

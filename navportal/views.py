@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from . import notify
 from .access import permission_required_404
 from .audit import audit_record
 from .forms import PasswordResetByEmailForm
@@ -13,12 +14,19 @@ from .throttle import throttle, throttled_response
 
 @permission_required_404("navportal.read_messages")
 def message_list(request):
+    """The user's messages, the new ones marked; the page's button marks those it shows read (messages_mark_read)."""
     page = Paginator(Message.objects.filter(recipient=request.user), 25).get_page(request.GET.get("page"))
-    unread = [m.pk for m in page.object_list if m.read_at is None]
-    response = render(request, "messages.html", {"page": page, "unread_ids": set(unread)})
-    if unread:
-        Message.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return response
+    return render(request, "messages.html", {"page": page,
+                                             "unread_ids": [m.pk for m in page.object_list if m.read_at is None]})
+
+
+@permission_required_404("navportal.read_messages", methods=["POST"])
+def messages_mark_read(request):
+    """The button of the messages page: the new messages it showed (`message`: their ids) are read now."""
+    ids = [int(value) for value in request.POST.getlist("message") if value.isdigit() and len(value) <= 18]
+    notify.messages_mark_read(recipient=request.user, message_ids=ids)
+    page = request.POST.get("page", "")
+    return redirect(reverse("messages") + (f"?page={page}" if page.isdigit() and len(page) <= 9 else ""))
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

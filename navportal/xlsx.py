@@ -271,7 +271,6 @@ def new_workbook():
 
 def _headers(reply, filename):
     reply["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    reply["Cache-Control"] = "private, no-store"
     return reply
 
 

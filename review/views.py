@@ -20,6 +20,7 @@ from applications.models import Application
 from applications.selectors import (
     ApplicationContent, applications_for_user, in_scope, verified_versions, versions_alarm,
 )
+from applications.units import Unit
 from applications.workflow import desk_state
 from navportal.access import found_in_scope, get_in_scope, permission_required_404
 from navportal.audit import audit_record
@@ -35,7 +36,7 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm, TakeBackForm,
 )
-from .models import Call, Package
+from .models import Call, Package, PackageStatus
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import (
@@ -267,8 +268,15 @@ def package_current(request):
     call = get_object_or_404(Call, pk=wanted) if wanted else Call.objects.order_by("-opens_at").first()
     if call is None:
         raise Http404
-    package = services.package_get_or_create(actor=user, call=call)
-    return redirect("package_detail", pk=package.pk)
+    unit = Unit.of_user(user)
+    package = Package.objects.filter(call=call, **unit.package_fields()).first()
+    if package is not None:
+        return redirect("package_detail", pk=package.pk)
+    # No package yet: the page as it will be, without a row. Opening it changes nothing (a GET never does); the
+    # package is made by the first recommendation (services.application_recommend), with its quota fixed then.
+    quota = call.ministry_quota if unit.is_ministry else call.quota
+    unsaved = Package(call=call, quota=quota, status=PackageStatus.OPEN, **unit.package_fields())
+    return render(request, "review/package.html", package_context(request, unsaved))
 
 
 @permission_required_404("review.view_package")
@@ -297,7 +305,8 @@ def _package(request, pk):
 
 def package_context(request, package, **forms):
     # Of the applications, what the page and the quota and priority rules read.
-    recommendations = package_recommendations(package)
+    # A package not made yet (package_current: an unsaved one) has no recommendations and nothing to change.
+    recommendations = package_recommendations(package) if package.pk else []
     call = package.call
     counted, exempt, over = quota_usage(recommendations, call, package.quota)
     route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
@@ -316,7 +325,7 @@ def package_context(request, package, **forms):
         if not is_cnipa(request.user) else []
     window = deadlines.package_window(package, timezone.now(),
                                       list_published=list_published(package.call_id))
-    editable = request.user.has_perm("review.change_package", package) and window.is_open
+    editable = package.pk is not None and request.user.has_perm("review.change_package", package) and window.is_open
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
         "exempt": exempt, "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,

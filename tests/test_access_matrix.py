@@ -30,9 +30,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -42,7 +42,7 @@ from applications.models import (
     Application, Organisation, OrganisationDocument, OrganisationTransfer, PendingRegistration,
 )
 from navportal.demo.content import TINY_PDF, credit_code
-from navportal.models import AccountRequest, City, Province, Role, User
+from navportal.models import AccountRequest, AuditEvent, City, Message, Province, Role, User
 from portal.models import BureauContact, DataRequest
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
@@ -155,6 +155,10 @@ def registry_sheet():
     return SimpleUploadedFile("registry.xlsx", buffer.getvalue(), "application/octet-stream")
 
 
+def unread_of(user):
+    return list(Message.objects.filter(recipient=user, read_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+
+
 def request_state(w):
     return AccountRequest.objects.values_list("state", flat=True).get(pk=w.account_request.pk)
 
@@ -228,6 +232,11 @@ ROUTES = [
                     None)),
     Route("password_reset_complete", None, ("GET",), PUBLIC),
     Route("messages", None, ("GET",), signed_in("200")),
+    # Each user marks only their own messages read: the owner's ids posted by anyone else mark nothing.
+    Route("messages_mark_read", None, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"message": unread_of(w.owners["city"])}, "owner", 302,
+                    state=lambda w: unread_of(w.owners["city"]),
+                    expect=row("login .   302  302  302  302  302  302  302  302  302  302  302"))),
     # --- The administrators (三权分立): each page is for one of them, 404 for everyone else -------
     Route("account_list", None, ("GET",), SYSADMIN_ONLY),
     Route("account_create", None, ("GET", "POST"), SYSADMIN_ONLY,
@@ -396,7 +405,7 @@ ROUTES = [
                     state=lambda w: Application.objects.values_list("exemption_status", flat=True).get(
                         pk=w.app_rec2.pk), expect=PACKAGE_POST)),
     # A city has no package: the page does not exist for it.
-    Route("package_current", None, ("GET",), row("login 404  404  404  404  302  302  302  302  302  404  404  404"),
+    Route("package_current", None, ("GET",), row("login 404  404  404  404  302  200  200  200  302  404  404  404"),
           to={"prov_in": lambda w: reverse("package_detail", args=[w.package_js.pk]), "cnipa": url("package_list")}),
     Route("package_list", None, ("GET",), row("login 404  404  404  404  302  302  302  302  200  404  404  404"),
           to={"prov_in": url("package_current"), "min_out": url("package_current")}),
@@ -658,6 +667,93 @@ def test_get_matrix(w, route, column):
             assert (other.status_code, body(other)) == (404, content)
 
 
+
+# --- A GET keeps no copy and changes nothing (issue 18: "No copies left behind") ------------------------
+
+# Every page and file of a signed-in user, and every file wherever it is reachable, is sent with no-store
+# (navportal.security.NoStoreMiddleware). A visitor without a session keeps the caching the pages had: none, but
+# where a view says no-store itself (Django's sign-in and password views, the second factor's, the health checks)
+# — and the pages at a mailed link's one-time token, made for whoever holds the link.
+NO_STORE_PARTS = {"no-store", "no-cache", "private", "max-age=0", "must-revalidate"}
+ANON_NO_STORE = {"login", "otp_setup", "otp_verify", "password_reset_confirm", "health", "health_outbox",
+                 "objection_confirm", "register_confirm", "register_transfer"}
+
+
+def cache_control(response):
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+@pytest.mark.parametrize("route, column", [pytest.param(route, column, id=f"{route.name}-{column}")
+                                           for route in ROUTES for column in COLUMNS if route.get[column] != 405])
+def test_get_keeps_no_copy(w, route, column):
+    """Signed in, every answer is no-store: pages, files, exports, redirects and refusals, a public page too (its
+    header names the user); signed out, the public notice, the final list and the other public pages keep their
+    caching (none: Cache-Control unset)."""
+    response = client_as(user_of(w, route, column)).get(path_of(w, route))
+    body(response)
+    if column != "anon" or route.name in ANON_NO_STORE:
+        assert NO_STORE_PARTS <= cache_control(response)
+    else:
+        assert cache_control(response) == set()
+
+
+def test_a_file_is_no_store_whoever_is_let_through(w):
+    """A download is no-store for its own sake, not only because a session asked for it: the file rule alone,
+    checked on a response with no session behind it."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from navportal.security import made_for_one
+    request = RequestFactory().get("/somewhere/")
+    response = HttpResponse(b"%PDF-", headers={"Content-Disposition": 'attachment; filename="x.pdf"'})
+    assert (made_for_one(request, response), made_for_one(request, HttpResponse(b"<p>"))) == (True, False)
+
+
+# What a GET may write, and nothing else (SQL captured per request; a write's table is the statement's target):
+# - the session (django_session): the sign-in's first request stamps it, and SessionPolicyMiddleware renews it
+#   once a minute of activity (the 30-minute idle limit moves with it);
+# - the audit trail (its line and the chain's head), only for these events: a download or export of personal
+#   data is recorded as read (SECURITY.md: downloads and exports are audited), and so is a refused look at
+#   something out of scope (access_denied, navportal.access.get_in_scope).
+# Sign-in bookkeeping (the user's last_login, django-axes' attempts) and the rate-limit counters (a cache, not
+# the database) are written by POSTs only; a GET that signs in — the identity platform's callback, off here —
+# is tested in tests/test_platform_sign_in.py.
+GET_MAY_WRITE = {"django_session", "navportal_auditevent", "navportal_audithead"}
+GET_MAY_AUDIT = {"access_denied", "attachment_download", "organisation_document_download", "package_letter_download",
+                 "package_export", "national_summary_export", "proposed_list_export", "final_list_export",
+                 "objection_file_download", "audit_export"}
+WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def written_tables(queries):
+    """The tables the captured statements write (INSERT, UPDATE, DELETE; an upsert is an INSERT)."""
+    return {match.group(1).lower() for query in queries if (match := WRITE.match(query["sql"]))}
+
+
+@pytest.mark.parametrize("route, column", [pytest.param(route, column, id=f"{route.name}-{column}")
+                                           for route in ROUTES for column in COLUMNS if route.get[column] != 405])
+def test_get_changes_nothing(w, route, column):
+    client = client_as(user_of(w, route, column))
+    path = path_of(w, route)
+    last_line = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with CaptureQueriesContext(connection) as captured:
+        body(client.get(path))
+    audited = set(AuditEvent.objects.filter(pk__gt=last_line).values_list("action", flat=True))
+    assert (written_tables(captured.captured_queries) - GET_MAY_WRITE, audited - GET_MAY_AUDIT) == (set(), set())
+
+
+def test_written_tables_reads_every_kind_of_write(db):
+    """The control of test_get_changes_nothing: its reader of statements finds each kind of write, as Django and
+    navportal.references write them, and takes a locking read for none."""
+    with CaptureQueriesContext(connection) as captured:
+        Province.objects.filter(pk=0).update(name="x")
+        list(City.objects.select_for_update().filter(pk=0))
+        with connection.cursor() as cursor:
+            cursor.execute('DELETE FROM "navportal_ministry" WHERE "id" = 0')
+            cursor.execute('INSERT INTO "navportal_referencecounter" ("series", "year", "last") VALUES (%s, %s, %s) '
+                           'ON CONFLICT ("series", "year") DO UPDATE SET "last" = 1', ["T", 1999, 1])
+    assert written_tables(captured.captured_queries) == {"navportal_province", "navportal_ministry",
+                                                         "navportal_referencecounter"}
 
 # --- Lists hold exactly the scope -----------------------------------------------------------------
 

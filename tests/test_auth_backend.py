@@ -1,5 +1,7 @@
 """The signed-in user's unit, named in every page's header, comes with the user's own query."""
 
+import re
+
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -46,6 +48,11 @@ def test_the_unread_count_is_read_with_the_user(official):
                 and '"navportal_message"' in q["sql"]]
     user_query = user_queries(queries)[0]
     assert '"navportal_message"' in user_query
-    # The messages page shows them as new, then they are read: the next page has no badge.
-    client.get(reverse("messages"))
+    # The messages page shows them as new and leaves them so (a GET changes nothing); its button marks them read,
+    # and the next page has no badge.
+    page = client.get(reverse("messages")).content.decode()
+    assert 'badge bg-warning text-dark">3<span' in client.get(reverse("review_queue")).content.decode()
+    shown = re.findall(r'name="message" value="(\d+)"', page)
+    assert client.post(reverse("messages_mark_read"), {"message": shown}).url == reverse("messages")
     assert 'badge bg-warning' not in client.get(reverse("review_queue")).content.decode()
+    assert Message.objects.filter(recipient=user, read_at__isnull=True).count() == 0

@@ -1,5 +1,6 @@
 """The form as a PDF (issue 13): the print view laid out on the server, with the check code, and the PDF of every
-submitted version kept, so the sealed scan can be compared with the exact document. Each PDF is read back with
+submitted version laid out from its page frozen at the submission, so the sealed scan can be compared with the exact
+document — at every download alike, keeping nothing (issue 18: a GET changes nothing). Each PDF is read back with
 pypdf: its text, and the fonts it embeds (a Chinese text without a CJK font would print as empty boxes)."""
 
 import io
@@ -69,27 +70,27 @@ def test_the_pdf_of_a_draft_is_the_owners_alone(client, applicant, outsider, rev
         assert client.get(url).status_code == 404, user
 
 
-def test_a_submission_freezes_its_document_and_the_first_download_keeps_its_pdf(client, applicant, complete):
-    """The submission freezes the page as submitted (no layout: it would hold up the submission); the first
-    download lays the PDF out from it and keeps it with the version."""
+def test_a_submission_freezes_its_document_and_each_download_lays_it_out_alike(client, applicant, complete):
+    """The submission freezes the page as submitted (no layout: it would hold up the submission); each download
+    lays the PDF out from it, the same document every time, and keeps nothing."""
     application = complete(applicant)
     fingerprint = ApplicationContent(application).fingerprint
     assert services.application_submit(actor=applicant, application_id=application.pk) == []
     version = ApplicationVersion.objects.get(application=application)
     assert NAME in version.print_html and fingerprint in version.print_html and not version.pdf
     client.force_login(applicant)
-    text = text_of(pdf_of(client.get(reverse("application_version_pdf", args=[application.pk, 1]))))
+    url = reverse("application_version_pdf", args=[application.pk, 1])
+    text = text_of(pdf_of(client.get(url)))
     version.refresh_from_db()
-    assert version.pdf and version.pdf_failed_at is None
-    with version.pdf.open("rb") as stream:
-        assert text_of(PdfReader(stream)) == text
+    assert (version.pdf.name, version.pdf_failed_at) == ("", None)
+    assert text_of(pdf_of(client.get(url))) == text
     assert NAME in text and fingerprint in text and content_fingerprint(version.data) == fingerprint
 
 
 def test_the_kept_pdf_is_the_version_as_submitted_not_as_edited_since(
         client, applicant, reviewers, complete, english):
-    """The PDF of version 1 is laid out (here on the first download) from the page frozen at its submission: after
-    a return and an edit, it still shows version 1's content and check code."""
+    """The PDF of version 1 is laid out from the page frozen at its submission: after a return and an edit, it
+    still shows version 1's content and check code."""
     application = complete(applicant)
     first = ApplicationContent(application).fingerprint
     assert services.application_submit(actor=applicant, application_id=application.pk) == []
@@ -104,10 +105,9 @@ def test_the_kept_pdf_is_the_version_as_submitted_not_as_edited_since(
     client.force_login(applicant)
     text = text_of(pdf_of(client.get(reverse("application_version_pdf", args=[application.pk, 1]))))
     assert first in text and edited not in text and "修改后的建设目标" not in text
-    assert ApplicationVersion.objects.get(application=application, number=1).pdf  # kept for the next download
 
 
-def test_a_failed_layout_is_said_plainly_and_the_next_download_makes_it(client, applicant, complete, monkeypatch):
+def test_a_failed_layout_is_said_plainly_and_the_next_download_lays_it_out(client, applicant, complete, monkeypatch):
     application = complete(applicant)
     assert services.application_submit(actor=applicant, application_id=application.pk) == []
     client.force_login(applicant)
@@ -123,11 +123,9 @@ def test_a_failed_layout_is_said_plainly_and_the_next_download_makes_it(client, 
     assert "提交本身不受影响" in response.content.decode() or "not affected" in response.content.decode()
     assert Application.objects.get(pk=application.pk).state == State.PROVINCE_REVIEW
     version = ApplicationVersion.objects.get(application=application)
-    assert not version.pdf and version.pdf_failed_at is not None
+    assert (version.pdf.name, version.pdf_failed_at) == ("", None)  # nothing written by the failed download
 
     assert NAME in text_of(pdf_of(client.get(url)))
-    version.refresh_from_db()
-    assert version.pdf and version.pdf_failed_at is None
 
 
 def test_a_versions_pdf_is_downloaded_within_scope_only(client, applicant, outsider, reviewers, submitted):
@@ -158,3 +156,16 @@ def test_a_version_submitted_before_pdfs_were_kept_says_so(client, applicant, su
     response = client.get(reverse("application_version_pdf", args=[application.pk, 1]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("application_tasks", args=[application.pk])
     assert "No PDF was kept for this version" in response.content.decode()
+
+
+def test_a_pdf_kept_by_an_earlier_release_is_served_as_kept(client, applicant, submitted):
+    """Versions whose PDF an earlier release kept at their first download: that file, while the seal verifies."""
+    from django.core.files.base import ContentFile
+
+    application = submitted(applicant)
+    version = ApplicationVersion.objects.get(application=application)
+    kept = b"%PDF-1.4\n% kept-by-an-earlier-release\n%%EOF"
+    version.pdf.save("kept.pdf", ContentFile(kept))
+    client.force_login(applicant)
+    response = client.get(reverse("application_version_pdf", args=[application.pk, 1]))
+    assert b"".join(response.streaming_content) == kept

@@ -74,6 +74,22 @@ def test_recommend_at_the_limit_shows_the_refusal(english, client, province, sub
     assert "同意推荐该园区" in response.content.decode()
 
 
+def test_the_package_page_before_any_recommendation_makes_no_package(english, client, province, submitted, call):
+    """Opening the package page shows it as it will be — the quota, what waits at the desk — without a row
+    (a GET changes nothing, issue 18); the first recommendation makes the package, with its quota slots."""
+    application = submitted(make_applicant("示例·园区", "p0"))
+    client.force_login(province)
+    response = client.get(reverse("package_current"))
+    page = response.content.decode()
+    assert (response.status_code, Package.objects.count()) == (200, 0)
+    assert "0 / 3" in page and application.name in page and "made with your first recommendation" in page
+    assert reverse("review_application", args=[application.pk]) in page
+    client.post(reverse("review_decide", args=[application.pk, "recommend"]), {"recommend-opinion": "同意"})
+    package = Package.objects.get()
+    assert (package.quota, package.slots.count(), package.recommendations.count()) == (3, 3, 1)
+    assert client.get(reverse("package_current")).url == reverse("package_detail", args=[package.pk])
+
+
 def test_package_page_meter_and_moves(client, province, submitted, call):
     apps = [submitted(make_applicant(f"示例·园区{i}", f"p{i}")) for i in range(3)]
     for application in apps:
