@@ -721,7 +721,7 @@ def test_a_file_is_no_store_whoever_is_let_through(w):
 GET_MAY_WRITE = {"django_session", "navportal_auditevent", "navportal_audithead"}
 GET_MAY_AUDIT = {"access_denied", "attachment_download", "organisation_document_download", "package_letter_download",
                  "package_export", "national_summary_export", "proposed_list_export", "final_list_export",
-                 "objection_file_download", "audit_export"}
+                 "objection_file_download", "audit_export", "personal_data_export"}
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.IGNORECASE)
 
 
