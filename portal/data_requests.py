@@ -161,7 +161,9 @@ def data_request_answer(*, actor, request_id, answer):
     is held about them."""
     answer = required_text(answer, _("Write the answer."))
     with transaction.atomic():
-        request = requests_for_user(actor).select_for_update().select_related(
+        # Only the request's row is locked: its application or objection is read beside it (a nullable join, which
+        # PostgreSQL does not lock).
+        request = requests_for_user(actor).select_for_update(of=("self",)).select_related(
             "application", "objection").filter(pk=request_id).first()
         if request is None:
             raise PortalError(_("This request does not exist."), code="not_found")
