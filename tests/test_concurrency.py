@@ -174,3 +174,55 @@ def test_control_without_the_call_lock_the_package_keeps_a_quota_the_call_no_lon
     results, call_quota, package_quota = _first_package_while_cnipa_changes_the_quota(reviewers, call, monkeypatch)
     assert results["cnipa"] == 5
     assert (call_quota, package_quota) == (5, 3)
+
+
+# --- A request about personal information is answered once (portal.data_requests) ---------------------------------
+
+def _request_and_two_answerers(applicant, submitted):
+    from navportal.models import Province
+    from portal.models import DataRequest
+
+    application = submitted(applicant)
+    request = DataRequest.objects.create(kind="correction", application=application, requested_by=applicant,
+                                         text="联系人电话有误", holder_role=Role.PROVINCE,
+                                         holder_id=application.province_id)
+    jiangsu = Province.objects.get(pk=application.province_id)
+    return request, [make_user(f"prov-answer-{i}", Role.PROVINCE, province=jiangsu) for i in range(2)]
+
+
+def slow_answer(monkeypatch):
+    """Widen the window between reading whether the request was answered and writing the answer."""
+    from portal.models import DataRequest
+    original = DataRequest.save
+
+    def save(self, *args, **kwargs):
+        time.sleep(0.3)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(DataRequest, "save", save)
+
+
+def test_two_officials_answering_one_request_at_once_give_one_answer(applicant, submitted, monkeypatch):
+    from portal import data_requests
+
+    request, officials = _request_and_two_answerers(applicant, submitted)
+    slow_answer(monkeypatch)
+    results = race_all([lambda o=o: data_requests.data_request_answer(actor=o, request_id=request.pk, answer=o.username)
+                        for o in officials])
+    assert sum(isinstance(r, PortalError) and r.code == "state" for r in results) == 1
+    request.refresh_from_db()
+    assert request.answer in {o.username for o in officials}
+    assert AuditEvent.objects.filter(action="data_request_answer").count() == 1
+
+
+def test_control_without_the_request_lock_both_answer(applicant, submitted, monkeypatch):
+    from django.db.models.query import QuerySet
+
+    from portal import data_requests
+
+    request, officials = _request_and_two_answerers(applicant, submitted)
+    slow_answer(monkeypatch)
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)  # the same read, unlocked
+    results = race_all([lambda o=o: data_requests.data_request_answer(actor=o, request_id=request.pk, answer=o.username)
+                        for o in officials])
+    assert not any(isinstance(r, Exception) for r in results)
+    assert AuditEvent.objects.filter(action="data_request_answer").count() == 2  # answered twice, told twice
