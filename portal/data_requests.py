@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from applications.enums import State
 
 from applications.sections import PERSONAL_FIELDS
-from applications.selectors import applications_for_user
-from applications.validators import STAFF_FIELDS
+from applications.selectors import application_snapshot, applications_for_user
+from applications.units import MINISTRY, Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role, User
@@ -31,37 +31,41 @@ NATIONAL_STATES = frozenset({State.NATIONAL_REVIEW, State.RECHECK_FAILED, State.
                              State.NOT_DESIGNATED})
 
 
+# The field of an official's account that names the place of their role's bureau (none for CNIPA).
+PLACE_FIELD = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}
+
+
 def holder(application):
     """(role, id) of the bureau holding a submitted application: the city while it is at the city's desk, CNIPA
-    from its re-check on, else the recommending unit (the province, or the ministry of a ministry's unit)."""
+    from its re-check on, else its recommending unit (applications.units.Unit: its province or its ministry)."""
     if application.state == State.CITY_REVIEW:
         return Role.CITY, application.city_id
     if application.state in NATIONAL_STATES:
         return Role.NATIONAL, None
-    if application.route == "ministry":
-        return Role.MINISTRY, application.ministry_id
-    return Role.PROVINCE, application.province_id
+    unit = Unit.of_application(application)
+    return (Role.MINISTRY if unit.kind == MINISTRY else Role.PROVINCE), unit.pk
 
 
 def _holder_q(role, holder_id):
-    scope = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}.get(role)
-    return Q(role=role, is_active=True, **({scope: holder_id} if scope else {}))
+    place = PLACE_FIELD.get(role)
+    return Q(role=role, is_active=True, **({place: holder_id} if place else {}))
 
 
 def requests_for_user(user):
     """The requests a bureau answers: those its role and unit hold."""
-    scope = {Role.CITY: user.city_id, Role.PROVINCE: user.province_id, Role.MINISTRY: user.ministry_id}
     if user.role == Role.NATIONAL:
         return DataRequest.objects.filter(holder_role=Role.NATIONAL)
-    if user.role in scope and scope[user.role]:
-        return DataRequest.objects.filter(holder_role=user.role, holder_id=scope[user.role])
-    return DataRequest.objects.none()
+    place = getattr(user, PLACE_FIELD[user.role]) if user.role in PLACE_FIELD else None
+    if place is None:
+        return DataRequest.objects.none()
+    return DataRequest.objects.filter(holder_role=user.role, holder_id=place)
 
 
 # --- The applicant's side ------------------------------------------------------------------------------------------
 
-def _people(application):
-    return {name: getattr(application, name) for name in sorted(PERSONAL_FIELDS)}
+def _people(data):
+    """The people of a form's content (applications.selectors.application_snapshot, or a version's frozen copy)."""
+    return {name: data.get(name, "") for name in sorted(PERSONAL_FIELDS)}, data.get("staff", [])
 
 
 def personal_data_export(*, actor):
@@ -70,7 +74,8 @@ def personal_data_export(*, actor):
     if not is_applicant(actor) or actor.organisation_id is None:
         raise PortalError(_("Only an applicant's contact person can export its people's data."), code="forbidden")
     organisation = actor.organisation
-    applications = applications_for_user(actor).select_related("call").prefetch_related("staff", "versions")
+    applications = applications_for_user(actor).select_related("call", "organisation").prefetch_related(
+        "staff", "versions")
     data = {
         "organisation": {"name": organisation.name, "credit_code": organisation.credit_code},
         "exported_at": timezone.now().isoformat(),
@@ -79,18 +84,7 @@ def personal_data_export(*, actor):
                       "acknowledged_at": _iso(user.privacy_acknowledged_at),
                       "last_sign_in": _iso(user.last_login)}
                      for user in User.objects.filter(organisation=organisation).order_by("pk")],
-        "applications": [{
-            "id": application.pk, "call": application.call.title, "state": application.state,
-            "privacy_rules_acknowledged": application.privacy_version,
-            "acknowledged_at": _iso(application.privacy_acknowledged_at),
-            "personal_information_removed_at": _iso(application.anonymised_at),
-            "people": _people(application),
-            "staff": [{name: _plain(getattr(member, name)) for name in STAFF_FIELDS} for member in application.staff.all()],
-            "submitted_versions": [{
-                "number": version.number, "reference": version.reference, "submitted_at": _iso(version.submitted_at),
-                "people": {name: version.data.get(name, "") for name in sorted(PERSONAL_FIELDS)},
-                "staff": version.data.get("staff", [])} for version in application.versions.all()],
-        } for application in applications.order_by("pk")],
+        "applications": [_application_entry(application) for application in applications.order_by("pk")],
         "requests": [{"kind": r.kind, "application": r.application_id, "text": r.text, "received": _iso(r.created_at),
                       "answer": r.answer, "answered_at": _iso(r.answered_at)}
                      for r in DataRequest.objects.filter(application__organisation=organisation)],
@@ -98,6 +92,22 @@ def personal_data_export(*, actor):
     audit_record(actor=actor, action="personal_data_export", obj=organisation,
                  note=f"{len(data['applications'])} applications")
     return data
+
+
+def _application_entry(application):
+    """One application's people as the form holds them now and as each version froze them, from the same snapshot
+    that the versions are made of."""
+    people, staff = _people(application_snapshot(application, staff=list(application.staff.all()), services=[]))
+    return {
+        "id": application.pk, "call": application.call.title, "state": application.state,
+        "privacy_rules_acknowledged": application.privacy_version,
+        "acknowledged_at": _iso(application.privacy_acknowledged_at),
+        "personal_information_removed_at": _iso(application.anonymised_at),
+        "people": people, "staff": staff,
+        "submitted_versions": [dict(zip(("people", "staff"), _people(version.data)), number=version.number,
+                                    reference=version.reference, submitted_at=_iso(version.submitted_at))
+                               for version in application.versions.all()],
+    }
 
 
 def correction_request(*, actor, application_id, text):
@@ -196,6 +206,3 @@ def data_request_answer(*, actor, request_id, answer):
 def _iso(moment):
     return moment.isoformat() if moment else None
 
-
-def _plain(value):
-    return value if value is None or isinstance(value, (str, int, bool)) else str(value)
