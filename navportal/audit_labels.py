@@ -38,6 +38,7 @@ _ACTIONS = {
     "mail_resend": _("Mail sent again"),
     "audit_rechain": _("Audit trail re-chained under a new key"),
     "key_rotation": _("Keys rotated"),
+    "audit_forget_addresses": _("Addresses removed from the audit trail at the end of their retention period"),
 }
 _STATES = {
     "enrolled": _("enrolled"),

@@ -314,7 +314,8 @@ class AuditEvent(models.Model):
     under the audit key of `key_id` (navportal.keys, outside the database), so editing or removing a row breaks
     the chain at that row (manage.py verify_audit finds it), and nobody without the key can re-hash it
     consistently. On PostgreSQL a trigger refuses UPDATE (but of the chain's own columns while a re-chain under
-    a new key runs) and DELETE of rows younger than the retention period.
+    a new key runs, and of `ip` to NULL while retention removes addresses: navportal.audit.audit_forget_addresses)
+    and DELETE of rows younger than the retention period.
     """
 
     at = models.DateTimeField(_("time"), db_index=True)
@@ -322,6 +323,9 @@ class AuditEvent(models.Model):
     username = models.CharField(_("user name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=20, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The keyed digest of `ip` (navportal.audit.address_digest), which the chain covers instead of the address: so
+    # retention can remove an address (ip → NULL) and the chain still holds, while a changed address does not.
+    ip_digest = models.CharField(max_length=64, blank=True)
     action = models.CharField(_("event"), max_length=60)
     result = models.CharField(_("result"), max_length=10, choices=AuditResult.choices, default=AuditResult.SUCCESS)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
@@ -356,9 +360,11 @@ class AuditEvent(models.Model):
 
     def seal(self):
         """Sets the row's hash under the current audit key (before it is saved)."""
+        from .audit import address_digest
         from .keys import keyring
 
         self.key_id = keyring().current_id
+        self.ip_digest = address_digest(self.ip, self.key_id)
         self.hash = self.content_digest()
 
     def save(self, *args, **kwargs):

@@ -3,7 +3,11 @@ rules page states (navportal.privacy_rules, settings PRIVACY_*), applied daily b
 
 - An objector's identity — name, telephone, e-mail, signature, sealed letter, evidence and the address the objection
   came from — once the call's final list has been confirmed for PRIVACY_OBJECTION_DAYS: the objection itself (its
-  reasons, reference number and decision) remains, and so do the counts.
+  reasons, reference number and decision) remains, and so do the counts. With it go the text of the objector's
+  requests about their information (the bureau's answer and the dates stay), and the address in the audit trail's
+  lines of the objector's own actions (sending, confirming, asking): the lines stay, chained as before
+  (navportal.audit.audit_forget_addresses). An objection never confirmed is deleted within days
+  (objections_purge); the address of its one line goes PRIVACY_OBJECTION_DAYS after it was sent.
 - The people of an application never designated — head, contact person, declarant, the roster's names — once its
   call's deadline is PRIVACY_ROSTER_YEARS years past: on the application, its roster and every submitted version
   (the frozen content anonymised and sealed anew, the print view and its PDF and the signed scan removed, as they
@@ -18,13 +22,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from applications.enums import AttachmentKind, State
 from applications.models import Application, ApplicationVersion, Attachment, StaffMember
 from applications.sections import PERSONAL_FIELDS
 from navportal import seals
-from navportal.audit import audit_record
+from navportal.audit import audit_forget_addresses, audit_record
+from navportal.models import AuditEvent
+from portal.models import DataRequest
 
 from .models import Objection
 
@@ -38,10 +45,12 @@ class Report:
     applications: int = 0
     versions: int = 0
     files: int = 0
+    addresses: int = 0
 
     def __str__(self):
         return (f"{self.objections} objections and {self.applications} applications ({self.versions} submitted "
-                f"versions) anonymised, {self.files} files removed")
+                f"versions) anonymised, {self.files} files removed, {self.addresses} addresses removed from the "
+                "audit trail")
 
 
 def retention_apply(*, now=None):
@@ -52,7 +61,7 @@ def retention_apply(*, now=None):
     with transaction.atomic():
         _objections(now, report, files)
         _applications(now, report, files)
-        if report.objections or report.applications:
+        if report.objections or report.applications or report.addresses:
             audit_record(actor=None, action="retention_apply", note=str(report))
         transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     return report
@@ -71,6 +80,23 @@ def _objections(now, report, files):
         objection.anonymised_at = now
         objection.save(update_fields=[*OBJECTOR_FIELDS, "anonymised_at"])
     report.objections = len(objections)
+    ids = [objection.pk for objection in objections]
+    requests = list(DataRequest.objects.filter(objection__in=ids).values_list("pk", flat=True))
+    DataRequest.objects.filter(pk__in=requests).update(text="")
+    report.addresses = audit_forget_addresses(_objector_lines(ids, requests, ended))
+
+
+def _objector_lines(objections, requests, ended):
+    """The ids of the audit lines of objectors' own actions (no account: actor NULL) that still hold an address:
+    about these objections and requests, and about objections deleted unconfirmed, once sent before `ended`."""
+    public = AuditEvent.objects.filter(actor__isnull=True, ip__isnull=False)
+    lines = set(public.filter(Q(object_type="review.objection", object_id__in=[str(pk) for pk in objections])
+                              | Q(object_type="portal.datarequest", object_id__in=[str(pk) for pk in requests]))
+                .values_list("pk", flat=True))
+    old = dict(public.filter(object_type="review.objection", at__lte=ended).values_list("pk", "object_id"))
+    existing = {str(pk) for pk in Objection.objects.filter(
+        pk__in=[int(pk) for pk in set(old.values()) if pk.isdigit()]).values_list("pk", flat=True)}
+    return lines | {pk for pk, objection in old.items() if objection not in existing}
 
 
 def _applications(now, report, files):

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from navportal.audit import audit_rechain, audit_record, audit_verify, chain_content, legacy_sha256
+from navportal.audit import (audit_rechain, audit_record, audit_verify, chain_content, chain_content_v1,
+                             legacy_sha256)
 from navportal.crypto import hmac_sm3
 from navportal.models import AuditEvent, AuditHead
 
@@ -142,7 +143,7 @@ def test_the_migration_re_chains_an_existing_sha256_trail_once_and_says_so(setti
     for i in range(3):  # a trail as the portal wrote it before: unkeyed SHA-256
         event = Event(at=timezone.now(), username="before", action="account_update", note=f"line {i}",
                       prev_hash=previous)
-        event.hash = previous = hashlib.sha256(chain_content(event)).hexdigest()
+        event.hash = previous = hashlib.sha256(chain_content_v1(event)).hexdigest()
         event.save()
     Head.objects.update_or_create(id=1, defaults={"last_hash": previous})
 
@@ -150,11 +151,44 @@ def test_the_migration_re_chains_an_existing_sha256_trail_once_and_says_so(setti
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert latest in MigrationExecutor(connection).loader.applied_migrations
 
-    assert audit_verify() == (4, None)
+    assert audit_verify() == (5, None)  # and 0016 re-chained it once more, over the addresses' digests
     assert set(AuditEvent.objects.values_list("key_id", flat=True)) == {"old"}
-    last = AuditEvent.objects.order_by("-id").first()
-    assert (last.action, last.username, last.note) == ("audit_rechain", "manage.py migrate",
-                                                      "SHA-256 → HMAC-SM3 (navportal 0012)")
+    assert list(AuditEvent.objects.order_by("-id").values_list("action", "username", "note")[:2]) == [
+        ("audit_rechain", "manage.py migrate", "address → its keyed digest (navportal 0016)"),
+        ("audit_rechain", "manage.py migrate", "SHA-256 → HMAC-SM3 (navportal 0012)")]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migration_to_address_digests_checks_the_trail_as_it_was_and_re_chains_it_over_the_digests(settings):
+    """navportal 0016: each line's hash covered its address; afterwards it covers the address's keyed digest, so an
+    address can be removed without breaking the chain (test_retention), and a line changed before is still found."""
+    settings.NAVPORTAL_KEYS = OLD
+    before = ("navportal", "0015_privacy_acknowledgement")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    historical = executor.loader.project_state(before).apps
+    Event, Head = historical.get_model("navportal", "AuditEvent"), historical.get_model("navportal", "AuditHead")
+    audit_key = hmac_sm3(bytes.fromhex("a1" * 32), b"navportal:audit")
+    previous = ""
+    from django.utils import timezone
+    for i, ip in enumerate(["10.1.2.3", None, "2001:db8::7"]):  # as the portal wrote it: HMAC over the address
+        event = Event(at=timezone.now(), username="before", action="account_update", note=f"line {i}", ip=ip,
+                      prev_hash=previous, key_id="old")
+        event.hash = previous = hmac_sm3(audit_key, chain_content_v1(event)).hex()
+        event.save()
+    Head.objects.update_or_create(id=1, defaults={"last_hash": previous})
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert audit_verify() == (4, None)
+    rows = list(AuditEvent.objects.order_by("id"))
+    assert [bool(row.ip_digest) for row in rows] == [True, False, True, False]
+    assert rows[0].ip_digest == hmac_sm3(audit_key, b"address:10.1.2.3").hex()
+    assert rows[0].hash == hmac_sm3(audit_key, chain_content(rows[0])).hex() != hmac_sm3(
+        audit_key, chain_content_v1(rows[0])).hex()
+    forge(rows[2].pk, ip="2001:db8::8")  # another address under the same digest: found
+    assert audit_verify() == (2, rows[2].pk)
 
 
 # --- PostgreSQL: the trigger, and a re-chain while the portal writes ------------------------------------------------
@@ -211,3 +245,81 @@ def test_rotation_while_the_portal_writes_leaves_one_unbroken_chain(settings):
     checked, broken = audit_verify()
     assert broken is None and checked == AuditEvent.objects.count()
     assert AuditEvent.objects.filter(username="writer").exists()
+
+
+# --- Removing addresses (retention, issue 18) ----------------------------------------------------------------------
+
+def lines_from(ip, n):
+    from navportal.audit import client_ip
+
+    token = client_ip.set(ip)
+    try:
+        return trail(n)
+    finally:
+        client_ip.reset(token)
+
+
+@pytest.mark.django_db
+def test_an_address_removed_on_record_leaves_the_chain_whole_and_one_removed_silently_breaks_it(settings):
+    from django.db import transaction
+
+    from navportal.audit import address_digest, audit_forget_addresses
+
+    settings.NAVPORTAL_KEYS = OLD
+    events = lines_from("203.0.113.9", 4)
+    assert all(e.ip_digest == address_digest("203.0.113.9", "old") for e in events)
+    with transaction.atomic():
+        assert audit_forget_addresses([events[0].pk, events[1].pk, events[3].pk]) == 3
+    assert list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("id").values_list("ip", flat=True)) \
+        == [None, None, "203.0.113.9", None]
+    line = AuditEvent.objects.order_by("-id").first()
+    assert (line.action, line.note, line.ip) == ("audit_forget_addresses", f"{events[0].pk}-{events[1].pk},{events[3].pk}",
+                                                 None)
+    assert audit_verify() == (5, None)
+    with transaction.atomic():
+        assert audit_forget_addresses([events[0].pk]) == 0  # nothing left to remove: no line either
+    assert AuditEvent.objects.count() == 5
+
+    forge(events[2].pk, ip=None)  # removed without the line that says so
+    assert audit_verify() == (2, events[2].pk)
+    forge(events[2].pk, ip="203.0.113.10")  # or changed: its digest says which it was
+    assert audit_verify() == (2, events[2].pk)
+
+
+@pytest.mark.django_db
+def test_a_rotation_re_makes_the_digests_under_the_new_key_and_keeps_removed_addresses_removed(settings):
+    from django.db import transaction
+
+    from navportal.audit import address_digest, audit_forget_addresses
+
+    settings.NAVPORTAL_KEYS = OLD
+    events = lines_from("198.51.100.4", 2)
+    with transaction.atomic():
+        audit_forget_addresses([events[0].pk])
+    settings.NAVPORTAL_KEYS = f"{NEW};{OLD}"
+    call_command("rotate_keys", stdout=StringIO())
+    settings.NAVPORTAL_KEYS = NEW
+    assert audit_verify() == (4, None)  # the two lines, the removal's and the rotation's
+    first, second = AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("id")
+    assert first.ip is None and second.ip_digest == address_digest("198.51.100.4", "new")
+
+
+@on_postgres
+@pytest.mark.django_db
+def test_the_trigger_lets_retention_remove_an_address_and_nothing_else(settings):
+    from django.db import DatabaseError, transaction
+
+    settings.NAVPORTAL_KEYS = OLD
+    (event,) = lines_from("192.0.2.1", 1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(ip=None)  # without the setting: refused
+    for change in ({"ip": "192.0.2.2"}, {"ip": None, "note": "changed"}, {"ip_digest": ""}):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL navportal.forget = 'on'")
+            AuditEvent.objects.filter(pk=event.pk).update(**change)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL navportal.forget = 'on'")
+        AuditEvent.objects.filter(pk=event.pk).update(ip=None)
+    assert AuditEvent.objects.get(pk=event.pk).ip is None

@@ -10,21 +10,22 @@ an unkeyed SHA-256, which anyone able to write to the database could recompute f
 from django.db import migrations, models
 
 from navportal.dbfeatures import postgresql_path
-from navportal.migrations._audit_trigger import POSTGRES_PROTECT, POSTGRES_PROTECT_V1
+from navportal.migrations._audit_trigger import POSTGRES_PROTECT_V1, POSTGRES_PROTECT_V2
 
 
 def rechain(apps, schema_editor):
-    from navportal.audit import audit_rechain, legacy_sha256
+    from navportal.audit import audit_rechain, chain_content_v1, legacy_sha256
 
     connection = schema_editor.connection
     if postgresql_path(connection):
-        schema_editor.execute(POSTGRES_PROTECT)
+        schema_editor.execute(POSTGRES_PROTECT_V2)
     models = {"event_model": apps.get_model("navportal", "AuditEvent"),
               "head_model": apps.get_model("navportal", "AuditHead"), "using": connection.alias}
     record = {"username": "manage.py migrate", "action": "audit_rechain", "note": "SHA-256 → HMAC-SM3 (navportal 0012)"}
     # Where the SHA-256 chain did not hold already, the re-chain stops at that row: the rows before it are
     # re-chained, the rest keep their SHA-256, and verify_audit names the row. Never a reason to stop an upgrade.
-    audit_rechain(**models, record=record, old_digest=legacy_sha256)
+    audit_rechain(**models, record=record, old_digest=legacy_sha256, old_content=chain_content_v1,
+                  content=chain_content_v1)
 
 
 def back(apps, schema_editor):

@@ -2,6 +2,7 @@
 objectors' identities and the people of applications never designated are removed — and nothing a designated base,
 the counts or the audit trail still need is touched."""
 
+import contextlib
 import datetime
 
 import pytest
@@ -13,14 +14,30 @@ from django.utils import timezone
 from applications import services
 from applications.enums import AttachmentKind, State
 from applications.models import Application, ApplicationVersion, Attachment, Organisation, StaffMember
+from navportal.audit import audit_verify, client_ip
 from navportal.demo.content import TINY_PDF
 from navportal.models import AuditEvent
+from portal import data_requests
+from portal.models import DataRequest
 from review import national
 from review.models import Objection
 from review.retention import retention_apply
 from tests.conftest import make_applicant, object_confirmed
 from tests.review.test_national import handed_in, pass_all, person, publish  # noqa: F401 - fixtures
 from tests.review.test_public import cnipa, shift  # noqa: F401 - fixtures
+
+
+@contextlib.contextmanager
+def from_address(ip):
+    """What a request from `ip` gives the services (navportal.audit.AuditContextMiddleware)."""
+    token = client_ip.set(ip)
+    try:
+        yield
+    finally:
+        client_ip.reset(token)
+
+
+OBJECTOR_IP, CNIPA_IP = "10.1.2.3", "10.9.9.9"
 
 
 @pytest.fixture
@@ -34,13 +51,18 @@ def confirmed(cnipa, handed_in, submitted, call):
     pass_all(cnipa, handed_in)
     notice = shift(publish(cnipa, call), -1, 5)
     entries = list(notice.entries.order_by("number"))
-    objections = [
-        object_confirmed(**person(entries[0], evidence=SimpleUploadedFile("证据.pdf", TINY_PDF)), ip="10.1.2.3"),
-        object_confirmed(**person(entries[1], kind="organisation", name="某某科技有限公司", signature="",
-                                  letter=SimpleUploadedFile("异议函.pdf", TINY_PDF))),
-    ]
-    for objection in objections:
-        national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="dismissed", note="不成立")
+    with from_address(OBJECTOR_IP):  # the objectors' own actions, from their address
+        objections = [
+            object_confirmed(**person(entries[0], evidence=SimpleUploadedFile("证据.pdf", TINY_PDF)), ip=OBJECTOR_IP),
+            object_confirmed(**person(entries[1], kind="organisation", name="某某科技有限公司", signature="",
+                                      letter=SimpleUploadedFile("异议函.pdf", TINY_PDF))),
+        ]
+        request = data_requests.objector_request(reference=objections[0].reference, email=objections[0].email,
+                                                 kind="correction", text="电话应为13912345679")
+    with from_address(CNIPA_IP):
+        for objection in objections:
+            national.objection_decide(actor=cnipa, objection_id=objection.pk, decision="dismissed", note="不成立")
+        data_requests.data_request_answer(actor=cnipa, request_id=request.pk, answer="已更正。")
     notice = shift(notice, -10, -3)
     notice = national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number="国知办发运字〔2026〕9号",
                                     document_date=notice.ends_on)
@@ -80,7 +102,7 @@ def test_objectors_are_anonymised_once_the_final_list_is_180_days_old(confirmed,
     # The applications' period is far away; the files go after the commit.
     with override_settings(PRIVACY_ROSTER_YEARS=100), django_capture_on_commit_callbacks(execute=True):
         report = retention_apply(now=later)
-    assert (report.objections, report.applications, report.files) == (2, 0, 2)
+    assert (report.objections, report.applications, report.files, report.addresses) == (2, 0, 2, 5)
     for before in objections:
         after = Objection.objects.get(pk=before.pk)
         assert (after.name, after.phone, after.email, after.signature, after.ip, after.letter.name,
@@ -91,6 +113,32 @@ def test_objectors_are_anonymised_once_the_final_list_is_180_days_old(confirmed,
     assert not any(storage.exists(name) for storage, name in files)
     [line] = AuditEvent.objects.filter(action="retention_apply")
     assert line.note.startswith("2 objections and 0 applications") and line.actor is None
+    # The objector's request: its text (which may name them) goes; that it was made and answered stays.
+    [request] = DataRequest.objects.all()
+    assert (request.text, request.answer, request.kind) == ("", "已更正。", "correction") and request.answered_at
+    # The trail: every line stays and the chain holds; the objectors' own lines (sent, confirmed ×2, asked) lose
+    # their address, CNIPA's keep theirs.
+    assert not AuditEvent.objects.filter(ip=OBJECTOR_IP).exists()
+    assert sorted(AuditEvent.objects.filter(ip__isnull=True, ip_digest__gt="").values_list("action", flat=True)) == [
+        "data_request", "objection_confirm", "objection_confirm", "objection_submit", "objection_submit"]
+    assert set(AuditEvent.objects.filter(ip=CNIPA_IP).values_list("action", flat=True)) == {
+        "objection_decide", "data_request_answer"}
+    assert audit_verify()[1] is None
+
+
+@override_settings(PRIVACY_OBJECTION_DAYS=180)
+def test_the_address_of_an_objection_never_confirmed_goes_180_days_after_it_was_sent(cnipa, handed_in, call):
+    pass_all(cnipa, handed_in)
+    notice = shift(publish(cnipa, call), -1, 5)
+    with from_address(OBJECTOR_IP):
+        objection = national.objection_submit(**person(notice.entries.first()))
+    national.objections_purge_unconfirmed(now=objection.confirm_by + datetime.timedelta(seconds=1))
+    assert not Objection.objects.exists()
+    [line] = AuditEvent.objects.filter(action="objection_submit")
+    assert retention_apply(now=line.at + datetime.timedelta(days=179)).addresses == 0
+    assert retention_apply(now=line.at + datetime.timedelta(days=180)).addresses == 1
+    line.refresh_from_db()
+    assert line.ip is None and audit_verify()[1] is None
 
 
 @override_settings(PRIVACY_OBJECTION_DAYS=180, PRIVACY_ROSTER_YEARS=3)
@@ -129,7 +177,7 @@ def test_the_people_of_applications_never_designated_go_after_three_years_and_de
     assert [row for row in after["staff"] if row[0] in {a.pk for a in designated}] == kept_staff
     assert all(Application.objects.get(pk=a.pk).state == State.DESIGNATED for a in designated)
     assert Organisation.objects.count() == organisations
-    assert AuditEvent.objects.count() == trail + 1  # the trail: nothing removed, the pass recorded
+    assert AuditEvent.objects.count() == trail + 2  # the trail: nothing removed; the pass and its addresses recorded
 
     assert str(retention_apply(now=later + datetime.timedelta(days=1))).startswith("0 objections and 0 applications")
     assert AuditEvent.objects.filter(action="retention_apply").count() == 1
@@ -139,4 +187,4 @@ def test_the_people_of_applications_never_designated_go_after_three_years_and_de
 def test_the_daily_command_reports_what_it_did(capsys):
     call_command("apply_retention")
     assert capsys.readouterr().out.strip() == "0 objections and 0 applications (0 submitted versions) anonymised, " \
-                                             "0 files removed."
+                                             "0 files removed, 0 addresses removed from the audit trail."
