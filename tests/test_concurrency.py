@@ -15,6 +15,9 @@ from navportal.errors import PortalError
 from navportal.models import AccountRequest, AuditEvent, Role, User
 from navportal.privacy_rules import RULES_VERSION
 from tests.conftest import make_user
+from tests.review.test_national import handed_in  # noqa: F401 - fixtures
+from tests.review.test_public import cnipa  # noqa: F401 - fixtures
+from tests.review.test_retention import OBJECTOR_IP, confirmed, from_address  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.postgres,
@@ -226,3 +229,62 @@ def test_control_without_the_request_lock_both_answer(applicant, submitted, monk
                         for o in officials])
     assert not any(isinstance(r, Exception) for r in results)
     assert AuditEvent.objects.filter(action="data_request_answer").count() == 2  # answered twice, told twice
+
+
+# --- Retention and an objector's request at the same moment (review.retention, portal.data_requests) --------------
+
+def _retention_against_a_request(confirmed, monkeypatch):
+    """Retention's pass over the objections, and the objector of the second one asking about it, released together;
+    the request is slowed between reading the objection and writing itself."""
+    import datetime
+
+    from portal import data_requests
+    from portal.models import DataRequest
+    from review.retention import retention_apply
+
+    original = DataRequest.save
+
+    def save(self, *args, **kwargs):
+        time.sleep(0.5)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(DataRequest, "save", save)
+    objection = confirmed["objections"][1]
+    later = confirmed["notice"].confirmed_at + datetime.timedelta(days=181)
+
+    def ask():
+        with from_address(OBJECTOR_IP):
+            return data_requests.objector_request(reference=objection.reference, email=objection.email,
+                                                  kind="correction", text="单位名称有误")
+    return race_all([lambda: retention_apply(now=later), ask])
+
+
+def _left_behind():
+    """What an objector anonymised still has: requests with their text, own audit lines with their address."""
+    from portal.models import DataRequest
+
+    texts = list(DataRequest.objects.filter(objection__anonymised_at__isnull=False).exclude(text="")
+                 .values_list("text", flat=True))
+    addresses = list(AuditEvent.objects.filter(actor__isnull=True, ip__isnull=False,
+                                               object_type__in=["review.objection", "portal.datarequest"])
+                     .values_list("action", flat=True))
+    return texts, addresses
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_objectors_request_during_retention_is_made_before_and_cleared_or_refused_after(confirmed, monkeypatch):
+    from navportal.audit import audit_verify
+
+    report, request = _retention_against_a_request(confirmed, monkeypatch)
+    assert report.objections == 2 and not isinstance(request, Exception)
+    assert _left_behind() == ([], [])
+    assert audit_verify()[1] is None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_control_without_the_objections_lock_a_request_outlives_its_objectors_retention(confirmed, monkeypatch):
+    from django.db.models.query import QuerySet
+
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+    report, request = _retention_against_a_request(confirmed, monkeypatch)
+    assert report.objections == 2 and request is not None
+    assert _left_behind() == (["单位名称有误"], ["data_request"])
