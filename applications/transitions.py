@@ -3,19 +3,21 @@
 
 Every service that changes an application — its state, a claim check, an applicant's edit — locks the row,
 then calls `application_transition`, which checks the transition table (applications.workflow: source state,
-role, desk, target), the actor's scope and the deadline, writes the change, bumps `lock_version` (the version
-every cached rendering of the application is keyed on), appends the audit line in the same transaction and
-writes the notifications (the mails into the outbox) in the same transaction. No other code writes `state` or `lock_version`.
+role, desk, target), the actor's scope and the deadline, and hands the write to navportal.transitions (shared
+with the bases' own table, bases.transitions): it writes the change, bumps `lock_version` (the version every
+cached rendering of the application is keyed on), appends the audit line in the same transaction and writes the
+notifications (the mails into the outbox) in the same transaction. No other code writes `state` or
+`lock_version`.
 """
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.models import Role
-from navportal.notify import Tell, notify_all
+from navportal.notify import Tell
+from navportal.transitions import transition_write
 
 from .deadline_checks import UNREAD
 from .selectors import in_scope
@@ -81,24 +83,12 @@ def application_transition(*, actor, application, action, target=None, changes=N
             _("This application was saved elsewhere (another tab or another person) after you opened this "
               "page. Your changes were not saved, so as not to overwrite the newer copy: copy what you "
               "typed, reload the page, and enter it again."), code="stale")
-    from_state = application.state
-    fields = dict(changes or {})
-    if transition.moves:
-        fields["state"] = target
-    for name, value in fields.items():
-        setattr(application, name, value)
-    application.lock_version += 1
-    application.save(update_fields=[*fields, "lock_version", "updated_at"])
+    before_audit = None
     if transition.progress:
         # Before the audit line: every writer takes the call's row, then the audit chain's head, in that order.
         from review.models import bump_progress
-        bump_progress(application.call_id)
-    if transition.audit:
-        if transition.moves:
-            audit_from, audit_to = from_state, target
-        else:
-            audit_from, audit_to = audit_states or ("", "")
-        audit_record(actor=actor, action=transition.audit, obj=application, from_state=audit_from,
-                     to_state=audit_to, note=note)
-    notify_all(tell, about=application)
-    return application
+
+        def before_audit():
+            bump_progress(application.call_id)
+    return transition_write(actor=actor, obj=application, transition=transition, target=target, changes=changes,
+                            note=note, tell=tell, audit_states=audit_states, before_audit=before_audit)

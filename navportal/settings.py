@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "applications",
     "review",
     "portal",  # the home page and the demo data: what needs both apps
+    "bases",  # the bases after designation: their management, filings, reports and assessment (SPEC §12)
 ]
 
 MIDDLEWARE = [

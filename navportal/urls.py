@@ -54,6 +54,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("review.public_urls")),
     path("", include("applications.urls")),
+    path("", include("bases.urls")),  # before review.urls: review/bases/ is the bases app's
     path("review/registry/", include("review.registry_urls")),
     path("review/", include("review.urls")),
 ]

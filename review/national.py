@@ -495,10 +495,13 @@ def final_confirm(*, actor, notice_id, document_number, document_date, confirmed
     """Confirm the list by a document (发文予以确定) once the period is over and every objection decided — exactly
     as review.previews.final_plan works it out (`confirmed`: the digest of the plan the user confirmed).
 
-    Effects: the bases on the list become national-level patent navigation service bases; the titles
+    Effects: the bases on the list become national-level patent navigation service bases, each with its record
+    (bases.models.Base, active); the titles
     原国家专利导航产业发展实验区 and 原国家专利导航试点工程研究基地 are marked retired in the registry
     with the document; the applicants are told.
     """
+    from bases.services import bases_designate
+
     from .previews import final_plan
     from .registry import registry_retire
 
@@ -523,6 +526,7 @@ def final_confirm(*, actor, notice_id, document_number, document_date, confirmed
         for row in plan.rows:
             application_transition(actor=actor, application=row.application, action="designate", note=document_number,
                                    tell=row.tells)
+        bases_designate(actor=actor, notice=notice, applications=[row.application for row in plan.rows])
         retired = registry_retire(kinds=RETIRED_WITH_FINAL_LIST, document=document_number, on=document_date,
                                   only=plan.facts["retiring_ids"])
         audit_record(actor=actor, action="final_confirm", obj=notice,

@@ -175,10 +175,13 @@ def bases(request):
     filters = SimpleLazyObject(filters)
 
     def page():
-        rows = with_final_numbers(filters.apply(listed)).select_related("notice", "notice__call").only(
+        # With each base's standing since (bases.Base: active, under rectification, revoked by document); its
+        # writer moves the notice's version, the key above.
+        rows = with_final_numbers(filters.apply(listed)).select_related("notice", "notice__call", "base").only(
             "pk", "number", "name", "province_name", "industry", "notice__id", "notice__final_document_number",
             "notice__final_document_date", "notice__call__id", "notice__call__title",
-            "notice__call__opens_at").order_by("-notice__call__opens_at", "notice_id", "number")
+            "notice__call__opens_at", "base__id", "base__status", "base__revoked_document",
+            "base__revoked_on").order_by("-notice__call__opens_at", "notice_id", "number")
         return Paginator(rows, 50).get_page(request.GET.get("page"))
 
     query = request.GET.copy()

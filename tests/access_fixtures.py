@@ -39,6 +39,7 @@ from applications import organisations
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State
 from applications.models import Application, Organisation, OrganisationDocument
+from bases.models import Base
 from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, City, Ministry, Province, Role
@@ -90,6 +91,7 @@ class World:
     lockout: AccessAttempt      # a user name locked out now (the security administrator may lift it)
     failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
     account_request: AccountRequest  # the system administrator's, pending: a new CNIPA account
+    base: Base                        # a base after designation (owner "base"), supervised by Jiangsu, active
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -117,6 +119,7 @@ def build_world():
                                    deadline=now + datetime.timedelta(days=30))
 
     # The newest call by opening is the one package_current and the dashboard pick.
+    call_done = new_call("矩阵·认定批次", 4)
     call_ready = new_call("矩阵·部委批次", 3)
     call_notice = new_call("矩阵·公示批次", 2)
     call = new_call("矩阵·当前批次", 1)
@@ -223,6 +226,23 @@ def build_world():
     review_services.package_submit(actor=ministry, package_id=package_moe.pk)
     national.recheck_pass(actor=cnipa, application_id=app_moe.pk)
 
+    # --- `call_done`: its list confirmed; the one base it designated (owner "base") supervised by Jiangsu ------
+    owners["base"] = make_applicant("示例·江苏认定基地", "js-base")
+    app_base = _submitted(owners["base"], call_done)
+    review_services.application_recommend(actor=province, application_id=app_base.pk, opinion="同意推荐")
+    package_done = Package.objects.get(call=call_done, province=province.province)
+    _letter(province, package_done, "letter.pdf")
+    review_services.package_submit(actor=province, package_id=package_done.pk)
+    national.recheck_pass(actor=cnipa, application_id=app_base.pk)
+    notice_done = national.notice_publish(actor=cnipa, call=call_done, text="现将拟确定名单予以公示。",
+                                          contact="电话 010-0000")
+    Notice.objects.filter(pk=notice_done.pk).update(published_at=now - datetime.timedelta(days=20),
+                                                    starts_on=today - datetime.timedelta(days=15),
+                                                    ends_on=today - datetime.timedelta(days=8))
+    national.final_confirm(actor=cnipa, notice_id=resealed(notice_done).pk, document_number="矩阵〔2026〕9号",
+                           document_date=today - datetime.timedelta(days=5))
+    base = Base.objects.get(application=app_base)
+
     # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
     reset_user = owners["rec1"]
     reset = (urlsafe_base64_encode(force_bytes(reset_user.pk)), default_token_generator.make_token(reset_user))
@@ -256,7 +276,7 @@ def build_world():
         org_transfer=Organisation.objects.get(pk=owners["transfer"].organisation_id),
         pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
                                                         kind=DocumentKind.AUTHORISATION),
-        reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request)
+        reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request, base=base)
     _check(world)
     return world
 

@@ -41,6 +41,7 @@ from post_office.models import Email
 from applications.models import (
     Application, Organisation, OrganisationDocument, OrganisationTransfer, PendingRegistration,
 )
+from bases.models import Base, Rectification
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, AuditEvent, City, Message, Province, Role, User
 from portal.models import BureauContact, DataRequest
@@ -118,6 +119,19 @@ def matrix_data_request(w):
                                           "holder_id": w.app_city.city_id,
                                           "requested_by": w.app_city.organisation.members.first()})
     return request
+
+
+def base_standing(w):
+    return Base.objects.values_list("status", "lock_version").get(pk=w.base.pk), list(
+        Rectification.objects.filter(base=w.base).values_list("closed_at", "answer"))
+
+
+def rectifying(w):
+    """CNIPA opened a rectification of the world's base (what closing and answering it need)."""
+    from bases import services as base_services
+
+    base_services.rectification_open(actor=w.users["cnipa"], base_id=w.base.pk, reason="finding",
+                                     detail="矩阵·整改要求", deadline=timezone.localdate() + datetime.timedelta(days=9))
 
 
 def lock(application):
@@ -483,6 +497,29 @@ ROUTES = [
                     state=lambda w: DataRequest.objects.values_list("answer", flat=True).get(
                         pk=matrix_data_request(w).pk),
                     expect=row("login 404 404 .   404 404 404 404 404 404 404 404 404"))),
+    # --- The bases after designation: the bureaus' list, each base's page in its supervisor's scope (Jiangsu's
+    # here) and CNIPA's; CNIPA's dynamic management; the base's own page and its answer (bases). ----------------
+    Route("base_list", None, ("GET",), row("login 404 404 404 404 200 200 200 200 200 404 404 404")),
+    Route("base_detail", lambda w: {"pk": w.base.pk}, ("GET",),
+          row("login 404 404 404 404 200 404 404 404 200 404 404 404"), owner="base"),
+    Route("base_rectify", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"reason": "finding", "detail": "矩阵·需求对接不足",
+                               "deadline": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+                               "version": Base.objects.get(pk=w.base.pk).lock_version}, "cnipa", 302,
+                    state=lambda w: base_standing(w), expect=CNIPA_POST)),
+    Route("base_rectification_close", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"note": "矩阵·整改到位"}, "cnipa", 302, prepare=rectifying,
+                    state=lambda w: base_standing(w), expect=CNIPA_POST)),
+    Route("base_revoke", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"document_number": "矩阵〔2027〕1号", "document_date": timezone.localdate().isoformat(),
+                               "reason": "矩阵·撤销", "confirm": "on",
+                               "version": Base.objects.get(pk=w.base.pk).lock_version}, "cnipa", 302,
+                    state=lambda w: base_standing(w), expect=CNIPA_POST)),
+    Route("own_base", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404"), owner="base"),
+    Route("rectification_answer", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"answer": "矩阵·已整改"}, "owner", 302, prepare=rectifying,
+                    state=lambda w: list(Rectification.objects.filter(base=w.base).values_list("answer", flat=True)),
+                    expect=row("login .   404 404 404 404 404 404 404 404 404 404 404"))),
     # --- The health checks: public, for the load balancer and monitoring, whoever asks (navportal/health.py) --
     Route("health", None, ("GET",), PUBLIC),
     Route("health_outbox", None, ("GET",), PUBLIC),
@@ -759,7 +796,7 @@ def test_written_tables_reads_every_kind_of_write(db):
 
 NANJING = {"示例·南京市中心"}
 JIANGSU = NANJING | {"示例·已撤回园区", "示例·江苏推荐园区一", "示例·江苏推荐园区二", "示例·公示园区0", "示例·公示园区1",
-                     "示例·公示园区2"}
+                     "示例·公示园区2", "示例·江苏认定基地"}
 MOE = {"示例·某大学中心"}
 # The queue with every state and call shown (?state=): which of the world's applications each user finds.
 # Drafts are nobody's business but the applicant's; a city sees only what needs its consent.

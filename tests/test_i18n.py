@@ -74,7 +74,7 @@ def test_compiled_catalog_matches_the_po_file():
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed (CI installs it)")
 def test_catalog_holds_every_string_of_the_code(tmp_path):
     """makemessages on a copy of the sources finds no message the catalog lacks."""
-    for name in ("manage.py", "navportal", "applications", "review", "portal", "templates"):
+    for name in ("manage.py", "navportal", "applications", "review", "portal", "bases", "templates"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     (tmp_path / "locale").mkdir()

@@ -103,6 +103,9 @@ PAGE_TABLE = {
     "portal.edit_contacts":               ".    .    1    .    1    .    .    .",
     "portal.request_personal_data":       "1    .    .    .    .    .    .    .",
     "portal.answer_data_requests":        ".    1    1    1    1    .    .    .",
+    "bases.view_bases":                   ".    .    1    1    1    .    .    .",
+    "bases.view_own_base":                "1    .    .    .    .    .    .    .",
+    "bases.manage_bases":                 ".    .    .    .    1    .    .    .",
 }
 
 

@@ -1,0 +1,32 @@
+"""The life of a base after designation as one table, of the same rows as the applications' (applications.workflow):
+the statuses each step may start from, where it leads (none: the status stays), who may take it, and its audit
+action. Carried out by the one writer, bases.transitions.base_transition (and, through it, the write every
+transition ends with, navportal.transitions)."""
+
+from applications.workflow import APPLICANT, NATIONAL, Transition
+
+from .models import BaseStatus
+
+CURRENT = frozenset({BaseStatus.ACTIVE, BaseStatus.RECTIFYING})
+
+
+def _b(action, sources, target, roles):
+    targets = frozenset({target}) if target else frozenset()
+    return Transition(action, frozenset(sources), targets, frozenset(roles), audit=f"base_{action}",
+                      moves=bool(targets), progress=False)
+
+
+TRANSITIONS = {t.action: t for t in (
+    # Dynamic management (四(二)): CNIPA opens a rectification (整改) — after an unqualified grade, a missed report
+    # or a finding of its own —, the base answers it, CNIPA closes it or revokes the title by document.
+    _b("rectify", {BaseStatus.ACTIVE}, BaseStatus.RECTIFYING, NATIONAL),
+    _b("rectification_answer", {BaseStatus.RECTIFYING}, None, APPLICANT),
+    _b("restore", {BaseStatus.RECTIFYING}, BaseStatus.ACTIVE, NATIONAL),
+    _b("revoke", CURRENT, BaseStatus.REVOKED, NATIONAL),
+)}
+
+
+def allowed(action, status, role):
+    """Whether `role` may take `action` on a base in `status`."""
+    transition = TRANSITIONS[action]
+    return status in transition.sources and role in transition.roles
