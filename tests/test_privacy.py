@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 from applications import services
 from navportal.models import Role
 from navportal.privacy_rules import RULES_VERSION
-
+from portal import data_requests
+from review.models import Objection
 from review.public_forms import ObjectionForm
 from tests.conftest import make_user, object_confirmed, version_of
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
@@ -133,17 +134,27 @@ NOT_COLLECTING = {
     "account_edit": "as account_create",
 }
 
-# Who crawls, from where: {who: (the first pages, the forms collecting personal data that the crawl must reach,
-# the forms of NOT_COLLECTING that it must reach)}.
+@dataclass(frozen=True)
+class Crawl:
+    """Who crawls, from where, and what they must find."""
+
+    start: list  # the first pages
+    collecting: set  # the forms collecting personal data it must reach
+    exempt: set = frozenset()  # the forms of NOT_COLLECTING it must reach
+    reached: set = frozenset()  # other forms it must reach
+
+
 PEOPLE_SECTIONS = {"application_section:basic", "application_section:department", "application_section:declaration"}
 CRAWLS = {
-    "public": (["/", "/notice/", "/bases/"], {"register", "objection_create", "objector_data_request"},
-               {"password_reset"}),
-    "applicant": (["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}, set()),
-    "acknowledged applicant": (["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}, set()),
-    "province": (["/review/"], {"objector_data_request"}, {"contact_edit"}),
-    "cnipa": (["/review/"], {"objection_create", "objector_data_request"}, {"contact_edit"}),
-    "system administrator": (["/admin/accounts/"], {"objector_data_request"}, {"account_create", "account_edit"}),
+    "public": Crawl(["/", "/notice/", "/bases/"], {"register", "objection_create", "objector_data_request"},
+                    {"password_reset"}, {"login"}),
+    "applicant": Crawl(["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}),
+    "acknowledged applicant": Crawl(["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}),
+    "province": Crawl(["/review/"], {"objector_data_request"}, {"contact_edit"}),
+    # The requests about personal information CNIPA holds (linked from its queue), with their answer forms.
+    "cnipa": Crawl(["/review/"], {"objection_create", "objector_data_request"}, {"contact_edit"},
+                   {"objection_decide", "data_request_answer"}),
+    "system administrator": Crawl(["/admin/accounts/"], {"objector_data_request"}, {"account_create", "account_edit"}),
 }
 
 
@@ -195,10 +206,13 @@ def parsed_forms(url, body):
     return parser.forms
 
 
-def crawler(who, reviewers, applicant, call):
+def crawler(who, reviewers, applicant, call, notice):
     """A client signed in as `who` (no one for the public); an applicant with a draft whose people sections ask for
-    the acknowledgement, or have had it."""
+    the acknowledgement, or have had it; CNIPA with the objector's request about their data to answer."""
     client = Client()
+    if who == "cnipa":
+        objection = Objection.objects.get(entry__notice=notice)
+        data_requests.objector_request(reference=objection.reference, email=objection.email, kind="access", text="")
     if who in ("applicant", "acknowledged applicant"):
         application = services.application_start(actor=applicant, call=call)
         services.application_pledge(actor=applicant, application_id=application.pk)
@@ -228,12 +242,13 @@ def test_every_form_that_collects_personal_data_links_the_rules_inside_it(public
     and a password) and the password forms, which only use an account that exists, and the forms of NOT_COLLECTING,
     each with its reason. Each crawl must reach the forms listed for it in CRAWLS, so that it cannot pass by finding
     none."""
-    start, expected, exempt = CRAWLS[who]
-    pages = crawl(crawler(who, reviewers, applicant, call), start, limit=120)
+    expected = CRAWLS[who]
+    pages = crawl(crawler(who, reviewers, applicant, call, public_world), expected.start, limit=120)
     forms = [form for url, body in pages.items() for form in parsed_forms(url, body)]
     collecting = [form for form in forms if form.collects_personal_data and form.label not in NOT_COLLECTING]
-    assert {form.label for form in collecting} == expected
-    assert {form.label for form in forms if form.collects_personal_data} - expected == exempt
+    assert {form.label for form in collecting} == expected.collecting
+    assert {form.label for form in forms if form.collects_personal_data} - expected.collecting == expected.exempt
+    assert expected.reached <= {form.label for form in forms}
     assert [(form.page, form.label) for form in collecting if reverse("privacy_rules") not in form.links] == []
     if who.endswith("applicant"):  # the people sections ask for the tick until it is given, then say when it was
         asked = {"privacy" in form.fields for form in collecting if form.label in PEOPLE_SECTIONS}
