@@ -134,6 +134,7 @@ NOT_COLLECTING = {
     "account_edit": "as account_create",
 }
 
+
 @dataclass(frozen=True)
 class Crawl:
     """Who crawls, from where, and what they must find."""
@@ -151,7 +152,7 @@ CRAWLS = {
     "applicant": Crawl(["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}),
     "acknowledged applicant": Crawl(["/applications/"], {*PEOPLE_SECTIONS, "objector_data_request"}),
     "province": Crawl(["/review/"], {"objector_data_request"}, {"contact_edit"}),
-    # The requests about personal information CNIPA holds (linked from its queue), with their answer forms.
+    # The requests about personal information CNIPA holds (linked from its queue and its messages), answered there.
     "cnipa": Crawl(["/review/"], {"objection_create", "objector_data_request"}, {"contact_edit"},
                    {"objection_decide", "data_request_answer"}),
     "system administrator": Crawl(["/admin/accounts/"], {"objector_data_request"}, {"account_create", "account_edit"}),
