@@ -61,6 +61,12 @@ def requests_for_user(user):
     return DataRequest.objects.filter(holder_role=user.role, holder_id=place)
 
 
+def open_requests_count(user):
+    """How many of the requests the user's bureau holds wait for their answer: one query (none for an official
+    without a place, who holds none)."""
+    return requests_for_user(user).filter(answered_at__isnull=True).count()
+
+
 # --- The applicant's side ------------------------------------------------------------------------------------------
 
 def _people(data):

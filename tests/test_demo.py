@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from navportal.identifiers import account_for
 from navportal.models import Role, User
+from navportal.privacy_rules import RULES_VERSION
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -57,3 +58,15 @@ def test_the_demo_shows_a_call_on_public_notice_with_objections(settings, db):
         "dismissed", "pending"]
     page = Client().get(f"/notice/{notice.call_id}/").content.decode()
     assert "示例·扬州国家高新技术产业开发区" in page
+
+
+def test_the_demo_contacts_acknowledged_the_rules_as_registration_does_and_officials_did_not(settings, db):
+    """An applicant's account keeps the version of the personal information rules its registration acknowledged;
+    officials' and administrators' accounts, made by the administrators, carry none (no form asks them)."""
+    settings.DEBUG = True
+    call_command("load_demo")
+    accounts = {(user.role == Role.APPLICANT, user.privacy_version, user.privacy_acknowledged_at is not None)
+                for user in User.objects.all()}
+    assert accounts == {(True, RULES_VERSION, True), (False, "", False)}
+    park = account_for("park@example.cn")
+    assert park.privacy_acknowledged_at <= park.organisation.applications.get().privacy_acknowledged_at

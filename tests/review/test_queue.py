@@ -1,11 +1,17 @@
 """Reviewer queues exist for every desk and show exactly the reviewer's own scope; list pages keep a
 constant number of queries however many rows they show."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications import services
 from applications.enums import State
+from portal import data_requests
+from portal.models import DataRequest
 from tests.conftest import make_applicant
 
 
@@ -117,3 +123,27 @@ def test_the_queue_pages_fifty_at_a_time_with_the_count_and_the_last_page_past_t
         pages[asked] = (page.number, len(page.object_list), page.paginator.count)
         assert "53 applications" in response.content.decode()
     assert pages == {"": (1, 50, 53), "2": (2, 3, 53), "9": (2, 3, 53), "x": (1, 50, 53)}
+
+
+def test_the_queue_links_the_requests_about_personal_information_with_the_count_its_bureau_holds(
+        client, reviewers, applicant, submitted, english):
+    """The bureau holding a request about personal information finds the list from its queue, with how many wait for
+    its answer; another bureau's count is its own (the header menu has no room for the link: tests/browser/
+    test_header.py). One query for the count."""
+    application = submitted(applicant)  # a Suzhou park: held by the Jiangsu bureau
+    for text in ("联系人手机号码有误", "部门名称有误", "人员名册有误"):
+        data_requests.correction_request(actor=applicant, application_id=application.pk, text=text)
+    answered = DataRequest.objects.order_by("pk").first()
+    data_requests.data_request_answer(actor=reviewers["province_js"], request_id=answered.pk, answer="已更正。")
+    counts = {}
+    for desk in ("province_js", "province_zj", "city_suzhou", "national"):
+        client.force_login(reviewers[desk])
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("review_queue")).content.decode()
+        links = re.findall(r'<a [^>]*href="/review/data-requests/">([^<]*)</a>', page)
+        counts[desk] = links
+        assert len([q for q in queries if "portal_datarequest" in q["sql"]]) == 1, desk
+    assert counts == {"province_js": ["Requests about personal information (2 open)"],
+                      "province_zj": ["Requests about personal information (0 open)"],
+                      "city_suzhou": ["Requests about personal information (0 open)"],
+                      "national": ["Requests about personal information (0 open)"]}

@@ -141,8 +141,14 @@ class Command(BaseCommand):
         else:
             user, email = User.objects.filter(username=username).first(), f"{username}@example.cn"
         if user is None:
+            # A contact person's account comes from the registration, whose form asks for the acknowledgement of the
+            # personal information rules and keeps its version (applications.services.organisation_register).
+            # Officials' and administrators' accounts are asked for by the system administrator, with no such form:
+            # the rules are the applicants' and objectors', and an acknowledgement here would record one never given.
+            acknowledged = {"privacy_version": RULES_VERSION, "privacy_acknowledged_at": timezone.now()} \
+                if role == Role.APPLICANT else {}
             user = User(username=opaque_username() if is_email(username) else username, role=role,
-                        display_name=name, email=email, **scope)
+                        display_name=name, email=email, **scope, **acknowledged)
             user.password = self.password_hash()
             user.save()
         if needs_second_factor(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
