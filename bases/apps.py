@@ -9,7 +9,7 @@ class BasesConfig(AppConfig):
     def ready(self):
         from navportal.audit_labels import register
 
-        from .models import BaseStatus, RectificationReason
+        from .models import BaseStatus, FilingState, RectificationReason
         from .workflow import TRANSITIONS
 
         actions = {
@@ -18,9 +18,17 @@ class BasesConfig(AppConfig):
             "base_rectification_answer": _("Rectification answered by the base"),
             "base_restore": _("Rectification closed: base active again"),
             "base_revoke": _("Title revoked by document"),
+            "base_plan_file": _("Construction plan filed"),
+            "base_plan_check": _("Construction plan checked by the bureau"),
+            "base_project_file": _("Navigation project filed"),
+            "base_project_check": _("Navigation project checked by the bureau"),
+            "base_project_exemplary": _("Exemplary case marked or unmarked"),
+            "base_service_file": _("Public-welfare service or training filed"),
+            "base_service_check": _("Public-welfare service or training checked by the bureau"),
         }
         missing = {t.audit for t in TRANSITIONS.values()} - set(actions)
         assert not missing, f"audit actions without a label: {sorted(missing)}"
-        register(actions=actions, states={"bases.base": {**dict(BaseStatus.choices), "open": _("open"),
-                                                         "answered": _("answered")}},
+        register(actions=actions, states={"bases.base": {**dict(BaseStatus.choices), **dict(FilingState.choices),
+                                                         "open": _("open"), "answered": _("answered"),
+                                                         "exemplary": _("exemplary case")}},
                  terms=dict(RectificationReason.choices))

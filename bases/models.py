@@ -6,9 +6,11 @@ rectification (one open Rectification), 撤销 revoked by document. Its status c
 bases.transitions.base_transition, by the table bases.workflow.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -107,3 +109,171 @@ class Rectification(models.Model):
     @property
     def is_open(self):
         return self.closed_at is None
+
+
+# --- Filings (issue 19.2): the construction plan, the navigation projects, the public-welfare services ------------
+
+class FilingState(models.TextChoices):
+    """Where a filing stands with the supervising bureau: filed (to check), acknowledged, or returned with reasons.
+    A filing changed after it was checked is filed again: the bureau checks what it now says."""
+
+    FILED = "filed", _("Filed, to be checked")
+    ACKNOWLEDGED = "acknowledged", _("Checked")
+    RETURNED = "returned", _("Returned for revision")
+
+
+def filing_path(instance, filename):
+    return f"bases/{uuid.uuid4().hex}.pdf"
+
+
+class ConstructionPlan(models.Model):
+    """The base's construction plan (建设方案), filed once and revised when the bureau returns it: its summary by the
+    three tasks and the plan itself (a PDF checked by its content)."""
+
+    base = models.OneToOneField(Base, on_delete=models.PROTECT, related_name="plan")
+    summary = models.TextField(_("summary: demand matching, organisation and management, application and promotion"))
+    file = models.FileField(_("the plan (PDF)"), upload_to=filing_path)
+    file_name = models.CharField(max_length=200)
+    state = models.CharField(_("state"), max_length=12, choices=FilingState.choices, default=FilingState.FILED)
+    filed_at = models.DateTimeField(_("filed"))
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    check_note = models.TextField(_("the bureau's note"), blank=True)
+
+    class Meta:
+        verbose_name = _("construction plan")
+        constraints = [
+            models.CheckConstraint(name="plan_state_known", condition=Q(state__in=FilingState.values)),
+            models.CheckConstraint(name="plan_returned_with_reasons",
+                                   condition=~Q(state=FilingState.RETURNED) | ~Q(check_note="")),
+        ]
+
+
+class ProjectType(models.TextChoices):
+    """The patent navigation project types of GB/T 39551 (专利导航指南), parts 2 to 6."""
+
+    REGION = "region", _("Regional planning (GB/T 39551.2)")
+    INDUSTRY = "industry", _("Industrial planning (GB/T 39551.3)")
+    ENTERPRISE = "enterprise", _("Enterprise operation (GB/T 39551.4)")
+    RESEARCH = "research", _("Research and development (GB/T 39551.5)")
+    TALENT = "talent", _("Talent management (GB/T 39551.6)")
+
+
+class ClientKind(models.TextChoices):
+    AUTHORITY = "authority", _("Industry authority (产业主管部门)")
+    INNOVATOR = "innovator", _("Innovation entity (创新主体)")
+
+
+class Deliverable(models.TextChoices):
+    REPORT = "report", _("Report")
+    DATABASE = "database", _("Database")
+    TOOL = "tool", _("Tool")
+
+
+class ProjectStage(models.TextChoices):
+    """立项 → 招投标 → 执行 → 验收: how far a project has come, by the dates filed."""
+
+    APPROVED = "approved", _("Approved (立项)")
+    TENDERED = "tendered", _("Tendered (招投标)")
+    RUNNING = "running", _("Running (执行)")
+    ACCEPTED = "accepted", _("Accepted (验收)")
+
+
+class Project(models.Model):
+    """A patent navigation project the base runs, filed (备案) with its supervising bureau: the need it answers and
+    for whom, its GB/T 39551 type, who serves it, its funding, its stages with their dates, its deliverables and the
+    evidence that its results are in use (成果应用证明). CNIPA may mark it an exemplary case, shown publicly."""
+
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="projects")
+    title = models.CharField(_("project"), max_length=200)
+    need = models.TextField(_("the need it answers"))
+    client_kind = models.CharField(_("for whom"), max_length=12, choices=ClientKind.choices)
+    client = models.CharField(_("client"), max_length=200)
+    project_type = models.CharField(_("type (GB/T 39551)"), max_length=12, choices=ProjectType.choices)
+    service_body = models.CharField(_("service body"), max_length=200)
+    funding = models.DecimalField(_("funding (10,000 yuan)"), max_digits=10, decimal_places=2)
+    funding_source = models.CharField(_("source of funding"), max_length=200)
+    approved_on = models.DateField(_("approved (立项)"))
+    tendered_on = models.DateField(_("tendered (招投标)"), null=True, blank=True)
+    started_on = models.DateField(_("running since (执行)"), null=True, blank=True)
+    accepted_on = models.DateField(_("accepted (验收)"), null=True, blank=True)
+    deliverables = models.JSONField(_("deliverables"), default=list, blank=True)
+    evidence = models.FileField(_("evidence of use (成果应用证明, PDF)"), upload_to=filing_path, blank=True)
+    evidence_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=FilingState.choices, default=FilingState.FILED)
+    filed_at = models.DateTimeField(_("filed"))
+    updated_at = models.DateTimeField(_("last changed"))
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    check_note = models.TextField(_("the bureau's note"), blank=True)
+    exemplary_at = models.DateTimeField(_("exemplary case since"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-approved_on", "-id"]
+        verbose_name = _("navigation project")
+        constraints = [
+            models.CheckConstraint(name="project_state_known", condition=Q(state__in=FilingState.values)),
+            models.CheckConstraint(name="project_type_known", condition=Q(project_type__in=ProjectType.values)),
+            models.CheckConstraint(name="project_client_known", condition=Q(client_kind__in=ClientKind.values)),
+            models.CheckConstraint(name="project_returned_with_reasons",
+                                   condition=~Q(state=FilingState.RETURNED) | ~Q(check_note="")),
+            models.CheckConstraint(name="project_funding_not_negative", condition=Q(funding__gte=0)),
+            # The stages in their order: each date on or after the one before it that is filed.
+            models.CheckConstraint(name="project_stages_in_order", condition=(
+                (Q(tendered_on__isnull=True) | Q(tendered_on__gte=F("approved_on")))
+                & (Q(started_on__isnull=True) | Q(started_on__gte=F("approved_on")))
+                & (Q(tendered_on__isnull=True) | Q(started_on__isnull=True) | Q(started_on__gte=F("tendered_on")))
+                & (Q(accepted_on__isnull=True) | Q(started_on__isnull=False) & Q(accepted_on__gte=F("started_on"))))),
+            # Only a checked project can be an exemplary case.
+            models.CheckConstraint(name="project_exemplary_when_checked",
+                                   condition=Q(exemplary_at__isnull=True) | Q(state=FilingState.ACKNOWLEDGED)),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def stage(self):
+        if self.accepted_on:
+            return ProjectStage.ACCEPTED
+        if self.started_on:
+            return ProjectStage.RUNNING
+        if self.tendered_on:
+            return ProjectStage.TENDERED
+        return ProjectStage.APPROVED
+
+    @property
+    def in_use(self):
+        """Its results are in use: accepted, with evidence of use filed and checked."""
+        return bool(self.accepted_on and self.evidence and self.state == FilingState.ACKNOWLEDGED)
+
+
+class ServiceKind(models.TextChoices):
+    SERVICE = "service", _("Public-welfare service (公益服务)")
+    TRAINING = "training", _("Training (培训)")
+
+
+class PublicService(models.Model):
+    """A public-welfare service or training the base delivered: what, when, for how many."""
+
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="services")
+    kind = models.CharField(_("kind"), max_length=10, choices=ServiceKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    held_on = models.DateField(_("date"))
+    participants = models.PositiveIntegerField(_("participants"))
+    description = models.TextField(_("what was done"), blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=FilingState.choices, default=FilingState.FILED)
+    filed_at = models.DateTimeField(_("filed"))
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    check_note = models.TextField(_("the bureau's note"), blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        verbose_name = _("public-welfare service or training")
+        constraints = [
+            models.CheckConstraint(name="service_state_known", condition=Q(state__in=FilingState.values)),
+            models.CheckConstraint(name="service_kind_known", condition=Q(kind__in=ServiceKind.values)),
+            models.CheckConstraint(name="service_returned_with_reasons",
+                                   condition=~Q(state=FilingState.RETURNED) | ~Q(check_note="")),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -3,7 +3,7 @@ the statuses each step may start from, where it leads (none: the status stays), 
 action. Carried out by the one writer, bases.transitions.base_transition (and, through it, the write every
 transition ends with, navportal.transitions)."""
 
-from applications.workflow import APPLICANT, NATIONAL, Transition
+from applications.workflow import APPLICANT, NATIONAL, UNIT_ROLES, Transition
 
 from .models import BaseStatus
 
@@ -23,6 +23,17 @@ TRANSITIONS = {t.action: t for t in (
     _b("rectification_answer", {BaseStatus.RECTIFYING}, None, APPLICANT),
     _b("restore", {BaseStatus.RECTIFYING}, BaseStatus.ACTIVE, NATIONAL),
     _b("revoke", CURRENT, BaseStatus.REVOKED, NATIONAL),
+    # The filings (19.2), while the base is current: the base files its construction plan (once, revised when
+    # returned), its projects and its public-welfare services and training; the bureau that supervises it
+    # (bases.selectors.supervisor) checks each — acknowledges or returns it with reasons —; CNIPA may mark a
+    # checked project an exemplary case. Each keeps the base's status and is a line of its trail.
+    _b("plan_file", CURRENT, None, APPLICANT),
+    _b("plan_check", CURRENT, None, UNIT_ROLES),
+    _b("project_file", CURRENT, None, APPLICANT),
+    _b("project_check", CURRENT, None, UNIT_ROLES),
+    _b("project_exemplary", CURRENT, None, NATIONAL),
+    _b("service_file", CURRENT, None, APPLICANT),
+    _b("service_check", CURRENT, None, UNIT_ROLES),
 )}
 
 
