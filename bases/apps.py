@@ -25,6 +25,7 @@ class BasesConfig(AppConfig):
             "base_project_exemplary": _("Exemplary case marked or unmarked"),
             "base_service_file": _("Public-welfare service or training filed"),
             "base_service_check": _("Public-welfare service or training checked by the bureau"),
+            "base_file_download": _("A base's filed document downloaded"),
         }
         missing = {t.audit for t in TRANSITIONS.values()} - set(actions)
         assert not missing, f"audit actions without a label: {sorted(missing)}"

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.forms import DateInput
 from navportal.bounds import date_bounds
 
-from .models import RectificationReason
+from .models import ClientKind, Deliverable, ProjectType, RectificationReason, ServiceKind
 
 
 class StatusFilterForm(forms.Form):
@@ -43,3 +43,50 @@ class RevokeForm(forms.Form):
 class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("What the base has put right"), max_length=8000,
                              widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class PlanForm(forms.Form):
+    summary = forms.CharField(label=_("Summary by the three tasks: demand matching, organisation and management, "
+                                      "application and promotion"), max_length=8000,
+                              widget=forms.Textarea(attrs={"rows": 6}))
+    file = forms.FileField(label=_("The construction plan (PDF)"), required=False,
+                           help_text=_("Checked by its content. When revising a returned plan you may keep the PDF "
+                                       "filed before."))
+
+
+class ProjectForm(forms.Form):
+    title = forms.CharField(label=_("Project"), max_length=200)
+    need = forms.CharField(label=_("The need it answers"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    client_kind = forms.ChoiceField(label=_("For whom"), choices=ClientKind.choices, widget=forms.RadioSelect)
+    client = forms.CharField(label=_("Client"), max_length=200)
+    project_type = forms.ChoiceField(label=_("Type (GB/T 39551)"), choices=[("", "—"), *ProjectType.choices])
+    service_body = forms.CharField(label=_("Service body"), max_length=200)
+    funding = forms.DecimalField(label=_("Funding (10,000 yuan)"), min_value=0, max_digits=10, decimal_places=2)
+    funding_source = forms.CharField(label=_("Source of funding"), max_length=200)
+    approved_on = forms.DateField(label=_("Approved (立项)"), widget=DateInput(), validators=date_bounds())
+    tendered_on = forms.DateField(label=_("Tendered (招投标)"), widget=DateInput(), validators=date_bounds(),
+                                  required=False)
+    started_on = forms.DateField(label=_("Running since (执行)"), widget=DateInput(), validators=date_bounds(),
+                                 required=False)
+    accepted_on = forms.DateField(label=_("Accepted (验收)"), widget=DateInput(), validators=date_bounds(),
+                                  required=False)
+    deliverables = forms.MultipleChoiceField(label=_("Deliverables"), choices=Deliverable.choices, required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+    evidence = forms.FileField(label=_("Evidence of use (成果应用证明, PDF)"), required=False,
+                               help_text=_("Once the project is accepted: proof that its results are in use."))
+
+
+class ServiceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices, widget=forms.RadioSelect)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    held_on = forms.DateField(label=_("Date"), widget=DateInput(), validators=date_bounds())
+    participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=1_000_000)
+    description = forms.CharField(label=_("What was done"), max_length=4000, required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CheckForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        ("acknowledge", _("Acknowledge")), ("return", _("Return it for revision"))])
+    note = forms.CharField(label=_("Note (the base reads it; required when returning)"), max_length=2000,
+                           required=False, widget=forms.Textarea(attrs={"rows": 2}))

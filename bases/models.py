@@ -59,6 +59,11 @@ class Base(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def is_current(self):
+        """Active or under rectification: a base that files and is managed (not revoked)."""
+        return self.status != BaseStatus.REVOKED
+
 
 class RectificationReason(models.TextChoices):
     UNQUALIFIED = "unqualified", _("Graded unqualified in the assessment")

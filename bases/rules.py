@@ -20,6 +20,8 @@ def _may(action):
 rules.add_perm("bases.view_bases", is_cnipa | is_recommending_bureau)   # the bases in scope, and each one's page
 rules.add_perm("bases.view_own_base", is_applicant)                     # the organisation's own base
 rules.add_perm("bases.manage_bases", is_cnipa)                          # dynamic management: its POSTs
+rules.add_perm("bases.check_filings", is_recommending_bureau)           # the supervising bureau's checks
+rules.add_perm("bases.download_filing", is_applicant | is_cnipa | is_recommending_bureau)  # plan, evidence
 # On one base (in scope).
 rules.add_perm("bases.rectify_base", is_cnipa & _may("rectify"))
 rules.add_perm("bases.close_rectification", is_cnipa & _may("restore"))

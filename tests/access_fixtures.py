@@ -39,6 +39,7 @@ from applications import organisations
 from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State
 from applications.models import Application, Organisation, OrganisationDocument
+from bases import filings as base_filings
 from bases.models import Base
 from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
@@ -56,6 +57,8 @@ MOE_LETTER_NAME = "moe-letter-b640.pdf"
 OBJECTION_LETTER_NAME = "objector-letter-51de.pdf"
 PENDING_LETTER_NAME = "pending-authorisation-2b8c.pdf"
 TRANSFER_LETTER_NAME = "transfer-authorisation-e04f.pdf"
+BASE_PLAN_NAME = "base-plan-91c3.pdf"
+EVIDENCE_NAME = "base-evidence-6d07.pdf"
 SECRET_PDF = TINY_PDF.replace(b"%%EOF", b"% access-matrix-secret-5e1d\n%%EOF")
 
 
@@ -92,6 +95,8 @@ class World:
     failed_mail: object         # a mail the worker gave up on (the system administrator may send it again)
     account_request: AccountRequest  # the system administrator's, pending: a new CNIPA account
     base: Base                        # a base after designation (owner "base"), supervised by Jiangsu, active
+    project: object                   # its project, accepted with its evidence of use, filed (to check)
+    service: object                   # its training, filed (to check)
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -242,6 +247,17 @@ def build_world():
     national.final_confirm(actor=cnipa, notice_id=resealed(notice_done).pk, document_number="矩阵〔2026〕9号",
                            document_date=today - datetime.timedelta(days=5))
     base = Base.objects.get(application=app_base)
+    # What it filed since: its plan, a project accepted with its evidence of use, a training — none checked yet.
+    base_filings.plan_file(actor=owners["base"], base_id=base.pk, summary="矩阵·三项任务。",
+                           upload=SimpleUploadedFile(BASE_PLAN_NAME, SECRET_PDF, "application/pdf"))
+    project = base_filings.project_save(actor=owners["base"], base_id=base.pk, values={
+        "title": "矩阵·产业规划类专利导航", "need": "矩阵·需求", "client_kind": "authority", "client": "矩阵·工信局",
+        "project_type": "industry", "service_body": "矩阵·服务机构", "funding": "10", "funding_source": "矩阵·专项",
+        "approved_on": today - datetime.timedelta(days=4), "tendered_on": None,
+        "started_on": today - datetime.timedelta(days=3), "accepted_on": today - datetime.timedelta(days=1),
+        "deliverables": ["report"]}, evidence=SimpleUploadedFile(EVIDENCE_NAME, SECRET_PDF, "application/pdf"))
+    service = base_filings.service_file(actor=owners["base"], base_id=base.pk, kind="training", title="矩阵·培训",
+                                        held_on=today, participants=30)
 
     # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
     reset_user = owners["rec1"]
@@ -276,7 +292,8 @@ def build_world():
         org_transfer=Organisation.objects.get(pk=owners["transfer"].organisation_id),
         pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
                                                         kind=DocumentKind.AUTHORISATION),
-        reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request, base=base)
+        reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request, base=base,
+        project=project, service=service)
     _check(world)
     return world
 

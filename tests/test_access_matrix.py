@@ -48,7 +48,8 @@ from portal.models import BureauContact, DataRequest
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
-    JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME, SCAN_NAME, SECRET_PDF, build_world,
+    BASE_PLAN_NAME, EVIDENCE_NAME, JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME,
+    SCAN_NAME, SECRET_PDF, build_world,
 )
 from tests.conftest import PASSWORD, outer_test_transaction, resealed, user_by_email
 from tests.mail_helpers import deliver_mail
@@ -124,6 +125,36 @@ def matrix_data_request(w):
 def base_standing(w):
     return Base.objects.values_list("status", "lock_version").get(pk=w.base.pk), list(
         Rectification.objects.filter(base=w.base).values_list("closed_at", "answer"))
+
+
+# The base's filings: who may file (its own contact) and check (its supervisor, Jiangsu), and who sees its files.
+SUPERVISOR_POST = row("login 404 404 404 404 .   404 404 404 404 404 404 404")
+BASE_OWN = row("login 200 404 404 404 404 404 404 404 404 404 404 404")
+BASE_OWN_POST = row("login .   404 404 404 404 404 404 404 404 404 404 404")
+BASE_FILE = row("login 200 404 404 404 200 404 404 404 200 404 404 404")
+MATRIX_PROJECT = {"need": "矩阵·需求", "client_kind": "innovator", "client": "矩阵·企业", "project_type": "enterprise",
+                  "service_body": "矩阵·服务机构", "funding": "8", "funding_source": "矩阵·自筹",
+                  "approved_on": (timezone.localdate() - datetime.timedelta(days=2)).isoformat()}
+
+
+def filing_states(w):
+    from bases.models import ConstructionPlan, Project, PublicService
+
+    return (list(ConstructionPlan.objects.filter(base=w.base).values_list("state", "summary")),
+            list(Project.objects.filter(base=w.base).order_by("pk").values_list("title", "state", "exemplary_at")),
+            list(PublicService.objects.filter(base=w.base).order_by("pk").values_list("title", "state")))
+
+
+def project_checked(w):
+    from bases import filings
+
+    filings.project_check(actor=w.users["prov_in"], base_id=w.base.pk, project_id=w.project.pk, acknowledge=True)
+
+
+def plan_returned(w):
+    from bases import filings
+
+    filings.plan_check(actor=w.users["prov_in"], base_id=w.base.pk, acknowledge=False, note="矩阵·请补充")
 
 
 def rectifying(w):
@@ -515,6 +546,40 @@ ROUTES = [
                                "reason": "矩阵·撤销", "confirm": "on",
                                "version": Base.objects.get(pk=w.base.pk).lock_version}, "cnipa", 302,
                     state=lambda w: base_standing(w), expect=CNIPA_POST)),
+    # Its filings: the base files them from its own pages; Jiangsu, which supervises it, checks them on the base's
+    # pages; CNIPA marks exemplary cases, which the public sees; the files to the base and the officials in scope.
+    Route("base_plan_check", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"decision": "acknowledge"}, "prov_in", 302, state=lambda w: filing_states(w),
+                    expect=SUPERVISOR_POST)),
+    Route("base_project", lambda w: {"pk": w.base.pk, "project_pk": w.project.pk}, ("GET",),
+          row("login 404 404 404 404 200 404 404 404 200 404 404 404"), owner="base"),
+    Route("base_project_check", lambda w: {"pk": w.base.pk, "project_pk": w.project.pk}, ("POST",), POST_ONLY,
+          owner="base", post=Post(lambda w: {"decision": "return", "note": "矩阵·补充证明"}, "prov_in", 302,
+                                  state=lambda w: filing_states(w), expect=SUPERVISOR_POST)),
+    Route("base_project_exemplary", lambda w: {"pk": w.base.pk, "project_pk": w.project.pk}, ("POST",), POST_ONLY,
+          owner="base", post=Post(lambda w: {"exemplary": "1"}, "cnipa", 302, prepare=project_checked,
+                                  state=lambda w: filing_states(w), expect=CNIPA_POST)),
+    Route("base_service_check", lambda w: {"pk": w.base.pk, "service_pk": w.service.pk}, ("POST",), POST_ONLY,
+          owner="base", post=Post(lambda w: {"decision": "acknowledge"}, "prov_in", 302,
+                                  state=lambda w: filing_states(w), expect=SUPERVISOR_POST)),
+    Route("base_plan_file", lambda w: {"pk": w.base.pk}, ("GET",), BASE_FILE, owner="base", download=SECRET_PDF,
+          secrets=lambda w: [BASE_PLAN_NAME]),
+    Route("base_project_evidence", lambda w: {"pk": w.base.pk, "project_pk": w.project.pk}, ("GET",), BASE_FILE,
+          owner="base", download=SECRET_PDF, secrets=lambda w: [EVIDENCE_NAME]),
+    Route("exemplary_cases", None, ("GET",), PUBLIC),
+    Route("base_plan_edit", lambda w: {"pk": w.base.pk}, ("GET", "POST"), BASE_OWN, owner="base",
+          post=Post(lambda w: {"summary": "矩阵·修订后的方案"}, "owner", 302, prepare=plan_returned,
+                    state=lambda w: filing_states(w), expect=BASE_OWN_POST)),
+    Route("base_project_new", lambda w: {"pk": w.base.pk}, ("GET", "POST"), BASE_OWN, owner="base",
+          post=Post(lambda w: {**MATRIX_PROJECT, "title": "矩阵·新项目"}, "owner", 302,
+                    state=lambda w: filing_states(w), expect=BASE_OWN_POST)),
+    Route("base_project_edit", lambda w: {"pk": w.base.pk, "project_pk": w.project.pk}, ("GET", "POST"), BASE_OWN,
+          owner="base", post=Post(lambda w: {**MATRIX_PROJECT, "title": "矩阵·改过的项目"}, "owner", 302,
+                                  state=lambda w: filing_states(w), expect=BASE_OWN_POST)),
+    Route("base_service_new", lambda w: {"pk": w.base.pk}, ("GET", "POST"), BASE_OWN, owner="base",
+          post=Post(lambda w: {"kind": "service", "title": "矩阵·公益服务", "held_on": timezone.localdate().isoformat(),
+                               "participants": "12"}, "owner", 302, state=lambda w: filing_states(w),
+                    expect=BASE_OWN_POST)),
     Route("own_base", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404"), owner="base"),
     Route("rectification_answer", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
           post=Post(lambda w: {"answer": "矩阵·已整改"}, "owner", 302, prepare=rectifying,
@@ -758,7 +823,7 @@ def test_a_file_is_no_store_whoever_is_let_through(w):
 GET_MAY_WRITE = {"django_session", "navportal_auditevent", "navportal_audithead"}
 GET_MAY_AUDIT = {"access_denied", "attachment_download", "organisation_document_download", "package_letter_download",
                  "package_export", "national_summary_export", "proposed_list_export", "final_list_export",
-                 "objection_file_download", "audit_export", "personal_data_export"}
+                 "objection_file_download", "audit_export", "personal_data_export", "base_file_download"}
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.IGNORECASE)
 
 

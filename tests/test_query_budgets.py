@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from applications.enums import Route, State
 from applications.models import Application, Organisation
+from bases.models import Base
 from portal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
 from navportal.models import Role, User
 from post_office.models import STATUS, Email, Log
@@ -57,6 +58,9 @@ class World:
         self.registration = (Organisation.objects.filter(province=self.province.province, applicant_type__in=(
             "national_park", "provincial_park")).order_by("pk").first())
         self.notice = Notice.objects.get(call=self.call)
+        # The base with the most filings, and its contact (generate_national files plans, projects, services).
+        self.base = Base.objects.annotate(n=Count("projects")).order_by("-n", "pk").first()
+        self.base_member = User.objects.filter(organisation=self.base.organisation_id).first()
         self.objection = Objection.objects.filter(entry__notice=self.notice).order_by("pk").first()
         # The outbox: sent, failed after tries and waiting mails, each with its log (the generator sends none).
         for i in range(n // 8):
@@ -111,6 +115,11 @@ PAGES = {
     "objection form": lambda w: (None, reverse("objection_create", args=[
         w.call.pk, w.notice.entries.filter(removed_at=None).order_by("number").first().pk])),
     "final list (bases)": lambda w: (None, reverse("bases")),
+    "bases (province)": lambda w: (w.province, reverse("base_list")),
+    "bases (CNIPA)": lambda w: (w.cnipa, reverse("base_list")),
+    "base (CNIPA)": lambda w: (w.cnipa, reverse("base_detail", args=[w.base.pk])),
+    "base (its own page)": lambda w: (w.base_member, reverse("own_base")),
+    "exemplary cases (public)": lambda w: (None, reverse("exemplary_cases")),
 }
 
 
@@ -155,3 +164,4 @@ def test_the_small_world_has_rows_on_every_page(db):
                                       state=State.CITY_REVIEW).exists()
     assert world.notice.entries.exists() and world.objection is not None
     assert world.draft.staff.count() >= 5
+    assert world.base.projects.count() >= 2 and Base.objects.filter(services__isnull=False).exists()

@@ -106,6 +106,8 @@ PAGE_TABLE = {
     "bases.view_bases":                   ".    .    1    1    1    .    .    .",
     "bases.view_own_base":                "1    .    .    .    .    .    .    .",
     "bases.manage_bases":                 ".    .    .    .    1    .    .    .",
+    "bases.check_filings":                ".    .    1    1    .    .    .    .",
+    "bases.download_filing":              "1    .    1    1    1    .    .    .",
 }
 
 
@@ -155,6 +157,7 @@ PUBLIC = {
     "set_language",
     "health", "health_outbox",                  # the load balancer's and monitoring's (navportal/health.py)
     "notice_current", "notice_detail", "objection_create", "objection_done", "objection_confirm", "bases",  # SPEC §1: the public
+    "exemplary_cases",                          # the bases' exemplary projects (bases, issue 19.2)
 }
 
 

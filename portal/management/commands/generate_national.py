@@ -47,6 +47,9 @@ from applications.models import (
 from applications.sections import SECTIONS
 from applications.selectors import application_snapshot, content_fingerprint
 from applications.workflow import FIRST_STATE, route_for
+from bases.models import (
+    Base, ClientKind, ConstructionPlan, FilingState, Project, ProjectType, PublicService, ServiceKind,
+)
 from navportal import seals
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
 from navportal.models import AuditEvent, AuditHead, City, Ministry, Province, Role, User
@@ -587,9 +590,59 @@ class Command(BaseCommand):
                                        "confirmed_by"])
             self.event(confirmed, actor, "final_confirm", notice,
                        note=f"{FINAL_DOCUMENT}: {sum(a.state == State.DESIGNATED for _s, a in listed)} bases")
+            # The bases it made (bases.services.bases_designate), active.
+            bases = Base.objects.bulk_create(
+                Base(application=app, entry=entry, organisation_id=app.organisation_id, province_id=app.province_id,
+                     ministry_id=app.ministry_id if app.route == Route.MINISTRY else None, name=entry.name,
+                     industry=entry.industry, document_number=FINAL_DOCUMENT,
+                     designated_on=notice.final_document_date)
+                for entry, (_spec, app) in zip(entries, listed) if app.state == State.DESIGNATED)
+            for base in bases:
+                self.event(confirmed, actor, "base_designate", base, to_state=base.status, note=FINAL_DOCUMENT)
+            self.filings(bases, confirmed)
         # Sealed as it stands, as review.national leaves a list after each change (read back: the seal covers what
         # the database holds).
         seals.seal_saved(Notice.objects.get(pk=notice.pk))
+
+    def filings(self, bases, designated):
+        """What the bases filed since: most a construction plan, some projects at their stages, services."""
+        plan_file = default_storage.save("bases/generated-plan.pdf", ContentFile(TINY_PDF))
+        day = timezone.localdate(designated)
+        plans, projects, services = [], [], []
+        for base in bases:
+            if self.rng.random() < 0.8:
+                plans.append(ConstructionPlan(
+                    base=base, summary="需求对接、组织管理、应用推广三项任务安排。（生成）", file=plan_file,
+                    file_name="建设方案.pdf", filed_at=designated, state=self.rng.choice(list(FilingState.values)),
+                    check_note="请补充年度目标。（生成）"))
+            for i in range(self.rng.randint(0, 4)):
+                approved = day + datetime.timedelta(days=10 + 20 * i)
+                stage = self.rng.randint(0, 3)
+                dates = [approved + datetime.timedelta(days=30 * k) for k in range(4)]
+                accepted = dates[3] if stage == 3 and dates[3] <= self.today else None
+                projects.append(Project(
+                    base=base, title=f"{base.name[:20]}专利导航项目{i + 1}（生成）", need="支撑产业链招商与技术攻关。",
+                    client_kind=self.rng.choice(list(ClientKind.values)), client="某市工业和信息化局（生成）",
+                    project_type=self.rng.choice(list(ProjectType.values)), service_body="某知识产权服务机构（生成）",
+                    funding=Decimal(self.rng.randint(5, 200)), funding_source="地方财政专项",
+                    approved_on=min(approved, self.today),
+                    tendered_on=min(dates[1], self.today) if stage >= 1 and approved <= self.today else None,
+                    started_on=min(dates[2], self.today) if stage >= 2 and approved <= self.today else None,
+                    accepted_on=accepted if stage >= 2 and approved <= self.today else None,
+                    deliverables=["report", "database"] if accepted else [],
+                    state=FilingState.ACKNOWLEDGED if self.rng.random() < 0.6 else FilingState.FILED,
+                    filed_at=designated, updated_at=designated))
+            for i in range(self.rng.randint(0, 3)):
+                services.append(PublicService(
+                    base=base, kind=self.rng.choice(list(ServiceKind.values)), title=f"专利导航公益培训{i + 1}（生成）",
+                    held_on=min(day + datetime.timedelta(days=15 * (i + 1)), self.today),
+                    participants=self.rng.randint(20, 200), filed_at=designated))
+        for plan in plans:
+            if plan.state != FilingState.RETURNED:
+                plan.check_note = ""
+        ConstructionPlan.objects.bulk_create(plans, batch_size=1000)
+        Project.objects.bulk_create(projects, batch_size=1000)
+        PublicService.objects.bulk_create(services, batch_size=1000)
 
     # --- The audit trail -------------------------------------------------------------------------
 
