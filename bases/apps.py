@@ -9,7 +9,7 @@ class BasesConfig(AppConfig):
     def ready(self):
         from navportal.audit_labels import register
 
-        from .models import BaseStatus, FilingState, RectificationReason
+        from .models import BaseStatus, FilingState, RectificationReason, ReportState
         from .workflow import TRANSITIONS
 
         actions = {
@@ -27,9 +27,16 @@ class BasesConfig(AppConfig):
             "base_service_check": _("Public-welfare service or training checked by the bureau"),
             "base_file_download": _("A base's filed document downloaded"),
         }
-        missing = {t.audit for t in TRANSITIONS.values()} - set(actions)
+        actions.update({
+            "base_report_submit": _("Annual report submitted"),
+            "base_report_review": _("Annual report reviewed by the bureau"),
+            "base_report_receive": _("Annual report received by CNIPA"),
+            "reporting_period_open": _("Reporting period opened"),
+        })
+        missing = {t.audit for t in TRANSITIONS.values() if t.audit} - set(actions)
         assert not missing, f"audit actions without a label: {sorted(missing)}"
         register(actions=actions, states={"bases.base": {**dict(BaseStatus.choices), **dict(FilingState.choices),
+                                                         **dict(ReportState.choices),
                                                          "open": _("open"), "answered": _("answered"),
                                                          "exemplary": _("exemplary case")}},
                  terms=dict(RectificationReason.choices))

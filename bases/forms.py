@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.forms import DateInput
-from navportal.bounds import date_bounds
+from navportal.bounds import date_bounds, datetime_bounds
 
 from .models import ClientKind, Deliverable, ProjectType, RectificationReason, ServiceKind
 
@@ -90,3 +90,35 @@ class CheckForm(forms.Form):
         ("acknowledge", _("Acknowledge")), ("return", _("Return it for revision"))])
     note = forms.CharField(label=_("Note (the base reads it; required when returning)"), max_length=2000,
                            required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _moment_field(label):
+    return forms.DateTimeField(label=label, validators=datetime_bounds(), widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+
+class PeriodForm(forms.Form):
+    year = forms.IntegerField(label=_("Year reported on"), min_value=2000, max_value=2099)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    opens_at = _moment_field(_("Opens at"))
+    deadline = _moment_field(_("Bases report by"))
+    review_deadline = _moment_field(_("Bureaus forward by"))
+
+
+class ReportForm(forms.Form):
+    demand_matching = forms.CharField(label=_("Demand matching (需求对接)"), max_length=20000, required=False,
+                                      widget=forms.Textarea(attrs={"rows": 6}))
+    organisation = forms.CharField(label=_("Organisation and management (组织管理)"), max_length=20000,
+                                   required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                                   help_text=_("Including the construction plan's progress and the projects run."))
+    promotion = forms.CharField(label=_("Application and promotion (应用推广)"), max_length=20000, required=False,
+                                widget=forms.Textarea(attrs={"rows": 6}),
+                                help_text=_("Including the projects filed and their results in use."))
+    file = forms.FileField(label=_("Attachment (PDF, optional)"), required=False)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
+        ("forward", _("Forward it to CNIPA with our opinion")), ("return", _("Return it to the base"))])
+    text = forms.CharField(label=_("Opinion, or the reasons for returning it (the base reads it)"),
+                           max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

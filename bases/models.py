@@ -282,3 +282,78 @@ class PublicService(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# --- Annual reports (issue 19.3) ----------------------------------------------------------------------------------
+
+class ReportingPeriod(models.Model):
+    """A year's reporting (like a call): CNIPA opens it; the bases report by `deadline`; the supervising bureaus
+    review and forward by `review_deadline` (a report returned to its base may be submitted again until then)."""
+
+    year = models.PositiveSmallIntegerField(_("year reported on"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"))
+    deadline = models.DateTimeField(_("bases report by"))
+    review_deadline = models.DateTimeField(_("bureaus forward by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("reporting period")
+        constraints = [
+            models.CheckConstraint(name="period_deadline_after_opening", condition=Q(deadline__gt=F("opens_at"))),
+            models.CheckConstraint(name="period_review_after_deadline",
+                                   condition=Q(review_deadline__gte=F("deadline"))),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted to the bureau")
+    RETURNED = "returned", _("Returned to the base")
+    FORWARDED = "forwarded", _("Forwarded to CNIPA")
+    RECEIVED = "received", _("Received by CNIPA")
+
+
+class AnnualReport(models.Model):
+    """A base's report on a year: a narrative for each of its three tasks, the year's figures as its filings gave
+    them when it was submitted (`figures`, bases.figures), an attachment; the bureau's return reasons or its opinion
+    forwarding it; CNIPA's receipt."""
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="reports")
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="reports")
+    state = models.CharField(_("state"), max_length=12, choices=ReportState.choices, default=ReportState.DRAFT)
+    demand_matching = models.TextField(_("Demand matching (需求对接)"), blank=True)
+    organisation = models.TextField(_("Organisation and management (组织管理)"), blank=True)
+    promotion = models.TextField(_("Application and promotion (应用推广)"), blank=True)
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    file = models.FileField(_("attachment (PDF)"), upload_to=filing_path, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("last saved"))
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    return_reason = models.TextField(_("the bureau's reasons for returning it"), blank=True)
+    opinion = models.TextField(_("the bureau's opinion"), blank=True)
+    forwarded_at = models.DateTimeField(_("forwarded"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["period", "base"]
+        verbose_name = _("annual report")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "base"], name="one_report_per_base_and_period"),
+            models.CheckConstraint(name="report_state_known", condition=Q(state__in=ReportState.values)),
+            models.CheckConstraint(name="report_returned_with_reasons",
+                                   condition=~Q(state=ReportState.RETURNED) | ~Q(return_reason="")),
+            models.CheckConstraint(name="report_forwarded_with_opinion",
+                                   condition=~Q(state__in=[ReportState.FORWARDED, ReportState.RECEIVED])
+                                   | ~Q(opinion="") & Q(forwarded_at__isnull=False)),
+            models.CheckConstraint(name="report_submitted_with_time",
+                                   condition=Q(state=ReportState.DRAFT) | Q(submitted_at__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.base} · {self.period}"

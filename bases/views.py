@@ -18,7 +18,7 @@ from . import filings, services
 from .forms import (
     AnswerForm, CheckForm, CloseForm, PlanForm, ProjectForm, RectifyForm, RevokeForm, ServiceForm, StatusFilterForm,
 )
-from .models import BaseStatus, ConstructionPlan, Deliverable
+from .models import AnnualReport, BaseStatus, ConstructionPlan, Deliverable, ReportingPeriod
 from .selectors import bases_for_user
 
 
@@ -110,8 +110,12 @@ def base_revoke(request, pk):
 def _own(request, status=200, answer_form=None):
     bases = list(bases_for_user(request.user).select_related("province", "ministry", "plan").prefetch_related(
         "rectifications", "projects", "services"))
+    periods = list(ReportingPeriod.objects.filter(opens_at__lte=timezone.now()))
+    reports = {(r.base_id, r.period_id): r for r in AnnualReport.objects.filter(base__in=bases)}
     for base in bases:
         base.open_rectification = next((r for r in base.rectifications.all() if r.is_open), None)
+        base.period_reports = [(period, reports.get((base.pk, period.pk))) for period in periods
+                               if period.year >= base.designated_on.year]
     return render(request, "bases/own.html", {"bases": bases, "answer_form": answer_form or AnswerForm()},
                   status=status)
 

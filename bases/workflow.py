@@ -10,9 +10,9 @@ from .models import BaseStatus
 CURRENT = frozenset({BaseStatus.ACTIVE, BaseStatus.RECTIFYING})
 
 
-def _b(action, sources, target, roles):
+def _b(action, sources, target, roles, *, audit=True):
     targets = frozenset({target}) if target else frozenset()
-    return Transition(action, frozenset(sources), targets, frozenset(roles), audit=f"base_{action}",
+    return Transition(action, frozenset(sources), targets, frozenset(roles), audit=f"base_{action}" if audit else "",
                       moves=bool(targets), progress=False)
 
 
@@ -34,6 +34,12 @@ TRANSITIONS = {t.action: t for t in (
     _b("project_exemplary", CURRENT, None, NATIONAL),
     _b("service_file", CURRENT, None, APPLICANT),
     _b("service_check", CURRENT, None, UNIT_ROLES),
+    # The annual report (19.3): the base writes it (drafts are not audited) and submits it; its supervising bureau
+    # returns it with reasons or forwards it with its opinion; CNIPA receives it.
+    _b("report_edit", CURRENT, None, APPLICANT, audit=False),
+    _b("report_submit", CURRENT, None, APPLICANT),
+    _b("report_review", CURRENT, None, UNIT_ROLES),
+    _b("report_receive", CURRENT, None, NATIONAL),
 )}
 
 

@@ -40,6 +40,7 @@ from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State
 from applications.models import Application, Organisation, OrganisationDocument
 from bases import filings as base_filings
+from bases import reports as base_reports
 from bases.models import Base
 from navportal import administration
 from navportal.demo.content import TINY_PDF, credit_code
@@ -59,6 +60,7 @@ PENDING_LETTER_NAME = "pending-authorisation-2b8c.pdf"
 TRANSFER_LETTER_NAME = "transfer-authorisation-e04f.pdf"
 BASE_PLAN_NAME = "base-plan-91c3.pdf"
 EVIDENCE_NAME = "base-evidence-6d07.pdf"
+REPORT_NAME = "base-report-a5e2.pdf"
 SECRET_PDF = TINY_PDF.replace(b"%%EOF", b"% access-matrix-secret-5e1d\n%%EOF")
 
 
@@ -97,6 +99,8 @@ class World:
     base: Base                        # a base after designation (owner "base"), supervised by Jiangsu, active
     project: object                   # its project, accepted with its evidence of use, filed (to check)
     service: object                   # its training, filed (to check)
+    period: object                    # this year's reporting, open
+    report: object                    # the base's report in it, submitted (to review), with its attachment
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -258,6 +262,15 @@ def build_world():
         "deliverables": ["report"]}, evidence=SimpleUploadedFile(EVIDENCE_NAME, SECRET_PDF, "application/pdf"))
     service = base_filings.service_file(actor=owners["base"], base_id=base.pk, kind="training", title="矩阵·培训",
                                         held_on=today, participants=30)
+    # The year's reporting, open; the base's report submitted with its attachment, for Jiangsu to review.
+    period = base_reports.period_open(actor=cnipa, year=today.year, title="矩阵·年度报告",
+                                      opens_at=now - datetime.timedelta(hours=1),
+                                      deadline=now + datetime.timedelta(days=30),
+                                      review_deadline=now + datetime.timedelta(days=40))
+    base_reports.report_save(actor=owners["base"], base_id=base.pk, period_id=period.pk, values={
+        "demand_matching": "矩阵·需求对接", "organisation": "矩阵·组织管理", "promotion": "矩阵·应用推广"},
+        upload=SimpleUploadedFile(REPORT_NAME, SECRET_PDF, "application/pdf"))
+    report = base_reports.report_submit(actor=owners["base"], base_id=base.pk, period_id=period.pk)
 
     # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
     reset_user = owners["rec1"]
@@ -293,7 +306,7 @@ def build_world():
         pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
                                                         kind=DocumentKind.AUTHORISATION),
         reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request, base=base,
-        project=project, service=service)
+        project=project, service=service, period=period, report=report)
     _check(world)
     return world
 

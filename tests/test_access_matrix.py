@@ -41,14 +41,14 @@ from post_office.models import Email
 from applications.models import (
     Application, Organisation, OrganisationDocument, OrganisationTransfer, PendingRegistration,
 )
-from bases.models import Base, Rectification
+from bases.models import Base, Rectification, ReportingPeriod
 from navportal.demo.content import TINY_PDF, credit_code
 from navportal.models import AccountRequest, AuditEvent, City, Message, Province, Role, User
 from portal.models import BureauContact, DataRequest
 from review import national, previews
 from review.models import Call, Notice, Objection, Package, ProvinceDeadline, RegistryEntry
 from tests.access_fixtures import (
-    BASE_PLAN_NAME, EVIDENCE_NAME, JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME,
+    BASE_PLAN_NAME, EVIDENCE_NAME, REPORT_NAME, JS_LETTER_NAME, MOE_LETTER_NAME, OBJECTION_LETTER_NAME, PENDING_LETTER_NAME,
     SCAN_NAME, SECRET_PDF, build_world,
 )
 from tests.conftest import PASSWORD, outer_test_transaction, resealed, user_by_email
@@ -143,6 +143,27 @@ def filing_states(w):
     return (list(ConstructionPlan.objects.filter(base=w.base).values_list("state", "summary")),
             list(Project.objects.filter(base=w.base).order_by("pk").values_list("title", "state", "exemplary_at")),
             list(PublicService.objects.filter(base=w.base).order_by("pk").values_list("title", "state")))
+
+
+BUREAUS = row("login 404 404 404 404 200 200 200 200 200 404 404 404")
+
+
+def report_state(w):
+    from bases.models import AnnualReport
+
+    return AnnualReport.objects.values_list("state", "demand_matching", "opinion").get(pk=w.report.pk)
+
+
+def report_forwarded(w):
+    from bases import reports
+
+    reports.report_review(actor=w.users["prov_in"], report_id=w.report.pk, forward=True, text="矩阵·同意")
+
+
+def report_returned(w):
+    from bases import reports
+
+    reports.report_review(actor=w.users["prov_in"], report_id=w.report.pk, forward=False, text="矩阵·请修改")
 
 
 def project_checked(w):
@@ -580,6 +601,28 @@ ROUTES = [
           post=Post(lambda w: {"kind": "service", "title": "矩阵·公益服务", "held_on": timezone.localdate().isoformat(),
                                "participants": "12"}, "owner", 302, state=lambda w: filing_states(w),
                     expect=BASE_OWN_POST)),
+    # Its annual reports: CNIPA opens the periods; the bureaus see their bases' reports, Jiangsu reviews this one,
+    # CNIPA receives it; the base writes its own.
+    Route("reporting_periods", None, ("GET", "POST"), BUREAUS,
+          post=Post(lambda w: {"year": "2020", "title": "矩阵·2020年度", "opens_at": local(timezone.now()),
+                               "deadline": local(timezone.now() + datetime.timedelta(days=5)),
+                               "review_deadline": local(timezone.now() + datetime.timedelta(days=9))}, "cnipa", 302,
+                    state=lambda w: list(ReportingPeriod.objects.values_list("year", flat=True)), expect=CNIPA_POST)),
+    Route("reporting_period", lambda w: {"pk": w.period.pk}, ("GET",), BUREAUS),
+    Route("report_detail", lambda w: {"period_pk": w.period.pk, "pk": w.report.pk}, ("GET",),
+          row("login 404 404 404 404 200 404 404 404 200 404 404 404"), owner="base"),
+    Route("report_review", lambda w: {"period_pk": w.period.pk, "pk": w.report.pk}, ("POST",), POST_ONLY,
+          owner="base", post=Post(lambda w: {"decision": "forward", "text": "矩阵·同意"}, "prov_in", 302,
+                                  state=lambda w: report_state(w), expect=SUPERVISOR_POST)),
+    Route("report_receive", lambda w: {"period_pk": w.period.pk, "pk": w.report.pk}, ("POST",), POST_ONLY,
+          owner="base", post=Post(lambda w: {}, "cnipa", 302, prepare=report_forwarded,
+                                  state=lambda w: report_state(w), expect=CNIPA_POST)),
+    Route("report_attachment", lambda w: {"pk": w.base.pk, "report_pk": w.report.pk}, ("GET",), BASE_FILE,
+          owner="base", download=SECRET_PDF, secrets=lambda w: [REPORT_NAME]),
+    Route("base_report", lambda w: {"pk": w.base.pk, "period_pk": w.period.pk}, ("GET", "POST"), BASE_OWN,
+          owner="base", post=Post(lambda w: {"demand_matching": "矩阵·改", "organisation": "矩阵·改",
+                                             "promotion": "矩阵·改", "save": ""}, "owner", 302,
+                                  prepare=report_returned, state=lambda w: report_state(w), expect=BASE_OWN_POST)),
     Route("own_base", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404"), owner="base"),
     Route("rectification_answer", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
           post=Post(lambda w: {"answer": "矩阵·已整改"}, "owner", 302, prepare=rectifying,
