@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from applications import services, transitions
+from applications import services
+from navportal import transitions  # the write every transition ends with: its audit line
 from applications.enums import AttachmentKind
 from applications.models import Attachment
 from navportal.demo.content import TINY_PDF

@@ -8,7 +8,8 @@ from django.core import mail
 from django.utils import timezone
 from post_office.models import Email
 
-from applications import services, transitions
+from applications import services
+from navportal import transitions  # the write every transition ends with: its audit line
 from applications.enums import Route, State
 from applications.models import Application, ApplicationVersion
 from navportal.errors import PortalError
