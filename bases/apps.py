@@ -9,7 +9,7 @@ class BasesConfig(AppConfig):
     def ready(self):
         from navportal.audit_labels import register
 
-        from .models import BaseStatus, FilingState, RectificationReason, ReportState
+        from .models import BaseStatus, FilingState, Grade, IndicatorKind, RectificationReason, ReportState
         from .workflow import TRANSITIONS
 
         actions = {
@@ -32,11 +32,17 @@ class BasesConfig(AppConfig):
             "base_report_review": _("Annual report reviewed by the bureau"),
             "base_report_receive": _("Annual report received by CNIPA"),
             "reporting_period_open": _("Reporting period opened"),
+            "base_assessment_score": _("Base scored on an indicator"),
+            "base_assessment_result": _("Assessment result of a base"),
+            "assessment_scheme": _("Assessment thresholds set"),
+            "assessment_indicator": _("Assessment indicator added or removed"),
+            "assessment_publish": _("Assessment published"),
         })
         missing = {t.audit for t in TRANSITIONS.values() if t.audit} - set(actions)
         assert not missing, f"audit actions without a label: {sorted(missing)}"
         register(actions=actions, states={"bases.base": {**dict(BaseStatus.choices), **dict(FilingState.choices),
-                                                         **dict(ReportState.choices),
+                                                         **dict(ReportState.choices), **dict(Grade.choices),
                                                          "open": _("open"), "answered": _("answered"),
                                                          "exemplary": _("exemplary case")}},
                  terms=dict(RectificationReason.choices))
+        register(states={"bases.assessmentscheme": {**dict(IndicatorKind.choices), "removed": _("removed")}})

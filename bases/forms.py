@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from applications.forms import DateInput
 from navportal.bounds import date_bounds, datetime_bounds
 
-from .models import ClientKind, Deliverable, ProjectType, RectificationReason, ServiceKind
+from .models import (
+    ClientKind, Deliverable, IndicatorGroup, IndicatorKind, ProjectType, RectificationReason, ServiceKind,
+)
 
 
 class StatusFilterForm(forms.Form):
@@ -122,3 +124,40 @@ class ReviewForm(forms.Form):
         ("forward", _("Forward it to CNIPA with our opinion")), ("return", _("Return it to the base"))])
     text = forms.CharField(label=_("Opinion, or the reasons for returning it (the base reads it)"),
                            max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ThresholdsForm(forms.Form):
+    excellent = forms.DecimalField(label=_("Excellent from"), min_value=0, max_value=1000, decimal_places=2)
+    good = forms.DecimalField(label=_("Good from"), min_value=0, max_value=1000, decimal_places=2)
+    qualified = forms.DecimalField(label=_("Qualified from"), min_value=0, max_value=1000, decimal_places=2)
+
+
+class IndicatorForm(forms.Form):
+    group = forms.ChoiceField(label=_("Group"), choices=IndicatorGroup.choices)
+    name = forms.CharField(label=_("Indicator"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=IndicatorKind.choices, widget=forms.RadioSelect)
+    figure = forms.ChoiceField(label=_("Figure (computed)"), required=False)
+    target = forms.IntegerField(label=_("Full points at (computed)"), required=False, min_value=1, max_value=1_000_000)
+    points = forms.DecimalField(label=_("Points"), min_value=0, max_value=100, decimal_places=2)
+
+    def __init__(self, *args, figures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["figure"].choices = [("", "—"), *figures]
+
+
+class ScoreForm(forms.Form):
+    indicator = forms.IntegerField(widget=forms.HiddenInput)
+    points = forms.DecimalField(label=_("Points"), min_value=0, max_value=100, decimal_places=2)
+    reason = forms.CharField(label=_("Reason (the base reads it)"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PublishForm(forms.Form):
+    rectify_by = forms.DateField(label=_("An unqualified base answers its rectification by"), widget=DateInput(),
+                                 validators=date_bounds())
+    confirm = forms.BooleanField(label=_("I confirm: the results are final, each base is told, the unqualified are "
+                                         "put under rectification"))
+
+
+class MissedForm(forms.Form):
+    deadline = forms.DateField(label=_("Answer the rectification by"), widget=DateInput(), validators=date_bounds())

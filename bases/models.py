@@ -357,3 +357,122 @@ class AnnualReport(models.Model):
 
     def __str__(self):
         return f"{self.base} · {self.period}"
+
+
+# --- Assessment (考核评价, issue 19.4) -------------------------------------------------------------------------------
+
+class IndicatorGroup(models.TextChoices):
+    """The grouping CNIPA uses for provincial work."""
+
+    IMPLEMENTATION = "implementation", _("Project implementation (项目实施)")
+    EFFECT = "effect", _("Effect of application (应用成效)")
+    GUARANTEES = "guarantees", _("Basic guarantees (基础保障)")
+
+
+class IndicatorKind(models.TextChoices):
+    COMPUTED = "computed", _("Computed from the filings")
+    SCORED = "scored", _("Scored by assessors, with a reason")
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent (优秀)")
+    GOOD = "good", _("Good (良好)")
+    QUALIFIED = "qualified", _("Qualified (合格)")
+    UNQUALIFIED = "unqualified", _("Unqualified (不合格)")
+
+
+class AssessmentScheme(models.Model):
+    """The assessment of a reporting period's year: its indicators, the totals' thresholds of each grade (set per
+    period), and, once CNIPA publishes it, every assessed base's result (frozen)."""
+
+    period = models.OneToOneField(ReportingPeriod, on_delete=models.PROTECT, related_name="assessment")
+    excellent = models.DecimalField(_("excellent from (points)"), max_digits=6, decimal_places=2, default=90)
+    good = models.DecimalField(_("good from (points)"), max_digits=6, decimal_places=2, default=80)
+    qualified = models.DecimalField(_("qualified from (points)"), max_digits=6, decimal_places=2, default=60)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        verbose_name = _("assessment")
+        constraints = [
+            models.CheckConstraint(name="assessment_thresholds_in_order",
+                                   condition=Q(excellent__gt=F("good"), good__gt=F("qualified"), qualified__gte=0)),
+        ]
+
+    def __str__(self):
+        return str(self.period)
+
+    def grade(self, total):
+        for grade, threshold in ((Grade.EXCELLENT, self.excellent), (Grade.GOOD, self.good),
+                                 (Grade.QUALIFIED, self.qualified)):
+            if total >= threshold:
+                return grade
+        return Grade.UNQUALIFIED
+
+
+class Indicator(models.Model):
+    """One indicator of an assessment, worth up to `points`: computed — the base's figure (bases.figures, checked
+    filings only) against `target`, full points at the target, in proportion below — or scored by an assessor with
+    a written reason."""
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="indicators")
+    group = models.CharField(_("group"), max_length=16, choices=IndicatorGroup.choices)
+    name = models.CharField(_("indicator"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=IndicatorKind.choices)
+    figure = models.CharField(_("figure"), max_length=30, blank=True)
+    target = models.PositiveIntegerField(_("target (full points)"), null=True, blank=True)
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("indicator")
+        constraints = [
+            models.CheckConstraint(name="indicator_group_known", condition=Q(group__in=IndicatorGroup.values)),
+            models.CheckConstraint(name="indicator_points_positive", condition=Q(points__gt=0)),
+            models.CheckConstraint(name="indicator_computed_from_a_figure", condition=(
+                Q(kind=IndicatorKind.COMPUTED, target__gte=1) & ~Q(figure="")
+                | Q(kind=IndicatorKind.SCORED, target__isnull=True, figure=""))),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Score(models.Model):
+    """An assessor's points for a base on a scored indicator, with the reason the base reads."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="scores")
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="scores")
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    scored_at = models.DateTimeField(_("scored"))
+
+    class Meta:
+        verbose_name = _("score")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "base"], name="one_score_per_indicator_and_base"),
+            models.CheckConstraint(name="score_not_negative", condition=Q(points__gte=0)),
+            models.CheckConstraint(name="score_with_reason", condition=~Q(reason="")),
+        ]
+
+
+class AssessmentResult(models.Model):
+    """A base's result as published: its total, its grade and each indicator's points with their reason (`detail`:
+    [{indicator, group, points, of, value, reason}]), frozen when CNIPA published the assessment."""
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="results")
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="assessment_results")
+    total = models.DecimalField(_("total"), max_digits=7, decimal_places=2)
+    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices)
+    detail = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-total", "base"]
+        verbose_name = _("assessment result")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "base"], name="one_result_per_base_and_assessment"),
+            models.CheckConstraint(name="result_grade_known", condition=Q(grade__in=Grade.values)),
+        ]

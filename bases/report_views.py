@@ -16,7 +16,7 @@ from navportal.files import private_download
 
 from . import reports
 from .figures import FIGURES, base_figures
-from .forms import PeriodForm, ReportForm, ReviewForm
+from .forms import MissedForm, PeriodForm, ReportForm, ReviewForm
 from .models import AnnualReport, ReportingPeriod, ReportState
 from .selectors import bases_for_user
 
@@ -68,7 +68,7 @@ def period_detail(request, pk):
     return render(request, "bases/period.html", {
         "period": period, "rows": rows, "missed": missed, "counts": [(ReportState(s).label, n) for s, n in
                                                                      counts.items()],
-        "overdue": timezone.now() >= period.deadline})
+        "overdue": timezone.now() >= period.deadline, "missed_form": MissedForm()})
 
 
 def _report_page(request, period_pk, pk, status=200, form=None):

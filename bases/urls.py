@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import assessment_views, report_views, views
 
 urlpatterns = [
     path("review/bases/", views.base_list, name="base_list"),
@@ -25,6 +25,15 @@ urlpatterns = [
     path("bases/<id:pk>/reports/<id:report_pk>/attachment.pdf", report_views.report_attachment,
          name="report_attachment"),
     path("base/<id:pk>/reports/<id:period_pk>/", report_views.base_report, name="base_report"),
+    path("review/reports/<id:period_pk>/rectify-missed/", assessment_views.missed_rectify, name="missed_rectify"),
+    path("review/assessment/<id:period_pk>/", assessment_views.assessment_page, name="assessment"),
+    path("review/assessment/<id:period_pk>/setup/", assessment_views.assessment_setup, name="assessment_setup"),
+    path("review/assessment/<id:period_pk>/bases/<id:base_pk>/", assessment_views.assessment_base,
+         name="assessment_base"),
+    path("review/assessment/<id:period_pk>/publish/", assessment_views.assessment_publish,
+         name="assessment_publish"),
+    path("review/assessment/<id:period_pk>/results.xlsx", assessment_views.assessment_export,
+         name="assessment_export"),
     path("base/", views.own_base, name="own_base"),
     path("base/<id:pk>/plan/", views.plan_edit, name="base_plan_edit"),
     path("base/<id:pk>/projects/new/", views.project_edit, name="base_project_new"),

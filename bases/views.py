@@ -18,7 +18,7 @@ from . import filings, services
 from .forms import (
     AnswerForm, CheckForm, CloseForm, PlanForm, ProjectForm, RectifyForm, RevokeForm, ServiceForm, StatusFilterForm,
 )
-from .models import AnnualReport, BaseStatus, ConstructionPlan, Deliverable, ReportingPeriod
+from .models import AnnualReport, AssessmentResult, BaseStatus, ConstructionPlan, Deliverable, ReportingPeriod
 from .selectors import bases_for_user
 
 
@@ -112,8 +112,13 @@ def _own(request, status=200, answer_form=None):
         "rectifications", "projects", "services"))
     periods = list(ReportingPeriod.objects.filter(opens_at__lte=timezone.now()))
     reports = {(r.base_id, r.period_id): r for r in AnnualReport.objects.filter(base__in=bases)}
+    results = {}
+    for result in AssessmentResult.objects.filter(base__in=bases).select_related("scheme__period").order_by(
+            "-scheme__period__year"):
+        results.setdefault(result.base_id, []).append(result)
     for base in bases:
         base.open_rectification = next((r for r in base.rectifications.all() if r.is_open), None)
+        base.results = results.get(base.pk, [])
         base.period_reports = [(period, reports.get((base.pk, period.pk))) for period in periods
                                if period.year >= base.designated_on.year]
     return render(request, "bases/own.html", {"bases": bases, "answer_form": answer_form or AnswerForm()},

@@ -40,6 +40,10 @@ TRANSITIONS = {t.action: t for t in (
     _b("report_submit", CURRENT, None, APPLICANT),
     _b("report_review", CURRENT, None, UNIT_ROLES),
     _b("report_receive", CURRENT, None, NATIONAL),
+    # The assessment (19.4): an assessor's score, and the result CNIPA publishes (an unqualified one then opens a
+    # rectification: "rectify" above).
+    _b("assessment_score", CURRENT, None, NATIONAL),
+    _b("assessment_result", CURRENT, None, NATIONAL),
 )}
 
 

@@ -40,6 +40,7 @@ from applications import services as applicant_services
 from applications.enums import Affiliation, ApplicantType, AttachmentKind, DocumentKind, State
 from applications.models import Application, Organisation, OrganisationDocument
 from bases import filings as base_filings
+from bases import assessment as base_assessment
 from bases import reports as base_reports
 from bases.models import Base
 from navportal import administration
@@ -101,6 +102,7 @@ class World:
     service: object                   # its training, filed (to check)
     period: object                    # this year's reporting, open
     report: object                    # the base's report in it, submitted (to review), with its attachment
+    past_period: object               # last year's reporting, its assessment published
 
 
 def _submitted(user, call, scan_name="scan.pdf", scan=TINY_PDF):
@@ -271,6 +273,15 @@ def build_world():
         "demand_matching": "矩阵·需求对接", "organisation": "矩阵·组织管理", "promotion": "矩阵·应用推广"},
         upload=SimpleUploadedFile(REPORT_NAME, SECRET_PDF, "application/pdf"))
     report = base_reports.report_submit(actor=owners["base"], base_id=base.pk, period_id=period.pk)
+    # Its assessment being prepared (the standard indicators, nothing scored); last year's, published (no base).
+    base_assessment.indicators_standard(actor=cnipa, period_id=period.pk)
+    past_period = base_reports.period_open(actor=cnipa, year=today.year - 1, title="矩阵·上年度报告",
+                                           opens_at=now - datetime.timedelta(days=60),
+                                           deadline=now - datetime.timedelta(days=30),
+                                           review_deadline=now - datetime.timedelta(days=20))
+    base_assessment.indicators_standard(actor=cnipa, period_id=past_period.pk)
+    base_assessment.assessment_publish(actor=cnipa, period_id=past_period.pk,
+                                       rectify_by=today + datetime.timedelta(days=30))
 
     # A reset link of a user no matrix cell signs in as (signing in invalidates a reset token).
     reset_user = owners["rec1"]
@@ -306,7 +317,7 @@ def build_world():
         pending_letter=OrganisationDocument.objects.get(organisation=owners["pending"].organisation_id,
                                                         kind=DocumentKind.AUTHORISATION),
         reset=reset, lockout=lockout, failed_mail=failed_mail, account_request=account_request, base=base,
-        project=project, service=service, period=period, report=report)
+        project=project, service=service, period=period, report=report, past_period=past_period)
     _check(world)
     return world
 

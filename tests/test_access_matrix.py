@@ -148,6 +148,30 @@ def filing_states(w):
 BUREAUS = row("login 404 404 404 404 200 200 200 200 200 404 404 404")
 
 
+def scheme_state(w):
+    from bases.models import AssessmentScheme, Score
+
+    scheme = AssessmentScheme.objects.get(period=w.period)
+    return (scheme.excellent, scheme.good, scheme.published_at,
+            list(Score.objects.filter(indicator__scheme=scheme).values_list("points", "reason")))
+
+
+def scored(w):
+    from bases.models import Indicator
+
+    return list(Indicator.objects.filter(scheme__period=w.period, kind="scored").order_by("pk"))
+
+
+def scored_all(w):
+    from decimal import Decimal
+
+    from bases import assessment
+
+    for indicator in scored(w):
+        assessment.score_save(actor=w.users["cnipa"], period_id=w.period.pk, base_id=w.base.pk,
+                              indicator_id=indicator.pk, points=Decimal(5), reason="矩阵·评分")
+
+
 def report_state(w):
     from bases.models import AnnualReport
 
@@ -623,6 +647,24 @@ ROUTES = [
           owner="base", post=Post(lambda w: {"demand_matching": "矩阵·改", "organisation": "矩阵·改",
                                              "promotion": "矩阵·改", "save": ""}, "owner", 302,
                                   prepare=report_returned, state=lambda w: report_state(w), expect=BASE_OWN_POST)),
+    # The assessment: CNIPA prepares it (this year's), scores and publishes; the bureaus read it once published
+    # (last year's) and export its table; CNIPA puts the bases that missed the report under rectification.
+    Route("assessment", lambda w: {"period_pk": w.period.pk}, ("GET",), BUREAUS),
+    Route("assessment_setup", lambda w: {"period_pk": w.period.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"action": "thresholds", "excellent": "88", "good": "77", "qualified": "55"}, "cnipa",
+                    302, state=lambda w: scheme_state(w), expect=CNIPA_POST)),
+    Route("assessment_base", lambda w: {"period_pk": w.period.pk, "base_pk": w.base.pk}, ("GET", "POST"),
+          CNIPA_ONLY, owner="base",
+          post=Post(lambda w: {"indicator": scored(w)[0].pk, "points": "7", "reason": "矩阵·评分理由"}, "cnipa", 302,
+                    state=lambda w: scheme_state(w), expect=CNIPA_POST)),
+    Route("assessment_publish", lambda w: {"period_pk": w.period.pk}, ("POST",), POST_ONLY, owner="base",
+          post=Post(lambda w: {"rectify_by": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+                               "confirm": "on"}, "cnipa", 302, prepare=scored_all, state=lambda w: scheme_state(w),
+                    expect=CNIPA_POST)),
+    Route("assessment_export", lambda w: {"period_pk": w.past_period.pk}, ("GET",), BUREAUS, download=b"PK"),
+    Route("missed_rectify", lambda w: {"period_pk": w.period.pk}, ("POST",), POST_ONLY,
+          post=Post(lambda w: {"deadline": (timezone.localdate() + datetime.timedelta(days=30)).isoformat()},
+                    "cnipa", 302, expect=CNIPA_POST)),
     Route("own_base", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404"), owner="base"),
     Route("rectification_answer", lambda w: {"pk": w.base.pk}, ("POST",), POST_ONLY, owner="base",
           post=Post(lambda w: {"answer": "矩阵·已整改"}, "owner", 302, prepare=rectifying,
@@ -866,7 +908,8 @@ def test_a_file_is_no_store_whoever_is_let_through(w):
 GET_MAY_WRITE = {"django_session", "navportal_auditevent", "navportal_audithead"}
 GET_MAY_AUDIT = {"access_denied", "attachment_download", "organisation_document_download", "package_letter_download",
                  "package_export", "national_summary_export", "proposed_list_export", "final_list_export",
-                 "objection_file_download", "audit_export", "personal_data_export", "base_file_download"}
+                 "objection_file_download", "audit_export", "personal_data_export", "base_file_download",
+                 "assessment_export"}
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.IGNORECASE)
 
 
