@@ -70,3 +70,60 @@ def test_the_demo_contacts_acknowledged_the_rules_as_registration_does_and_offic
     assert accounts == {(True, RULES_VERSION, True), (False, "", False)}
     park = account_for("park@example.cn")
     assert park.privacy_acknowledged_at <= park.organisation.applications.get().privacy_acknowledged_at
+
+
+def test_the_demo_holds_the_bases_of_an_earlier_confirmed_list(settings, db):
+    """The 2025 call's list was confirmed by document: five bases in three provinces, of which CNIPA required one in
+    Jiangsu to rectify (base@example.cn answers it) and revoked another by document. Loading again adds nothing,
+    and the call on notice stays the newest."""
+    import datetime
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from bases.models import Base
+    from bases.selectors import bases_for_user
+    from review.models import Call, Notice
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    call_command("load_demo")
+    today = timezone.localdate()
+    bases = {base.name: base for base in Base.objects.select_related("province", "entry__notice__call")}
+    assert {name: (base.province.name, base.status) for name, base in bases.items()} == {
+        "示例·盐城经济技术开发区": ("江苏省", "rectifying"), "示例·镇江高新技术产业开发区": ("江苏省", "active"),
+        "示例·连云港经济技术开发区": ("江苏省", "revoked"), "示例·宁波国家高新技术产业开发区": ("浙江省", "active"),
+        "示例·佛山国家高新技术产业开发区": ("广东省", "active")}
+    assert {(base.entry.notice.call.document_number, base.document_number, base.designated_on)
+            for base in bases.values()} == {("示例〔2025〕1号", "国知办发运字〔2025〕36号（示例）", datetime.date(2025, 10, 20))}
+
+    rectifying, revoked = bases["示例·盐城经济技术开发区"], bases["示例·连云港经济技术开发区"]
+    (rectification,) = rectifying.rectifications.all()
+    assert (rectification.reason, rectification.is_open, rectification.answered_at, rectification.opened_by.username) \
+        == ("missed_report", True, None, "cnipa")
+    assert today + datetime.timedelta(days=14) <= rectification.deadline <= today + datetime.timedelta(days=42)
+    assert (revoked.revoked_document, revoked.revoked_on, revoked.rectifications.count()) == (
+        f"国知办发运字〔{today.year}〕87号（示例）", today, 0)
+    # The province account of the demo supervises the three in Jiangsu.
+    assert sorted(bases_for_user(User.objects.get(username="prov-32")).values_list("name", flat=True)) == sorted(
+        ["示例·盐城经济技术开发区", "示例·镇江高新技术产业开发区", "示例·连云港经济技术开发区"])
+
+    # The base's contact signs in as base@example.cn: the banner on its applications, the rectification to answer.
+    contact = account_for("base@example.cn")
+    assert contact.organisation_id == rectifying.organisation_id
+    client = Client()
+    client.force_login(contact)
+    assert 'id="designated"' in client.get(reverse("application_list")).content.decode()
+    own = client.get(reverse("own_base")).content.decode()
+    assert reverse("rectification_answer", args=[rectifying.pk]) in own and rectification.detail in own
+
+    # The public list shows each one's status, and the revoking document; the history reads as 2025.
+    public = Client().get(reverse("bases")).content.decode()
+    assert all(name in public for name in bases)
+    assert all(label in public for label in ("在建", "整改中", "已撤销", revoked.revoked_document))
+    notice = rectifying.entry.notice
+    assert timezone.localdate(notice.published_at) == datetime.date(2025, 9, 15) and notice.verify().intact
+    on_notice = Notice.objects.get(call__document_number="示例〔2026〕2号")
+    assert Client().get(reverse("notice_current"))["Location"] == f"/notice/{on_notice.call_id}/"
+    assert Call.objects.order_by("-opens_at").first().document_number == "示例〔2026〕1号"

@@ -1,6 +1,7 @@
 """Demo data for `make run`: one account per role, reviewers for all 32 provincial units, fictional
-organisations (marked 示例) in several provinces, the 2022 call as history and an open call whose
-deadline lies a month from today. Safe to run again: what exists is left as it is.
+organisations (marked 示例) in several provinces, the 2022 call as history, a 2025 call whose list was confirmed
+(its bases: active, under rectification, revoked), a call on public notice and an open call whose deadline lies a
+month from today. Safe to run again: what exists is left as it is.
 
 Applications are created through the same services a user's clicks go through, so the demo data obeys
 every rule the portal enforces.
@@ -25,6 +26,9 @@ from applications.enums import Affiliation, ApplicantType, AttachmentKind, Docum
 from applications.models import Application, Organisation
 from applications.organisations import organisation_documents_upload
 from applications.sections import SECTIONS
+from bases import services as base_services
+from bases.models import Base
+from navportal import seals
 from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
 from navportal.administration import account_request_create
@@ -38,7 +42,7 @@ from review import national
 from review import services as review_services
 from review.calendar import notice_period
 from review.calls import call_save
-from review.models import Call, all_exempt_categories
+from review.models import Call, Notice, all_exempt_categories
 
 DEMO_PASSWORD = "Demo-navportal-2026"
 # The second factor of every demo official and administrator: one published TOTP key (base32, 160 bits as
@@ -83,6 +87,28 @@ NOTICE_ORGANISATIONS = [
      None, "submitted"),
 ]
 
+# An earlier demo call whose final list CNIPA confirmed by document (SPEC §6.4, §12): five parks in three provinces,
+# now national-level bases. Its dates are those of 2025; the services stamp the moment they run, so the command sets
+# the call's and the notice's dates back afterwards (see call_designated).
+BASES_CALL = "示例〔2025〕1号"
+BASES_DESIGNATION = "国知办发运字〔2025〕36号（示例）"
+BASES_DESIGNATED_ON = datetime.date(2025, 10, 20)
+BASES_PUBLISHED_ON = datetime.date(2025, 9, 15)      # its notice period: 16–22 September, five working days
+BASES_ORGANISATIONS = [
+    # Under rectification: the contact signs in as base@example.cn and answers it on 我的基地 (/base/).
+    ("base@example.cn", "示例·盐城经济技术开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320900",
+     None, "submitted"),
+    ("zhenjiang@example.cn", "示例·镇江高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "321100",
+     None, "submitted"),
+    # Revoked by document.
+    ("lianyungang@example.cn", "示例·连云港经济技术开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "320700",
+     None, "submitted"),
+    ("ningbo@example.cn", "示例·宁波国家高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "330200",
+     None, "submitted"),
+    ("foshan@example.cn", "示例·佛山国家高新技术产业开发区", ApplicantType.NATIONAL_PARK, Affiliation.CITY, "440600",
+     None, "submitted"),
+]
+
 # A registration still provisional (SPEC §10): its documents uploaded, waiting in Jiangsu's verification queue.
 PROVISIONAL_ORGANISATIONS = [
     ("pending@example.cn", "示例·昆山高新技术产业开发区", ApplicantType.PROVINCIAL_PARK, Affiliation.CITY, "320500",
@@ -116,6 +142,7 @@ class Command(BaseCommand):
                 call_2022, demo_call = self.calls()
             for username, *rest in ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
+            self.call_designated()
             self.call_on_notice()
             for username, *rest in PROVISIONAL_ORGANISATIONS:
                 self.organisation(username, *rest, call=demo_call)
@@ -227,13 +254,7 @@ class Command(BaseCommand):
         for username, *rest in NOTICE_ORGANISATIONS:
             self.organisation(username, *rest, call=call)
         applications = list(Application.objects.filter(call=call).order_by("pk"))
-        for application in applications:
-            review_services.application_recommend(actor=province, application_id=application.pk,
-                                                  opinion="符合申报条件，同意推荐。（示例）")
-        package = review_services.package_get_or_create(actor=province, call=call)
-        review_services.package_attach_letter(actor=province, package_id=package.pk,
-                                              upload=SimpleUploadedFile("推荐函（示例）.pdf", TINY_PDF, "application/pdf"))
-        review_services.package_submit(actor=province, package_id=package.pk)
+        self.hand_in(province, call, applications)
         for application in applications:
             national.recheck_pass(actor=cnipa, application_id=application.pk, note="复核通过。（示例）")
         notice = national.notice_publish(actor=cnipa, call=call, text="经推荐和复核，现将拟确定名单予以公示。（示例）",
@@ -256,11 +277,69 @@ class Command(BaseCommand):
                                                                datetime.time(18, 0)))
         call_save(actor=cnipa, call_id=call.pk, values={**values, "opens_at": call.opens_at, "deadline": closed})
 
+    def hand_in(self, bureau, call, applications):
+        """`bureau` recommends `applications`, ranked in this order, and hands its package in with its letter."""
+        for application in applications:
+            review_services.application_recommend(actor=bureau, application_id=application.pk,
+                                                  opinion="符合申报条件，同意推荐。（示例）")
+        package = review_services.package_get_or_create(actor=bureau, call=call)
+        review_services.package_attach_letter(actor=bureau, package_id=package.pk,
+                                              upload=SimpleUploadedFile("推荐函（示例）.pdf", TINY_PDF, "application/pdf"))
+        review_services.package_submit(actor=bureau, package_id=package.pk)
+
+    def call_designated(self):
+        """An earlier call (2025) whose list CNIPA confirmed by document, so that the bases after designation can be
+        seen: five parks in Jiangsu, Zhejiang and Guangdong submitted, recommended by their provinces, re-checked and
+        listed, the list confirmed; then CNIPA required one Jiangsu base (base@example.cn) to rectify, with a date to
+        answer by some weeks ahead, and revoked another's title by document. Every step is a service call; only the
+        dates the services stamp with the present are set back afterwards to those of 2025 — the call's through
+        call_save, the notice's publication by SQL and re-sealed as the calendar moving on (as the browser journeys'
+        `move_period`), so that the newest notice stays the call on notice's and the public pages read as history."""
+        if Call.objects.filter(document_number=BASES_CALL).exists():
+            return
+        cnipa = User.objects.get(username="cnipa")
+        now = timezone.now()
+        today = timezone.localdate(now)
+        values = {"title": "2025年国家级专利导航服务基地申报（示例·已确定批次）", "document_number": BASES_CALL,
+                  "notice_text": "本批次为演示数据：名单已发文确定，基地在建设和动态管理之中。",
+                  "opens_at": now - datetime.timedelta(days=60), "deadline": now + datetime.timedelta(hours=2),
+                  "quota": 3, "ministry_quota": None, "notice_working_days": 5,
+                  "exempt_categories": all_exempt_categories()}
+        call = call_save(actor=cnipa, values=values)
+        for username, *rest in BASES_ORGANISATIONS:
+            self.organisation(username, *rest, call=call)
+        applications = list(Application.objects.filter(call=call).select_related("province").order_by("pk"))
+        for code in dict.fromkeys(application.province.code for application in applications):
+            self.hand_in(User.objects.get(username=f"prov-{code[:2]}"), call,
+                         [application for application in applications if application.province.code == code])
+        for application in applications:
+            national.recheck_pass(actor=cnipa, application_id=application.pk, note="复核通过。（示例）")
+        notice = national.notice_publish(actor=cnipa, call=call, text="经推荐和复核，现将拟确定名单予以公示。（示例）",
+                                         contact="联系电话：010-00000000；电子邮箱：contact-cnipa@example.cn",
+                                         published_on=BASES_PUBLISHED_ON)
+        Notice.objects.filter(pk=notice.pk).update(published_at=shanghai(2025, 9, 15, 10, 0))
+        seals.seal_saved(Notice._base_manager.get(pk=notice.pk))
+        call_save(actor=cnipa, call_id=call.pk, values={
+            **values, "opens_at": shanghai(2025, 6, 3, 9, 0), "deadline": shanghai(2025, 8, 29, 17, 0)})
+        national.final_confirm(actor=cnipa, notice_id=notice.pk, document_number=BASES_DESIGNATION,
+                               document_date=BASES_DESIGNATED_ON)
+        bases = {base.organisation.name: base for base in Base.objects.filter(entry__notice=notice).select_related(
+            "organisation")}
+        base_services.rectification_open(
+            actor=cnipa, base_id=bases["示例·盐城经济技术开发区"].pk, reason="missed_report",
+            detail="未按期报送2025年度基地建设情况报告。请补报年度报告，并说明逾期原因和改进措施。（示例）",
+            deadline=today + datetime.timedelta(days=28))
+        base_services.base_revoke(
+            actor=cnipa, base_id=bases["示例·连云港经济技术开发区"].pk,
+            document_number=f"国知办发运字〔{today.year}〕87号（示例）", document_date=today,
+            reason="经核查，该基地年度报告所列专利导航项目成果应用证明不实，不再具备基地条件。（示例）")
+
     def organisation(self, username, name, applicant_type, affiliation, city_code, ministry_code, stage, *, call):
         if users_by_email(username).exists():
             return
         city = City.objects.select_related("province").get(code=city_code)
-        seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS + PROVISIONAL_ORGANISATIONS].index(username)
+        seed = 100 + [o[0] for o in ORGANISATIONS + NOTICE_ORGANISATIONS + PROVISIONAL_ORGANISATIONS
+                      + BASES_ORGANISATIONS].index(username)
         # The demo's organisations are verified as the bureaus would have (SPEC §10), but the provisional one.
         verified = {} if stage == "provisional" else {
             "verification": Verification.VERIFIED, "verified_at": timezone.now(), "verified_via": VerifiedVia.BUREAU}
