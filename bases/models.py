@@ -40,6 +40,7 @@ class Base(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=BaseStatus.choices, default=BaseStatus.ACTIVE)
     revoked_document = models.CharField(_("revoking document"), max_length=100, blank=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoked_reason = models.TextField(_("reason for the revocation"), blank=True)
     # Grows with every change through the writer: the version the base's pages and a stale form are checked by.
     lock_version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -49,11 +50,12 @@ class Base(models.Model):
         verbose_name_plural = _("bases")
         constraints = [
             models.CheckConstraint(name="base_status_known", condition=Q(status__in=BaseStatus.values)),
-            # Revoked exactly when a revoking document and its date are on record.
+            # Revoked exactly when a revoking document, its date and the reason are on record.
             models.CheckConstraint(name="base_revoked_by_document",
                                    condition=Q(status=BaseStatus.REVOKED, revoked_on__isnull=False)
-                                   & ~Q(revoked_document="")
-                                   | ~Q(status=BaseStatus.REVOKED) & Q(revoked_on__isnull=True, revoked_document="")),
+                                   & ~Q(revoked_document="") & ~Q(revoked_reason="")
+                                   | ~Q(status=BaseStatus.REVOKED)
+                                   & Q(revoked_on__isnull=True, revoked_document="", revoked_reason="")),
         ]
 
     def __str__(self):

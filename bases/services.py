@@ -122,7 +122,8 @@ def base_revoke(*, actor, base_id, document_number, document_date, reason, expec
                               % {"date": f"{base.designated_on:%Y-%m-%d}"}, code="invalid")
         rectification = base.rectifications.select_for_update().filter(closed_at__isnull=True).first()
         base_transition(actor=actor, base=base, action="revoke", expected_version=expected_version,
-                        changes={"revoked_document": document_number, "revoked_on": document_date},
+                        changes={"revoked_document": document_number, "revoked_on": document_date,
+                                 "revoked_reason": reason},
                         note=f"{document_number} {document_date:%Y-%m-%d}: {reason}"[:500],
                         tell=[_tell_base(base, gettext_lazy("Title revoked: %(name)s"), lazy_text(
                             gettext_lazy("CNIPA revoked the title of national-level patent navigation service base "

@@ -118,6 +118,7 @@ def _own(request, status=200, answer_form=None):
         results.setdefault(result.base_id, []).append(result)
     for base in bases:
         base.open_rectification = next((r for r in base.rectifications.all() if r.is_open), None)
+        base.past_rectifications = [r for r in base.rectifications.all() if not r.is_open]
         base.results = results.get(base.pk, [])
         base.period_reports = [(period, reports.get((base.pk, period.pk))) for period in periods
                                if period.year >= base.designated_on.year]

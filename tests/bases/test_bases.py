@@ -95,8 +95,8 @@ def test_revocation_needs_its_document_and_ends_an_open_rectification(designated
     services.base_revoke(actor=cnipa, base_id=base.pk, document_number="国知办发〔2027〕1号",
                          document_date=timezone.localdate(), reason="逾期未整改")
     base.refresh_from_db()
-    assert (base.status, base.revoked_document, base.revoked_on) == (BaseStatus.REVOKED, "国知办发〔2027〕1号",
-                                                                     timezone.localdate())
+    assert (base.status, base.revoked_document, base.revoked_on, base.revoked_reason) == (
+        BaseStatus.REVOKED, "国知办发〔2027〕1号", timezone.localdate(), "逾期未整改")
     assert Rectification.objects.get(base=base).outcome == "revoked"
     with pytest.raises(PortalError) as exc:  # revoked is final
         services.rectification_open(actor=cnipa, base_id=base.pk, reason="finding", detail="x", deadline=later())
@@ -109,6 +109,9 @@ def test_the_database_keeps_revocation_and_its_document_together_and_one_open_re
         Base.objects.filter(pk=base.pk).update(status=BaseStatus.REVOKED)
     with pytest.raises(IntegrityError), transaction.atomic():
         Base.objects.filter(pk=base.pk).update(revoked_document="x", revoked_on=timezone.localdate())
+    with pytest.raises(IntegrityError), transaction.atomic():  # revoked without its reason
+        Base.objects.filter(pk=base.pk).update(status=BaseStatus.REVOKED, revoked_document="x",
+                                               revoked_on=timezone.localdate())
     services.rectification_open(actor=cnipa, base_id=base.pk, reason="finding", detail="x", deadline=later())
     with pytest.raises(IntegrityError), transaction.atomic():
         Rectification.objects.create(base=base, reason="finding", detail="y", deadline=later(), opened_by=cnipa,
