@@ -164,3 +164,27 @@ def test_cnipa_manages_from_the_base_s_page_and_a_bad_form_keeps_what_was_typed(
     response = client.post(reverse("rectification_answer", args=[base.pk]), {"answer": "已整改"})
     assert response.status_code == 302
     assert Rectification.objects.get(base=base).answer == "已整改"
+
+
+def test_no_code_but_the_writer_writes_a_base_s_status():
+    """bases.transitions is the one writer of a base's status and lock_version (through navportal.transitions):
+    nothing else in the code assigns them or passes them to update()/create() (as for applications:
+    tests/applications/test_workflow.py)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = {}
+    for path in sorted((root / "bases").rglob("*.py")):
+        if "migrations" in path.parts or path.name == "transitions.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, ast.AugAssign) else []
+            hits = [t for t in targets if isinstance(t, ast.Attribute) and t.attr in ("status", "lock_version")]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                    "update", "create", "bulk_update", "get_or_create", "update_or_create"):
+                hits += [k for k in node.keywords if k.arg in ("status", "lock_version")]
+            if hits:
+                found.setdefault(path.name, []).append(node.lineno)
+    assert found == {}
