@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from navportal.identifiers import account_for
 from navportal.models import Role, User
@@ -73,9 +74,9 @@ def test_the_demo_contacts_acknowledged_the_rules_as_registration_does_and_offic
 
 
 def test_the_demo_holds_the_bases_of_an_earlier_confirmed_list(settings, db):
-    """The 2025 call's list was confirmed by document: five bases in three provinces, of which CNIPA required one in
-    Jiangsu to rectify (base@example.cn answers it) and revoked another by document. Loading again adds nothing,
-    and the call on notice stays the newest."""
+    """The 2025 call's list was confirmed by document: five bases in three provinces, of which one in Jiangsu missed
+    its 2025 report and must rectify (base@example.cn answers it) and another, graded unqualified, was revoked by
+    document. Loading again adds nothing, and the call on notice stays the newest."""
     import datetime
 
     from django.test import Client
@@ -103,8 +104,8 @@ def test_the_demo_holds_the_bases_of_an_earlier_confirmed_list(settings, db):
     assert (rectification.reason, rectification.is_open, rectification.answered_at, rectification.opened_by.username) \
         == ("missed_report", True, None, "cnipa")
     assert today + datetime.timedelta(days=14) <= rectification.deadline <= today + datetime.timedelta(days=42)
-    assert (revoked.revoked_document, revoked.revoked_on, revoked.rectifications.count()) == (
-        f"国知办发运字〔{today.year}〕87号（示例）", today, 0)
+    assert (revoked.revoked_document, revoked.revoked_on, list(revoked.rectifications.values_list(
+        "reason", "outcome"))) == (f"国知办发运字〔{today.year}〕87号（示例）", today, [("unqualified", "revoked")])
     # The province account of the demo supervises the three in Jiangsu.
     assert sorted(bases_for_user(User.objects.get(username="prov-32")).values_list("name", flat=True)) == sorted(
         ["示例·盐城经济技术开发区", "示例·镇江高新技术产业开发区", "示例·连云港经济技术开发区"])
@@ -127,3 +128,28 @@ def test_the_demo_holds_the_bases_of_an_earlier_confirmed_list(settings, db):
     on_notice = Notice.objects.get(call__document_number="示例〔2026〕2号")
     assert Client().get(reverse("notice_current"))["Location"] == f"/notice/{on_notice.call_id}/"
     assert Call.objects.order_by("-opens_at").first().document_number == "示例〔2026〕1号"
+
+
+def test_the_demo_follows_the_bases_through_their_first_year(settings, db):
+    """Issue 19's done-when, in the demo: a base designated in 2025 with its plan, two projects with results, its
+    report reviewed by its province and received, the assessment with computed and scored indicators published —
+    an unqualified base rectified (佛山) and another revoked (连云港); this year's reporting open."""
+    from decimal import Decimal
+
+    from bases.models import AnnualReport, AssessmentResult, Base, FilingState, Indicator, ReportingPeriod
+
+    settings.DEBUG = True
+    call_command("load_demo")
+    zhenjiang = Base.objects.get(name="示例·镇江高新技术产业开发区")
+    assert zhenjiang.plan.state == FilingState.ACKNOWLEDGED
+    assert sum(p.in_use for p in zhenjiang.projects.all()) == 2
+    report = AnnualReport.objects.get(base=zhenjiang, period__year=2025)
+    assert (report.state, report.opinion, report.figures["results_in_use"]) == ("received", "经审核，同意报送。（示例）", 2)
+    assert {i.kind for i in Indicator.objects.filter(scheme__period__year=2025)} == {"computed", "scored"}
+    grades = dict(AssessmentResult.objects.values_list("base__name", "grade"))
+    assert grades["示例·镇江高新技术产业开发区"] == "excellent"
+    assert grades["示例·佛山国家高新技术产业开发区"] == grades["示例·连云港经济技术开发区"] == "unqualified"
+    foshan = Base.objects.get(name="示例·佛山国家高新技术产业开发区")
+    assert (foshan.status, list(foshan.rectifications.values_list("outcome", flat=True))) == ("active", ["closed"])
+    assert AssessmentResult.objects.get(base=zhenjiang).total >= Decimal(90)
+    assert ReportingPeriod.objects.filter(deadline__gt=timezone.now()).count() == 1

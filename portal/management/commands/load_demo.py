@@ -9,6 +9,7 @@ every rule the portal enforces.
 
 import base64
 import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -26,8 +27,11 @@ from applications.enums import Affiliation, ApplicantType, AttachmentKind, Docum
 from applications.models import Application, Organisation
 from applications.organisations import organisation_documents_upload
 from applications.sections import SECTIONS
+from bases import assessment as base_assessment
+from bases import filings as base_filings
+from bases import reports as base_reports
 from bases import services as base_services
-from bases.models import Base
+from bases.models import Base, Indicator
 from navportal import seals
 from navportal.demo import content as demo_content
 from navportal.demo.content import TINY_PDF, complete_values, credit_code, service_rows, staff_rows
@@ -325,14 +329,96 @@ class Command(BaseCommand):
                                document_date=BASES_DESIGNATED_ON)
         bases = {base.organisation.name: base for base in Base.objects.filter(entry__notice=notice).select_related(
             "organisation")}
-        base_services.rectification_open(
-            actor=cnipa, base_id=bases["示例·盐城经济技术开发区"].pk, reason="missed_report",
-            detail="未按期报送2025年度基地建设情况报告。请补报年度报告，并说明逾期原因和改进措施。（示例）",
-            deadline=today + datetime.timedelta(days=28))
+        self.bases_year(cnipa, bases, today)
         base_services.base_revoke(
             actor=cnipa, base_id=bases["示例·连云港经济技术开发区"].pk,
             document_number=f"国知办发运字〔{today.year}〕87号（示例）", document_date=today,
-            reason="经核查，该基地年度报告所列专利导航项目成果应用证明不实，不再具备基地条件。（示例）")
+            reason="考核不合格，且整改期内未按要求整改；年度报告所列成果应用证明经核查不实。（示例）")
+        # This year's reporting, open now: the bases write their reports on 2026 in the demo.
+        base_reports.period_open(actor=cnipa, year=today.year, title=f"{today.year}年度基地建设情况报告（示例）",
+                                 opens_at=now - datetime.timedelta(days=5), deadline=now + datetime.timedelta(days=60),
+                                 review_deadline=now + datetime.timedelta(days=75))
+
+    def bases_year(self, cnipa, bases, today):
+        """The bases' first year (2025), as the issue's done-when follows it: their plans, projects with their
+        results and trainings, checked by their provinces; the 2025 reporting — four reports submitted and forwarded
+        with the provinces' opinions, one missed (盐城, put under rectification); the assessment with computed and
+        scored indicators, published: 镇江 excellent; 佛山 and 连云港 unqualified and put under rectification; 佛山
+        answered and its rectification was closed, 连云港's title is revoked (call_designated). The dates are 2025's
+        and early 2026's, given to the services that take them."""
+        province = {code: User.objects.get(username=f"prov-{code}") for code in ("32", "33", "44")}
+        supervisor = {name: province[base.province.code[:2]] for name, base in bases.items()}
+        # How much each base did in 2025: (projects, of them accepted with evidence, trainings' participants).
+        work = {"示例·镇江高新技术产业开发区": (3, 2, 260), "示例·宁波国家高新技术产业开发区": (2, 1, 120),
+                "示例·佛山国家高新技术产业开发区": (1, 0, 30), "示例·连云港经济技术开发区": (1, 0, 0),
+                "示例·盐城经济技术开发区": (1, 0, 40)}
+        for name, (projects, accepted, participants) in work.items():
+            base = bases[name]
+            member = User.objects.get(organisation=base.organisation_id, role=Role.APPLICANT)
+            check = supervisor[name]
+            base_filings.plan_file(
+                actor=member, base_id=base.pk, summary="需求对接：建立产业链专利需求库；组织管理：设立基地办公室，配备专职人员；"
+                "应用推广：每年开展产业规划类专利导航项目不少于2项。（示例）",
+                upload=SimpleUploadedFile("基地建设方案（示例）.pdf", TINY_PDF, "application/pdf"))
+            base_filings.plan_check(actor=check, base_id=base.pk, acknowledge=True, note="同意备案。（示例）")
+            for i in range(projects):
+                done = i < accepted
+                project = base_filings.project_save(actor=member, base_id=base.pk, values={
+                    "title": f"{name[3:]}{('产业规划类', '企业经营类', '研发活动类')[i % 3]}专利导航项目（示例）",
+                    "need": "摸清重点产业链专利布局，支撑招商引资和关键技术攻关。（示例）",
+                    "client_kind": ("authority", "innovator")[i % 2],
+                    "client": ("市工业和信息化局（示例）", "某新材料有限公司（示例）")[i % 2],
+                    "project_type": ("industry", "enterprise", "research")[i % 3],
+                    "service_body": "某知识产权服务有限公司（示例）", "funding": str(30 + 10 * i),
+                    "funding_source": "市级知识产权专项资金", "approved_on": datetime.date(2025, 11, 3 + i),
+                    "tendered_on": datetime.date(2025, 11, 10 + i), "started_on": datetime.date(2025, 11, 17 + i),
+                    "accepted_on": datetime.date(2025, 12, 22 + i) if done else None,
+                    "deliverables": ["report", "database"] if done else []},
+                    evidence=SimpleUploadedFile("成果应用证明（示例）.pdf", TINY_PDF, "application/pdf") if done else None)
+                base_filings.project_check(actor=check, base_id=base.pk, project_id=project.pk, acknowledge=True)
+                if name == "示例·镇江高新技术产业开发区" and done and i == 0:
+                    base_filings.project_exemplary(actor=cnipa, base_id=base.pk, project_id=project.pk, exemplary=True)
+            if participants:
+                service = base_filings.service_file(actor=member, base_id=base.pk, kind="training",
+                                                    title="专利导航实务培训班（示例）", held_on=datetime.date(2025, 12, 5),
+                                                    participants=participants)
+                base_filings.service_check(actor=check, base_id=base.pk, service_id=service.pk, acknowledge=True)
+        period = base_reports.period_open(actor=cnipa, year=2025, title="2025年度基地建设情况报告（示例）",
+                                          opens_at=shanghai(2026, 1, 5, 9, 0), deadline=shanghai(2026, 2, 27, 17, 0),
+                                          review_deadline=shanghai(2026, 3, 13, 17, 0))
+        for name in work:
+            if name == "示例·盐城经济技术开发区":
+                continue  # the report missed
+            base = bases[name]
+            member = User.objects.get(organisation=base.organisation_id, role=Role.APPLICANT)
+            base_reports.report_save(actor=member, base_id=base.pk, period_id=period.pk, now=shanghai(2026, 2, 10, 9, 0),
+                                     values={"demand_matching": "走访企业36家，梳理专利导航需求12项。（示例）",
+                                             "organisation": "建设方案已备案，设立基地办公室，配备专职人员5名。（示例）",
+                                             "promotion": "开展专利导航项目并推动成果在招商和研发中应用。（示例）"})
+            report = base_reports.report_submit(actor=member, base_id=base.pk, period_id=period.pk,
+                                                now=shanghai(2026, 2, 10, 10, 0))
+            base_reports.report_review(actor=supervisor[name], report_id=report.pk, forward=True,
+                                       text="经审核，同意报送。（示例）", now=shanghai(2026, 3, 2, 10, 0))
+            base_reports.report_receive(actor=cnipa, report_id=report.pk, now=shanghai(2026, 3, 16, 10, 0))
+        base_assessment.rectify_missed(actor=cnipa, period_id=period.pk, deadline=today + datetime.timedelta(days=28),
+                                       now=shanghai(2026, 3, 2, 9, 0))
+        base_assessment.indicators_standard(actor=cnipa, period_id=period.pk)
+        marks = {"示例·镇江高新技术产业开发区": 10, "示例·宁波国家高新技术产业开发区": 8, "示例·佛山国家高新技术产业开发区": 3,
+                 "示例·连云港经济技术开发区": 1, "示例·盐城经济技术开发区": 4}
+        reasons = {10: "方案落实到位，保障有力。（示例）", 8: "总体落实较好，经费保障有待加强。（示例）",
+                   4: "未按期报送年度报告，保障措施不足。（示例）", 3: "方案落实滞后，人员和经费保障不足。（示例）",
+                   1: "方案基本未落实，成果应用证明存疑。（示例）"}
+        for indicator in Indicator.objects.filter(scheme__period=period, kind="scored"):
+            for name, mark in marks.items():
+                base_assessment.score_save(actor=cnipa, period_id=period.pk, base_id=bases[name].pk,
+                                           indicator_id=indicator.pk, points=Decimal(mark), reason=reasons[mark])
+        base_assessment.assessment_publish(actor=cnipa, period_id=period.pk,
+                                           rectify_by=today + datetime.timedelta(days=30))
+        foshan = bases["示例·佛山国家高新技术产业开发区"]
+        base_services.rectification_answer(
+            actor=User.objects.get(organisation=foshan.organisation_id, role=Role.APPLICANT), base_id=foshan.pk,
+            answer="已补充备案专利导航项目2项，落实专职人员3名和专项经费50万元。（示例）")
+        base_services.rectification_close(actor=cnipa, base_id=foshan.pk, note="整改措施到位，恢复在建。（示例）")
 
     def organisation(self, username, name, applicant_type, affiliation, city_code, ministry_code, stage, *, call):
         if users_by_email(username).exists():
