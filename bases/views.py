@@ -48,6 +48,8 @@ def _detail(request, base, status=200, **forms_):
     plan = getattr(base, "plan", None)  # read with the base (select_related); None before it is filed
     return render(request, "bases/detail.html", {
         "base": base, "rectifications": rectifications, "open_rectification": open_one, "plan": plan,
+        "reports": list(base.reports.select_related("period").order_by("-period__year")),
+        "results": list(base.assessment_results.select_related("scheme__period").order_by("-scheme__period__year")),
         "plan_form": forms_.get("plan_form") or CheckForm(), "service_form": forms_.get("service_form"),
         "overdue": open_one is not None and services.rectification_overdue(open_one),
         "rectify_form": forms_.get("rectify_form") or RectifyForm(initial={"version": base.lock_version}),

@@ -336,8 +336,9 @@ class Command(BaseCommand):
             reason="考核不合格，且整改期内未按要求整改；年度报告所列成果应用证明经核查不实。（示例）")
         # This year's reporting, open now: the bases write their reports on 2026 in the demo.
         base_reports.period_open(actor=cnipa, year=today.year, title=f"{today.year}年度基地建设情况报告（示例）",
-                                 opens_at=now - datetime.timedelta(days=5), deadline=now + datetime.timedelta(days=60),
-                                 review_deadline=now + datetime.timedelta(days=75))
+                                 opens_at=now - datetime.timedelta(days=5),
+                                 deadline=shanghai(*(today + datetime.timedelta(days=60)).timetuple()[:3], 17, 0),
+                                 review_deadline=shanghai(*(today + datetime.timedelta(days=75)).timetuple()[:3], 17, 0))
 
     def bases_year(self, cnipa, bases, today):
         """The bases' first year (2025), as the issue's done-when follows it: their plans, projects with their
