@@ -18,6 +18,7 @@ from tests.conftest import make_user
 from tests.review.test_national import handed_in  # noqa: F401 - fixtures
 from tests.review.test_public import cnipa  # noqa: F401 - fixtures
 from tests.review.test_retention import OBJECTOR_IP, confirmed, from_address  # noqa: F401 - fixtures
+from tests.bases.conftest import designated  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.postgres,
@@ -288,3 +289,87 @@ def test_control_without_the_objections_lock_a_request_outlives_its_objectors_re
     report, request = _retention_against_a_request(confirmed, monkeypatch)
     assert report.objections == 2 and request is not None
     assert _left_behind() == (["单位名称有误"], ["data_request"])
+
+
+# --- The bases after designation (bases): one open rectification, one publication of an assessment ------------------
+
+def slow_base_writes(monkeypatch):
+    """Widen the window between a base's writer checking its status and writing it."""
+    from bases import transitions
+
+    original = transitions.check_base_transition
+
+    def check(*args, **kwargs):
+        result = original(*args, **kwargs)
+        time.sleep(0.3)
+        return result
+    monkeypatch.setattr(transitions, "check_base_transition", check)
+
+
+def _two_rectifications(designated, cnipa):
+    import datetime
+
+    from django.utils import timezone
+
+    from bases import services as base_services
+
+    base = designated[0]
+    second = make_user("cnipa-second", Role.NATIONAL)
+    return base, race_all([lambda actor=actor: base_services.rectification_open(
+        actor=actor, base_id=base.pk, reason="finding", detail=f"{actor.username}的整改要求",
+        deadline=timezone.localdate() + datetime.timedelta(days=30)) for actor in (cnipa, second)])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_officials_opening_a_rectification_at_once_open_one(designated, cnipa, monkeypatch):
+    from bases.models import Rectification
+
+    slow_base_writes(monkeypatch)
+    base, results = _two_rectifications(designated, cnipa)
+    assert sum(isinstance(r, PortalError) and r.code == "state" for r in results) == 1
+    assert Rectification.objects.filter(base=base).count() == 1
+    assert AuditEvent.objects.filter(action="base_rectify").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_control_without_the_base_s_lock_the_constraint_is_all_that_stops_a_second_rectification(
+        designated, cnipa, monkeypatch):
+    from django.db import IntegrityError
+    from django.db.models.query import QuerySet
+
+    from bases.models import Rectification
+
+    slow_base_writes(monkeypatch)
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+    base, results = _two_rectifications(designated, cnipa)
+    assert any(isinstance(r, IntegrityError) for r in results)  # a 500 for the user, not a clear refusal
+    assert Rectification.objects.filter(base=base).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_assessment_published_twice_at_once_is_published_once(designated, cnipa, monkeypatch):
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from bases import assessment, reports
+    from bases.models import AssessmentResult, Indicator
+
+    period = reports.period_open(actor=cnipa, year=timezone.localdate().year, title="并发考核",
+                                 opens_at=timezone.now() - datetime.timedelta(hours=1),
+                                 deadline=timezone.now() + datetime.timedelta(days=1),
+                                 review_deadline=timezone.now() + datetime.timedelta(days=2))
+    assessment.indicators_standard(actor=cnipa, period_id=period.pk)
+    for base in designated:
+        for indicator in Indicator.objects.filter(kind="scored"):
+            assessment.score_save(actor=cnipa, period_id=period.pk, base_id=base.pk, indicator_id=indicator.pk,
+                                  points=Decimal(8), reason="评分理由")
+    slow_base_writes(monkeypatch)
+    second = make_user("cnipa-publisher", Role.NATIONAL)
+    by = timezone.localdate() + datetime.timedelta(days=30)
+    results = race_all([lambda actor=actor: assessment.assessment_publish(actor=actor, period_id=period.pk,
+                                                                          rectify_by=by) for actor in (cnipa, second)])
+    assert sum(isinstance(r, PortalError) and r.code == "state" for r in results) == 1
+    assert AssessmentResult.objects.count() == len(designated)
+    assert AuditEvent.objects.filter(action="assessment_publish").count() == 1
