@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from applications.enums import Route, State
 from applications.models import Application, Organisation
-from bases.models import Base
+from bases.models import Base, ReportingPeriod
 from portal.management.commands.generate_national import CURRENT_DOCUMENT, PAST_DOCUMENT
 from navportal.models import Role, User
 from post_office.models import STATUS, Email, Log
@@ -61,6 +61,8 @@ class World:
         # The base with the most filings, and its contact (generate_national files plans, projects, services).
         self.base = Base.objects.annotate(n=Count("projects")).order_by("-n", "pk").first()
         self.base_member = User.objects.filter(organisation=self.base.organisation_id).first()
+        self.period = ReportingPeriod.objects.get()
+        self.report = self.period.reports.order_by("pk").first()
         self.objection = Objection.objects.filter(entry__notice=self.notice).order_by("pk").first()
         # The outbox: sent, failed after tries and waiting mails, each with its log (the generator sends none).
         for i in range(n // 8):
@@ -120,6 +122,13 @@ PAGES = {
     "base (CNIPA)": lambda w: (w.cnipa, reverse("base_detail", args=[w.base.pk])),
     "base (its own page)": lambda w: (w.base_member, reverse("own_base")),
     "exemplary cases (public)": lambda w: (None, reverse("exemplary_cases")),
+    "reporting period (CNIPA)": lambda w: (w.cnipa, reverse("reporting_period", args=[w.period.pk])),
+    "reporting period (province)": lambda w: (w.province, reverse("reporting_period", args=[w.period.pk])),
+    "annual report (CNIPA)": lambda w: (w.cnipa, reverse("report_detail", args=[w.period.pk, w.report.pk])),
+    "assessment (CNIPA)": lambda w: (w.cnipa, reverse("assessment", args=[w.period.pk])),
+    "assessment (province)": lambda w: (w.province, reverse("assessment", args=[w.period.pk])),
+    "assessment table (xlsx)": lambda w: (w.cnipa, reverse("assessment_export", args=[w.period.pk])),
+    "base's report (its own page)": lambda w: (w.base_member, reverse("base_report", args=[w.base.pk, w.period.pk])),
 }
 
 

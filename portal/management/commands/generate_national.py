@@ -48,7 +48,8 @@ from applications.sections import SECTIONS
 from applications.selectors import application_snapshot, content_fingerprint
 from applications.workflow import FIRST_STATE, route_for
 from bases.models import (
-    Base, ClientKind, ConstructionPlan, FilingState, Project, ProjectType, PublicService, ServiceKind,
+    AnnualReport, AssessmentResult, AssessmentScheme, Base, ClientKind, ConstructionPlan, FilingState, Indicator,
+    Project, ProjectType, PublicService, ReportingPeriod, ReportState, Score, ServiceKind,
 )
 from navportal import seals
 from navportal.demo.content import TINY_PDF, complete_values, credit_code
@@ -600,6 +601,7 @@ class Command(BaseCommand):
             for base in bases:
                 self.event(confirmed, actor, "base_designate", base, to_state=base.status, note=FINAL_DOCUMENT)
             self.filings(bases, confirmed)
+            self.reporting(bases, confirmed, actor)
         # Sealed as it stands, as review.national leaves a list after each change (read back: the seal covers what
         # the database holds).
         seals.seal_saved(Notice.objects.get(pk=notice.pk))
@@ -643,6 +645,39 @@ class Command(BaseCommand):
         ConstructionPlan.objects.bulk_create(plans, batch_size=1000)
         Project.objects.bulk_create(projects, batch_size=1000)
         PublicService.objects.bulk_create(services, batch_size=1000)
+
+    def reporting(self, bases, designated, actor):
+        """The designation year's reporting, closed: most bases reported (their reports forwarded or received), the
+        others missed it; its assessment published with the standard indicators (bases.assessment), every base
+        scored."""
+        from bases.assessment import STANDARD_INDICATORS, results
+
+        year = min(timezone.localdate(designated).year, self.today.year)
+        opens = max(designated, self.now - datetime.timedelta(days=90))
+        period = ReportingPeriod.objects.create(
+            year=year, title=f"{year}年度基地建设情况报告（生成）", opens_at=opens,
+            deadline=opens + datetime.timedelta(days=30), review_deadline=opens + datetime.timedelta(days=45),
+            created_by=actor)
+        AnnualReport.objects.bulk_create(
+            AnnualReport(period=period, base=base, state=self.rng.choice([ReportState.FORWARDED, ReportState.RECEIVED]),
+                         demand_matching="对接需求若干项。（生成）", organisation="制度完善。（生成）",
+                         promotion="推广成果。（生成）", figures={}, updated_at=opens, submitted_at=opens,
+                         opinion="同意报送。（生成）", forwarded_at=opens + datetime.timedelta(days=35))
+            for base in bases if self.rng.random() < 0.85)
+        scheme = AssessmentScheme.objects.create(period=period)
+        indicators = Indicator.objects.bulk_create(
+            Indicator(scheme=scheme, group=group, name=name, kind=kind, figure=figure, target=target,
+                      points=Decimal(points), order=order)
+            for order, (group, name, kind, figure, target, points) in enumerate(STANDARD_INDICATORS))
+        Score.objects.bulk_create(
+            Score(indicator=indicator, base=base, points=Decimal(self.rng.randint(2, int(indicator.points))),
+                  reason="依据年度报告和备案材料评分。（生成）", scored_by=actor, scored_at=self.now)
+            for indicator in indicators if indicator.kind == "scored" for base in bases)
+        AssessmentResult.objects.bulk_create(
+            AssessmentResult(scheme=scheme, base=row.base, total=row.total, grade=row.grade, detail=row.detail)
+            for row in results(scheme, bases))
+        scheme.published_at, scheme.published_by = self.now, actor
+        scheme.save(update_fields=["published_at", "published_by"])
 
     # --- The audit trail -------------------------------------------------------------------------
 
