@@ -22,7 +22,9 @@ from portal import data_requests
 from review.models import Objection
 from review.public_forms import ObjectionForm
 from tests.conftest import make_user, object_confirmed, version_of
+from tests.bases.conftest import designated  # noqa: F401 - fixtures
 from tests.review.test_national import during, handed_in, pass_all, person, publish  # noqa: F401 - fixtures
+from tests.review.test_public import cnipa  # noqa: F401 - fixtures
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|0\d{2,3}-\d{7,8}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -278,3 +280,28 @@ def test_the_form_reader_finds_personal_fields_and_the_links_inside_each_form(db
     others = ["username", "password", "q", "reference", "kind", "text", "document_number", "staff-0-years",
               "lock_version", "contact", "privacy", "staff-TOTAL_FORMS", "language"]
     assert [name for name in others if PERSONAL_FIELD.match(name)] == []
+
+
+def test_the_bases_public_pages_show_no_personal_data(designated, reviewers, cnipa):
+    """After designation (issue 19): the list with each base's status and the exemplary cases, crawled from the
+    list — a base revoked, another under rectification, an exemplary project — hold no contact, phone or e-mail."""
+    import datetime
+
+    from django.utils import timezone
+
+    from bases import filings, services
+    from tests.bases.test_filings import project_values
+
+    base, rectifying, revoked = designated[:3]
+    member = base.organisation.members.get()
+    project = filings.project_save(actor=member, base_id=base.pk, values=project_values())
+    filings.project_check(actor=reviewers["province_js"], base_id=base.pk, project_id=project.pk, acknowledge=True)
+    filings.project_exemplary(actor=cnipa, base_id=base.pk, project_id=project.pk, exemplary=True)
+    services.rectification_open(actor=cnipa, base_id=rectifying.pk, reason="finding", detail="联系李联络13800138000",
+                                deadline=timezone.localdate() + datetime.timedelta(days=9))
+    services.base_revoke(actor=cnipa, base_id=revoked.pk, document_number="国知办发〔2027〕1号",
+                         document_date=timezone.localdate(), reason="联系人李联络的电话13800138000")
+    pages = crawl(Client(), ["/bases/"])
+    assert "/bases/cases/" in pages and project.title in pages["/bases/cases/"]
+    names = ["李联络", member.display_name] if member.display_name else ["李联络"]
+    assert {url: personal_data(body, names) for url, body in pages.items() if personal_data(body, names)} == {}
