@@ -334,3 +334,13 @@ def test_a_sent_mail_keeps_no_address_text_or_link_and_the_page_still_finds_it(s
     client.force_login(make_user("sysadmin-mail", Role.SYSTEM_ADMIN))
     page = client.get(reverse("mail_list"), {"q": "li@example.cn"}).content.decode()
     assert "通知" in page and "l***@example.cn" in page and "重置密码" not in page
+
+
+@pytest.mark.django_db
+def test_a_subject_is_written_as_typed_not_as_html():
+    """A mail's subject is plain text: an organisation named “A&B <示例>” is not turned into “A&amp;B &lt;示例&gt;”."""
+    user = make_user("subject-reader", Role.NATIONAL)
+    with transaction.atomic():
+        notify([user], subject="材料 A&B <示例> \"引号\"", body="正文 A&B")
+    row = Email.objects.get()
+    assert "材料 A&B <示例> \"引号\"" in row.subject and "&amp;" not in row.subject and "&amp;" not in row.message
