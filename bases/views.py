@@ -51,6 +51,7 @@ def _detail(request, base, status=200, **forms_):
         "reports": list(base.reports.select_related("period").order_by("-period__year")),
         "results": list(base.assessment_results.select_related("scheme__period").order_by("-scheme__period__year")),
         "plan_form": forms_.get("plan_form") or CheckForm(), "service_form": forms_.get("service_form"),
+        "checked_service": forms_.get("checked_service"),
         "overdue": open_one is not None and services.rectification_overdue(open_one),
         "rectify_form": forms_.get("rectify_form") or RectifyForm(initial={"version": base.lock_version}),
         "close_form": forms_.get("close_form") or CloseForm(),
@@ -292,7 +293,7 @@ def service_check(request, pk, service_pk):
     return _check(request, pk, lambda base, ack, note: filings.service_check(
         actor=request.user, base_id=base.pk, service_id=service_pk, acknowledge=ack, note=note),
         _("Recorded."), ("base_detail", pk),
-        lambda base, form: _detail(request, base, status=400, service_form=form))
+        lambda base, form: _detail(request, base, status=400, service_form=form, checked_service=service_pk))
 
 
 @permission_required_404("bases.manage_bases", methods=["POST"])
