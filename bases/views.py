@@ -110,7 +110,7 @@ def base_revoke(request, pk):
 
 # --- The base's own page -------------------------------------------------------------------------------------------
 
-def _own(request, status=200, answer_form=None):
+def _own(request, status=200, answer_form=None, answer_base=None):
     bases = list(bases_for_user(request.user).select_related("province", "ministry", "plan").prefetch_related(
         "rectifications", "projects", "services"))
     periods = list(ReportingPeriod.objects.filter(opens_at__lte=timezone.now()))
@@ -125,6 +125,8 @@ def _own(request, status=200, answer_form=None):
         base.results = results.get(base.pk, [])
         base.period_reports = [(period, reports.get((base.pk, period.pk))) for period in periods
                                if period.year >= base.designated_on.year]
+        # A refused answer goes back to its base's rectification (answered meanwhile, too): why, and what was typed.
+        base.answer_refused = answer_form is not None and base.pk == answer_base
     return render(request, "bases/own.html", {"bases": bases, "answer_form": answer_form or AnswerForm()},
                   status=status)
 
@@ -147,7 +149,7 @@ def rectification_answer(request, pk):
         else:
             messages.success(request, _("Your answer went to CNIPA."))
             return redirect("own_base")
-    return _own(request, status=400, answer_form=form)
+    return _own(request, status=400, answer_form=form, answer_base=base.pk)
 
 
 # --- Filings (19.2): the base's side ------------------------------------------------------------------------------
