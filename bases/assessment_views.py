@@ -2,6 +2,7 @@
 totals and publishes; after that every official sees the results of the bases in scope with the provinces' figures
 and a chart, and exports the table; the base reads its result on its own page."""
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -14,13 +15,19 @@ from django.utils.translation import gettext as _
 from navportal import xlsx
 from navportal.access import get_in_scope, permission_required_404
 from navportal.audit import audit_record
+from navportal.converters import MAX_ID
 from navportal.errors import PortalError
 
 from . import assessment
 from .forms import IndicatorForm, MissedForm, PublishForm, ScoreForm, ThresholdsForm
 from .models import AssessmentResult, AssessmentScheme, Grade, IndicatorKind, ReportingPeriod
-from .report_views import FIGURE_LABELS
+from .report_views import FIGURE_LABELS, period_page
 from .selectors import bases_for_user
+
+
+def _posted_id(value):
+    """The id a form posted, or None when it is none (as an <id:…> in a URL: ASCII digits, at most MAX_ID)."""
+    return int(value) if re.fullmatch(r"[0-9]{1,19}", value or "") and int(value) <= MAX_ID else None
 
 
 def _scheme(request, period_pk):
@@ -91,7 +98,7 @@ def assessment_setup(request, period_pk):
         elif action == "standard":
             assessment.indicators_standard(actor=user, period_id=period.pk)
         elif action == "remove":
-            assessment.indicator_remove(actor=user, indicator_id=int(request.POST.get("indicator") or 0))
+            assessment.indicator_remove(actor=user, indicator_id=_posted_id(request.POST.get("indicator")))
         else:
             raise Http404
     except PortalError as exc:
@@ -127,16 +134,22 @@ def assessment_base(request, period_pk, base_pk):
                 return redirect("assessment_base", period.pk, base.pk)
     [row] = assessment.results(scheme, [base])
     scores = {s.indicator_id: s for s in base.scores.filter(indicator__scheme=scheme)}
-    items = []
+    published = scheme.published_at is not None
+    # A refused score goes back beside its indicator: the one the form names (as the form read it), if it is a
+    # scored one still there and the page still shows forms.
+    posted = form.cleaned_data.get("indicator") if form is not None and not published else None
+    items, shown = [], False
     for indicator, detail in zip(scheme.indicators.all(), row.detail):
         score = scores.get(indicator.pk)
-        bound = form if form is not None and str(indicator.pk) == request.POST.get("indicator") else None
+        bound = form if posted is not None and indicator.pk == posted else None
+        shown = shown or (bound is not None and indicator.kind == IndicatorKind.SCORED)
         items.append((indicator, detail, bound or ScoreForm(initial={
             "indicator": indicator.pk, "points": score.points if score else None,
             "reason": score.reason if score else ""}) if indicator.kind == IndicatorKind.SCORED else None))
     return render(request, "bases/assessment_base.html", {
-        "period": period, "scheme": scheme, "base": base, "row": row, "items": items,
-        "published": scheme.published_at is not None}, status=400 if form is not None else 200)
+        "period": period, "scheme": scheme, "base": base, "row": row, "items": items, "published": published,
+        # Otherwise (no such indicator, a computed one, published meanwhile) at the top: why, and what was typed.
+        "stray_form": form if form is not None and not shown else None}, status=400 if form is not None else 200)
 
 
 @permission_required_404("bases.manage_bases", methods=["POST"])
@@ -190,15 +203,17 @@ def missed_rectify(request, period_pk):
     period = get_in_scope(request, ReportingPeriod.objects.all(), period_pk)
     form = MissedForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the date to answer by."))
-        return redirect("reporting_period", period.pk)
-    try:
-        if form.cleaned_data["deadline"] <= timezone.localdate():
-            raise PortalError(_("The date to answer by must be after today."), code="invalid")
-        opened = assessment.rectify_missed(actor=request.user, period_id=period.pk,
-                                           deadline=form.cleaned_data["deadline"])
-    except PortalError as exc:
-        messages.error(request, exc.message)
+        form.add_error(None, _("Give the date to answer by."))
     else:
-        messages.success(request, _("Rectifications opened: %(n)s; each base was told.") % {"n": opened})
-    return redirect("reporting_period", period.pk)
+        try:
+            if form.cleaned_data["deadline"] <= timezone.localdate():
+                raise PortalError(_("The date to answer by must be after today."), code="invalid")
+            opened = assessment.rectify_missed(actor=request.user, period_id=period.pk,
+                                               deadline=form.cleaned_data["deadline"])
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Rectifications opened: %(n)s; each base was told.") % {"n": opened})
+            return redirect("reporting_period", period.pk)
+    # The period's page again with the date as typed and why it was refused (SPEC §7: keep what was typed).
+    return period_page(request, period.pk, missed_form=form, status=400)

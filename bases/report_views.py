@@ -57,6 +57,10 @@ def period_list(request):
 
 @permission_required_404("bases.view_bases", methods=["GET", "HEAD"])
 def period_detail(request, pk):
+    return period_page(request, pk)
+
+
+def period_page(request, pk, missed_form=None, status=200):
     """One period: every base in the official's scope with its report's state; after the deadline, the missed."""
     period = get_in_scope(request, ReportingPeriod.objects.all(), pk)
     scope = bases_for_user(request.user)
@@ -68,7 +72,7 @@ def period_detail(request, pk):
     return render(request, "bases/period.html", {
         "period": period, "rows": rows, "missed": missed, "counts": [(ReportState(s).label, n) for s, n in
                                                                      counts.items()],
-        "overdue": timezone.now() >= period.deadline, "missed_form": MissedForm()})
+        "overdue": timezone.now() >= period.deadline, "missed_form": missed_form or MissedForm()}, status=status)
 
 
 def _report_page(request, period_pk, pk, status=200, form=None):

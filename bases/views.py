@@ -51,6 +51,7 @@ def _detail(request, base, status=200, **forms_):
         "reports": list(base.reports.select_related("period").order_by("-period__year")),
         "results": list(base.assessment_results.select_related("scheme__period").order_by("-scheme__period__year")),
         "plan_form": forms_.get("plan_form") or CheckForm(), "service_form": forms_.get("service_form"),
+        "checked_service": forms_.get("checked_service"),
         "overdue": open_one is not None and services.rectification_overdue(open_one),
         "rectify_form": forms_.get("rectify_form") or RectifyForm(initial={"version": base.lock_version}),
         "close_form": forms_.get("close_form") or CloseForm(),
@@ -109,7 +110,7 @@ def base_revoke(request, pk):
 
 # --- The base's own page -------------------------------------------------------------------------------------------
 
-def _own(request, status=200, answer_form=None):
+def _own(request, status=200, answer_form=None, answer_base=None):
     bases = list(bases_for_user(request.user).select_related("province", "ministry", "plan").prefetch_related(
         "rectifications", "projects", "services"))
     periods = list(ReportingPeriod.objects.filter(opens_at__lte=timezone.now()))
@@ -124,6 +125,8 @@ def _own(request, status=200, answer_form=None):
         base.results = results.get(base.pk, [])
         base.period_reports = [(period, reports.get((base.pk, period.pk))) for period in periods
                                if period.year >= base.designated_on.year]
+        # A refused answer goes back to its base's rectification (answered meanwhile, too): why, and what was typed.
+        base.answer_refused = answer_form is not None and base.pk == answer_base
     return render(request, "bases/own.html", {"bases": bases, "answer_form": answer_form or AnswerForm()},
                   status=status)
 
@@ -146,7 +149,7 @@ def rectification_answer(request, pk):
         else:
             messages.success(request, _("Your answer went to CNIPA."))
             return redirect("own_base")
-    return _own(request, status=400, answer_form=form)
+    return _own(request, status=400, answer_form=form, answer_base=base.pk)
 
 
 # --- Filings (19.2): the base's side ------------------------------------------------------------------------------
@@ -292,7 +295,7 @@ def service_check(request, pk, service_pk):
     return _check(request, pk, lambda base, ack, note: filings.service_check(
         actor=request.user, base_id=base.pk, service_id=service_pk, acknowledge=ack, note=note),
         _("Recorded."), ("base_detail", pk),
-        lambda base, form: _detail(request, base, status=400, service_form=form))
+        lambda base, form: _detail(request, base, status=400, service_form=form, checked_service=service_pk))
 
 
 @permission_required_404("bases.manage_bases", methods=["POST"])

@@ -662,7 +662,8 @@ ROUTES = [
                                "confirm": "on"}, "cnipa", 302, prepare=scored_all, state=lambda w: scheme_state(w),
                     expect=CNIPA_POST)),
     Route("assessment_export", lambda w: {"period_pk": w.past_period.pk}, ("GET",), BUREAUS, download=b"PK"),
-    Route("missed_rectify", lambda w: {"period_pk": w.period.pk}, ("POST",), POST_ONLY,
+    # Last year's period: its deadline has passed, so CNIPA's POST is accepted (this year's is refused, at 400).
+    Route("missed_rectify", lambda w: {"period_pk": w.past_period.pk}, ("POST",), POST_ONLY,
           post=Post(lambda w: {"deadline": (timezone.localdate() + datetime.timedelta(days=30)).isoformat()},
                     "cnipa", 302, expect=CNIPA_POST)),
     Route("own_base", None, ("GET",), row("login 200 200 404 404 404 404 404 404 404 404 404 404"), owner="base"),
