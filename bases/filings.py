@@ -198,19 +198,27 @@ def project_save(*, actor, base_id, values, project_id=None, evidence=None):
 
 
 def project_check(*, actor, base_id, project_id, acknowledge, note=""):
+    return _check_filing(actor=actor, base_id=base_id, filings=Project.objects, pk=project_id,
+                         missing=_("This project does not exist."), action="project_check", acknowledge=acknowledge,
+                         note=note, tell=lambda base, project, state, note: [_checked_tell(
+                             base, lazy_text(gettext_lazy("Project “%(title)s”"), title=project.title), state, note)])
+
+
+def _check_filing(*, actor, base_id, filings, pk, missing, action, acknowledge, note, tell=None):
+    """The supervising bureau's check of one of the base's filings (a project, a service): acknowledged, or returned
+    with its reasons; `tell(base, filing, state, note)` says whom to tell."""
     with transaction.atomic():
         base = locked_base(actor, base_id)
-        project = Project.objects.select_for_update().filter(base=base, pk=project_id).first()
-        if project is None:
-            raise PortalError(_("This project does not exist."), code="not_found")
-        state, note = _checked(project.state, acknowledge, note)
-        base_transition(actor=actor, base=base, action="project_check", audit_states=(project.state, state),
-                        note=f"{project.title}: {note}"[:200],
-                        tell=[_checked_tell(base, lazy_text(gettext_lazy("Project “%(title)s”"), title=project.title),
-                                            state, note)])
-        project.state, project.check_note, project.checked_at = state, note, timezone.now()
-        project.save(update_fields=["state", "check_note", "checked_at"])
-        return project
+        filing = filings.select_for_update().filter(base=base, pk=pk).first()
+        if filing is None:
+            raise PortalError(missing, code="not_found")
+        state, note = _checked(filing.state, acknowledge, note)
+        base_transition(actor=actor, base=base, action=action, audit_states=(filing.state, state),
+                        note=f"{filing.title}: {note}"[:200],
+                        tell=tell(base, filing, state, note) if tell is not None else ())
+        filing.state, filing.check_note, filing.checked_at = state, note, timezone.now()
+        filing.save(update_fields=["state", "check_note", "checked_at"])
+        return filing
 
 
 def project_exemplary(*, actor, base_id, project_id, exemplary):
@@ -255,14 +263,6 @@ def service_file(*, actor, base_id, kind, title, held_on, participants, descript
 
 
 def service_check(*, actor, base_id, service_id, acknowledge, note=""):
-    with transaction.atomic():
-        base = locked_base(actor, base_id)
-        service = PublicService.objects.select_for_update().filter(base=base, pk=service_id).first()
-        if service is None:
-            raise PortalError(_("This service does not exist."), code="not_found")
-        state, note = _checked(service.state, acknowledge, note)
-        base_transition(actor=actor, base=base, action="service_check", audit_states=(service.state, state),
-                        note=f"{service.title}: {note}"[:200])
-        service.state, service.check_note, service.checked_at = state, note, timezone.now()
-        service.save(update_fields=["state", "check_note", "checked_at"])
-        return service
+    return _check_filing(actor=actor, base_id=base_id, filings=PublicService.objects, pk=service_id,
+                         missing=_("This service does not exist."), action="service_check", acknowledge=acknowledge,
+                         note=note)
