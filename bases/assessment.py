@@ -25,7 +25,7 @@ from .models import (
     RectificationReason, ReportingPeriod, Score,
 )
 from .reports import missed_reports
-from .services import _members, locked_base, rectification_open
+from .services import _members, check_answer_by, locked_base, rectification_open
 from .transitions import base_transition
 
 CENT = Decimal("0.01")
@@ -203,8 +203,7 @@ def assessment_publish(*, actor, period_id, rectify_by):
     (AssessmentResult), each base told its grade; an unqualified base is put under rectification, to answer by
     `rectify_by` — unless it is under one already. Returns (results, rectifications opened)."""
     _cnipa(actor)
-    if rectify_by is None or rectify_by <= timezone.localdate():
-        raise PortalError(_("Give the date to answer a rectification by, after today."), code="invalid")
+    check_answer_by(rectify_by)
     with transaction.atomic():
         scheme = _open_scheme(period_id)
         if not scheme.indicators.exists():
@@ -250,6 +249,7 @@ def rectify_missed(*, actor, period_id, deadline, now=None):
         raise PortalError(_("This reporting period does not exist."), code="not_found")
     if (now or timezone.now()) < period.deadline:
         raise PortalError(_("The bases may still report: their deadline has not passed."), code="state")
+    check_answer_by(deadline, now)
     opened = 0
     with transaction.atomic():
         for base in missed_reports(period, now=now).filter(status=BaseStatus.ACTIVE).order_by("pk"):

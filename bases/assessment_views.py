@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navportal import xlsx
@@ -72,9 +71,10 @@ def assessment_page_inner(request, period_pk, forms_=None, status=200):
         "period": period, "scheme": scheme, "rows": rows, "published": published, "manage": manage,
         "indicators": list(scheme.indicators.all()) if scheme else [], "provinces": provinces, "scale": scale,
         "grades": Grade.choices, "figure_labels": FIGURE_LABELS,
+        # Before its first change an assessment has no row: its thresholds are the model's defaults.
         "thresholds_form": forms_.get("thresholds") or ThresholdsForm(initial={
-            "excellent": scheme.excellent if scheme else 90, "good": scheme.good if scheme else 80,
-            "qualified": scheme.qualified if scheme else 60}),
+            name: getattr(scheme or AssessmentScheme(period=period), name) for name in ("excellent", "good",
+                                                                                           "qualified")}),
         "indicator_form": forms_.get("indicator") or IndicatorForm(figures=FIGURE_LABELS.items()),
         "publish_form": forms_.get("publish") or PublishForm(),
     }
@@ -206,8 +206,6 @@ def missed_rectify(request, period_pk):
         form.add_error(None, _("Give the date to answer by."))
     else:
         try:
-            if form.cleaned_data["deadline"] <= timezone.localdate():
-                raise PortalError(_("The date to answer by must be after today."), code="invalid")
             opened = assessment.rectify_missed(actor=request.user, period_id=period.pk,
                                                deadline=form.cleaned_data["deadline"])
         except PortalError as exc:

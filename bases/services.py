@@ -53,6 +53,13 @@ def _tell_base(base, subject, body):
     return Tell(_members(base), lazy_text(subject, name=base.name), body, "/base/", reference="")
 
 
+def check_answer_by(deadline, now=None):
+    """The date a rectification is to be answered by must come after today: for one opened by hand, for the
+    unqualified at an assessment's publication and for the missed reports alike (checked before anything)."""
+    if deadline is None or deadline <= timezone.localdate(now or timezone.now()):
+        raise PortalError(_("The date to answer by must be after today."), code="invalid")
+
+
 def rectification_open(*, actor, base_id, reason, detail, deadline, expected_version=None, now=None):
     """CNIPA opens a rectification (整改) for an active base: why, what to put right, and the date to answer by (after
     today). The base becomes "under rectification"; its accounts are told."""
@@ -60,8 +67,7 @@ def rectification_open(*, actor, base_id, reason, detail, deadline, expected_ver
     detail = required_text(detail, _("Say what the base must put right."))
     if reason not in RectificationReason.values:
         raise PortalError(_("Choose the reason."), code="invalid")
-    if deadline is None or deadline <= timezone.localdate(now):
-        raise PortalError(_("The date to answer by must be after today."), code="invalid")
+    check_answer_by(deadline, now)
     with transaction.atomic():
         base = locked_base(actor, base_id)
         rectification = Rectification(base=base, reason=reason, detail=detail, deadline=deadline, opened_at=now,

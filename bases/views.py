@@ -3,6 +3,7 @@ page for its organisation's accounts. Every change is a bases.services call; out
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +19,9 @@ from . import filings, services
 from .forms import (
     AnswerForm, CheckForm, CloseForm, PlanForm, ProjectForm, RectifyForm, RevokeForm, ServiceForm, StatusFilterForm,
 )
-from .models import AnnualReport, AssessmentResult, BaseStatus, ConstructionPlan, Deliverable, ReportingPeriod
+from .models import (
+    AnnualReport, AssessmentResult, BaseStatus, ConstructionPlan, Deliverable, Project, ReportingPeriod,
+)
 from .selectors import bases_for_user
 
 
@@ -32,9 +35,8 @@ def base_list(request):
             rows = rows.filter(status=form.cleaned_data["status"])
         if form.cleaned_data["q"]:
             rows = rows.filter(name__icontains=form.cleaned_data["q"])
-    counts = dict.fromkeys(BaseStatus.values, 0)
-    for status in bases_for_user(request.user).values_list("status", flat=True):
-        counts[status] += 1
+    counts = {**dict.fromkeys(BaseStatus.values, 0), **dict(
+        bases_for_user(request.user).order_by().values_list("status").annotate(n=Count("pk")))}
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "bases/list.html", {
@@ -154,18 +156,10 @@ def rectification_answer(request, pk):
 
 # --- Filings (19.2): the base's side ------------------------------------------------------------------------------
 
-def _own_base(request, pk):
-    return get_in_scope(request, bases_for_user(request.user), pk)
-
-
-def _form_page(request, template, form, context, status=200):
-    return render(request, template, {"form": form, **context}, status=status)
-
-
 @permission_required_404("bases.view_own_base")
 def plan_edit(request, pk):
     """The base files its construction plan, or a revision of it once returned."""
-    base = _own_base(request, pk)
+    base = get_in_scope(request, bases_for_user(request.user), pk)
     plan = ConstructionPlan.objects.filter(base=base).first()
     posted = request.method == "POST"
     form = PlanForm(request.POST if posted else None, request.FILES if posted else None,
@@ -179,8 +173,8 @@ def plan_edit(request, pk):
         else:
             messages.success(request, _("The construction plan was filed with the bureau that supervises the base."))
             return redirect("own_base")
-    return _form_page(request, "bases/plan_form.html", form, {"base": base, "plan": plan},
-                      status=400 if posted else 200)
+    return render(request, "bases/plan_form.html", {"form": form, "base": base, "plan": plan},
+                  status=400 if posted else 200)
 
 
 def _project_initial(project):
@@ -190,7 +184,7 @@ def _project_initial(project):
 @permission_required_404("bases.view_own_base")
 def project_edit(request, pk, project_pk=None):
     """The base files a project, or files it again changed (a new stage reached, its evidence of use)."""
-    base = _own_base(request, pk)
+    base = get_in_scope(request, bases_for_user(request.user), pk)
     project = get_in_scope(request, base.projects.all(), project_pk) if project_pk is not None else None
     posted = request.method == "POST"
     form = ProjectForm(request.POST if posted else None, request.FILES if posted else None,
@@ -206,13 +200,13 @@ def project_edit(request, pk, project_pk=None):
         else:
             messages.success(request, _("The project was filed with the bureau that supervises the base."))
             return redirect("own_base")
-    return _form_page(request, "bases/project_form.html", form, {"base": base, "project": project},
-                      status=400 if posted else 200)
+    return render(request, "bases/project_form.html", {"form": form, "base": base, "project": project},
+                  status=400 if posted else 200)
 
 
 @permission_required_404("bases.view_own_base")
 def service_new(request, pk):
-    base = _own_base(request, pk)
+    base = get_in_scope(request, bases_for_user(request.user), pk)
     posted = request.method == "POST"
     form = ServiceForm(request.POST if posted else None)
     if posted and form.is_valid():
@@ -223,7 +217,7 @@ def service_new(request, pk):
         else:
             messages.success(request, _("Filed with the bureau that supervises the base."))
             return redirect("own_base")
-    return _form_page(request, "bases/service_form.html", form, {"base": base}, status=400 if posted else 200)
+    return render(request, "bases/service_form.html", {"form": form, "base": base}, status=400 if posted else 200)
 
 
 # --- Filings: the files, to the base and the officials in scope ---------------------------------------------------
@@ -317,8 +311,6 @@ def project_exemplary(request, pk, project_pk):
 @require_safe
 def exemplary_cases(request):
     """Public: the projects CNIPA marked exemplary cases — base, project, type, need, deliverables; no person."""
-    from .models import Project
-
     cases = Project.objects.filter(exemplary_at__isnull=False).select_related("base").only(
         "title", "need", "project_type", "client_kind", "deliverables", "accepted_on", "exemplary_at", "base__name",
         "base__status").order_by("-exemplary_at")

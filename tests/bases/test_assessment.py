@@ -126,6 +126,10 @@ def test_missed_reports_are_put_under_rectification_once_the_deadline_passed(des
     by = timezone.localdate() + datetime.timedelta(days=30)
     with pytest.raises(PortalError):  # not before the deadline
         assessment.rectify_missed(actor=cnipa, period_id=period.pk, deadline=by)
+    with pytest.raises(PortalError) as exc:  # the service checks the date itself, not only its page
+        assessment.rectify_missed(actor=cnipa, period_id=period.pk, deadline=timezone.localdate(),
+                                  now=period.deadline)
+    assert exc.value.code == "invalid" and not Rectification.objects.exists()
     opened = assessment.rectify_missed(actor=cnipa, period_id=period.pk, deadline=by, now=period.deadline)
     assert opened == 3
     assert set(Rectification.objects.values_list("base_id", flat=True)) == {b.pk for b in designated[1:]}

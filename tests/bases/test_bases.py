@@ -122,10 +122,11 @@ def test_the_public_list_shows_each_base_s_standing_and_the_revoking_document(cl
     active, rectifying, revoked = designated[:3]
     services.rectification_open(actor=cnipa, base_id=rectifying.pk, reason="unqualified", detail="考核不合格。",
                                 deadline=later())
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
     page = client.get(reverse("bases")).content.decode()  # cached now; the writer moves its key
+    assert page.count("整改中") == 1 and "已撤销" not in page
     services.base_revoke(actor=cnipa, base_id=revoked.pk, document_number="国知办发〔2027〕2号",
                          document_date=timezone.localdate(), reason="严重违规")
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
     page = client.get(reverse("bases")).content.decode()
     assert page.count("在建") == 2 and page.count("整改中") == 1 and page.count("已撤销") == 1
     assert "国知办发〔2027〕2号" in page and f"<del>{revoked.name}</del>" in page
