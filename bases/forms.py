@@ -135,7 +135,7 @@ class ThresholdsForm(forms.Form):
 class IndicatorForm(forms.Form):
     group = forms.ChoiceField(label=_("Group"), choices=IndicatorGroup.choices)
     name = forms.CharField(label=_("Indicator"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind"), choices=IndicatorKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=_("How it is assessed"), choices=IndicatorKind.choices, widget=forms.RadioSelect)
     figure = forms.ChoiceField(label=_("Figure (computed)"), required=False)
     target = forms.IntegerField(label=_("Full points at (computed)"), required=False, min_value=1, max_value=1_000_000)
     points = forms.DecimalField(label=_("Points"), min_value=0, max_value=100, decimal_places=2)

@@ -3,6 +3,7 @@ a bureau the bases it supervises), one report with the bureau's review and CNIPA
 report. Every change is a bases.reports call."""
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +18,7 @@ from navportal.files import private_download
 from . import reports
 from .figures import FIGURES, base_figures
 from .forms import MissedForm, PeriodForm, ReportForm, ReviewForm
-from .models import AnnualReport, ReportingPeriod, ReportState
+from .models import AnnualReport, BaseStatus, ReportingPeriod, ReportState
 from .selectors import bases_for_user
 
 FIGURE_LABELS = {
@@ -65,12 +66,15 @@ def period_page(request, pk, missed_form=None, status=200):
     period = get_in_scope(request, ReportingPeriod.objects.all(), pk)
     scope = bases_for_user(request.user)
     by_base = {r.base_id: r for r in AnnualReport.objects.filter(period=period, base__in=scope)}
-    rows = [(base, by_base.get(base.pk)) for base in scope.exclude(status="revoked").select_related("province")
-            .order_by("province__code", "name")]
+    # The current bases, and a revoked one whose report the period holds.
+    rows = [(base, by_base.get(base.pk)) for base in scope.filter(~Q(status=BaseStatus.REVOKED) | Q(
+        pk__in=list(by_base))).select_related("province").order_by("province__code", "name")]
     missed = list(reports.missed_reports(period).filter(pk__in=scope.values("pk")).order_by("name"))
+    # Those rectify_missed puts under rectification: the active ones (one under rectification already stays so).
     counts = {state: sum(1 for _b, r in rows if r and r.state == state) for state in ReportState.values}
     return render(request, "bases/period.html", {
-        "period": period, "rows": rows, "missed": missed, "counts": [(ReportState(s).label, n) for s, n in
+        "period": period, "rows": rows, "missed": missed,
+        "missed_active": any(base.status == BaseStatus.ACTIVE for base in missed), "counts": [(ReportState(s).label, n) for s, n in
                                                                      counts.items()],
         "overdue": timezone.now() >= period.deadline, "missed_form": missed_form or MissedForm()}, status=status)
 

@@ -166,6 +166,8 @@ def test_the_pages_from_indicators_to_the_published_table(client, designated, re
     client.force_login(cnipa)
     setup = reverse("assessment_setup", args=[period.pk])
     assert client.post(setup, {"action": "standard"}).status_code == 302
+    page = client.get(reverse("assessment", args=[period.pk])).content.decode()
+    assert page.count("3项待评分") == len(designated) and "评价方式" in page  # what each base still needs
     response = client.post(setup, {"action": "thresholds", "excellent": "60", "good": "80", "qualified": "50"})
     assert response.status_code == 400  # out of order: said, nothing saved
     assert client.post(setup, {"action": "thresholds", "excellent": "85", "good": "70",

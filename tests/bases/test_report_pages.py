@@ -63,3 +63,38 @@ def test_only_cnipa_opens_a_period(client, designated, reviewers):
                                                        "deadline": local(1), "review_deadline": local(2)}
                        ).status_code == 404
     assert not ReportingPeriod.objects.exists()
+
+
+def test_the_period_page_offers_the_missed_reports_rectification_only_for_bases_not_under_one(
+        client, designated, cnipa):
+    """After the deadline the page lists the bases that did not report; the button opens rectifications only where
+    one would open (an active base): with every missed base already under rectification it is not offered. A base
+    revoked since keeps its report on the page."""
+    import datetime
+
+    from bases import reports, services
+    from bases.models import Base
+
+    # Designated a month ago (the designation's date only; nothing that date decides has happened yet).
+    Base.objects.update(designated_on=timezone.localdate() - datetime.timedelta(days=30))
+    period = reports.period_open(actor=cnipa, year=timezone.localdate().year, title="已截止的年度报告",
+                                 opens_at=timezone.now() - datetime.timedelta(days=9),
+                                 deadline=timezone.now() - datetime.timedelta(days=2),
+                                 review_deadline=timezone.now() + datetime.timedelta(days=5))
+    reported, revoked = designated[0], designated[1]
+    for base in (reported, revoked):
+        member = base.organisation.members.get()
+        reports.report_save(actor=member, base_id=base.pk, period_id=period.pk, values={
+            "demand_matching": "x", "organisation": "y", "promotion": "z"}, now=period.opens_at)
+        reports.report_submit(actor=member, base_id=base.pk, period_id=period.pk, now=period.opens_at)
+    services.base_revoke(actor=cnipa, base_id=revoked.pk, document_number="国知办发〔2027〕9号",
+                         document_date=timezone.localdate(), reason="撤销")
+    client.force_login(cnipa)
+    url, rectify = reverse("reporting_period", args=[period.pk]), reverse("missed_rectify", args=[period.pk])
+    page = client.get(url).content.decode()
+    assert rectify in page and revoked.name in page  # two active bases missed it; the revoked one reported
+    for base in designated[2:]:
+        services.rectification_open(actor=cnipa, base_id=base.pk, reason="finding", detail="另案整改",
+                                    deadline=timezone.localdate() + datetime.timedelta(days=9))
+    page = client.get(url).content.decode()
+    assert rectify not in page and all(base.name in page for base in designated[2:])
