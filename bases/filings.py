@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from applications.uploads import PDF, check_upload
 from navportal.errors import PortalError
-from navportal.files import file_writing_transaction
+from navportal.files import file_replace, file_writing_transaction
 from navportal.models import User
 from navportal.notify import Tell, lazy_text
 from review.services import required_text
@@ -40,16 +40,6 @@ def _pdf(upload):
         check_upload(upload, (PDF,))
     except ValidationError as exc:
         raise PortalError(exc.messages[0], code="file") from None
-
-
-def _replace(fieldfile, upload, track):
-    """Store `upload` in `fieldfile`; the file it replaces goes once the transaction commits."""
-    old = fieldfile.name
-    fieldfile.save(upload.name, upload, save=False)
-    track(fieldfile)
-    if old:
-        storage = fieldfile.storage
-        transaction.on_commit(lambda: storage.delete(old))
 
 
 def _checked(state, acknowledge, note):
@@ -87,7 +77,7 @@ def plan_file(*, actor, base_id, summary, upload=None):
         plan.summary, plan.state, plan.filed_at, plan.checked_at, plan.check_note = (
             summary, FilingState.FILED, now, None, "")
         if upload is not None:
-            _replace(plan.file, upload, track)
+            file_replace(plan.file, upload, track)
             plan.file_name = upload.name[:200]
         plan.save()
         return plan
@@ -191,7 +181,7 @@ def project_save(*, actor, base_id, values, project_id=None, evidence=None):
         project.state, project.updated_at, project.checked_at, project.check_note, project.exemplary_at = (
             FilingState.FILED, now, None, "", None)
         if evidence is not None:
-            _replace(project.evidence, evidence, track)
+            file_replace(project.evidence, evidence, track)
             project.evidence_name = evidence.name[:200]
         project.save()
         return project

@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy
 
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.files import file_writing_transaction
+from navportal.files import file_replace, file_writing_transaction
 from navportal.models import Role, User
 from navportal.notify import Tell, lazy_text, notify_all
 from navportal.rules import is_cnipa
 from review.services import required_text
 
-from .filings import _pdf, _replace, _tell_supervisor
+from .filings import _pdf, _tell_supervisor
 from .figures import base_figures
 from .models import AnnualReport, Base, BaseStatus, ReportingPeriod, ReportState
 from .services import _members, locked_base
@@ -95,7 +95,7 @@ def report_save(*, actor, base_id, period_id, values, upload=None, now=None):
             setattr(report, name, (values.get(name) or "").strip())
         report.updated_at = now
         if upload is not None:
-            _replace(report.file, upload, track)
+            file_replace(report.file, upload, track)
             report.file_name = upload.name[:200]
         report.save()
         return report

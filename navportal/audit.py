@@ -125,7 +125,8 @@ def forgotten_addresses(event_model, using="default"):
     for note in event_model.objects.using(using).filter(action=FORGET_ACTION).values_list("note", flat=True):
         for part in filter(None, note.split(",")):
             first, _dash, last = part.partition("-")
-            ids.update(range(int(first), int(last or first) + 1))
+            if first.isdigit() and (last or first).isdigit():  # a note that is no list names no row
+                ids.update(range(int(first), int(last or first) + 1))
     return ids
 
 

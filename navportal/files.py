@@ -34,3 +34,14 @@ def private_download(fieldfile, filename, content_type="application/octet-stream
     response = FileResponse(fieldfile.open("rb"), content_type=content_type, as_attachment=True, filename=filename)
     response["Content-Security-Policy"] = "sandbox"
     return response
+
+
+def file_replace(fieldfile, upload, track):
+    """Store `upload` in `fieldfile` (the row is saved by the caller) inside file_writing_transaction, `track`ed so
+    that a failed transaction removes it; the file it replaces is removed once the transaction commits."""
+    old = fieldfile.name
+    fieldfile.save(upload.name, upload, save=False)
+    track(fieldfile)
+    if old:
+        storage = fieldfile.storage
+        transaction.on_commit(lambda: storage.delete(old))

@@ -21,7 +21,7 @@ from applications.transitions import Tell, application_transition, check_deadlin
 from applications.units import Unit
 from navportal.audit import audit_record
 from navportal.errors import PortalError
-from navportal.files import file_writing_transaction
+from navportal.files import file_replace, file_writing_transaction
 from navportal.models import User
 from navportal.notify import lazy_text, notify
 from navportal.rules import is_cnipa, is_recommending_bureau
@@ -386,15 +386,10 @@ def package_attach_letter(*, actor, package_id, upload):
     with file_writing_transaction() as track:
         package = _locked_package(actor, package_id)
         _check_package_open(package, actor)
-        old = package.letter.name if package.letter else ""
-        package.letter.save(upload.name, upload, save=False)
-        track(package.letter)
+        file_replace(package.letter, upload, track)
         package.letter_name = upload.name[:200]
         package.letter_uploaded_at = timezone.now()
         package.save(update_fields=["letter", "letter_name", "letter_uploaded_at"])
-        if old:
-            storage = package.letter.storage
-            transaction.on_commit(lambda: storage.delete(old))
         audit_record(actor=actor, action="package_letter", obj=package, note=upload.name)
         return package
 

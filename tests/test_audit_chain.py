@@ -323,3 +323,15 @@ def test_the_trigger_lets_retention_remove_an_address_and_nothing_else(settings)
             cursor.execute("SET LOCAL navportal.forget = 'on'")
         AuditEvent.objects.filter(pk=event.pk).update(ip=None)
     assert AuditEvent.objects.get(pk=event.pk).ip is None
+
+
+@pytest.mark.django_db
+def test_a_removal_line_whose_note_is_no_list_of_rows_excuses_nothing_and_breaks_nothing(settings):
+    """verify_audit reads the rows the removals name; a line of that action whose note names none (written by hand,
+    say) neither stops the check with an error nor excuses a removed address."""
+    settings.NAVPORTAL_KEYS = OLD
+    (event,) = lines_from("203.0.113.7", 1)
+    audit_record(actor=None, username="x", action="audit_forget_addresses", note="rows 1 to 3")
+    assert audit_verify() == (2, None)
+    forge(event.pk, ip=None)
+    assert audit_verify() == (0, event.pk)
