@@ -4,14 +4,10 @@ The moments themselves are decided in one place, the pure module review.deadline
 answer into the message a user reads.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navportal.errors import PortalError
-
-
-def _moment(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+from navportal.notify import local_moment
 
 
 def applicant_deadline(application):
@@ -26,7 +22,7 @@ def applicant_window_message(window):
     if window.not_yet_open:
         return _("This call is not open yet.")
     return (_("The deadline (%(deadline)s) has passed; nothing more can be submitted to this call.")
-            % {"deadline": _moment(window.closes_at)})
+            % {"deadline": local_moment(window.closes_at)})
 
 
 # check_applicant_window's default: the province's deadline is read there.
@@ -67,4 +63,4 @@ def check_package_open(package, now):
     if window.passed:
         raise PortalError(
             _("The deadline (%(deadline)s) has passed; the package is locked. Only CNIPA can reopen it.")
-            % {"deadline": _moment(window.closes_at)}, code="deadline")
+            % {"deadline": local_moment(window.closes_at)}, code="deadline")

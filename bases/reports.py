@@ -13,7 +13,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_replace, file_writing_transaction
 from navportal.models import Role, User
-from navportal.notify import Tell, lazy_text, notify_all
+from navportal.notify import Tell, lazy_text, local_moment, notify_all
 from navportal.rules import is_cnipa
 from review.services import required_text
 
@@ -24,10 +24,6 @@ from .services import _members, locked_base
 from .transitions import base_transition
 
 NARRATIVES = ("demand_matching", "organisation", "promotion")
-
-
-def _moment(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def period_open(*, actor, year, title, opens_at, deadline, review_deadline):
@@ -47,14 +43,14 @@ def period_open(*, actor, year, title, opens_at, deadline, review_deadline):
         period = ReportingPeriod.objects.create(year=year, title=title, opens_at=opens_at, deadline=deadline,
                                                 review_deadline=review_deadline, created_by=actor)
         audit_record(actor=actor, action="reporting_period_open", obj=period,
-                     note=f"{year}: {_moment(deadline)} / {_moment(review_deadline)}")
+                     note=f"{year}: {local_moment(deadline)} / {local_moment(review_deadline)}")
         current = Base.objects.exclude(status=BaseStatus.REVOKED).values("organisation_id")
         notify_all([Tell(User.objects.filter(organisation_id__in=current, role=Role.APPLICANT, is_active=True),
                          lazy_text(gettext_lazy("Annual report %(year)s: due by %(deadline)s"), year=year,
-                                   deadline=_moment(deadline)),
+                                   deadline=local_moment(deadline)),
                          lazy_text(gettext_lazy("CNIPA opened the reporting on %(year)s. Write the base's report in "
                                                 "the portal and submit it by %(deadline)s."), year=year,
-                                   deadline=_moment(deadline)), "/base/", reference="")], about=period)
+                                   deadline=local_moment(deadline)), "/base/", reference="")], about=period)
         return period
 
 
@@ -64,7 +60,7 @@ def _window(period, now, *, returned=False):
     if now < period.opens_at:
         raise PortalError(_("The reporting period has not opened yet."), code="deadline")
     if now >= closes:
-        raise PortalError(_("The reporting period closed on %(moment)s.") % {"moment": _moment(closes)},
+        raise PortalError(_("The reporting period closed on %(moment)s.") % {"moment": local_moment(closes)},
                           code="deadline")
 
 
@@ -139,7 +135,7 @@ def report_review(*, actor, report_id, forward, text, now=None):
             raise PortalError(_("Only a submitted report is reviewed."), code="state")
         if now >= report.period.review_deadline:
             raise PortalError(_("The bureaus' deadline passed on %(moment)s.")
-                              % {"moment": _moment(report.period.review_deadline)}, code="deadline")
+                              % {"moment": local_moment(report.period.review_deadline)}, code="deadline")
         state = ReportState.FORWARDED if forward else ReportState.RETURNED
         tell = Tell(_members(base), lazy_text(
             gettext_lazy("Annual report forwarded to CNIPA: %(name)s") if forward

@@ -57,7 +57,8 @@ def absolute_url(link):
     return link
 
 
-def _moment(value):
+def local_moment(value):
+    """A moment as every message and page of the portal writes it: Beijing time, to the minute ("" for none)."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 

@@ -23,7 +23,7 @@ from navportal.audit import audit_record
 from navportal.errors import PortalError
 from navportal.files import file_replace, file_writing_transaction
 from navportal.models import User
-from navportal.notify import lazy_text, notify
+from navportal.notify import lazy_text, local_moment, notify
 from navportal.rules import is_cnipa, is_recommending_bureau
 
 from .models import Call, Notice, Package, PackageStatus, QuotaSlot, Recommendation, bump_progress
@@ -33,10 +33,6 @@ from .selectors import packages_for_user
 
 def applicant_members(application):
     return application.organisation.members.all()
-
-
-def _moment(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def tell_applicant(application, subject, body, link=None, todo=""):
@@ -51,7 +47,7 @@ def tell_desk(application, state, subject, body):
     return Tell(reviewers_for_state(application, state), lazy_text(subject, name=application.name), body,
                 f"/review/applications/{application.pk}/",
                 lazy_text(gettext_lazy("Examine it and decide in the portal; recommendations are due by %(deadline)s."),
-                          deadline=_moment(application.call.deadline)))
+                          deadline=local_moment(application.call.deadline)))
 
 
 def required_text(value, message):
@@ -104,7 +100,7 @@ def application_return(*, actor, application_id, reason, sections=()):
                tell=lambda a: [tell_applicant(
                    a, gettext_lazy("Returned for revision: %(name)s"), reason, todo=lazy_text(
                        gettext_lazy("Revise the application as asked and submit it again before %(deadline)s."),
-                       deadline=_moment(applicant_deadline(a))))])
+                       deadline=local_moment(applicant_deadline(a))))])
 
 
 def application_decline(*, actor, application_id, reason):
