@@ -20,6 +20,7 @@ from navportal.rules import is_cnipa
 from review.services import required_text
 
 from .figures import FIGURES, figures_by_base, year_bounds
+from .filings import MAX_COUNT
 from .models import (
     AssessmentResult, AssessmentScheme, Base, BaseStatus, Grade, Indicator, IndicatorGroup, IndicatorKind,
     RectificationReason, ReportingPeriod, Score,
@@ -83,7 +84,8 @@ def indicator_add(*, actor, period_id, group, name, kind, points, figure="", tar
         raise PortalError(_("Choose the group and the kind."), code="invalid")
     if not isinstance(points, Decimal) or not Decimal(0) < points <= Decimal(100):
         raise PortalError(_("An indicator is worth more than 0 and at most 100 points."), code="invalid")
-    if kind == IndicatorKind.COMPUTED and (figure not in FIGURES or not target or target < 1):
+    if kind == IndicatorKind.COMPUTED and (figure not in FIGURES or not isinstance(target, int)
+                                           or not 1 <= target <= MAX_COUNT):
         raise PortalError(_("A computed indicator names its figure and the value that earns full points."),
                           code="invalid")
     if kind == IndicatorKind.SCORED:

@@ -111,6 +111,9 @@ def _checked_tell(base, what, state, note):
 
 # --- Projects ------------------------------------------------------------------------------------------------------
 
+# A count typed by a person (participants, an indicator's target): far above any real one, well inside the column.
+MAX_COUNT = 1_000_000
+
 PROJECT_FIELDS = ("title", "need", "client_kind", "client", "project_type", "service_body", "funding",
                   "funding_source", "approved_on", "tendered_on", "started_on", "accepted_on", "deliverables")
 
@@ -237,7 +240,7 @@ def service_file(*, actor, base_id, kind, title, held_on, participants, descript
         raise PortalError(_("Say whether it was a service or a training."), code="invalid")
     if not isinstance(held_on, datetime.date) or held_on > timezone.localdate():
         raise PortalError(_("Give the date it was held (not in the future)."), code="invalid")
-    if not isinstance(participants, int) or participants < 1:
+    if not isinstance(participants, int) or not 1 <= participants <= MAX_COUNT:
         raise PortalError(_("Give how many took part."), code="invalid")
     with transaction.atomic():
         base = locked_base(actor, base_id)

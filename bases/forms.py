@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.forms import DateInput
 from navportal.bounds import date_bounds, datetime_bounds
 
+from .filings import MAX_COUNT
 from .models import (
     ClientKind, Deliverable, IndicatorGroup, IndicatorKind, ProjectType, RectificationReason, ServiceKind,
 )
@@ -82,7 +83,7 @@ class ServiceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices, widget=forms.RadioSelect)
     title = forms.CharField(label=_("Title"), max_length=200)
     held_on = forms.DateField(label=_("Date"), widget=DateInput(), validators=date_bounds())
-    participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=1_000_000)
+    participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=MAX_COUNT)
     description = forms.CharField(label=_("What was done"), max_length=4000, required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -137,7 +138,8 @@ class IndicatorForm(forms.Form):
     name = forms.CharField(label=_("Indicator"), max_length=200)
     kind = forms.ChoiceField(label=_("How it is assessed"), choices=IndicatorKind.choices, widget=forms.RadioSelect)
     figure = forms.ChoiceField(label=_("Figure (computed)"), required=False)
-    target = forms.IntegerField(label=_("Full points at (computed)"), required=False, min_value=1, max_value=1_000_000)
+    target = forms.IntegerField(label=_("Full points at (computed)"), required=False, min_value=1,
+                                max_value=MAX_COUNT)
     points = forms.DecimalField(label=_("Points"), min_value=0, max_value=100, decimal_places=2)
 
     def __init__(self, *args, figures=(), **kwargs):

@@ -62,6 +62,10 @@ def test_computed_indicators_count_checked_filings_in_proportion_to_their_target
 def test_scores_need_their_reason_and_stay_within_the_indicator_s_points(designated, reviewers, cnipa, period):
     base = designated[0]
     assessment.indicators_standard(actor=cnipa, period_id=period.pk)
+    for target in (0, 3_000_000_000, "5"):  # a computed indicator's target: a count the column holds
+        with pytest.raises(PortalError):
+            assessment.indicator_add(actor=cnipa, period_id=period.pk, group="effect", name="x", kind="computed",
+                                     figure="services", target=target, points=Decimal(5))
     plan = Indicator.objects.get(name="建设方案落实情况")
     for points, reason in ((Decimal(11), "超出"), (Decimal(-1), "负分"), (Decimal(8), " ")):
         with pytest.raises(PortalError):

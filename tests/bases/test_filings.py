@@ -131,6 +131,9 @@ def test_services_and_training_are_filed_and_checked(base, member, reviewers):
     with pytest.raises(PortalError):
         filings.service_file(actor=member, base_id=base.pk, kind="training", title="专利导航实务培训",
                              held_on=base.designated_on - datetime.timedelta(days=1), participants=60)
+    with pytest.raises(PortalError):  # the service bounds the count, not only its form
+        filings.service_file(actor=member, base_id=base.pk, kind="training", title="专利导航实务培训",
+                             held_on=timezone.localdate(), participants=3_000_000_000)
     service = filings.service_file(actor=member, base_id=base.pk, kind="training", title="专利导航实务培训",
                                    held_on=timezone.localdate(), participants=60)
     filings.service_check(actor=reviewers["province_js"], base_id=base.pk, service_id=service.pk, acknowledge=True)
