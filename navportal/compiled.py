@@ -37,7 +37,7 @@ class CompiledQuery:
     """`build(value)`: the queryset for `value` (evaluated once, with PLACEHOLDER); `name`: the statement's (unique
     among them). `.get(value)`: its one object, or None. A query of no value (`build` ignores its argument, and the
     SQL holds no PLACEHOLDER): `.list()`, all its objects in its order; of one value: `.list(value)`, all the
-    objects for `value` (an application's versions)."""
+    objects for `value` (an application's versions). `.count()` / `.count(value)`: how many `.list` would give."""
 
     def __init__(self, build, name):
         self.build = build
@@ -61,15 +61,16 @@ class CompiledQuery:
         """The SQL it runs (on PostgreSQL, as the statement EXECUTE {name}(…) names)."""
         return self._compile(using)[2]
 
-    def _execute(self, cursor, connection, sql, args):
+    def _execute(self, cursor, connection, sql, args, name=None):
+        name = name or self.name
         if not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True) or not prepared_statements(connection):
             cursor.execute(sql, args)
             return
         # One PostgreSQL session is one raw connection with one backend process; a statement prepared in it lives
         # until it ends (Django opens a new one after CONN_MAX_AGE or an error).
         raw = connection.connection
-        session = (id(raw), raw.info.backend_pid)
-        execute = f"EXECUTE {self.name}({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {self.name}"
+        session = (id(raw), raw.info.backend_pid, name)
+        execute = f"EXECUTE {name}({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {name}"
         if session in self._prepared:
             cursor.execute(execute, args)
             return
@@ -77,7 +78,7 @@ class CompiledQuery:
         # become $1, $2 … (a literal %% stays escaped for the arguments of EXECUTE, which are passed alongside).
         numbers = iter(range(1, len(args) + 1))
         statement = re.sub(r"%s|%%", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%%", sql)
-        cursor.execute(f"PREPARE {self.name} AS {statement}; {execute}", args)
+        cursor.execute(f"PREPARE {name} AS {statement}; {execute}", args)
         self._prepared.add(session)
 
     def get(self, value, using="default"):
@@ -106,6 +107,19 @@ class CompiledQuery:
             self._execute(cursor, connection, sql, params)
             rows = cursor.fetchall()
         return self._objects(model, compiler, rows, using)
+
+    def count(self, value=None, using="default"):
+        """How many objects `.list(value)` would return, counted by the database (a statement of its own, prepared
+        beside the query's): for a count shown on every page, where the rows are not."""
+        _model, _compiler, sql, params, at = self._compile(using)
+        if (at is None) != (value is None):
+            raise ValueError("a query of one value is counted with .count(value), one of no value with .count()")
+        if at is not None:
+            params = (*params[:at], value, *params[at + 1:])
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            self._execute(cursor, connection, f"SELECT COUNT(*) FROM ({sql}) AS counted", params, f"{self.name}_count")
+            return cursor.fetchone()[0]
 
     @staticmethod
     def _objects(model, compiler, rows, using):

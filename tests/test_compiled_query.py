@@ -147,3 +147,21 @@ def test_a_query_of_one_value_lists_what_the_orm_lists_for_it(applicant, reviewe
     assert VERSIONS.list(999_999) == []
     with pytest.raises(ValueError):
         VERSIONS.list()
+
+
+def test_a_count_is_the_length_of_the_list(call, applicant, reviewers, submitted):
+    """`.count(value)` counts in the database what `.list(value)` lists (a statement of its own, prepared beside
+    the query's on PostgreSQL), and refuses a call of the wrong arity as `.list` does."""
+    from applications.models import Application
+
+    query = CompiledQuery(lambda call_id: Application.objects.filter(call_id=call_id).only("pk"), "test_count")
+    assert query.count(call.pk) == 0
+    submitted(applicant)
+    assert query.count(call.pk) == len(query.list(call.pk)) == Application.objects.filter(call=call).count() == 1
+    assert query.count(999_999) == 0
+    with pytest.raises(ValueError):
+        query.count()
+    calls = CompiledQuery(lambda _value: Application.objects.all(), "test_count_all")
+    assert calls.count() == Application.objects.count() == 1
+    with pytest.raises(ValueError):
+        calls.count(1)

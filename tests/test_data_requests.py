@@ -131,3 +131,28 @@ def test_an_objectors_correction_needs_its_text(on_notice, cnipa):
         data_requests.objector_request(reference=objection.reference, email=objection.email, kind="correction",
                                        text=" ")
     assert exc.value.code == "required" and not DataRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_open_count_on_the_queue_is_the_bureaus_unanswered_requests(client, reviewers, applicant, at_province,
+                                                                       english):
+    """The count on the review queue (a query compiled once per role) counts what requests_for_user holds
+    unanswered, for every kind of bureau; an official without a place holds none."""
+    from navportal.models import User
+
+    province, cnipa_user = reviewers["province_js"], reviewers["national"]
+    DataRequest.objects.create(kind="correction", application=at_province, requested_by=applicant, text="改",
+                               holder_role=Role.PROVINCE, holder_id=province.province_id)
+    DataRequest.objects.create(kind="correction", application=at_province, requested_by=applicant, text="再改",
+                               holder_role=Role.PROVINCE, holder_id=reviewers["province_zj"].province_id)
+    DataRequest.objects.create(kind="correction", application=at_province, requested_by=applicant, text="已答",
+                               holder_role=Role.NATIONAL, answered_at="2026-11-01T00:00:00Z", answer="已答复")
+    for user in reviewers.values():
+        expected = data_requests.requests_for_user(user).filter(answered_at__isnull=True).count()
+        assert data_requests.open_requests_count(user) == expected, user.username
+    assert data_requests.open_requests_count(province) == 1
+    assert data_requests.open_requests_count(cnipa_user) == 0
+    nowhere = User(role=Role.CITY, username="nowhere")
+    assert data_requests.open_requests_count(nowhere) == 0
+    client.force_login(province)
+    assert "Requests about personal information (1 open)" in client.get(reverse("review_queue")).content.decode()
