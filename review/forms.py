@@ -17,60 +17,61 @@ from .validators import CALL_FIELDS, FIXED_ONCE_PACKAGES, call_limits, check_cal
 
 
 class QueueFilterForm(forms.Form):
-    call = forms.ModelChoiceField(label=_("call"), queryset=Call.objects.all(), required=False,
-                                  empty_label=_("All calls"))
+    """The queue's filters. The call (and, for CNIPA's drill-down from the dashboard, the province and ministry:
+    other reviewers' scope is one unit already, and they have no such fields) are chosen by id among the rows the
+    compiled CHOICES read on every queue page — no queryset copied with each form, none asked again to check the
+    choice."""
+
+    call = forms.TypedChoiceField(label=_("call"), coerce=int, empty_value=None, required=False)
     state = forms.ChoiceField(label=_("state"), required=False)
     applicant_type = forms.ChoiceField(label=_("applicant type"), required=False,
                                        choices=[("", _("All types")), *ApplicantType.choices])
     industry = forms.CharField(label=_("industry"), required=False, max_length=50)
     q = forms.CharField(label=_("name or credit code"), required=False, max_length=50)
-    # CNIPA's drill-down from the dashboard; other reviewers' scope is one unit already.
-    province = forms.ModelChoiceField(label=_("province"), queryset=Province.objects.all(), required=False,
-                                      empty_label=_("All provinces"))
-    ministry = forms.ModelChoiceField(label=_("ministry"), queryset=Ministry.objects.all(), required=False,
-                                      empty_label=_("All ministries"))
+    province = forms.TypedChoiceField(label=_("province"), coerce=int, empty_value=None, required=False)
+    ministry = forms.TypedChoiceField(label=_("ministry"), coerce=int, empty_value=None, required=False)
 
-    def __init__(self, *args, states=(), **kwargs):
+    EMPTY_LABELS = {"call": _("All calls"), "province": _("All provinces"), "ministry": _("All ministries")}
+
+    def __init__(self, *args, states=(), units=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("All states")), *[(s.value, s.label) for s in states]]
-
-    def load_choices(self, *, units):
-        """Read the choices of the call (and, with `units`, the province and ministry) fields now, one query
-        each, and return them: with the query string, the role and the language they are everything the
-        rendered form shows — the version of its cached fragment (templates/review/queue.html)."""
-        loaded = []
+        if not units:
+            del self.fields["province"], self.fields["ministry"]
+        # The choices read now, one query each: with the query string, the role and the language they are
+        # everything the rendered form shows — the version of its cached fragment (templates/review/queue.html).
+        self.choices = []
         for name in ("call", *(("province", "ministry") if units else ())):
-            field = self.fields[name]
             choices = [(obj.pk, str(obj)) for obj in CHOICES[name].list()]
-            field.choices = [("", field.empty_label), *choices]
-            loaded.append(choices)
-        return loaded
+            self.fields[name].choices = [("", self.EMPTY_LABELS[name]), *choices]
+            self.choices.append(choices)
 
     def apply(self, queryset):
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
         if data["call"]:
-            queryset = queryset.filter(call=data["call"])
+            queryset = queryset.filter(call_id=data["call"])
         if data["state"]:
             queryset = queryset.filter(state=data["state"])
         if data["applicant_type"]:
             queryset = queryset.filter(applicant_type=data["applicant_type"])
         if data["industry"]:
             queryset = queryset.filter(industry_fields__icontains=data["industry"])
-        if data["province"]:
-            queryset = queryset.filter(province=data["province"]).exclude(route="ministry")
-        if data["ministry"]:
-            queryset = queryset.filter(ministry=data["ministry"], route="ministry")
+        if data.get("province"):
+            queryset = queryset.filter(province_id=data["province"]).exclude(route="ministry")
+        if data.get("ministry"):
+            queryset = queryset.filter(ministry_id=data["ministry"], route="ministry")
         if data["q"]:
             term = data["q"].strip()
             queryset = queryset.filter(Q(name__icontains=term) | Q(organisation__credit_code=term.upper()))
         return queryset
 
 
-# The queue's choices, read on every queue page: each field's own queryset, compiled once (navportal.compiled).
-CHOICES = {name: CompiledQuery(lambda _value, queryset=QueueFilterForm.base_fields[name].queryset: queryset.all(),
-                               f"queue_{name}_choices") for name in ("call", "province", "ministry")}
+# The queue's choices, read on every queue page: each model's rows in its order, compiled once (navportal.compiled).
+CHOICE_QUERYSETS = {"call": Call.objects.all(), "province": Province.objects.all(), "ministry": Ministry.objects.all()}
+CHOICES = {name: CompiledQuery(lambda _value, queryset=queryset: queryset.all(), f"queue_{name}_choices")
+           for name, queryset in CHOICE_QUERYSETS.items()}
 
 
 class ReasonForm(forms.Form):

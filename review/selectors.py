@@ -2,12 +2,14 @@
 what changed between two versions."""
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from applications.enums import ClaimStatus, State
 from applications.models import Application, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
 from applications.selectors import verified_versions
+from applications.units import MINISTRY, PROVINCE, Unit
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.compiled import CompiledQuery
 from navportal.models import Role
@@ -57,6 +59,26 @@ def package_recommendations(package):
     for recommendation in recommendations:
         recommendation.package = package
     return recommendations
+
+
+def _of_package_unit(kind, package_id, **filters):
+    """The applications of the call and unit (province or ministry, `kind`) of the package `package_id` that
+    `filters` select: what its bureau's scope (applications_for_user) holds of that call, as one query of the
+    package's id."""
+    package = Package.objects.filter(pk=package_id, call_id=OuterRef("call_id"),
+                                     **{f"{kind}_id": OuterRef(f"{kind}_id")})
+    return Application.objects.filter(Exists(package), route__in=Unit(kind, None).routes, **filters)
+
+
+# What the ranking page lists beside a package's recommendations, for its bureau: the applications still at its
+# desk, and the verified local bases it did not recommend (review.services.passed_over_priority) — read on every
+# ranking page, compiled once per kind of unit (tests/review/test_package.py holds each to its scoped queryset).
+UNDECIDED = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
+    kind, package_id, state=Unit(kind, None).desk_state).only("name", "exempt_category", "local_base").order_by(
+    "submitted_at"), f"review_package_undecided_{kind}") for kind in (PROVINCE, MINISTRY)}
+PASSED_OVER = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
+    kind, package_id, state=State.NOT_RECOMMENDED, local_base=True, priority_status=ClaimStatus.VERIFIED).only(
+    "name", "local_base", "priority_status"), f"review_package_passed_over_{kind}") for kind in (PROVINCE, MINISTRY)}
 
 
 # Whether a call has a notice: compiled once, as the ranking page asks on every request.

@@ -110,8 +110,10 @@ def _entry(event, for_applicant):
     desk = DESKS.get(event.role, "")
     unit = f"{place} · {desk}" if place is not None and not own else str(desk)
     show_note = step.applicant_note or not for_applicant
-    return TrailEntry(at=event.at, label=step.label, tone=step.tone, person=person, unit=unit,
-                      note=_note(event) if show_note else "")
+    # Words in the active language, not lazy ones: the reviewer's trail is cached per language (review.views), and
+    # a lazy string is unpickled as a new proxy class each time it is read back.
+    return TrailEntry(at=event.at, label=str(step.label), tone=step.tone, person=person, unit=str(unit),
+                      note=str(_note(event)) if show_note else "")
 
 
 def submission_note(note):

@@ -40,7 +40,8 @@ from .models import Call, Package, PackageStatus
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import (
-    list_published, package_in_scope, package_recommendations, packages_for_user, version_changes,
+    PASSED_OVER, UNDECIDED, list_published, package_in_scope, package_recommendations, packages_for_user,
+    version_changes,
 )
 from .trail import application_trail
 
@@ -66,10 +67,10 @@ def queue(request):
     params = request.GET.copy()
     if "state" not in params:
         params["state"] = DESK[user.role]
-    filters = QueueFilterForm(params, states=states)
     # Rendering the filter form costs more than the 50 rows: the form, the count and the rows are one cached
-    # fragment, under what each shows (one round trip to the cache).
-    choices = filters.load_choices(units=user.has_perm("review.filter_by_unit"))
+    # fragment, under what each shows (one round trip to the cache): its choices are part of that.
+    filters = QueueFilterForm(params, states=states, units=user.has_perm("review.filter_by_unit"))
+    choices = filters.choices
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
     rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
         "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
@@ -310,10 +311,15 @@ def package_context(request, package, **forms):
     call = package.call
     counted, exempt, over = quota_usage(recommendations, call, package.quota)
     route = Route.MINISTRY if package.ministry_id else Route.PROVINCE
-    # Only what the page lists of them: names and claims.
-    undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
-                     .only("name", "exempt_category", "local_base").order_by("submitted_at")) \
-        if not is_cnipa(request.user) else []
+    # Only what the page lists of them: names and claims. A saved package's bureau sees its unit's applications
+    # (package_in_scope): those of its scope, read by a compiled query of the package (review.selectors).
+    bureau = not is_cnipa(request.user)
+    kind = Unit.of_package(package).kind
+    if bureau and package.pk:
+        undecided = UNDECIDED[kind].list(package.pk)
+    else:
+        undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
+                         .only("name", "exempt_category", "local_base").order_by("submitted_at")) if bureau else []
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
         recommendation.priority = has_priority(recommendation.application)
@@ -321,8 +327,10 @@ def package_context(request, package, **forms):
         recommendation.form = bound[1] if bound and bound[0] == recommendation.pk else RecommendForm(
             prefix=f"r{recommendation.pk}", initial={"opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
-    passed_over = services.passed_over_priority(package, applications_for_user(request.user)) \
-        if not is_cnipa(request.user) else []
+    if bureau and package.pk:
+        passed_over = PASSED_OVER[kind].list(package.pk)
+    else:
+        passed_over = services.passed_over_priority(package, applications_for_user(request.user)) if bureau else []
     window = deadlines.package_window(package, timezone.now(),
                                       list_published=list_published(package.call_id))
     editable = package.pk is not None and request.user.has_perm("review.change_package", package) and window.is_open

@@ -120,11 +120,14 @@ def test_an_empty_list(db):
 
 
 def test_the_queue_filters_choices_are_their_fields_querysets(call):
-    from review.forms import CHOICES, QueueFilterForm
+    from review.forms import CHOICE_QUERYSETS, CHOICES, QueueFilterForm
 
-    form = QueueFilterForm()
+    form = QueueFilterForm(units=True)
     for name, query in CHOICES.items():
-        assert [(o.pk, str(o)) for o in query.list()] == [(o.pk, str(o)) for o in form.fields[name].queryset], name
+        expected = [(o.pk, str(o)) for o in CHOICE_QUERYSETS[name].all()]
+        assert [(o.pk, str(o)) for o in query.list()] == expected and expected, name
+        assert form.fields[name].choices[1:] == expected, name
+    assert "province" not in QueueFilterForm().fields  # another reviewer's scope is one unit already
 
 
 def test_a_query_of_one_value_lists_what_the_orm_lists_for_it(applicant, reviewers, submitted):

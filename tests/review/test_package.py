@@ -312,3 +312,39 @@ def test_the_ranking_pages_compiled_reads_are_the_orms(province, jiangsu_apps, r
                           published_by=reviewers["national"], starts_on=timezone.localdate(),
                           ends_on=timezone.localdate())
     assert list_published(call.pk) is True
+
+
+def test_the_ranking_pages_lists_beside_the_package_are_its_bureaus_scoped_ones(province, jiangsu_apps, reviewers,
+                                                                                call):
+    """The applications still at the desk and the verified local bases passed over, read on every ranking page by
+    a query compiled per kind of unit (review.selectors.UNDECIDED, PASSED_OVER), are those the bureau's scoped
+    queryset gives, with the same fields, for a province's package and a ministry's — and none of another unit's
+    or another call's."""
+    from applications.enums import ClaimStatus, Route
+    from applications.selectors import applications_for_user
+    from navportal.models import Ministry, Province
+    from review.selectors import PASSED_OVER, UNDECIDED
+
+    recommend(province, jiangsu_apps[0])
+    passed, zhejiang, at_ministry = jiangsu_apps[1], jiangsu_apps[3], jiangsu_apps[4]
+    Application.objects.filter(pk=passed.pk).update(state=State.NOT_RECOMMENDED, local_base=True,
+                                                    priority_status=ClaimStatus.VERIFIED)
+    Application.objects.filter(pk=zhejiang.pk).update(province=Province.objects.get(code="330000"))
+    moe = Ministry.objects.get(code="moe")
+    Application.objects.filter(pk=at_ministry.pk).update(route=Route.MINISTRY, ministry=moe,
+                                                         state=State.MINISTRY_REVIEW)
+    ministry_package = Package.objects.create(call=call, ministry=moe)
+    cases = [(province, package_of(province, call), "province", State.PROVINCE_REVIEW),
+             (reviewers["ministry_moe"], ministry_package, "ministry", State.MINISTRY_REVIEW)]
+    for user, package, kind, desk in cases:
+        scope = applications_for_user(user)
+        undecided = [(a.pk, a.name, a.exempt_category, a.local_base) for a in UNDECIDED[kind].list(package.pk)]
+        assert undecided == [(a.pk, a.name, a.exempt_category, a.local_base) for a in scope.filter(
+            call=call, state=desk).order_by("submitted_at")] and undecided, kind
+        passed_over = [(a.pk, a.name, a.local_base, a.priority_status) for a in PASSED_OVER[kind].list(package.pk)]
+        assert passed_over == [(a.pk, a.name, a.local_base, a.priority_status)
+                               for a in services.passed_over_priority(package, scope)], kind
+    assert [a.pk for a in UNDECIDED["province"].list(package_of(province, call).pk)] == [jiangsu_apps[2].pk]
+    assert [a.pk for a in PASSED_OVER["province"].list(package_of(province, call).pk)] == [passed.pk]
+    assert [a.pk for a in UNDECIDED["ministry"].list(ministry_package.pk)] == [at_ministry.pk]
+    assert UNDECIDED["province"].list(999_999) == [] and PASSED_OVER["ministry"].list(999_999) == []
