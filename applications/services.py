@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from navportal import seals
 from navportal.audit import audit_record
+from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.identifiers import opaque_username, users_by_email
@@ -43,7 +44,7 @@ from .models import (
 )
 from .organisations import submission_blocker, transfer_request_transaction, transfer_request_write
 from .sections import PERSONAL_FIELDS, PERSONAL_ROWS, SECTION_BY_KEY
-from .selectors import ApplicationContent, applications_for_user, identity_fixed, reviewers_for_state
+from .selectors import ApplicationContent, applications_for_user, identity_fixed, in_scope, reviewers_for_state
 from .validators import clean_registration, clean_rows, clean_section_values
 from .transitions import Tell, application_transition, check_deadline, check_transition
 from .workflow import route_for, submit_target
@@ -53,15 +54,37 @@ __all__ = ["applicant_deadline", "check_transition", "locked_application"]
 logger = logging.getLogger(__name__)
 
 
+# The locking read of every change of an application (a draft save, a submission …), one query compiled once per
+# set of related objects (navportal.compiled): the row read by its id and held against the actor's scope on the
+# row (applications.selectors.in_scope, kept in agreement with applications_for_user by tests).
+_LOCKED = {}
+
+
+def _locked_query(related):
+    query = _LOCKED.get(related)
+    if query is None:
+        query = _LOCKED[related] = CompiledQuery(lambda pk: Application.objects.select_related(
+            "call", "organisation", *related).select_for_update(of=("self",)).filter(pk=pk),
+            "_".join(("locked_application", *related)))
+    return query
+
+
 def locked_application(actor, application_id, *, related=()):
     """The application, row-locked, if the actor may see it; otherwise the same 404 as a missing one. Its call and
     organisation, which most changes read (the deadline, the registration), come in the same query, unlocked, and
-    so do the `related` objects the caller names (`FOR UPDATE OF` the application alone)."""
+    so do the `related` objects the caller names (`FOR UPDATE OF` the application alone). Inside the change's
+    transaction only, as the ORM's select_for_update (a lock outside one would end with its statement)."""
+    if transaction.get_autocommit():
+        raise transaction.TransactionManagementError("locked_application() is used inside a transaction")
+    # A row the actor does not see is refused as a missing one (its lock ends with the refusal's rollback).
     try:
-        return applications_for_user(actor).select_related("call", "organisation", *related).select_for_update(
-            of=("self",)).get(pk=application_id)
-    except Application.DoesNotExist:
-        raise PortalError(_("This application does not exist."), code="not_found") from None
+        pk = int(application_id)
+    except (TypeError, ValueError):
+        pk = 0
+    application = _locked_query(tuple(related)).get(pk) if 0 < pk < 2**63 else None
+    if application is None or not in_scope(actor, application):
+        raise PortalError(_("This application does not exist."), code="not_found")
+    return application
 
 
 REGISTRATION_CONFIRM_HOURS = 24

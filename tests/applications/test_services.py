@@ -295,3 +295,31 @@ def test_a_submission_costs_the_same_statements_with_three_reviewers_on_its_desk
     for index in range(2):
         make_user(f"prov-zj-{index}", Role.PROVINCE, province=City.objects.get(code="330100").province)
     assert statements("three") == one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locking_read_is_the_scoped_one_and_only_inside_a_transaction(applicant, outsider, reviewers, submitted):
+    """locked_application reads the row by id with a compiled locking query and holds it against the actor's
+    scope: an application outside it, an id out of range or not a number, is the same "does not exist" as a
+    missing one; outside a transaction it refuses to run, as the ORM's select_for_update does."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    application = submitted(applicant)
+    with pytest.raises(transaction.TransactionManagementError):
+        services.locked_application(applicant, application.pk)
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            locked = services.locked_application(applicant, application.pk, related=("province",))
+        assert (locked.pk, locked.call.pk, locked.organisation.pk, locked.province.pk) == (
+            application.pk, application.call_id, application.organisation_id, application.province_id)
+        assert len(queries) == 1
+        if connection.features.has_select_for_update_of:  # PostgreSQL: the application alone is locked
+            assert services._locked_query(("province",)).sql().endswith('FOR UPDATE OF "applications_application"')
+        assert services.locked_application(reviewers["province_js"], str(application.pk)).pk == application.pk
+        for actor, pk in [(outsider, application.pk), (reviewers["province_zj"], application.pk),
+                          (reviewers["city_nanjing"], application.pk), (applicant, 2**63), (applicant, "1 OR 1"),
+                          (applicant, -1), (applicant, None)]:
+            with pytest.raises(PortalError) as refused:
+                services.locked_application(actor, pk)
+            assert refused.value.code == "not_found", (actor, pk)
