@@ -17,6 +17,7 @@ from .enums import (
 )
 from navportal import seals
 from navportal.choices import ChoiceDisplayMixin
+from navportal.constraints import CheckConstraint
 from navportal.fields import (
     EncryptedCharField, EncryptedEmailField, EncryptedJSONField, EncryptedTextField, row_identity,
 )
@@ -277,19 +278,19 @@ class Application(ChoiceDisplayMixin, models.Model):
         verbose_name_plural = _("applications")
         constraints = [
             models.UniqueConstraint(fields=["call", "organisation"], name="one_application_per_call"),
-            models.CheckConstraint(condition=Q(state__in=State.values), name="application_state_known"),
-            models.CheckConstraint(condition=Q(route__in=[*Route.values, ""]), name="application_route_known"),
-            models.CheckConstraint(condition=Q(state=State.DRAFT) | ~Q(route=""),
-                                   name="application_routed_once_submitted"),
-            models.CheckConstraint(condition=Q(exemption_status__in=ClaimStatus.values)
-                                   & Q(priority_status__in=ClaimStatus.values)
-                                   & Q(national_exemption_status__in=ClaimStatus.values),
-                                   name="application_claim_status_known"),
+            CheckConstraint(condition=Q(state__in=State.values), name="application_state_known"),
+            CheckConstraint(condition=Q(route__in=[*Route.values, ""]), name="application_route_known"),
+            CheckConstraint(condition=Q(state=State.DRAFT) | ~Q(route=""),
+                            name="application_routed_once_submitted"),
+            CheckConstraint(condition=Q(exemption_status__in=ClaimStatus.values)
+                            & Q(priority_status__in=ClaimStatus.values)
+                            & Q(national_exemption_status__in=ClaimStatus.values),
+                            name="application_claim_status_known"),
             # Amounts and areas are never negative (validators.not_negative says so to the user first).
-            models.CheckConstraint(condition=Q(funding_amount__gte=0) | Q(funding_amount__isnull=True),
-                                   name="application_funding_not_negative"),
-            models.CheckConstraint(condition=Q(office_area__gte=0) | Q(office_area__isnull=True),
-                                   name="application_office_area_not_negative"),
+            CheckConstraint(condition=Q(funding_amount__gte=0) | Q(funding_amount__isnull=True),
+                            name="application_funding_not_negative"),
+            CheckConstraint(condition=Q(office_area__gte=0) | Q(office_area__isnull=True),
+                            name="application_office_area_not_negative"),
         ]
         indexes = [
             models.Index(fields=["call", "province", "state"]),

@@ -260,15 +260,15 @@ def application_section(request, pk, section_key):
         return redirect("application_pledge", pk=application.pk)
     editable = request.user.has_perm("applications.change_application", application)
     form_class = section_form_class(section.key)
-    # Read as instances, not values(): the roster's names are encrypted at rest (navportal.fields).
-    fields = row_formset_class(section.rows).form._meta.fields if section.rows else ()
-    rows = [{name: getattr(row, name) for name in fields} for row in getattr(application, section.rows).all()] \
-        if section.rows else []
     if request.method == "POST":
         if not editable:
             messages.error(request, _("This application can no longer be changed."))
             return redirect("application_tasks", pk=application.pk)
         return _save_section(request, application, section, form_class)
+    # Read as instances, not values(): the roster's names are encrypted at rest (navportal.fields).
+    fields = row_formset_class(section.rows).form._meta.fields if section.rows else ()
+    rows = [{name: getattr(row, name) for name in fields} for row in getattr(application, section.rows).all()] \
+        if section.rows else []
     extra = 1 if request.GET.get("add") else max(0, 5 - len(rows)) if section.rows else 0
     formset = (row_formset_class(section.rows, extra=extra)(initial=rows, prefix=section.rows)
                if section.rows else None)
