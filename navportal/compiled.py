@@ -43,6 +43,7 @@ class CompiledQuery:
         self.build = build
         self.name = f"navportal_{name}"  # the prepared statement's, on PostgreSQL
         self._compiled = {}
+        self._reading = {}
         self._prepared = set()
 
     def _compile(self, using):
@@ -121,22 +122,31 @@ class CompiledQuery:
             self._execute(cursor, connection, f"SELECT COUNT(*) FROM ({sql}) AS counted", params, f"{self.name}_count")
             return cursor.fetchone()[0]
 
-    @staticmethod
-    def _objects(model, compiler, rows, using):
+    def _objects(self, model, compiler, rows, using):
         # As django.db.models.query.ModelIterable does with the rows it fetched, through a copy of the compiler
-        # given this thread's connection (the converters ask it; each thread of a threaded server has its own).
+        # given this thread's connection (the converters are handed it; each thread of a threaded server has its
+        # own). What the ORM works out again for every query — the columns' converters, the related objects'
+        # populators, the attribute names — is worked out once, like the SQL.
         compiler = copy.copy(compiler)
         compiler.connection = connections[using]
-        select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, using)
+        reading = self._reading.get(using)
+        if reading is None:
+            select, klass_info = compiler.select, compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            fields = [column[0] for column in select[:compiler.col_count]]
+            if compiler.has_composite_fields(fields):
+                raise ValueError("a compiled query reads no composite field")
+            reading = self._reading[using] = (
+                start, end, [column[0].target.attname for column in select[start:end]],
+                get_related_populators(klass_info, select, using), compiler.get_converters(fields),
+                compiler.annotation_col_map or {})
+        start, end, names, populators, converters, annotations = reading
         objects = []
-        for row in compiler.results_iter(results=[rows]):
+        for row in compiler.apply_converters(rows, converters) if converters else rows:
             obj = model.from_db(using, names, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
-            for name, position in (annotations or {}).items():
+            for name, position in annotations.items():
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects

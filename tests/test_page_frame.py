@@ -21,6 +21,25 @@ def test_constant_text_is_made_per_language():
     assert chinese == f"登录|{reverse('help')}"
 
 
+def test_constant_holds_no_block_and_is_not_walked_for_blocks():
+    """A page that extends base.html has Django look through base.html's nodes for its blocks on every render:
+    the content of {% constant %} is skipped, and a block inside one (which would be kept as first rendered) is
+    refused when the template is read."""
+    import pytest
+    from django.template import TemplateSyntaxError
+    from django.template.loader import get_template
+    from django.template.loader_tags import BlockNode
+
+    from navportal.templatetags.portal_menu import ConstantNode
+
+    base = get_template("base.html").template
+    constants = base.nodelist.get_nodes_by_type(ConstantNode)
+    assert len(constants) >= 4 and all(not node.get_nodes_by_type(BlockNode) for node in constants)
+    assert {node.name for node in base.nodelist.get_nodes_by_type(BlockNode)} >= {"title", "head", "content"}
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% load portal_menu %}{% constant %}{% block x %}{% endblock %}{% endconstant %}")
+
+
 def menu(client):
     page = client.get(reverse("messages")).content.decode()
     return page[page.index('<ul class="navbar-nav'):page.index("</ul>", page.index('<ul class="navbar-nav'))]

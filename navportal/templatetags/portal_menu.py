@@ -12,6 +12,7 @@ import functools
 
 import rules
 from django import template
+from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -61,6 +62,11 @@ def _menu(granted, language, script_prefix):
 
 
 class ConstantNode(template.Node):
+    # Not walked for the blocks of a template: a page that extends base.html has Django look through the whole
+    # of base.html's nodes for its {% block %}s on every render, and most of them are inside {% constant %}, which
+    # holds no block (its content is rendered once and kept).
+    child_nodelists = ()
+
     def __init__(self, nodelist):
         self.nodelist = nodelist
         self.rendered = {}
@@ -81,4 +87,6 @@ def constant(parser, token):
     the header's name, counts, forms' tokens and the page's blocks stay outside."""
     nodelist = parser.parse(("endconstant",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        raise template.TemplateSyntaxError("{% constant %} holds no {% block %}: its content is rendered once")
     return ConstantNode(nodelist)

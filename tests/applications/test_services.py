@@ -297,7 +297,7 @@ def test_a_submission_costs_the_same_statements_with_three_reviewers_on_its_desk
     assert statements("three") == one
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_locking_read_is_the_scoped_one_and_only_inside_a_transaction(applicant, outsider, reviewers, submitted):
     """locked_application reads the row by id with a compiled locking query and holds it against the actor's
     scope: an application outside it, an id out of range or not a number, is the same "does not exist" as a
