@@ -46,6 +46,16 @@ class QueueFilterForm(forms.Form):
             self.fields[name].choices = [("", self.EMPTY_LABELS[name]), *choices]
             self.choices.append(choices)
 
+    def state_alone(self):
+        """The state filtered on ("" for every state) when it is the only filter set, else None: the queue as it
+        opens, the desk's state and nothing else (review.selectors.queue_first_page)."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        if any(data.get(name) for name in self.fields if name != "state"):
+            return None
+        return data["state"]
+
     def apply(self, queryset):
         if not self.is_valid():
             return queryset

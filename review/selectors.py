@@ -2,13 +2,15 @@
 what changed between two versions."""
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from types import SimpleNamespace
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Window
 from django.utils.translation import gettext as _
 
 from applications.enums import ClaimStatus, State
 from applications.models import Application, ServiceRecord, StaffMember
 from applications.sections import SECTION_BY_KEY, SECTIONS
-from applications.selectors import verified_versions
+from applications.selectors import applications_for_user, verified_versions
 from applications.units import MINISTRY, PROVINCE, Unit
 from applications.validators import SERVICE_FIELDS, STAFF_FIELDS
 from navportal.compiled import CompiledQuery
@@ -79,6 +81,42 @@ UNDECIDED = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
 PASSED_OVER = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
     kind, package_id, state=State.NOT_RECOMMENDED, local_base=True, priority_status=ClaimStatus.VERIFIED).only(
     "name", "local_base", "priority_status"), f"review_package_passed_over_{kind}") for kind in (PROVINCE, MINISTRY)}
+
+
+def queue_light(rows):
+    """The queue's light query over `rows` (applications in the queue's order): each one's id and the version
+    counters its cached rendering is kept under, and the count of all of them (a window over the selection)."""
+    return rows.select_related("call").only("lock_version", "call__version").annotate(
+        total=Window(Count("pk"))).order_by("submitted_at", "pk")
+
+
+_FIRST_PAGES = {}
+PLACE_OF_ROLE = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}
+
+
+def _first_page(role, state):
+    query = _FIRST_PAGES.get((role, state))
+    if query is None:
+        def build(place):
+            # applications_for_user's scope of an official of `role` at `place` (it reads only these).
+            scope = applications_for_user(SimpleNamespace(is_authenticated=True, role=role, organisation_id=None,
+                                                          city_id=place, province_id=place, ministry_id=place))
+            return queue_light(scope.filter(state=state) if state else scope)[:50]
+        query = _FIRST_PAGES[(role, state)] = CompiledQuery(build, f"queue_first_page_{role}_{state or 'all'}")
+    return query
+
+
+def queue_first_page(user, state):
+    """The queue as it opens — one state ("" for all) and no other filter, its first page — as
+    [(id, lock_version, call version, count of all)], by a query compiled once per role and state with the
+    reviewer's place as its value (most of what reviewers ask the queue); None for an official without a place,
+    whose queue the ORM reads. tests/review/test_queue.py holds it to the ORM's light query of the scope."""
+    place = getattr(user, PLACE_OF_ROLE[user.role]) if user.role in PLACE_OF_ROLE else None
+    if user.role in PLACE_OF_ROLE and place is None or user.role not in (*PLACE_OF_ROLE, Role.NATIONAL):
+        return None
+    query = _first_page(user.role, state)
+    rows = query.list(place) if user.role in PLACE_OF_ROLE else query.list()
+    return [(a.pk, a.lock_version, a.call.version, a.total) for a in rows]
 
 
 # Whether a call has a notice: compiled once, as the ranking page asks on every request.

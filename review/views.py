@@ -5,7 +5,7 @@ import hashlib
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,7 +41,7 @@ from .quota import counts_against_quota, has_priority, is_exempt, priority_overr
 from .registry import registry_hint
 from .selectors import (
     PASSED_OVER, UNDECIDED, list_published, package_in_scope, package_recommendations, packages_for_user,
-    version_changes,
+    queue_first_page, queue_light, version_changes,
 )
 from .trail import application_trail
 
@@ -62,7 +62,6 @@ def _scoped_application(request, pk):
 @permission_required_404("review.view_queue")
 def queue(request):
     user = request.user
-    scope = applications_for_user(user)
     states = [s for s in State if s != State.DRAFT]
     params = request.GET.copy()
     if "state" not in params:
@@ -72,27 +71,36 @@ def queue(request):
     filters = QueueFilterForm(params, states=states, units=user.has_perm("review.filter_by_unit"))
     choices = filters.choices
     # Only the columns the queue shows: an application row is wide, and 50 of them are read per page.
-    rows = filters.apply(scope).select_related("call", "province", "city", "organisation").only(
-        "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
-        "contact_name", "contact_mobile", "contact_phone", "crypt_id",  # crypt_id: the phones decrypt with it
-        "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
-    ).order_by("submitted_at", "pk")
+    def rows():
+        return filters.apply(applications_for_user(user)).select_related(
+            "call", "province", "city", "organisation").only(
+            "name", "applicant_type", "industry_fields", "state", "submitted_at", "updated_at", "call__title",
+            "contact_name", "contact_mobile", "contact_phone", "crypt_id",  # crypt_id: the phones decrypt with it
+            "organisation__credit_code", "province__name", "province__name_en", "city__name", "city__name_en",
+        ).order_by("submitted_at", "pk")
     # The rows show the application's own fields, its call's title and reference names that only a migration
     # changes: their rendering is cached under the version counters the writers move — each application's
     # lock_version (applications.transitions) and its call's version (review.calls) —, read by a light query that
     # brings the count too (a window over the whole selection); the rows themselves are read only when that
-    # rendering is missing.
-    paginator = Paginator(rows, 50)
+    # rendering is missing. The queue as it opens (one state, its first page) reads the light query compiled.
     number = request.GET.get("page")
     number = int(number) if number and number.isdigit() and int(number) > 0 else 1
-    shown = list(rows.annotate(total=Window(Count("pk"))).values_list(
-        "pk", "lock_version", "call__version", "total")[(number - 1) * 50:number * 50])
-    if shown:
-        paginator.count = shown[0][3]  # the page's count, as Paginator.count would have read it
-    page = paginator.get_page(number)  # past the last page (nothing shown): counted, and the last page instead
-    if page.number != number:
-        shown = list(page.object_list.annotate(total=Window(Count("pk"))).values_list(
-            "pk", "lock_version", "call__version", "total"))
+    state = filters.state_alone() if number == 1 else None
+    shown = queue_first_page(user, state) if state is not None else None
+    if shown is not None:
+        paginator = Paginator((), 50)
+        paginator.count = shown[0][3] if shown else 0
+        page = Page(SimpleLazyObject(lambda: list(rows()[:50])), 1, paginator)
+    else:
+        light = queue_light(filters.apply(applications_for_user(user)))
+        paginator = Paginator(rows(), 50)
+        shown = [(a.pk, a.lock_version, a.call.version, a.total) for a in light[(number - 1) * 50:number * 50]]
+        if shown:
+            paginator.count = shown[0][3]  # the page's count, as Paginator.count would have read it
+        page = paginator.get_page(number)  # past the last page (nothing shown): counted, and the last page instead
+        if page.number != number:
+            shown = [(a.pk, a.lock_version, a.call.version, a.total)
+                     for a in light[(page.number - 1) * 50:page.number * 50]]
     query = params.copy()
     query.pop("page", None)
     rows_version = hashlib.sha256(repr([get_language(), *[row[:3] for row in shown]]).encode()).hexdigest()
