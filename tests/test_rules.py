@@ -121,6 +121,35 @@ def test_page_permission(perm):
     assert granted == holders(PAGE_TABLE[perm])
 
 
+@pytest.mark.django_db
+def test_the_user_asks_the_rules_as_djangos_backends_would_answer(reviewers, applicant, submitted):
+    """User.has_perm asks the rules directly: for every permission of the rules, every role, an inactive account
+    and an object or none, the same answer as Django's way through every authentication backend."""
+    from django.contrib.auth import get_backends
+
+    application = submitted(applicant)
+    inactive = User(username="gone", role=Role.PROVINCE, province_id=reviewers["province_js"].province_id,
+                    is_active=False)
+    people = [*users().values(), *reviewers.values(), applicant, inactive]
+    permissions = sorted(rules.permissions.permissions)
+    assert len(permissions) > 50
+    def answer(ask):  # a rule asked without the object it needs fails the same way both ways
+        try:
+            return ask()
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            return type(exc)
+
+    answers = set()
+    for perm in permissions:
+        for obj in (None, application):
+            for user in people:
+                django = answer(lambda: any(backend.has_perm(user, perm, obj) for backend in get_backends()
+                                            if hasattr(backend, "has_perm")))
+                assert answer(lambda: user.has_perm(perm, obj)) == django, (perm, user.username, obj)
+                answers.add(django)
+    assert {True, False} <= answers
+
+
 def test_an_account_request_is_decided_by_another_person_and_withdrawn_by_its_own():
     """Two people for powers: by identity, so a requester holding the security administrator's role (roles are
     single, but the rule is about people) still may not decide his own request."""
