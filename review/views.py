@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.enums import Route, State
 from applications.models import Application
@@ -144,12 +145,33 @@ DECISIONS = {
 STAY = {"recommend", "take_back"}
 
 
+# Each decision's name on its fold, and whether it goes forward (a primary button) or not.
+DECISION_LABELS = {
+    "city_consent": (gettext_lazy("Consent (同意)"), True),
+    "city_decline": (gettext_lazy("Do not consent"), False),
+    "return": (gettext_lazy("Return for revision"), False),
+    "decline": (gettext_lazy("Do not recommend"), False),
+    "recommend": (gettext_lazy("Recommend"), True),
+    "unrecommend": (gettext_lazy("Take the recommendation back"), False),
+    "recheck_pass": (gettext_lazy("Passes the re-check"), True),
+    "recheck_fail": (gettext_lazy("Fails the re-check"), False),
+    "return_to_unit": (gettext_lazy("Return to the recommending bureau"), False),
+    "unit_resubmit": (gettext_lazy("Hand back in to CNIPA"), True),
+    "unit_drop": (gettext_lazy("Withdraw the recommendation"), False),
+    "take_back": (gettext_lazy("Take back the decision"), False),
+}
+
+
 def _decision_forms(request, application, bound=None):
-    """The decision forms this user may use on this application; a refused one comes back bound."""
+    """The decision forms this user may use on this application, each with `decision_label` and
+    `decision_primary`; a refused one comes back bound."""
     forms = {}
     for action, (form_class, _service, _done) in DECISIONS.items():
         if request.user.has_perm(f"review.{action}", application):
-            forms[action] = bound[1] if bound and bound[0] == action else form_class(prefix=action)
+            form = forms[action] = bound[1] if bound and bound[0] == action else form_class(prefix=action)
+            form.decision_label, form.decision_primary = DECISION_LABELS[action]
+            if action == "take_back" and application.state == State.PROVINCE_REVIEW:
+                form.decision_label = _("Take back the consent")
     return forms
 
 

@@ -214,3 +214,11 @@ def test_the_detail_page_refuses_outside_the_scope_as_the_scoped_query_did_and_r
     notes = sorted(AuditEvent.objects.filter(action="access_denied").values_list("actor__username", "note"))
     assert [(actor, note.split()[0]) for actor, note in notes] == [
         ("prov-js", f"applications.application#{draft.pk}"), ("prov-zj", f"applications.application#{application.pk}")]
+
+
+def test_every_decision_has_its_label_and_kind_of_button():
+    from review.views import DECISION_LABELS, DECISIONS
+
+    assert set(DECISION_LABELS) == set(DECISIONS)
+    assert {action for action, (_label, primary) in DECISION_LABELS.items() if primary} == {
+        "city_consent", "recommend", "recheck_pass", "unit_resubmit"}
