@@ -76,7 +76,8 @@ def _of_package_unit(kind, package_id, **filters):
 # desk, and the verified local bases it did not recommend (review.services.passed_over_priority) — read on every
 # ranking page, compiled once per kind of unit (tests/review/test_package.py holds each to its scoped queryset).
 UNDECIDED = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
-    kind, package_id, state=Unit(kind, None).desk_state).only("name", "exempt_category", "local_base").order_by(
+    kind, package_id, state=Unit(kind, None).desk_state).only(
+    "name", "exempt_category", "local_base", "lock_version").order_by(
     "submitted_at"), f"review_package_undecided_{kind}") for kind in (PROVINCE, MINISTRY)}
 PASSED_OVER = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
     kind, package_id, state=State.NOT_RECOMMENDED, local_base=True, priority_status=ClaimStatus.VERIFIED).only(

@@ -348,8 +348,8 @@ def package_context(request, package, **forms):
     if bureau and package.pk:
         undecided = UNDECIDED[kind].list(package.pk)
     else:
-        undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route))
-                         .only("name", "exempt_category", "local_base").order_by("submitted_at")) if bureau else []
+        undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route)).only(
+            "name", "exempt_category", "local_base", "lock_version").order_by("submitted_at")) if bureau else []
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
         recommendation.priority = has_priority(recommendation.application)
@@ -364,9 +364,13 @@ def package_context(request, package, **forms):
     window = deadlines.package_window(package, timezone.now(),
                                       list_published=list_published(package.call_id))
     editable = package.pk is not None and request.user.has_perm("review.change_package", package) and window.is_open
+    # The list of those still at the desk shows what only the one writer changes, with each one's lock_version:
+    # its rendering is kept under those (and the language), as the queue's rows are.
+    undecided_version = hashlib.sha256(repr(
+        [get_language(), *[(a.pk, a.lock_version) for a in undecided]]).encode()).hexdigest()
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
-        "exempt": exempt, "over": over, "undecided": undecided, "overrides": overrides, "passed_over": passed_over,
+        "exempt": exempt, "over": over, "undecided": undecided, "undecided_version": undecided_version, "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
         "problems": services.package_problems(package, recommendations, len(undecided), passed_over)

@@ -348,3 +348,31 @@ def test_the_ranking_pages_lists_beside_the_package_are_its_bureaus_scoped_ones(
     assert [a.pk for a in PASSED_OVER["province"].list(package_of(province, call).pk)] == [passed.pk]
     assert [a.pk for a in UNDECIDED["ministry"].list(ministry_package.pk)] == [at_ministry.pk]
     assert UNDECIDED["province"].list(999_999) == [] and PASSED_OVER["ministry"].list(999_999) == []
+
+
+def test_the_list_still_at_the_desk_is_kept_under_its_rows_versions_and_the_language(client, province, jiangsu_apps,
+                                                                                     call):
+    """The ranking page's list of the applications still at the desk is rendered once for its rows' ids and
+    lock_versions and the language: a decision takes one off at once, and another language gets its own words."""
+    from django.urls import reverse
+
+    recommend(province, jiangsu_apps[0])
+    Application.objects.filter(pk=jiangsu_apps[2].pk).update(exempt_category="national_ip_park")
+    services.application_decline(actor=province, application_id=jiangsu_apps[3].pk, reason="不符合条件")
+    url = reverse("package_detail", args=[package_of(province, call).pk])
+    client.force_login(province)
+
+    def still_at_desk(**headers):
+        page = client.get(url, **headers).content.decode()
+        section = page[page.index('id="undecided-title"'):]
+        return section[:section.index("</section>")]
+
+    first = still_at_desk()
+    assert all(a.name in first for a in (jiangsu_apps[1], jiangsu_apps[2], jiangsu_apps[4]))
+    assert jiangsu_apps[3].name not in first and "申请免占名额" in first and "claims exemption" not in first
+    services.application_decline(actor=province, application_id=jiangsu_apps[1].pk, reason="不符合条件")
+    second = still_at_desk()
+    assert jiangsu_apps[1].name not in second and jiangsu_apps[4].name in second
+    client.cookies["django_language"] = "en"
+    english = still_at_desk(HTTP_ACCEPT_LANGUAGE="en")
+    assert "claims exemption" in english and jiangsu_apps[4].name in english
