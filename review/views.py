@@ -370,7 +370,8 @@ def package_context(request, package, **forms):
         [get_language(), *[(a.pk, a.lock_version) for a in undecided]]).encode()).hexdigest()
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
-        "exempt": exempt, "over": over, "undecided": undecided, "undecided_version": undecided_version, "overrides": overrides, "passed_over": passed_over,
+        "exempt": exempt, "over": over, "undecided": undecided, "undecided_version": undecided_version,
+        "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
         "problems": services.package_problems(package, recommendations, len(undecided), passed_over)
