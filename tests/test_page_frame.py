@@ -58,3 +58,26 @@ def test_each_user_gets_the_menu_of_their_own_permissions_in_their_language(appl
     assert reverse("package_current") in province_menu and reverse("province_deadline") in province_menu
     assert "审核列表" in province_menu
     assert "Review queue" in menu(cnipa) and "Review queue" not in province_menu
+
+
+def test_every_page_names_itself_before_the_portal_in_its_title(client, db):
+    """The browser's tab reads "页面 · 国家级专利导航服务基地": every template extending base.html has its own title,
+    and the two are set apart (they used to run together, "审核列表国家级专利导航服务基地")."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR, "templates")
+    texts = {str(path.relative_to(root)): path.read_text(encoding="utf-8") for path in root.rglob("*.html")}
+    layouts = {"base.html"}  # base.html, and the layouts (named _…) extending it
+    layouts |= {name for name, text in texts.items() if name.rsplit("/", 1)[-1].startswith("_")
+                and '{% extends "base.html" %}' in text}
+    pages = [name for name, text in texts.items() if name not in layouts
+             and any(f'{{% extends "{layout}" %}}' in text for layout in layouts)]
+    assert len(pages) > 50
+    assert [name for name in pages if not re.search(r"{% block title %}[^{]*\S|{% block title %}{%",
+                                                     texts[name])] == []
+    page = client.get(reverse("help")).content.decode()
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert " · " in title and title.endswith("国家级专利导航服务基地") and not title.startswith(" · ")
