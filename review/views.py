@@ -4,7 +4,6 @@ recommendation package. Each POST: fetch in scope (404 outside) → validate →
 import hashlib
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.http import Http404
@@ -223,21 +222,22 @@ def application_detail(request, pk, bound=None, status=200):
         if application.exempt_category else None,
         "priority": registry_hint(application, "local_base", on) if application.local_base else None,
     } if is_recommending_bureau(user) or is_cnipa(user) else {}
-    # The decision trail changes only with the application — a submission, a decision, a revised opinion —, that
-    # is, only when the one writer moves its lock_version: it is cached under it. The submitted versions, oldest
-    # first, each with its PDF, the last one the current, are read on every request: each with the verdict of its
-    # seal, kept under the version's content epoch, which the database moves with any change of the row (a change
-    # by SQL moves no version counter, but that one).
-    trail = cache.get_or_set(f"review-trail:{application.pk}:{application.lock_version}:{get_language()}",
-                             lambda: application_trail(application), 600)
+    # The decision trail and what changed since the previous version change only with the application — a
+    # submission, a decision, a revised opinion —, that is, only when the one writer moves its lock_version: they
+    # are rendered with the form's content, in the one fragment kept under it, and read only when it is missing.
+    # The submitted versions, oldest first, each with its PDF, the last one the current, are read on every
+    # request: each with the verdict of its seal, kept under the version's content epoch, which the database moves
+    # with any change of the row (a change by SQL moves no version counter, but that one).
+    trail = SimpleLazyObject(lambda: application_trail(application))
     versions = verified_versions(application)
+    changes = SimpleLazyObject(lambda: version_changes(application, versions))
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
         "versions": versions, "versions_alarm": versions_alarm(versions),
         # The submission this desk is looking at, with its reference number (受理编号).
         "current_version": versions[-1] if versions else None,
-        "changes": version_changes(application, versions), "decisions": _decision_forms(request, application, bound),
+        "changes": changes, "decisions": _decision_forms(request, application, bound),
         "trail": trail,
         "claim_forms": claim_forms, "recommendation": recommendation,
         "exempt": is_exempt(application, application.call), "priority": has_priority(application),

@@ -166,3 +166,33 @@ def test_other_provinces_and_applicants_cannot_decide(reviewers, on_desk, outsid
             services.application_city_consent(actor=actor, application_id=app.pk)
     assert Application.objects.get(pk=app.pk).state == State.CITY_REVIEW
 
+
+
+def test_the_detail_page_keeps_trail_changes_and_content_together_until_the_next_change(
+        client, reviewers, on_desk, city_institution, english):
+    """The trail, what changed since the previous version and the form's content are one fragment kept under the
+    application's lock_version: a second look reads none of them again, and a resubmission shows its changes, its
+    trail line and its new content at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from applications import services as applicant
+    from tests.conftest import attach_scan, fill
+
+    app = on_desk["city"]
+    city = reviewers["city_nanjing"]
+    url = reverse("review_application", args=[app.pk])
+    client.force_login(city)
+    first = client.get(url).content.decode()
+    assert "Changed since the previous version" not in first and "新目标" not in first
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(url).status_code == 200
+    assert not [q for q in again.captured_queries if "auditevent" in q["sql"] or "staffmember" in q["sql"]]
+    services.application_return(actor=city, application_id=app.pk, reason="请补充建设目标")
+    fill(city_institution, Application.objects.get(pk=app.pk), values={"plan_goals": "新目标"}, scan=False)
+    attach_scan(city_institution, app)
+    applicant.application_submit(actor=city_institution, application_id=app.pk)
+    page = client.get(url).content.decode()
+    assert "Changed since the previous version (1 change)" in page and page.count("新目标") >= 2
+    assert "请补充建设目标" in page  # the return, on the trail
