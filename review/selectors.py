@@ -4,7 +4,7 @@ what changed between two versions."""
 from django.core.cache import cache
 from types import SimpleNamespace
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Window
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Window
 from django.utils.translation import gettext as _
 
 from applications.enums import ClaimStatus, State
@@ -63,25 +63,39 @@ def package_recommendations(package):
     return recommendations
 
 
-def _of_package_unit(kind, package_id, **filters):
+def _of_package_unit(kind, package_id, *conditions):
     """The applications of the call and unit (province or ministry, `kind`) of the package `package_id` that
-    `filters` select: what its bureau's scope (applications_for_user) holds of that call, as one query of the
+    `conditions` select: what its bureau's scope (applications_for_user) holds of that call, as one query of the
     package's id."""
     package = Package.objects.filter(pk=package_id, call_id=OuterRef("call_id"),
                                      **{f"{kind}_id": OuterRef(f"{kind}_id")})
-    return Application.objects.filter(Exists(package), route__in=Unit(kind, None).routes, **filters)
+    return Application.objects.filter(Exists(package), *conditions, route__in=Unit(kind, None).routes)
 
 
-# What the ranking page lists beside a package's recommendations, for its bureau: the applications still at its
-# desk, and the verified local bases it did not recommend (review.services.passed_over_priority) — read on every
-# ranking page, compiled once per kind of unit (tests/review/test_package.py holds each to its scoped queryset).
-UNDECIDED = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
-    kind, package_id, state=Unit(kind, None).desk_state).only(
-    "name", "exempt_category", "local_base", "lock_version").order_by(
-    "submitted_at"), f"review_package_undecided_{kind}") for kind in (PROVINCE, MINISTRY)}
-PASSED_OVER = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
-    kind, package_id, state=State.NOT_RECOMMENDED, local_base=True, priority_status=ClaimStatus.VERIFIED).only(
-    "name", "local_base", "priority_status"), f"review_package_passed_over_{kind}") for kind in (PROVINCE, MINISTRY)}
+def _passed_over_q():
+    # review.services.passed_over_priority's: verified local bases the bureau did not recommend.
+    return Q(state=State.NOT_RECOMMENDED, local_base=True, priority_status=ClaimStatus.VERIFIED)
+
+
+# What the ranking page lists beside a package's recommendations, for its bureau — the applications still at its
+# desk, and the verified local bases it did not recommend — read on every ranking page in one query compiled once
+# per kind of unit (tests/review/test_package.py holds it to the scoped querysets).
+BESIDE = {kind: CompiledQuery(lambda package_id, kind=kind: _of_package_unit(
+    kind, package_id, Q(state=Unit(kind, None).desk_state) | _passed_over_q()).only(
+    "name", "exempt_category", "local_base", "priority_status", "state", "lock_version", "updated_at").order_by(
+    "submitted_at", "pk"), f"review_package_beside_{kind}") for kind in (PROVINCE, MINISTRY)}
+
+
+def beside_package(package):
+    """(the applications still at the desk of a saved package's unit, in the order they came in; the verified
+    local bases it passed over, in the applications' own order): one query."""
+    kind = Unit.of_package(package).kind
+    rows = BESIDE[kind].list(package.pk)
+    desk = Unit(kind, None).desk_state
+    undecided = [a for a in rows if a.state == desk]
+    passed_over = sorted((a for a in rows if a.state == State.NOT_RECOMMENDED),
+                         key=lambda a: (a.updated_at, a.pk), reverse=True)  # Application's Meta ordering
+    return undecided, passed_over
 
 
 def queue_light(rows):

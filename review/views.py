@@ -5,7 +5,7 @@ import hashlib
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,11 +36,11 @@ from .forms import (
     ClaimForm, ConsentForm, JustificationForm, LetterForm, QueueFilterForm, RankForm, ReasonForm, RecommendForm,
     ReopenForm, ReturnForm, TakeBackForm,
 )
-from .models import Call, Package, PackageStatus
+from .models import Call, Notice, Package, PackageStatus
 from .quota import counts_against_quota, has_priority, is_exempt, priority_overrides, quota_usage
 from .registry import registry_hint
 from .selectors import (
-    PASSED_OVER, UNDECIDED, list_published, package_in_scope, package_recommendations, packages_for_user,
+    beside_package, list_published, package_in_scope, package_recommendations, packages_for_user,
     queue_first_page, queue_light, version_changes,
 )
 from .trail import application_trail
@@ -323,9 +323,10 @@ def package_list(request):
 
 
 # A package read by its id with a query compiled once (navportal.compiled), held against the user's scope by
-# review.selectors.package_in_scope — packages_for_user's rules on the loaded row.
-PACKAGE = CompiledQuery(lambda pk: Package.objects.select_related("call", "province", "ministry").filter(pk=pk),
-                        "review_package")
+# review.selectors.package_in_scope — packages_for_user's rules on the loaded row —, with whether its call's
+# proposed list is published (review.selectors.list_published's answer, in the same query).
+PACKAGE = CompiledQuery(lambda pk: Package.objects.select_related("call", "province", "ministry").annotate(
+    list_published=Exists(Notice.objects.filter(call_id=OuterRef("call_id")))).filter(pk=pk), "review_package")
 
 
 def _package(request, pk):
@@ -344,9 +345,8 @@ def package_context(request, package, **forms):
     # Only what the page lists of them: names and claims. A saved package's bureau sees its unit's applications
     # (package_in_scope): those of its scope, read by a compiled query of the package (review.selectors).
     bureau = not is_cnipa(request.user)
-    kind = Unit.of_package(package).kind
     if bureau and package.pk:
-        undecided = UNDECIDED[kind].list(package.pk)
+        undecided, passed_over = beside_package(package)
     else:
         undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route)).only(
             "name", "exempt_category", "local_base", "lock_version").order_by("submitted_at")) if bureau else []
@@ -357,12 +357,11 @@ def package_context(request, package, **forms):
         recommendation.form = bound[1] if bound and bound[0] == recommendation.pk else RecommendForm(
             prefix=f"r{recommendation.pk}", initial={"opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
-    if bureau and package.pk:
-        passed_over = PASSED_OVER[kind].list(package.pk)
-    else:
+    if not (bureau and package.pk):
         passed_over = services.passed_over_priority(package, applications_for_user(request.user)) if bureau else []
-    window = deadlines.package_window(package, timezone.now(),
-                                      list_published=list_published(package.call_id))
+    published = getattr(package, "list_published", None)  # read with the package (PACKAGE), or now
+    window = deadlines.package_window(package, timezone.now(), list_published=list_published(package.call_id)
+                                      if published is None else published)
     editable = package.pk is not None and request.user.has_perm("review.change_package", package) and window.is_open
     # The list of those still at the desk shows what only the one writer changes, with each one's lock_version:
     # its rendering is kept under those (and the language), as the queue's rows are.

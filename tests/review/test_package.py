@@ -316,14 +316,16 @@ def test_the_ranking_pages_compiled_reads_are_the_orms(province, jiangsu_apps, r
 
 def test_the_ranking_pages_lists_beside_the_package_are_its_bureaus_scoped_ones(province, jiangsu_apps, reviewers,
                                                                                 call):
-    """The applications still at the desk and the verified local bases passed over, read on every ranking page by
-    a query compiled per kind of unit (review.selectors.UNDECIDED, PASSED_OVER), are those the bureau's scoped
-    queryset gives, with the same fields, for a province's package and a ministry's — and none of another unit's
-    or another call's."""
+    """The applications still at the desk and the verified local bases passed over, read on every ranking page in
+    one query compiled per kind of unit (review.selectors.beside_package), are those the bureau's scoped querysets
+    give, with the same fields and in the same order, for a province's package and a ministry's — and none of
+    another unit's or another call's. The package is read with whether its call's list is published."""
     from applications.enums import ClaimStatus, Route
     from applications.selectors import applications_for_user
     from navportal.models import Ministry, Province
-    from review.selectors import PASSED_OVER, UNDECIDED
+    from review.models import Notice
+    from review.selectors import beside_package, list_published
+    from review.views import PACKAGE
 
     recommend(province, jiangsu_apps[0])
     passed, zhejiang, at_ministry = jiangsu_apps[1], jiangsu_apps[3], jiangsu_apps[4]
@@ -334,20 +336,25 @@ def test_the_ranking_pages_lists_beside_the_package_are_its_bureaus_scoped_ones(
     Application.objects.filter(pk=at_ministry.pk).update(route=Route.MINISTRY, ministry=moe,
                                                          state=State.MINISTRY_REVIEW)
     ministry_package = Package.objects.create(call=call, ministry=moe)
-    cases = [(province, package_of(province, call), "province", State.PROVINCE_REVIEW),
-             (reviewers["ministry_moe"], ministry_package, "ministry", State.MINISTRY_REVIEW)]
-    for user, package, kind, desk in cases:
+    cases = [(province, package_of(province, call), State.PROVINCE_REVIEW),
+             (reviewers["ministry_moe"], ministry_package, State.MINISTRY_REVIEW)]
+    for user, package, desk in cases:
         scope = applications_for_user(user)
-        undecided = [(a.pk, a.name, a.exempt_category, a.local_base) for a in UNDECIDED[kind].list(package.pk)]
-        assert undecided == [(a.pk, a.name, a.exempt_category, a.local_base) for a in scope.filter(
-            call=call, state=desk).order_by("submitted_at")] and undecided, kind
-        passed_over = [(a.pk, a.name, a.local_base, a.priority_status) for a in PASSED_OVER[kind].list(package.pk)]
-        assert passed_over == [(a.pk, a.name, a.local_base, a.priority_status)
-                               for a in services.passed_over_priority(package, scope)], kind
-    assert [a.pk for a in UNDECIDED["province"].list(package_of(province, call).pk)] == [jiangsu_apps[2].pk]
-    assert [a.pk for a in PASSED_OVER["province"].list(package_of(province, call).pk)] == [passed.pk]
-    assert [a.pk for a in UNDECIDED["ministry"].list(ministry_package.pk)] == [at_ministry.pk]
-    assert UNDECIDED["province"].list(999_999) == [] and PASSED_OVER["ministry"].list(999_999) == []
+        undecided, passed_over = beside_package(package)
+        undecided = [(a.pk, a.name, a.exempt_category, a.local_base, a.lock_version) for a in undecided]
+        assert undecided == [(a.pk, a.name, a.exempt_category, a.local_base, a.lock_version) for a in scope.filter(
+            call=call, state=desk).order_by("submitted_at", "pk")] and undecided, desk
+        assert [(a.pk, a.name, a.local_base, a.priority_status) for a in passed_over] == [
+            (a.pk, a.name, a.local_base, a.priority_status) for a in services.passed_over_priority(package, scope)]
+    assert [a.pk for a in beside_package(package_of(province, call))[0]] == [jiangsu_apps[2].pk]
+    assert [a.pk for a in beside_package(package_of(province, call))[1]] == [passed.pk]
+    assert [a.pk for a in beside_package(ministry_package)[0]] == [at_ministry.pk]
+    assert beside_package(Package(pk=999_999, call=call, ministry=moe)) == ([], [])
+    assert PACKAGE.get(ministry_package.pk).list_published is False is list_published(call.pk)
+    Notice.objects.create(call=call, text="公示", contact="电话", published_at=timezone.now(),
+                          published_by=reviewers["national"], starts_on=timezone.localdate(),
+                          ends_on=timezone.localdate())
+    assert PACKAGE.get(ministry_package.pk).list_published is True is list_published(call.pk)
 
 
 def test_the_list_still_at_the_desk_is_kept_under_its_rows_versions_and_the_language(client, province, jiangsu_apps,
