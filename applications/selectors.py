@@ -7,6 +7,7 @@ province's application from one that does not exist.
 import hashlib
 import json
 
+from django.core.cache import cache
 from django.db.models import Q
 
 from navportal import seals
@@ -136,13 +137,19 @@ def _versions(application_id):
 VERSIONS = CompiledQuery(_versions, "application_versions")
 
 
-def verified_versions(application):
+def verified_versions(application, *, also=None):
     """The application's submitted versions, oldest first, without their content (read when used), each with
     `verdict`: its seal's, kept under the version's content epoch (navportal.seals.cached_verdicts: a change by
     SQL moves no version counter, but the database moves the epoch), else verified on the content read anew. One
-    query, and one a version whose verdict is not kept."""
+    query, and one a version whose verdict is not kept. `also`: a dict of other cache keys, filled with what the
+    cache holds of them in the same round trip as the verdicts."""
     versions = VERSIONS.list(application.pk)
-    verdicts = seals.cached_verdicts(versions, lambda version: type(version).objects.get(pk=version.pk).verify())
+    found = None
+    if also is not None:
+        found = cache.get_many([*also, *seals.verdict_keys(versions).values()])
+        also.update({key: found.get(key) for key in also})
+    verdicts = seals.cached_verdicts(versions, lambda version: type(version).objects.get(pk=version.pk).verify(),
+                                     found=found)
     for version in versions:
         version.verdict = verdicts[version.pk]
     return versions

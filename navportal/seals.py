@@ -131,14 +131,23 @@ def refusal(verdict, refused):
 VERDICT_SECONDS = 60
 
 
-def cached_verdicts(rows, verify_row):
-    """{row.pk: Verdict} of `rows` (instances with content_epoch, seal and seal_key_id read; their content need not
-    be), each taken from the cache under (model, pk, epoch, key, seal) or found by verify_row(row) and kept."""
+def verdict_keys(rows):
+    """{row.pk: the cache key its verdict is kept under}: (model, pk, epoch, key, seal)."""
     if not rows:
         return {}
     label = rows[0]._meta.label_lower
-    keys = {row.pk: f"seal-verdict:{label}:{row.pk}:{row.content_epoch}:{row.seal_key_id}:{row.seal}" for row in rows}
-    found = cache.get_many(list(keys.values()))
+    return {row.pk: f"seal-verdict:{label}:{row.pk}:{row.content_epoch}:{row.seal_key_id}:{row.seal}" for row in rows}
+
+
+def cached_verdicts(rows, verify_row, found=None):
+    """{row.pk: Verdict} of `rows` (instances with content_epoch, seal and seal_key_id read; their content need not
+    be), each taken from the cache under verdict_keys(rows) or found by verify_row(row) and kept. `found`: what the
+    caller read of the cache for those keys (with others of its own, in one round trip)."""
+    if not rows:
+        return {}
+    keys = verdict_keys(rows)
+    if found is None:
+        found = cache.get_many(list(keys.values()))
     verdicts, fresh = {}, {}
     for row in rows:
         kept = found.get(keys[row.pk])

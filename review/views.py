@@ -4,6 +4,7 @@ recommendation package. Each POST: fetch in scope (404 outside) → validate →
 import hashlib
 
 from django.contrib import messages
+from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -229,11 +230,15 @@ def application_detail(request, pk, bound=None, status=200):
     # request: each with the verdict of its seal, kept under the version's content epoch, which the database moves
     # with any change of the row (a change by SQL moves no version counter, but that one).
     trail = SimpleLazyObject(lambda: application_trail(application))
-    versions = verified_versions(application)
+    # The fragment read with the seals' verdicts, in one round trip (the template's {% cache %} reads it itself, and
+    # keeps it, only when it is missing).
+    kept = {make_template_fragment_key("application_main", [content_version]): None}
+    versions = verified_versions(application, also=kept)
     changes = SimpleLazyObject(lambda: version_changes(application, versions))
     return render(request, "review/application.html", {
         "registry": registry,
         "application": application, "content": content, "content_version": content_version,
+        "main_html": next(iter(kept.values())),
         "versions": versions, "versions_alarm": versions_alarm(versions),
         # The submission this desk is looking at, with its reference number (受理编号).
         "current_version": versions[-1] if versions else None,

@@ -196,3 +196,26 @@ def test_the_detail_page_keeps_trail_changes_and_content_together_until_the_next
     page = client.get(url).content.decode()
     assert "Changed since the previous version (1 change)" in page and page.count("新目标") >= 2
     assert "请补充建设目标" in page  # the return, on the trail
+
+
+def test_the_detail_page_reads_its_kept_fragment_with_the_seals_verdicts_in_one_round_trip(client, reviewers,
+                                                                                           on_desk):
+    """Once kept, the page's fragment (trail, changes, content) is read together with its versions' seal verdicts:
+    one get_many, and no get of its own by {% cache %}; a missing fragment is rendered and kept as before."""
+    from django.core.cache import caches
+    from django.urls import reverse
+
+    app = on_desk["city"]
+    client.force_login(reviewers["city_nanjing"])
+    url = reverse("review_application", args=[app.pk])
+    first = client.get(url).content.decode()
+    backend = caches["default"]
+    with mock.patch.object(backend, "get_many", wraps=backend.get_many) as get_many, \
+            mock.patch.object(backend, "get", wraps=backend.get) as get:
+        again = client.get(url).content.decode()
+    # {% cache %} asks get(key); the local-memory cache's get_many asks get(key, default, version) for each key.
+    fragment_reads = [call for call in get.call_args_list
+                      if "application_main" in str(call.args[0]) and len(call.args) == 1]
+    [many] = [call for call in get_many.call_args_list if any("application_main" in k for k in call.args[0])]
+    assert fragment_reads == [] and any(k.startswith("seal-verdict:") for k in many.args[0])
+    assert 'id="trail-title"' in again and app.name in again and 'id="trail-title"' in first
