@@ -26,7 +26,7 @@ from navportal.cleaning import clean_model_values
 from navportal.errors import PortalError
 from navportal.files import file_writing_transaction
 from navportal.identifiers import opaque_username
-from navportal.models import Message, Role, User
+from navportal.models import PLACE_FIELD, Message, Role, User
 from navportal.rules import is_applicant
 
 from .enums import Affiliation, ApplicantType, DocumentKind, Route, TransferStatus, Verification, VerifiedVia
@@ -90,8 +90,7 @@ def is_first_desk(user, organisation):
     """Whether `user` works at the bureau that verifies `organisation` (no query: the same rule as the scope)."""
     if not user.is_authenticated or user.role != first_desk_role(organisation):
         return False
-    field = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}[user.role]
-    return getattr(user, field) == getattr(organisation, field)
+    return user.place_id == getattr(organisation, PLACE_FIELD[user.role])
 
 
 def documents_for_user(user):

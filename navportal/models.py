@@ -78,6 +78,8 @@ class Role(models.TextChoices):
 
 
 REVIEWER_ROLES = (Role.CITY, Role.PROVINCE, Role.MINISTRY)
+# The field of an official's account that names the place of their role's bureau (none for CNIPA).
+PLACE_FIELD = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}
 ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
 OFFICIAL_ROLES = (*REVIEWER_ROLES, Role.NATIONAL)
 
@@ -172,6 +174,13 @@ class User(ChoiceDisplayMixin, AbstractUser):
     def has_strict_password(self):
         """Officials and administrators: passwords expire after 90 days and the last five may not return."""
         return self.role in (*OFFICIAL_ROLES, *ADMIN_ROLES)
+
+    @property
+    def place_id(self):
+        """The id of the city, province or ministry whose bureau the user works at (PLACE_FIELD); None for the other
+        roles, and for an official whose account names no place."""
+        field = PLACE_FIELD.get(self.role)
+        return getattr(self, field) if field else None
 
     def has_perm(self, perm, obj=None):
         """Asked of the rules (navportal/rules.py and the apps' rules.py) directly: every power comes from them —

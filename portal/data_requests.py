@@ -19,7 +19,7 @@ from applications.units import MINISTRY, Unit
 from navportal.audit import audit_record
 from navportal.compiled import CompiledQuery
 from navportal.errors import PortalError
-from navportal.models import Role, User
+from navportal.models import PLACE_FIELD, Role, User
 from navportal.notify import lazy_text, mail_person, notify
 from navportal.rules import is_applicant
 from review.models import Objection
@@ -30,10 +30,6 @@ from .models import DataRequest, DataRequestKind
 # The stages at which an application is on CNIPA's desk, or past it: CNIPA holds it then.
 NATIONAL_STATES = frozenset({State.NATIONAL_REVIEW, State.RECHECK_FAILED, State.ON_NOTICE, State.DESIGNATED,
                              State.NOT_DESIGNATED})
-
-
-# The field of an official's account that names the place of their role's bureau (none for CNIPA).
-PLACE_FIELD = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}
 
 
 def holder(application):
@@ -56,10 +52,9 @@ def requests_for_user(user):
     """The requests a bureau answers: those its role and unit hold."""
     if user.role == Role.NATIONAL:
         return DataRequest.objects.filter(holder_role=Role.NATIONAL)
-    place = getattr(user, PLACE_FIELD[user.role]) if user.role in PLACE_FIELD else None
-    if place is None:
+    if user.place_id is None:
         return DataRequest.objects.none()
-    return DataRequest.objects.filter(holder_role=user.role, holder_id=place)
+    return DataRequest.objects.filter(holder_role=user.role, holder_id=user.place_id)
 
 
 # The requests a bureau holds that wait for its answer, counted on the review queue of everyone who answers them:
@@ -77,13 +72,12 @@ OPEN_REQUESTS = {
 def open_requests_count(user):
     """How many of the requests the user's bureau holds wait for their answer: one query (none for an official
     without a place, who holds none). The same requests as requests_for_user's unanswered ones
-    (tests/portal/test_data_requests.py holds the two together)."""
+    (tests/test_data_requests.py holds the two together)."""
     if user.role == Role.NATIONAL:
         return OPEN_REQUESTS[Role.NATIONAL].count()
-    place = getattr(user, PLACE_FIELD[user.role]) if user.role in PLACE_FIELD else None
-    if place is None:
+    if user.place_id is None:
         return 0
-    return OPEN_REQUESTS[user.role].count(place)
+    return OPEN_REQUESTS[user.role].count(user.place_id)
 
 
 # --- The applicant's side ------------------------------------------------------------------------------------------

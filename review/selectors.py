@@ -106,7 +106,6 @@ def queue_light(rows):
 
 
 _FIRST_PAGES = {}
-PLACE_OF_ROLE = {Role.CITY: "city_id", Role.PROVINCE: "province_id", Role.MINISTRY: "ministry_id"}
 
 
 def _first_page(role, state):
@@ -126,11 +125,12 @@ def queue_first_page(user, state):
     [(id, lock_version, call version, count of all)], by a query compiled once per role and state with the
     reviewer's place as its value (most of what reviewers ask the queue); None for an official without a place,
     whose queue the ORM reads. tests/review/test_queue.py holds it to the ORM's light query of the scope."""
-    place = getattr(user, PLACE_OF_ROLE[user.role]) if user.role in PLACE_OF_ROLE else None
-    if user.role in PLACE_OF_ROLE and place is None or user.role not in (*PLACE_OF_ROLE, Role.NATIONAL):
+    if user.role == Role.NATIONAL:
+        rows = _first_page(user.role, state).list()
+    elif user.place_id is not None:
+        rows = _first_page(user.role, state).list(user.place_id)
+    else:
         return None
-    query = _first_page(user.role, state)
-    rows = query.list(place) if user.role in PLACE_OF_ROLE else query.list()
     return [(a.pk, a.lock_version, a.call.version, a.total) for a in rows]
 
 
