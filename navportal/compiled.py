@@ -96,31 +96,32 @@ class CompiledQuery:
             raise model.MultipleObjectsReturned(f"more than one {model.__name__} for {value!r}")
         return self._objects(model, compiler, rows, using)[0]
 
-    def list(self, value=None, using="default"):
-        """Every object of the query, in its order: of a query of no value, or of one for `value` (never None)."""
+    def _all(self, value, using, verb, wrap=None):
+        """(model, compiler, every row) of the query for `value` (None for a query of no value), or of `wrap` made of
+        its SQL (a statement of its own, prepared beside the query's)."""
         model, compiler, sql, params, at = self._compile(using)
         if (at is None) != (value is None):
-            raise ValueError("a query of one value is listed with .list(value), one of no value with .list()")
+            raise ValueError(f"a query of one value is asked .{verb}(value), one of no value .{verb}()")
         if at is not None:
             params = (*params[:at], value, *params[at + 1:])
         connection = connections[using]
         with connection.cursor() as cursor:
-            self._execute(cursor, connection, sql, params)
-            rows = cursor.fetchall()
+            if wrap is None:
+                self._execute(cursor, connection, sql, params)
+            else:
+                self._execute(cursor, connection, wrap.format(sql=sql), params, f"{self.name}_{verb}")
+            return model, compiler, cursor.fetchall()
+
+    def list(self, value=None, using="default"):
+        """Every object of the query, in its order: of a query of no value, or of one for `value` (never None)."""
+        model, compiler, rows = self._all(value, using, "list")
         return self._objects(model, compiler, rows, using)
 
     def count(self, value=None, using="default"):
-        """How many objects `.list(value)` would return, counted by the database (a statement of its own, prepared
-        beside the query's): for a count shown on every page, where the rows are not."""
-        _model, _compiler, sql, params, at = self._compile(using)
-        if (at is None) != (value is None):
-            raise ValueError("a query of one value is counted with .count(value), one of no value with .count()")
-        if at is not None:
-            params = (*params[:at], value, *params[at + 1:])
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            self._execute(cursor, connection, f"SELECT COUNT(*) FROM ({sql}) AS counted", params, f"{self.name}_count")
-            return cursor.fetchone()[0]
+        """How many objects `.list(value)` would return, counted by the database: for a count shown on every page,
+        where the rows are not."""
+        _model, _compiler, rows = self._all(value, using, "count", wrap="SELECT COUNT(*) FROM ({sql}) AS counted")
+        return rows[0][0]
 
     def _objects(self, model, compiler, rows, using):
         # As django.db.models.query.ModelIterable does with the rows it fetched, through a copy of the compiler
