@@ -2,6 +2,7 @@
 recommendation package. Each POST: fetch in scope (404 outside) → validate → one service → message."""
 
 import hashlib
+from typing import Callable, NamedTuple
 
 from django.contrib import messages
 from django.core.cache.utils import make_template_fragment_key
@@ -112,64 +113,106 @@ def queue(request):
 
 
 # The decisions on one application: form class and the service that carries it out.
+class Decision(NamedTuple):
+    """A decision on one application: its form, the service that carries it out (actor, id, the form's data), what
+    the reviewer is told after it, its name on its fold and whether it moves the application on (a primary
+    button)."""
+
+    form: type
+    service: Callable
+    done: str
+    label: str
+    forward: bool
+
+
 DECISIONS = {
-    "city_consent": (ConsentForm, lambda actor, pk, data: services.application_city_consent(
-        actor=actor, application_id=pk, note=data["note"]), _("Consented; the application is now with the province.")),
-    "city_decline": (ReasonForm, lambda actor, pk, data: services.application_city_decline(
-        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: the city does not consent.")),
-    "return": (ReturnForm, lambda actor, pk, data: services.application_return(
-        actor=actor, application_id=pk, reason=data["reason"], sections=data["sections"]),
-        _("Returned to the applicant for revision.")),
-    "decline": (ReasonForm, lambda actor, pk, data: services.application_decline(
-        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: not recommended.")),
-    "recommend": (RecommendForm, lambda actor, pk, data: services.application_recommend(
-        actor=actor, application_id=pk, opinion=data["opinion"], score=data["score"]),
-        _("Recommended: the application is now in your package.")),
-    "unrecommend": (ConsentForm, lambda actor, pk, data: services.application_unrecommend(
-        actor=actor, application_id=pk), _("The recommendation was taken back.")),
-    "recheck_pass": (ConsentForm, lambda actor, pk, data: national.recheck_pass(
-        actor=actor, application_id=pk, note=data["note"]), _("Recorded: passes the re-check.")),
-    "recheck_fail": (ReasonForm, lambda actor, pk, data: national.recheck_fail(
-        actor=actor, application_id=pk, reason=data["reason"]), _("Recorded: fails the re-check.")),
-    "return_to_unit": (ReasonForm, lambda actor, pk, data: national.recheck_return_to_unit(
-        actor=actor, application_id=pk, reason=data["reason"]), _("Returned to the recommending bureau.")),
-    "unit_resubmit": (ConsentForm, lambda actor, pk, data: national.unit_resubmit(
-        actor=actor, application_id=pk, note=data["note"]), _("Handed back in to CNIPA.")),
-    "unit_drop": (ReasonForm, lambda actor, pk, data: national.unit_drop(
-        actor=actor, application_id=pk, reason=data["reason"]), _("The recommendation was withdrawn.")),
-    "take_back": (TakeBackForm, lambda actor, pk, data: services.application_take_back(
-        actor=actor, application_id=pk, reason=data["reason"]),
-        _("The decision was taken back; the application is at the desk again.")),
+    "city_consent": Decision(
+        ConsentForm,
+        lambda actor, pk, data: services.application_city_consent(
+            actor=actor, application_id=pk, note=data["note"]),
+        gettext_lazy("Consented; the application is now with the province."),
+        gettext_lazy("Consent (同意)"), True),
+    "city_decline": Decision(
+        ReasonForm,
+        lambda actor, pk, data: services.application_city_decline(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("Recorded: the city does not consent."),
+        gettext_lazy("Do not consent"), False),
+    "return": Decision(
+        ReturnForm,
+        lambda actor, pk, data: services.application_return(
+            actor=actor, application_id=pk, reason=data["reason"], sections=data["sections"]),
+        gettext_lazy("Returned to the applicant for revision."),
+        gettext_lazy("Return for revision"), False),
+    "decline": Decision(
+        ReasonForm,
+        lambda actor, pk, data: services.application_decline(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("Recorded: not recommended."),
+        gettext_lazy("Do not recommend"), False),
+    "recommend": Decision(
+        RecommendForm,
+        lambda actor, pk, data: services.application_recommend(
+            actor=actor, application_id=pk, opinion=data["opinion"], score=data["score"]),
+        gettext_lazy("Recommended: the application is now in your package."),
+        gettext_lazy("Recommend"), True),
+    "unrecommend": Decision(
+        ConsentForm,
+        lambda actor, pk, data: services.application_unrecommend(
+            actor=actor, application_id=pk),
+        gettext_lazy("The recommendation was taken back."),
+        gettext_lazy("Take the recommendation back"), False),
+    "recheck_pass": Decision(
+        ConsentForm,
+        lambda actor, pk, data: national.recheck_pass(
+            actor=actor, application_id=pk, note=data["note"]),
+        gettext_lazy("Recorded: passes the re-check."),
+        gettext_lazy("Passes the re-check"), True),
+    "recheck_fail": Decision(
+        ReasonForm,
+        lambda actor, pk, data: national.recheck_fail(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("Recorded: fails the re-check."),
+        gettext_lazy("Fails the re-check"), False),
+    "return_to_unit": Decision(
+        ReasonForm,
+        lambda actor, pk, data: national.recheck_return_to_unit(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("Returned to the recommending bureau."),
+        gettext_lazy("Return to the recommending bureau"), False),
+    "unit_resubmit": Decision(
+        ConsentForm,
+        lambda actor, pk, data: national.unit_resubmit(
+            actor=actor, application_id=pk, note=data["note"]),
+        gettext_lazy("Handed back in to CNIPA."),
+        gettext_lazy("Hand back in to CNIPA"), True),
+    "unit_drop": Decision(
+        ReasonForm,
+        lambda actor, pk, data: national.unit_drop(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("The recommendation was withdrawn."),
+        gettext_lazy("Withdraw the recommendation"), False),
+    "take_back": Decision(
+        TakeBackForm,
+        lambda actor, pk, data: services.application_take_back(
+            actor=actor, application_id=pk, reason=data["reason"]),
+        gettext_lazy("The decision was taken back; the application is at the desk again."),
+        gettext_lazy("Take back the decision"), False),
 }
 # Decisions after which the reviewer stays on the application (the others go back to the queue).
 STAY = {"recommend", "take_back"}
 
 
-# Each decision's name on its fold, and whether it goes forward (a primary button) or not.
-DECISION_LABELS = {
-    "city_consent": (gettext_lazy("Consent (同意)"), True),
-    "city_decline": (gettext_lazy("Do not consent"), False),
-    "return": (gettext_lazy("Return for revision"), False),
-    "decline": (gettext_lazy("Do not recommend"), False),
-    "recommend": (gettext_lazy("Recommend"), True),
-    "unrecommend": (gettext_lazy("Take the recommendation back"), False),
-    "recheck_pass": (gettext_lazy("Passes the re-check"), True),
-    "recheck_fail": (gettext_lazy("Fails the re-check"), False),
-    "return_to_unit": (gettext_lazy("Return to the recommending bureau"), False),
-    "unit_resubmit": (gettext_lazy("Hand back in to CNIPA"), True),
-    "unit_drop": (gettext_lazy("Withdraw the recommendation"), False),
-    "take_back": (gettext_lazy("Take back the decision"), False),
-}
 
 
 def _decision_forms(request, application, bound=None):
     """The decision forms this user may use on this application, each with `decision_label` and
     `decision_primary`; a refused one comes back bound."""
     forms = {}
-    for action, (form_class, _service, _done) in DECISIONS.items():
+    for action, decision in DECISIONS.items():
         if request.user.has_perm(f"review.{action}", application):
-            form = forms[action] = bound[1] if bound and bound[0] == action else form_class(prefix=action)
-            form.decision_label, form.decision_primary = DECISION_LABELS[action]
+            form = forms[action] = bound[1] if bound and bound[0] == action else decision.form(prefix=action)
+            form.decision_label, form.decision_primary = decision.label, decision.forward
             if action == "take_back" and application.state == State.PROVINCE_REVIEW:
                 form.decision_label = _("Take back the consent")
     return forms
@@ -254,15 +297,15 @@ def application_decide(request, pk, action):
     application = _scoped_application(request, pk)
     if action not in DECISIONS:
         raise Http404
-    form_class, service, done = DECISIONS[action]
-    form = form_class(request.POST, prefix=action)
+    decision = DECISIONS[action]
+    form = decision.form(request.POST, prefix=action)
     if form.is_valid():
         try:
-            service(request.user, application.pk, form.cleaned_data)
+            decision.service(request.user, application.pk, form.cleaned_data)
         except PortalError as exc:
             messages.error(request, exc.message)
             return application_detail(request, pk, bound=(action, form), status=409)
-        messages.success(request, done)
+        messages.success(request, decision.done)
         return redirect("review_queue") if action not in STAY else redirect("review_application", pk=pk)
     return application_detail(request, pk, bound=(action, form), status=400)
 

@@ -217,8 +217,34 @@ def test_the_detail_page_refuses_outside_the_scope_as_the_scoped_query_did_and_r
 
 
 def test_every_decision_has_its_label_and_kind_of_button():
-    from review.views import DECISION_LABELS, DECISIONS
+    from review.views import DECISIONS
 
-    assert set(DECISION_LABELS) == set(DECISIONS)
-    assert {action for action, (_label, primary) in DECISION_LABELS.items() if primary} == {
+    assert all(decision.label and decision.done for decision in DECISIONS.values())
+    assert {action for action, decision in DECISIONS.items() if decision.forward} == {
         "city_consent", "recommend", "recheck_pass", "unit_resubmit"}
+
+
+def test_a_decisions_confirmation_is_in_the_reviewers_language(client, reviewers, city_institution, submitted,
+                                                                english):
+    """The words after a decision are read in the language of the request, not in the one active when the
+    module was first imported (in production, that of the first request a server answers): each decision's words
+    are read when shown."""
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+    from django.utils import translation
+
+    from review.views import DECISIONS
+
+    for decision in DECISIONS.values():
+        with translation.override("zh-hans"):
+            chinese = (str(decision.done), str(decision.label))
+        with translation.override("en"):
+            assert (str(decision.done), str(decision.label)) != chinese
+
+    application = submitted(city_institution)  # Nanjing: at the city's desk
+    client.force_login(reviewers["city_nanjing"])
+    response = client.post(reverse("review_decide", args=[application.pk, "city_consent"]),
+                           {"city_consent-note": "同意"})
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Consented; the application is now with the province."]
