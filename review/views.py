@@ -383,13 +383,6 @@ def _package(request, pk):
                           package is not None and package_in_scope(request.user, package))
 
 
-def _loaded(obj):
-    """Every column read of a model instance, by name: what a fragment made from it can show."""
-    deferred = obj.get_deferred_fields()
-    return tuple((field.attname, getattr(obj, field.attname)) for field in obj._meta.concrete_fields
-                 if field.attname not in deferred)
-
-
 def package_context(request, package, **forms):
     # Of the applications, what the page and the quota and priority rules read.
     # A package not made yet (package_current: an unsaved one) has no recommendations and nothing to change.
@@ -405,13 +398,12 @@ def package_context(request, package, **forms):
     else:
         undecided = list(applications_for_user(request.user).filter(call=call, state=desk_state(route)).only(
             "name", "exempt_category", "local_base", "lock_version").order_by("submitted_at")) if bureau else []
-    bound = forms.get("bound_recommendation")
     for recommendation in recommendations:
         recommendation.counts = counts_against_quota(recommendation.application, call)
         recommendation.priority = has_priority(recommendation.application)
-        # Made only when the ranking's table is rendered (not when it is kept).
-        recommendation.form = bound[1] if bound and bound[0] == recommendation.pk else SimpleLazyObject(
-            lambda r=recommendation: RecommendForm(prefix=f"r{r.pk}", initial={"opinion": r.opinion, "score": r.score}))
+        bound = forms.get("bound_recommendation")
+        recommendation.form = bound[1] if bound and bound[0] == recommendation.pk else RecommendForm(
+            prefix=f"r{recommendation.pk}", initial={"opinion": recommendation.opinion, "score": recommendation.score})
     overrides = priority_overrides([r.application for r in recommendations])
     if not (bureau and package.pk):
         passed_over = services.passed_over_priority(package, applications_for_user(request.user)) if bureau else []
@@ -423,16 +415,10 @@ def package_context(request, package, **forms):
     # its rendering is kept under those (and the language), as the queue's rows are.
     undecided_version = hashlib.sha256(repr(
         [get_language(), *[(a.pk, a.lock_version) for a in undecided]]).encode()).hexdigest()
-    # The ranking's table (templates/review/package.html, {% kept %}) shows the recommendations and their
-    # applications as read, what the quota and priority rules say of each, and whether the package is editable: it
-    # is kept under a digest of exactly that — every column the query read of each row —, rendered afresh with a
-    # refused form in it.
-    ranking_version = None if bound else hashlib.sha256(repr([package.pk, editable, [
-        (_loaded(r), _loaded(r.application), r.counts, r.priority) for r in recommendations]]).encode()).hexdigest()
     return {
         "package": package, "window": window, "recommendations": recommendations, "counted": counted,
         "exempt": exempt, "over": over, "undecided": undecided, "undecided_version": undecided_version,
-        "ranking_version": ranking_version, "overrides": overrides, "passed_over": passed_over,
+        "overrides": overrides, "passed_over": passed_over,
         "needs_justification": services.justification_needed(recommendations, passed_over),
         "editable": editable,
         "problems": services.package_problems(package, recommendations, len(undecided), passed_over)
