@@ -383,3 +383,41 @@ def test_the_list_still_at_the_desk_is_kept_under_its_rows_versions_and_the_lang
     client.cookies["django_language"] = "en"
     english = still_at_desk(HTTP_ACCEPT_LANGUAGE="en")
     assert "claims exemption" in english and jiangsu_apps[4].name in english
+
+
+def test_the_ranking_table_follows_each_change_and_posts_with_the_requests_own_token(province, jiangsu_apps, call, english):
+    """The ranking's table shows a move and a revised opinion at once, and its forms carry the token of the
+    request that shows them: a POST with it passes Django's CSRF check."""
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    for application in jiangsu_apps[:3]:
+        recommend(province, application)
+    package = package_of(province, call)
+    url = reverse("package_detail", args=[package.pk])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(province)
+
+    def order_and_token():
+        page = client.get(url).content.decode()
+        table = page[page.index('id="ranking-table"'):page.index("</table>", page.index('id="ranking-table"'))]
+        rows = re.findall(r'<tr data-id="(\d+)"', table)
+        tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', table))
+        return [int(pk) for pk in rows], tokens
+
+    first, first_tokens = order_and_token()
+    again, tokens = order_and_token()
+    assert first == again == [r.pk for r in package.recommendations.order_by("rank")]
+    assert len(tokens) == 1 and tokens != first_tokens
+    last = first[-1]
+    response = client.post(reverse("package_move", args=[package.pk, last, "up"]),
+                           {"csrfmiddlewaretoken": tokens.pop()})
+    assert response.status_code == 302
+    moved, _tokens = order_and_token()
+    assert moved == [first[0], last, first[1]]
+    services.recommendation_update(actor=province, application_id=jiangsu_apps[0].pk, opinion="重新评估后推荐",
+                                   score=88)
+    page = client.get(url).content.decode()
+    assert "<summary>重新评估后推荐</summary>" in page and "<td>88.0</td>" in page
